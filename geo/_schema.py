@@ -1,0 +1,157 @@
+"""The ledger's schema: the initial script, named migrations, and column lists.
+
+Each migration is a named SQL script applied in one transaction by
+:meth:`geo.store.Ledger.migrate` and recorded in ``hetu_migrations``; add new
+ones at the end of :data:`MIGRATIONS`, never edit an applied one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from geo import _gpkg
+
+_INITIAL = """
+CREATE TABLE batches (
+    batch_id TEXT PRIMARY KEY NOT NULL, issued_on TEXT, import_id INTEGER, created_at TEXT);
+CREATE TABLE imports (
+    import_id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, file TEXT NOT NULL,
+    sha256 TEXT NOT NULL, batch_id TEXT, encoding TEXT, crs TEXT, decisions TEXT,
+    n_read INTEGER, n_kept INTEGER, n_quarantined INTEGER, imported_at TEXT NOT NULL);
+CREATE INDEX imports_sha ON imports (kind, sha256);
+CREATE TABLE quarantine (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, import_id INTEGER NOT NULL REFERENCES imports,
+    row INTEGER, feature_id TEXT, reason TEXT NOT NULL, attrs TEXT, wkb BLOB);
+CREATE TABLE patches (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, patch_id TEXT NOT NULL UNIQUE,
+    batch_id TEXT NOT NULL REFERENCES batches, issue_type TEXT NOT NULL, admin_code TEXT,
+    detected_on TEXT, issued_on TEXT, area_m2 REAL, source_area REAL, description TEXT,
+    attrs TEXT, import_id INTEGER REFERENCES imports, geom MULTIPOLYGON);
+CREATE TABLE segments (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, segment_id TEXT NOT NULL UNIQUE,
+    range_id TEXT NOT NULL, water_name TEXT, water_code TEXT, segment_name TEXT,
+    admin_code TEXT, attrs TEXT, import_id INTEGER REFERENCES imports, geom MULTIPOLYGON);
+CREATE TABLE chiefs (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, chief_id TEXT NOT NULL, name TEXT NOT NULL,
+    title TEXT, level TEXT NOT NULL, segment_id TEXT NOT NULL, admin_code TEXT, phone TEXT,
+    term_start TEXT, term_end TEXT, attrs TEXT, import_id INTEGER REFERENCES imports,
+    UNIQUE (chief_id, segment_id));
+CREATE TABLE assignments (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, segment_id TEXT,
+    range_id TEXT, relation TEXT NOT NULL, overlap_m2 REAL, share REAL, distance_m REAL,
+    is_primary INTEGER NOT NULL, matched_at TEXT NOT NULL);
+CREATE INDEX assignments_patch ON assignments (patch_id);
+CREATE TABLE events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, at TEXT NOT NULL,
+    actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL,
+    deadline TEXT, note TEXT, evidence TEXT, prev_hash TEXT, hash TEXT NOT NULL);
+CREATE INDEX events_patch ON events (patch_id, event_id);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: record a new event instead'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: record a new event instead'); END;
+CREATE VIEW patch_state AS
+    SELECT e.patch_id, e.to_state AS state, e.at AS state_since,
+        (SELECT d.deadline FROM events d WHERE d.patch_id = e.patch_id AND d.deadline IS NOT NULL
+         ORDER BY d.event_id DESC LIMIT 1) AS deadline
+    FROM events e WHERE e.event_id IN (SELECT max(event_id) FROM events GROUP BY patch_id);
+CREATE TABLE attachments (
+    attachment_id TEXT PRIMARY KEY NOT NULL, patch_id TEXT, kind TEXT, filename TEXT,
+    media_type TEXT, size INTEGER, taken_at TEXT, lon REAL, lat REAL, added_at TEXT);
+CREATE TABLE survey_tracks (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, name TEXT, surveyor TEXT,
+    started_at TEXT, ended_at TEXT, n_points INTEGER, attrs TEXT,
+    import_id INTEGER REFERENCES imports, geom MULTILINESTRING);
+CREATE TABLE survey_findings (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, finding_id TEXT, observed_at TEXT,
+    surveyor TEXT, finding_type TEXT, description TEXT, attrs TEXT,
+    import_id INTEGER REFERENCES imports, geom POINT);
+"""
+
+FEATURE_TABLES = {
+    "patches": ("MULTIPOLYGON", "图斑"),
+    "segments": ("MULTIPOLYGON", "河湖管理范围河段"),
+    "survey_tracks": ("MULTILINESTRING", "巡河轨迹"),
+    "survey_findings": ("POINT", "巡查发现"),
+}
+ATTRIBUTE_TABLES = {
+    "batches": "下发批次",
+    "imports": "导入记录",
+    "quarantine": "隔离要素",
+    "chiefs": "河长",
+    "assignments": "匹配结果",
+    "events": "事件",
+    "attachments": "佐证材料",
+}
+
+
+def register_all(conn: sqlite3.Connection) -> None:
+    for table, (gtype, desc) in FEATURE_TABLES.items():
+        _gpkg.register_table(conn, table, description=desc, geometry=("geom", gtype))
+    for table, desc in ATTRIBUTE_TABLES.items():
+        _gpkg.register_table(conn, table, description=desc)
+
+
+#: Named migrations, applied in order, each in one transaction.
+MIGRATIONS: tuple[tuple[str, str], ...] = (("0001_initial", _INITIAL),)
+
+
+#: Canonical patch columns (DESIGN.md, Data model), geometry aside.
+PATCH_COLUMNS = [
+    "patch_id",
+    "batch_id",
+    "issue_type",
+    "admin_code",
+    "detected_on",
+    "issued_on",
+    "area_m2",
+    "source_area",
+    "description",
+    "attrs",
+]
+
+
+#: Columns of :meth:`Ledger.status_frame`, in order.
+STATUS_COLUMNS = [
+    "patch_id",
+    "batch_id",
+    "issue_type",
+    "admin_code",
+    "township",
+    "detected_on",
+    "issued_on",
+    "area_m2",
+    "description",
+    "state",
+    "state_since",
+    "deadline",
+    "overdue_days",
+    "water_name",
+    "segment_id",
+    "segment_name",
+    "range_id",
+    "relation",
+    "share",
+    "distance_m",
+    "chief_village",
+    "chief_township",
+    "chief_county",
+    "attrs",
+    "geometry",
+]
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a migration script into statements, keeping trigger bodies whole."""
+    statements, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and (
+            not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")
+        ):
+            statements.append(text)
+            buf = []
+    if "".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements

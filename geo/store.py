@@ -1,0 +1,736 @@
+"""The ledger (台账): one GeoPackage file holding the whole data model.
+
+The ledger is the only stateful object in Hetu. It is a real GeoPackage that
+QGIS and GDAL open (feature layers ``patches``, ``segments``, ``survey_tracks``,
+``survey_findings``; attribute tables for the rest), with:
+
+- a schema built by named migrations, each applied in one transaction and
+  recorded in ``hetu_migrations``;
+- an append-only ``events`` table (SQLite triggers refuse UPDATE and DELETE),
+  hash-chained, from which the current state of every patch is derived (the
+  ``patch_state`` view) — the state is never stored;
+- all-or-nothing writes: a batch of patches, their first events and the import
+  record commit together or not at all; transitions take the write lock
+  (``BEGIN IMMEDIATE``) so concurrent processes never interleave a check and
+  its write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import _gpkg
+from geo._errors import BatchConflictError, LedgerError, NotFoundError
+from geo._schema import (
+    FEATURE_TABLES,
+    MIGRATIONS,
+    PATCH_COLUMNS,
+    STATUS_COLUMNS,
+    register_all,
+    split_sql,
+)
+from geo.lifecycle import DEFAULT_LIFECYCLE, ISSUE_ACTION, Lifecycle, deadline_for, overdue_days
+from geo.settings import Settings
+
+TZ = ZoneInfo("Asia/Shanghai")
+STORAGE_EPSG = 4490
+
+
+def now() -> dt.datetime:
+    """Return the current time in Asia/Shanghai, to the second."""
+    return dt.datetime.now(TZ).replace(microsecond=0)
+
+
+def as_time(value: dt.datetime | dt.date | str | None) -> str:
+    """Normalise a time to ISO-8601 with the +08:00 offset (naive means Asia/Shanghai)."""
+    if value is None:
+        return now().isoformat()
+    if isinstance(value, str):
+        value = (
+            dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
+        )
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(9, 0))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TZ)
+    return value.astimezone(TZ).replace(microsecond=0).isoformat()
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass
+class ImportRecord:
+    """What one ingest read, decided and kept (a row of the ``imports`` table).
+
+    Attributes
+    ----------
+    kind : str
+        ``patches``, ``ranges``, ``chiefs`` or ``surveys``.
+    file : str
+        The file read.
+    sha256 : str
+        Its content hash; the same file ingested twice changes nothing.
+    batch_id : str or None
+        The batch, for patches.
+    encoding : str
+        The text encoding used, and why.
+    crs : str
+        The CRS used, and why.
+    decisions : list of str
+        Every other assumption made (field aliases, repairs).
+    n_read, n_kept, n_quarantined : int
+        Feature counts.
+    import_id : int or None
+        Set once written.
+    imported_at : str
+        When.
+    reused : bool
+        True when the file had been ingested before and nothing was written.
+    """
+
+    kind: str
+    file: str
+    sha256: str
+    batch_id: str | None = None
+    encoding: str = ""
+    crs: str = ""
+    decisions: list[str] = field(default_factory=list)
+    n_read: int = 0
+    n_kept: int = 0
+    n_quarantined: int = 0
+    import_id: int | None = None
+    imported_at: str = ""
+    reused: bool = False
+
+
+def _event_hash(prev: str | None, row: Sequence[Any]) -> str:
+    payload = json.dumps([prev, *row], ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _none_if_nan(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NaT or (not isinstance(value, str | bytes) and pd.isna(value) is True):
+        return None
+    return value
+
+
+class Ledger:
+    """A ledger file: open it, write to it in transactions, read frames from it.
+
+    Parameters
+    ----------
+    path : path-like
+        An existing ledger (``.gpkg``); use :meth:`create` for a new one.
+    settings : Settings, optional
+        Office settings (deadline defaults, township names).
+    lifecycle : Lifecycle, optional
+        The state machine transitions are checked against.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        settings: Settings | None = None,
+        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+    ) -> None:
+        self.path = Path(path)
+        self.settings = settings or Settings()
+        self.lifecycle = lifecycle
+        if not self.path.is_file():
+            raise LedgerError(f"no ledger at {self.path}; create one with `hetu init {path}`")
+        self._conn = self._connect()
+        try:
+            app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise LedgerError(f"{self.path} is not a GeoPackage ledger ({exc})") from exc
+        if app_id != _gpkg.APPLICATION_ID or not self._has_table("hetu_migrations"):
+            self._conn.close()
+            raise LedgerError(
+                f"{self.path} is not a Hetu ledger (no hetu_migrations table); "
+                "give the ledger file created by `hetu init`"
+            )
+        self.migrate()
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike,
+        *,
+        settings: Settings | None = None,
+        exist_ok: bool = False,
+    ) -> Ledger:
+        """Create a new ledger file and apply every migration.
+
+        Parameters
+        ----------
+        path : path-like
+            The ``.gpkg`` file to create.
+        settings : Settings, optional
+            Office settings.
+        exist_ok : bool
+            Open an existing ledger instead of refusing.
+
+        Returns
+        -------
+        Ledger
+        """
+        p = Path(path)
+        if p.exists():
+            if exist_ok:
+                return cls(p, settings=settings)
+            raise LedgerError(f"{p} already exists; open it, or choose another path")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(p, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            _gpkg.init_core(conn, srs_ids=[STORAGE_EPSG, 4326])
+            conn.execute(
+                "CREATE TABLE hetu_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at TEXT)"
+            )
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return cls(p, settings=settings)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 60000")
+        return conn
+
+    def _has_table(self, name: str) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Ledger({str(self.path)!r})"
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the write lock for a block: everything in it commits or nothing does."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise LedgerError(f"{self.path}: cannot take the write lock ({exc})") from exc
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations not yet applied; return their names."""
+        done = {r[0] for r in self._conn.execute("SELECT name FROM hetu_migrations")}
+        applied = []
+        for name, script in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction() as conn:
+                for statement in split_sql(script):
+                    conn.execute(statement)
+                if name == "0001_initial":
+                    register_all(conn)
+                conn.execute("INSERT INTO hetu_migrations VALUES (?, ?)", (name, now().isoformat()))
+            applied.append(name)
+        return applied
+
+    @property
+    def schema_version(self) -> str:
+        """The name of the last migration applied."""
+        row = self._conn.execute("SELECT max(name) FROM hetu_migrations").fetchone()
+        return row[0]
+
+    # -- imports --------------------------------------------------------------------------
+
+    def find_import(self, kind: str, sha256: str) -> ImportRecord | None:
+        """Return the record of an earlier ingest of the same content, if any."""
+        row = self._conn.execute(
+            "SELECT import_id, kind, file, sha256, batch_id, encoding, crs, decisions, n_read,"
+            " n_kept, n_quarantined, imported_at FROM imports WHERE kind = ? AND sha256 = ?"
+            " ORDER BY import_id LIMIT 1",
+            (kind, sha256),
+        ).fetchone()
+        if row is None:
+            return None
+        rec = ImportRecord(
+            kind=row[1],
+            file=row[2],
+            sha256=row[3],
+            batch_id=row[4],
+            encoding=row[5] or "",
+            crs=row[6] or "",
+            decisions=json.loads(row[7] or "[]"),
+            n_read=row[8],
+            n_kept=row[9],
+            n_quarantined=row[10],
+            import_id=row[0],
+            imported_at=row[11],
+            reused=True,
+        )
+        return rec
+
+    def _write_import(
+        self, conn: sqlite3.Connection, rec: ImportRecord, quarantine: pd.DataFrame | None
+    ) -> None:
+        rec.imported_at = now().isoformat()
+        cur = conn.execute(
+            "INSERT INTO imports (kind, file, sha256, batch_id, encoding, crs, decisions, n_read,"
+            " n_kept, n_quarantined, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                rec.kind,
+                rec.file,
+                rec.sha256,
+                rec.batch_id,
+                rec.encoding,
+                rec.crs,
+                json.dumps(rec.decisions, ensure_ascii=False),
+                rec.n_read,
+                rec.n_kept,
+                rec.n_quarantined,
+                rec.imported_at,
+            ),
+        )
+        rec.import_id = cur.lastrowid
+        if quarantine is not None and len(quarantine):
+            conn.executemany(
+                "INSERT INTO quarantine (import_id, row, feature_id, reason, attrs, wkb)"
+                " VALUES (?,?,?,?,?,?)",
+                [
+                    (rec.import_id, int(r.row), r.feature_id, r.reason, r.attrs, r.wkb)
+                    for r in quarantine.itertuples()
+                ],
+            )
+
+    def _insert_features(
+        self, conn: sqlite3.Connection, table: str, gdf: gpd.GeoDataFrame, columns: list[str]
+    ) -> None:
+        geoms = gdf.geometry.to_crs(STORAGE_EPSG).to_numpy()
+        gtype = FEATURE_TABLES[table][0]
+        if gtype == "MULTIPOLYGON":
+            geoms = np.array([_as_multi(g, shapely.MultiPolygon) for g in geoms], dtype=object)
+        elif gtype == "MULTILINESTRING":
+            geoms = np.array([_as_multi(g, shapely.MultiLineString) for g in geoms], dtype=object)
+        blobs = _gpkg.to_blobs(geoms, srs_id=STORAGE_EPSG)
+        values = gdf[columns].astype(object).to_numpy()
+        rows = [
+            [_none_if_nan(v) for v in vals] + [blob]
+            for vals, blob in zip(values, blobs, strict=True)
+        ]
+        names = ", ".join([*columns, "geom"])
+        marks = ", ".join("?" * (len(columns) + 1))
+        conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+        _gpkg.update_extent(conn, table, geoms)
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def add_patches(
+        self,
+        patches: gpd.GeoDataFrame,
+        record: ImportRecord,
+        *,
+        quarantine: pd.DataFrame | None = None,
+        actor: str = "hetu",
+    ) -> ImportRecord:
+        """Write a batch of canonical patches and their ``issue`` events, all or nothing.
+
+        Parameters
+        ----------
+        patches : GeoDataFrame
+            Canonical patches (:func:`geo.layers.patches_from_file`), one batch.
+        record : ImportRecord
+            The import record; ``record.batch_id`` names the batch.
+        quarantine : DataFrame, optional
+            Features kept aside, with ``row, feature_id, reason, attrs, wkb``.
+        actor : str
+            Who issued (recorded on each first event).
+
+        Returns
+        -------
+        ImportRecord
+            With ``import_id`` set.
+
+        Raises
+        ------
+        BatchConflictError
+            If any patch id is already in the ledger; nothing is written.
+        """
+        ids = patches["patch_id"].astype(str).tolist()
+        with self.transaction() as conn:
+            clash: list[str] = []
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                clash += [
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT patch_id FROM patches WHERE patch_id IN ({marks})", chunk
+                    )
+                ]
+            if clash:
+                shown = ", ".join(sorted(clash)[:20]) + (" …" if len(clash) > 20 else "")
+                raise BatchConflictError(
+                    f"{record.file}: {len(clash)} patch id(s) already in the ledger: {shown}; "
+                    "nothing was written. If this is a corrected re-issue, give the patches new "
+                    "ids or remove the earlier batch from the file"
+                )
+            self._write_import(conn, record, quarantine)
+            issued_on = (
+                patches["issued_on"].dropna().min() if "issued_on" in patches.columns else None
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO batches VALUES (?, ?, ?, ?)",
+                (record.batch_id, _none_if_nan(issued_on), record.import_id, record.imported_at),
+            )
+            frame = patches.assign(import_id=record.import_id)
+            self._insert_features(conn, "patches", frame, [*PATCH_COLUMNS, "import_id"])
+            at_default = record.imported_at
+            self._append_events(
+                conn,
+                [
+                    (
+                        pid,
+                        as_time(issued) if _none_if_nan(issued) else at_default,
+                        actor,
+                        ISSUE_ACTION,
+                        None,
+                        self.lifecycle.initial,
+                        None,
+                        f"batch {record.batch_id}",
+                        None,
+                    )
+                    for pid, issued in zip(ids, frame["issued_on"], strict=True)
+                ],
+            )
+        return record
+
+    def add_segments(self, segments: gpd.GeoDataFrame, record: ImportRecord) -> ImportRecord:
+        """Write management-range segments (all or nothing); refuse known segment ids."""
+        with self.transaction() as conn:
+            known = {r[0] for r in conn.execute("SELECT segment_id FROM segments")}
+            clash = sorted(set(segments["segment_id"]) & known)
+            if clash:
+                raise BatchConflictError(
+                    f"{record.file}: segment id(s) already in the ledger: "
+                    f"{', '.join(clash[:20])}; nothing was written"
+                )
+            self._write_import(conn, record, None)
+            cols = ["segment_id", "range_id", "water_name", "water_code", "segment_name"]
+            cols += ["admin_code", "attrs", "import_id"]
+            frame = segments.assign(import_id=record.import_id)
+            self._insert_features(conn, "segments", frame, cols)
+        return record
+
+    def add_chiefs(self, chiefs: pd.DataFrame, record: ImportRecord) -> ImportRecord:
+        """Write chiefs (one row per chief and segment); a later list replaces earlier rows."""
+        cols = ["chief_id", "name", "title", "level", "segment_id", "admin_code", "phone"]
+        cols += ["term_start", "term_end", "attrs"]
+        with self.transaction() as conn:
+            self._write_import(conn, record, None)
+            rows = [
+                [_none_if_nan(v) for v in vals] + [record.import_id]
+                for vals in chiefs[cols].astype(object).to_numpy()
+            ]
+            conn.executemany(
+                f"INSERT OR REPLACE INTO chiefs ({', '.join(cols)}, import_id)"
+                f" VALUES ({', '.join('?' * (len(cols) + 1))})",
+                rows,
+            )
+        return record
+
+    def add_surveys(
+        self, tracks: gpd.GeoDataFrame, findings: gpd.GeoDataFrame, record: ImportRecord
+    ) -> ImportRecord:
+        """Write survey tracks and findings from one file, all or nothing."""
+        with self.transaction() as conn:
+            self._write_import(conn, record, None)
+            if len(tracks):
+                cols = ["name", "surveyor", "started_at", "ended_at", "n_points", "attrs"]
+                self._insert_features(
+                    conn, "survey_tracks", tracks.assign(import_id=record.import_id),
+                    [*cols, "import_id"],
+                )  # fmt: skip
+            if len(findings):
+                cols = ["finding_id", "observed_at", "surveyor", "finding_type", "description"]
+                self._insert_features(
+                    conn, "survey_findings", findings.assign(import_id=record.import_id),
+                    [*cols, "attrs", "import_id"],
+                )  # fmt: skip
+        return record
+
+    def replace_assignments(self, assignments: pd.DataFrame) -> int:
+        """Replace the matching result with ``assignments`` (one transaction); return rows."""
+        at = now().isoformat()
+        cols = ["patch_id", "segment_id", "range_id", "relation", "overlap_m2", "share"]
+        cols += ["distance_m", "primary"]
+        rows = [
+            [_none_if_nan(v) for v in vals[:-1]] + [int(bool(vals[-1])), at]
+            for vals in assignments[cols].astype(object).to_numpy()
+        ]
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM assignments")
+            conn.executemany(
+                "INSERT INTO assignments (patch_id, segment_id, range_id, relation, overlap_m2,"
+                " share, distance_m, is_primary, matched_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                rows,
+            )
+        return len(rows)
+
+    def _append_events(self, conn: sqlite3.Connection, rows: list[tuple]) -> None:
+        last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()
+        prev = last[0] if last else None
+        out = []
+        for row in rows:
+            digest = _event_hash(prev, row)
+            out.append((*row, prev, digest))
+            prev = digest
+        conn.executemany(
+            "INSERT INTO events (patch_id, at, actor, action, from_state, to_state, deadline,"
+            " note, evidence, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            out,
+        )
+
+    def transition(
+        self,
+        patch_ids: str | Sequence[str],
+        to_state: str,
+        *,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        deadline: dt.date | str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Move one or more patches to ``to_state``, all or nothing.
+
+        Parameters
+        ----------
+        patch_ids : str or sequence of str
+            The patches to move.
+        to_state : str
+            The target state; checked against the lifecycle for each patch.
+        actor : str
+            Who made the change (recorded on the event).
+        at : datetime or str, optional
+            When (default now, Asia/Shanghai); never before the patch's last event.
+        deadline : date or str, optional
+            For a state with a deadline; default the office's ``rectify_days`` after ``at``.
+        note : str, optional
+            Free text on the event.
+
+        Returns
+        -------
+        int
+            The number of events written.
+
+        Raises
+        ------
+        NotFoundError
+            If a patch is not in the ledger.
+        InvalidTransitionError
+            If a transition is not allowed (naming the allowed ones); nothing is written.
+        """
+        ids = [patch_ids] if isinstance(patch_ids, str) else list(patch_ids)
+        when = as_time(at)
+        if deadline is None and to_state in self.lifecycle.deadline_states:
+            start = dt.date.fromisoformat(when[:10])
+            deadline = deadline_for(start, self.settings.rectify_days)
+        deadline_s = str(deadline)[:10] if deadline is not None else None
+        if deadline_s is not None:
+            dt.date.fromisoformat(deadline_s)
+        with self.transaction() as conn:
+            rows = []
+            for pid in ids:
+                last = conn.execute(
+                    "SELECT to_state, at FROM events WHERE patch_id = ?"
+                    " ORDER BY event_id DESC LIMIT 1",
+                    (pid,),
+                ).fetchone()
+                if last is None:
+                    raise NotFoundError(f"patch {pid} is not in the ledger {self.path}")
+                action = self.lifecycle.check(last[0], to_state, patch_id=pid)
+                if dt.datetime.fromisoformat(when) < dt.datetime.fromisoformat(last[1]):
+                    raise LedgerError(
+                        f"patch {pid}: time {when} is before its last event ({last[1]}); "
+                        "events are recorded in time order"
+                    )
+                rows.append((pid, when, actor, action, last[0], to_state, deadline_s, note, None))
+            self._append_events(conn, rows)
+        return len(rows)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        cur = self._conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=names)
+
+    def _features(self, table: str, where: str = "") -> gpd.GeoDataFrame:
+        df = self._frame(f"SELECT * FROM {table} {where} ORDER BY fid")
+        geoms = _gpkg.from_blobs(df.pop("geom")) if len(df) else []
+        return gpd.GeoDataFrame(df.drop(columns="fid"), geometry=geoms, crs=STORAGE_EPSG)
+
+    def patches(self) -> gpd.GeoDataFrame:
+        """All patches with their current ``state``, ``state_since`` and ``deadline``."""
+        gdf = self._features("patches").drop(columns=["import_id"])
+        state = self._frame("SELECT * FROM patch_state")
+        return gdf.merge(state, on="patch_id", how="left")
+
+    def segments(self) -> gpd.GeoDataFrame:
+        """The management-range segments."""
+        return self._features("segments").drop(columns=["import_id"])
+
+    def chiefs(self) -> pd.DataFrame:
+        """The chiefs, one row per chief and segment."""
+        return self._frame("SELECT * FROM chiefs ORDER BY fid").drop(columns=["fid", "import_id"])
+
+    def events(self, patch_id: str | None = None) -> pd.DataFrame:
+        """The event log (of one patch, or all), oldest first."""
+        if patch_id is None:
+            return self._frame("SELECT * FROM events ORDER BY event_id")
+        return self._frame("SELECT * FROM events WHERE patch_id = ? ORDER BY event_id", [patch_id])
+
+    def assignments(self) -> pd.DataFrame:
+        """The last matching result."""
+        df = self._frame("SELECT * FROM assignments ORDER BY fid").drop(columns=["fid"])
+        return df.rename(columns={"is_primary": "primary"}).astype({"primary": bool})
+
+    def imports(self) -> pd.DataFrame:
+        """Every ingest, with its decisions."""
+        return self._frame("SELECT * FROM imports ORDER BY import_id")
+
+    def quarantined(self) -> pd.DataFrame:
+        """Features kept aside at ingest, with their reasons."""
+        return self._frame("SELECT * FROM quarantine ORDER BY fid")
+
+    def tracks(self) -> gpd.GeoDataFrame:
+        """Survey and patrol tracks."""
+        return self._features("survey_tracks")
+
+    def findings(self) -> gpd.GeoDataFrame:
+        """Survey findings (points)."""
+        return self._features("survey_findings")
+
+    def status_counts(self) -> dict[str, int]:
+        """Patches per current state, every lifecycle state present (zeros included)."""
+        counts = dict.fromkeys(self.lifecycle.states, 0)
+        for state, n in self._conn.execute(
+            "SELECT state, count(*) FROM patch_state GROUP BY state"
+        ):
+            counts[state] = n
+        return counts
+
+    def status_frame(self, *, as_of: dt.date | str | None = None) -> gpd.GeoDataFrame:
+        """One row per patch with its state, deadline, segment and chief chain.
+
+        This is the frame the map and the exports draw from (columns listed in
+        :data:`STATUS_COLUMNS`).
+
+        Parameters
+        ----------
+        as_of : date or str, optional
+            The day overdue days are counted to (default today, Asia/Shanghai).
+
+        Returns
+        -------
+        GeoDataFrame
+            In EPSG:4490.
+        """
+        day = _as_date(as_of)
+        gdf = self.patches()
+        primary = self._frame(
+            "SELECT patch_id, segment_id, range_id, relation, share, distance_m"
+            " FROM assignments WHERE is_primary = 1"
+        )
+        segs = self._frame("SELECT segment_id, water_name, segment_name FROM segments")
+        gdf = gdf.merge(primary, on="patch_id", how="left").merge(segs, on="segment_id", how="left")
+        chain = self._chief_chain()
+        gdf = gdf.merge(chain, on="segment_id", how="left")
+        for col in ("chief_village", "chief_township", "chief_county"):
+            gdf[col] = gdf[col].fillna("")
+        gdf["township"] = [self.settings.township_name(c) for c in gdf["admin_code"]]
+        gdf["overdue_days"] = [
+            overdue_days(d, s, day) for d, s in zip(gdf["deadline"], gdf["state"], strict=True)
+        ]
+        return gdf[STATUS_COLUMNS].copy()
+
+    def _chief_chain(self) -> pd.DataFrame:
+        chiefs = self.chiefs()
+        title = chiefs["title"].fillna("")
+        chiefs["who"] = chiefs["name"] + np.where(title != "", "（" + title + "）", "")
+        by_level = chiefs.groupby(["level", "segment_id"])["who"].agg("、".join)
+        levels = set(chiefs["level"])
+        chain = {
+            f"chief_{level}": by_level.xs(level) if level in levels else pd.Series(dtype=object)
+            for level in ("village", "township", "county")
+        }
+        out = pd.DataFrame(chain)
+        out.index.name = "segment_id"
+        return out.reset_index()
+
+
+def _as_date(value: dt.date | str | None) -> dt.date:
+    if value is None:
+        return now().date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _as_multi(geom: Any, kind: type) -> Any:
+    if geom is None or geom.is_empty or isinstance(geom, kind):
+        return geom
+    return kind([geom])
+
+
+def open_ledger(path: str | os.PathLike, *, settings: Settings | None = None) -> Ledger:
+    """Open an existing ledger (a GeoPackage path)."""
+    return Ledger(path, settings=settings)
+
+
+def record_as_dict(record: ImportRecord) -> dict[str, Any]:
+    """Return an import record as a plain dict (for JSON output)."""
+    return asdict(record)

@@ -1,0 +1,186 @@
+import json
+import sqlite3
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geo._errors import BatchConflictError, InvalidTransitionError, LedgerError, NotFoundError
+from geo._schema import STATUS_COLUMNS
+from geo.settings import Settings
+from geo.store import ImportRecord, Ledger, _event_hash
+
+
+def _patches(ids, *, batch="b1", x0=114.0):
+    geoms = [
+        shapely.box(x0 + i * 0.01, 28.0, x0 + i * 0.01 + 0.001, 28.001) for i in range(len(ids))
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "patch_id": ids,
+            "batch_id": batch,
+            "issue_type": "dumping",
+            "admin_code": "439999001001",
+            "detected_on": "2025-07-01",
+            "issued_on": "2025-08-01",
+            "area_m2": 100.0,
+            "source_area": None,
+            "description": "描述",
+            "attrs": json.dumps({"备注": "x"}, ensure_ascii=False),
+        },
+        geometry=geoms,
+        crs=4490,
+    )
+
+
+def _rec(batch="b1", sha="s1"):
+    return ImportRecord(kind="patches", file="batch.shp", sha256=sha, batch_id=batch)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    led = Ledger.create(tmp_path / "ledger.gpkg", settings=Settings(rectify_days=10))
+    yield led
+    led.close()
+
+
+def test_create_applies_named_migrations(tmp_path, ledger):
+    assert ledger.schema_version == "0001_initial"
+    assert ledger.migrate() == []  # nothing left to apply on reopen
+    with pytest.raises(LedgerError, match="already exists"):
+        Ledger.create(ledger.path)
+    with pytest.raises(LedgerError, match="hetu init"):
+        Ledger(tmp_path / "missing.gpkg")
+    other = tmp_path / "other.gpkg"
+    sqlite3.connect(other).execute("CREATE TABLE t (a)").connection.close()
+    with pytest.raises(LedgerError, match="not a"):
+        Ledger(other)
+
+
+def test_gdal_reads_the_ledger_as_a_geopackage(ledger):
+    ledger.add_patches(_patches(["A", "B"]), _rec())
+    layers = dict(pyogrio.list_layers(ledger.path))
+    assert layers["patches"] == "MultiPolygon" and "events" in layers
+    back = pyogrio.read_dataframe(ledger.path, layer="patches")
+    assert back.crs.to_epsg() == 4490
+    assert list(back["patch_id"]) == ["A", "B"]
+    assert back.geometry.iloc[0].equals(shapely.MultiPolygon([_patches(["A"]).geometry[0]]))
+    assert json.loads(back["attrs"].iloc[0]) == {"备注": "x"}
+
+
+def test_events_are_append_only_and_hash_chained(ledger):
+    ledger.add_patches(_patches(["A", "B"]), _rec())
+    ledger.transition("A", "verifying", actor="t", at="2025-08-02T09:00")
+    raw = sqlite3.connect(ledger.path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("UPDATE events SET actor = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("DELETE FROM events")
+    rows = raw.execute(
+        "SELECT patch_id, at, actor, action, from_state, to_state, deadline, note, evidence,"
+        " prev_hash, hash FROM events ORDER BY event_id"
+    ).fetchall()
+    raw.close()
+    assert len(rows) == 3 and len(ledger.events()) == 3
+    prev = None
+    for row in rows:
+        assert row[9] == prev and row[10] == _event_hash(prev, row[:9])
+        prev = row[10]
+
+
+def test_state_is_derived_from_events(ledger):
+    ledger.add_patches(_patches(["A", "B", "C"]), _rec())
+    ledger.transition(["A", "B"], "verifying", actor="t", at="2025-08-02T09:00")
+    ledger.transition("A", "confirmed", actor="t", at="2025-08-03T09:00")
+    ledger.transition("A", "rectifying", actor="t", at="2025-08-04T09:00")
+    states = ledger.patches().set_index("patch_id")["state"].to_dict()
+    assert states == {"A": "rectifying", "B": "verifying", "C": "issued"}
+    assert ledger.patches().set_index("patch_id").loc["A", "deadline"] == "2025-08-14"
+    counts = ledger.status_counts()
+    assert counts["issued"] == 1 and counts["verifying"] == 1 and counts["rectifying"] == 1
+    assert counts["closed"] == 0 and sum(counts.values()) == 3
+
+
+def test_conflicting_batch_is_refused_whole(ledger):
+    ledger.add_patches(_patches(["A", "B"]), _rec())
+    before = (len(ledger.patches()), len(ledger.events()), len(ledger.imports()))
+    with pytest.raises(BatchConflictError, match="B") as err:
+        ledger.add_patches(_patches(["B", "C"], batch="b2", x0=114.1), _rec("b2", "s2"))
+    assert "nothing was written" in str(err.value)
+    assert (len(ledger.patches()), len(ledger.events()), len(ledger.imports())) == before
+
+
+def test_a_failure_inside_a_batch_rolls_everything_back(ledger):
+    frame = _patches(["A", "A"])  # duplicate ids hit the UNIQUE constraint mid-insert
+    with pytest.raises(sqlite3.IntegrityError):
+        ledger.add_patches(frame, _rec())
+    assert ledger.patches().empty and ledger.events().empty and ledger.imports().empty
+
+
+def test_transition_of_many_is_all_or_nothing(ledger):
+    ledger.add_patches(_patches(["A", "B"]), _rec())
+    ledger.transition("A", "verifying", actor="t", at="2025-08-02T09:00")
+    with pytest.raises(InvalidTransitionError, match="patch A"):
+        ledger.transition(["B", "A"], "verifying", actor="t", at="2025-08-03T09:00")
+    assert ledger.patches().set_index("patch_id").loc["B", "state"] == "issued"
+    with pytest.raises(NotFoundError, match="ZZ"):
+        ledger.transition("ZZ", "verifying", actor="t")
+    with pytest.raises(LedgerError, match="before its last event"):
+        ledger.transition("B", "verifying", actor="t", at="2025-07-01T09:00")
+
+
+def test_event_times_are_shanghai(ledger):
+    ledger.add_patches(_patches(["A"]), _rec())
+    ledger.transition("A", "verifying", actor="t", at="2025-08-02T01:00:00+00:00")
+    ev = ledger.events("A")
+    assert ev["at"].iloc[0] == "2025-08-01T09:00:00+08:00"  # issue date at 09:00 local
+    assert ev["at"].iloc[1] == "2025-08-02T09:00:00+08:00"
+
+
+def test_status_frame_joins_segment_and_chiefs(ledger):
+    ledger.add_patches(_patches(["A", "B"]), _rec())
+    seg = gpd.GeoDataFrame(
+        {
+            "segment_id": ["439999000001"],
+            "range_id": ["R1"],
+            "water_name": ["清溪河"],
+            "water_code": ["QXH"],
+            "segment_name": ["清溪河上村段"],
+            "admin_code": ["439999001001"],
+            "attrs": ["{}"],
+        },
+        geometry=[shapely.box(113.99, 27.99, 114.005, 28.01)],
+        crs=4490,
+    )
+    ledger.add_segments(seg, ImportRecord(kind="ranges", file="r.gpkg", sha256="r"))
+    chiefs = pd.DataFrame(
+        {
+            "chief_id": ["C1", "C2"],
+            "name": ["王建国", "李秀英"],
+            "title": ["村支书", "镇长"],
+            "level": ["village", "township"],
+            "segment_id": ["439999000001"] * 2,
+            "admin_code": ["439999001001", "439999001"],
+            "phone": [None, None],
+            "term_start": [None, None],
+            "term_end": [None, None],
+            "attrs": ["{}", "{}"],
+        }
+    )
+    ledger.add_chiefs(chiefs, ImportRecord(kind="chiefs", file="c.xlsx", sha256="c"))
+    from geo.matching import match_ledger
+
+    match_ledger(ledger)
+    ledger.transition("A", "verifying", actor="t", at="2025-08-02T09:00")
+    ledger.transition("A", "confirmed", actor="t", at="2025-08-03T09:00")
+    ledger.transition("A", "rectifying", actor="t", at="2025-08-04T09:00", deadline="2025-08-10")
+    frame = ledger.status_frame(as_of="2025-08-20")
+    assert list(frame.columns) == STATUS_COLUMNS
+    a = frame.set_index("patch_id").loc["A"]
+    assert a["segment_id"] == "439999000001" and a["water_name"] == "清溪河"
+    assert a["chief_village"] == "王建国（村支书）" and a["chief_township"] == "李秀英（镇长）"
+    assert a["chief_county"] == "" and a["overdue_days"] == 10 and a["relation"] == "inside"
+    b = frame.set_index("patch_id").loc["B"]
+    assert b["relation"] in {"near", "outside"} and b["overdue_days"] == 0
