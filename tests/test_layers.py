@@ -1,0 +1,215 @@
+import datetime as dt
+import json
+import shutil
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from conftest import realdata
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo._errors import CRSError, IngestError, SchemaError
+from geo.layers import (
+    chiefs_from_file,
+    ingest_file,
+    iso_date,
+    patches_from_file,
+    read_layer,
+    sniff_dbf_encoding,
+)
+from geo.settings import Settings
+from geo.store import Ledger
+
+OFFICE = Settings(central_meridian=114, extent=(113.5, 27.5, 114.5, 28.5))
+X0, Y0 = 500_000.0, 3_098_000.0  # EPSG:4547 near (114E, 28N)
+
+
+def _write_batch(path, *, n=3, encoding="GBK", prj=False, cpg=False, extra=None):
+    geoms = [shapely.box(X0 + i * 200, Y0, X0 + i * 200 + 50, Y0 + 40) for i in range(n)]
+    data = {
+        "TBBH": [f"TB{i:03d}" for i in range(n)],
+        "XZQDM": ["439999001001"] * n,
+        "WTLX": ["3", "乱建", "mining"][:n] + ["1"] * max(0, n - 3),
+        "TBMJ": [2000.0] * n,
+        "JCSJ": ["20250715", "2025/7/16", "2025年7月17日"][:n] + ["2025-07-18"] * max(0, n - 3),
+        "问题描述": ["河道内堆放建筑垃圾"] * n,
+        "备注": ["未知字段保留"] * n,
+    }
+    data.update(extra or {})
+    gdf = gpd.GeoDataFrame(data, geometry=geoms, crs=4547)
+    gdf.to_file(path, encoding=encoding, engine="pyogrio")
+    if not prj:
+        path.with_suffix(".prj").unlink()
+    if not cpg and path.with_suffix(".cpg").exists():
+        path.with_suffix(".cpg").unlink()
+    return path
+
+
+def test_gbk_without_cpg_is_sniffed(tmp_path):
+    shp = _write_batch(tmp_path / "图斑.shp")
+    enc, why = sniff_dbf_encoding(shp)
+    assert enc == "gb18030" and "GB18030" in why
+    naive = pyogrio.read_dataframe(shp)
+    assert "问题描述" not in naive.columns  # what GDAL alone would have given: mojibake
+
+
+@pytest.mark.filterwarnings("ignore:Could not decode error message:RuntimeWarning")
+def test_each_encoding_branch(tmp_path):
+    utf = _write_batch(tmp_path / "utf.shp", encoding="UTF-8")
+    assert sniff_dbf_encoding(utf)[0] == "utf-8"
+    with_cpg = _write_batch(tmp_path / "cpg.shp", cpg=True)
+    enc, why = sniff_dbf_encoding(with_cpg)
+    assert enc.lower() in {"gbk", "cp936"} and ".cpg" in why
+    ldid = _write_batch(tmp_path / "ldid.shp")
+    raw = bytearray(ldid.with_suffix(".dbf").read_bytes())
+    raw[29] = 0x4D  # CP936 as ArcGIS writes it
+    ldid.with_suffix(".dbf").write_bytes(bytes(raw))
+    enc, why = sniff_dbf_encoding(ldid)
+    assert enc is None and "77" in why
+    gdf, _ = read_layer(ldid, settings=OFFICE)
+    assert "问题描述" in gdf.columns
+
+
+def test_patches_become_canonical(tmp_path):
+    shp = _write_batch(tmp_path / "batch.shp")
+    gdf = patches_from_file(shp, batch_id="2025-Q3", issued_on="2025-08-01", settings=OFFICE)
+    assert gdf.crs.to_epsg() == 4490
+    assert list(gdf["issue_type"]) == ["dumping", "construction", "mining"]
+    assert list(gdf["detected_on"]) == ["2025-07-15", "2025-07-16", "2025-07-17"]
+    assert set(gdf["issued_on"]) == {"2025-08-01"} and set(gdf["batch_id"]) == {"2025-Q3"}
+    assert gdf["area_m2"].round(0).tolist() == [2000.0] * 3
+    assert json.loads(gdf["attrs"].iloc[0]) == {"备注": "未知字段保留"}
+    assert gdf["description"].iloc[0] == "河道内堆放建筑垃圾"
+    record = gdf.attrs["hetu"]["record"]
+    assert "EPSG:4547" in record["crs"] and "gb18030" in record["encoding"]
+    assert any("TBBH -> patch_id" in d for d in record["decisions"])
+
+
+def test_invalid_polygons_repaired_and_nulls_quarantined(tmp_path):
+    bowtie = shapely.Polygon([(X0, Y0), (X0 + 50, Y0 + 50), (X0 + 50, Y0), (X0, Y0 + 50)])
+    gdf = gpd.GeoDataFrame(
+        {"TBBH": ["A", "B", "C"], "WTLX": ["1", "2", "3"]},
+        geometry=[bowtie, None, shapely.box(X0, Y0, X0 + 10, Y0 + 10)],
+        crs=4547,
+    )
+    path = tmp_path / "p.gpkg"
+    gdf.to_file(path)
+    out = patches_from_file(path, settings=OFFICE)
+    assert list(out["patch_id"]) == ["A", "C"]
+    assert out.geometry.is_valid.all()
+    assert out["area_m2"].iloc[0] == pytest.approx(1250.0, rel=1e-3)  # both triangles kept
+    meta = out.attrs["hetu"]
+    assert any("A: repaired (Self-intersection" in d for d in meta["record"]["decisions"])
+    assert meta["quarantine"][0]["feature_id"] == "B"
+    assert meta["quarantine"][0]["reason"] == "null geometry"
+
+
+def test_missing_required_field_lists_what_was_found(tmp_path):
+    shp = _write_batch(tmp_path / "x.shp")
+    gdf = gpd.read_file(shp, encoding="gb18030").drop(columns="TBBH")
+    gdf.set_crs(4547).to_file(tmp_path / "y.gpkg")
+    with pytest.raises(SchemaError) as err:
+        patches_from_file(tmp_path / "y.gpkg", settings=OFFICE)
+    text = str(err.value)
+    assert "y.gpkg" in text and "TBBH" in text and "XZQDM" in text and "图斑编号" in text
+
+
+def test_bad_date_names_row_and_field(tmp_path):
+    shp = _write_batch(tmp_path / "d.shp", n=4, extra={"JCSJ": ["2025-07-01"] * 3 + ["昨天"]})
+    with pytest.raises(SchemaError, match=r"row 4, field detected_on"):
+        patches_from_file(shp, settings=OFFICE)
+
+
+def test_duplicate_ids_refused(tmp_path):
+    shp = _write_batch(tmp_path / "d.shp", n=3, extra={"TBBH": ["A", "A", "B"]})
+    with pytest.raises(SchemaError, match="duplicate patch id"):
+        patches_from_file(shp, settings=OFFICE)
+
+
+def test_record_count_mismatch_is_detected(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    three = _write_batch(tmp_path / "a" / "p.shp", n=3)
+    two = _write_batch(tmp_path / "b" / "p.shp", n=2)
+    shutil.copy(two.with_suffix(".dbf"), three.with_suffix(".dbf"))
+    with pytest.raises(IngestError, match="do not match"):
+        patches_from_file(three, settings=OFFICE)
+
+
+def test_data_outside_the_office_extent_is_refused(tmp_path):
+    shp = _write_batch(tmp_path / "far.shp")
+    far = Settings(central_meridian=114, extent=(100.0, 20.0, 101.0, 21.0))
+    with pytest.raises(CRSError, match="outside the office's extent"):
+        patches_from_file(shp, settings=far)
+
+
+def test_ingest_is_idempotent(tmp_path):
+    shp = _write_batch(tmp_path / "batch.shp")
+    with Ledger.create(tmp_path / "l.gpkg", settings=OFFICE) as led:
+        first = ingest_file(led, "patches", shp, batch_id="b1", issued_on="2025-08-01")
+        again = ingest_file(led, "patches", shp, batch_id="b1")
+        assert not first.reused and again.reused and again.import_id == first.import_id
+        assert len(led.patches()) == 3 and len(led.imports()) == 1 and len(led.events()) == 3
+
+
+def test_chiefs_from_gbk_csv(tmp_path):
+    csv = tmp_path / "chiefs.csv"
+    pd.DataFrame(
+        {"姓名": ["张三", "李四"], "级别": ["村级", "乡"], "河段编码": ["439999000001"] * 2}
+    ).to_csv(csv, index=False, encoding="gbk")
+    df = chiefs_from_file(csv)
+    assert list(df["level"]) == ["village", "township"]
+    assert df["segment_id"].iloc[0] == "439999000001" and df["chief_id"].notna().all()
+    assert "gb18030" in df.attrs["hetu"]["record"]["encoding"]
+    pd.DataFrame({"姓名": ["王五"], "级别": ["组长"], "河段编码": ["1"]}).to_csv(
+        csv, index=False, encoding="utf-8"
+    )
+    with pytest.raises(SchemaError, match="row 2, field level"):
+        chiefs_from_file(csv)
+
+
+def test_real_gbk_rivers_read_right():
+    shp = realdata("china_rivers_4m", "hyd2_4l.shp")
+    gdf, rec = read_layer(shp)
+    assert len(gdf) == 2143 and gdf.crs.to_epsg() == 4490
+    assert {"长江", "湘江", "柳江(都柳江、融江)"} <= set(gdf["NAME"].dropna())
+    assert rec.crs.startswith("inferred") and "gb18030" in rec.encoding
+
+
+def test_real_shapefile_without_shx_gets_a_clear_error():
+    shp = realdata("broken", "latin1.shp")
+    with pytest.raises(IngestError, match=r"latin1\.shp.*cannot be read"):
+        read_layer(shp)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31)), st.integers(0, 4))
+def test_iso_date_accepts_every_office_format(day, style):
+    text = [
+        day.isoformat(),
+        f"{day.year}/{day.month}/{day.day}",
+        day.strftime("%Y%m%d"),
+        f"{day.year}年{day.month}月{day.day}日",
+        f"{day.year}.{day.month}.{day.day}",
+    ][style]
+    assert iso_date(text, source="f", row=0, field="d") == day.isoformat()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.text(
+        alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5), min_size=2, max_size=8
+    )
+)
+def test_sniffer_never_lets_mojibake_through(tmp_path_factory, text):
+    folder = tmp_path_factory.mktemp("sniff")
+    for enc in ("GBK", "UTF-8"):
+        path = folder / f"{enc}.shp"
+        gdf = gpd.GeoDataFrame({"NAME": [text]}, geometry=[shapely.Point(114, 28)], crs=4490)
+        gdf.to_file(path, encoding=enc, engine="pyogrio")
+        path.with_suffix(".cpg").unlink()
+        back, _ = read_layer(path)
+        assert back["NAME"].iloc[0] == text
