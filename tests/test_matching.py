@@ -1,0 +1,122 @@
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import gk_frame, square
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from geo._errors import SchemaError
+from geo.matching import RESULT_COLUMNS, match_patches
+
+X0, Y0 = 500_000.0, 3_098_000.0
+
+
+def two_ranges():
+    """Two ranges side by side, 100 m x 100 m each."""
+    return gk_frame({"range_id": ["A", "B"]}, [square(X0, Y0, 100), square(X0 + 100, Y0, 100)])
+
+
+@pytest.fixture
+def ranges():
+    return two_ranges()
+
+
+def _patches(**named):
+    return gk_frame({"patch_id": list(named)}, list(named.values()))
+
+
+def _by_patch(result):
+    return {pid: grp.reset_index(drop=True) for pid, grp in result.groupby("patch_id", sort=False)}
+
+
+def test_every_relation(ranges):
+    patches = _patches(
+        inside=square(X0 + 10, Y0 + 10, 10),
+        straddle=shapely.box(X0 + 90, Y0 + 10, X0 + 120, Y0 + 20),
+        partly=shapely.box(X0 + 190, Y0 + 10, X0 + 210, Y0 + 20),
+        near=square(X0 + 300, Y0, 10),
+        far=square(X0 + 5000, Y0, 10),
+    )
+    out = match_patches(patches, ranges, near_m=500)
+    assert list(out.columns) == RESULT_COLUMNS
+    rows = _by_patch(out)
+    assert rows["inside"].loc[0, ["range_id", "relation"]].tolist() == ["A", "inside"]
+    assert rows["inside"].loc[0, "share"] == pytest.approx(1.0)
+    s = rows["straddle"]
+    assert list(s["range_id"]) == ["B", "A"] and set(s["relation"]) == {"straddles"}
+    assert s["share"].tolist() == pytest.approx([2 / 3, 1 / 3], rel=1e-6)
+    assert s["overlap_m2"].sum() == pytest.approx(300.0, rel=1e-6)
+    assert s["primary"].tolist() == [True, False]
+    p = rows["partly"].iloc[0]
+    assert (p["relation"], p["range_id"], p["share"]) == ("partly_outside", "B", pytest.approx(0.5))
+    n = rows["near"].iloc[0]
+    assert (n["relation"], n["range_id"]) == ("near", "B")
+    assert n["distance_m"] == pytest.approx(100.0)
+    f = rows["far"].iloc[0]
+    assert f["relation"] == "outside" and pd.isna(f["range_id"])
+    assert f["distance_m"] == pytest.approx(4800.0)
+
+
+def test_tie_break_is_the_smallest_id(ranges):
+    out = match_patches(_patches(tie=shapely.box(X0 + 90, Y0, X0 + 110, Y0 + 10)), ranges)
+    assert out.loc[out["primary"], "range_id"].item() == "A"
+
+
+def test_any_crs_gives_the_same_answer(ranges):
+    patches = _patches(x=shapely.box(X0 + 90, Y0 + 10, X0 + 120, Y0 + 20))
+    a = match_patches(patches, ranges)
+    b = match_patches(patches.to_crs(4326), ranges.to_crs(3857))
+    assert a["range_id"].tolist() == b["range_id"].tolist()
+    assert np.allclose(a["overlap_m2"], b["overlap_m2"], rtol=1e-4)
+
+
+def test_rows_sharing_an_id_are_summed():
+    ranges = gk_frame({"range_id": ["A", "A"]}, [square(X0, Y0, 100), square(X0 + 100, Y0, 100)])
+    out = match_patches(_patches(p=shapely.box(X0 + 90, Y0, X0 + 110, Y0 + 10)), ranges)
+    assert len(out) == 1 and out["relation"].item() == "inside"
+    assert out["overlap_m2"].item() == pytest.approx(200.0)
+
+
+def test_segment_ids_are_kept_as_the_output_column():
+    segs = gk_frame({"segment_id": ["439999000001"]}, [square(X0, Y0, 100)])
+    out = match_patches(_patches(p=square(X0 + 1, Y0 + 1, 5)), segs, id_column="segment_id")
+    assert "segment_id" in out.columns and out["segment_id"].item() == "439999000001"
+
+
+def test_empty_inputs():
+    empty = gpd.GeoDataFrame({"patch_id": []}, geometry=[], crs=4490)
+    out = match_patches(empty, gk_frame({"range_id": ["A"]}, [square(X0, Y0, 1)]))
+    assert out.empty and list(out.columns) == RESULT_COLUMNS
+    no_ranges = gpd.GeoDataFrame({"range_id": []}, geometry=[], crs=4490)
+    out = match_patches(_patches(p=square(X0, Y0, 5)), no_ranges)
+    assert out["relation"].item() == "outside" and np.isnan(out["distance_m"].item())
+
+
+def test_missing_columns_named(ranges):
+    with pytest.raises(SchemaError, match="patch_id"):
+        match_patches(gk_frame({"id": [1]}, [square(X0, Y0, 1)]), ranges)
+    with pytest.raises(SchemaError, match="range_id"):
+        match_patches(_patches(p=square(X0, Y0, 1)), gk_frame({"x": [1]}, [square(X0, Y0, 1)]))
+
+
+boxes = st.tuples(st.floats(-50, 250), st.floats(-50, 150), st.floats(1, 80), st.floats(1, 80))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(boxes, min_size=1, max_size=12))
+def test_invariants_on_random_patches(specs):
+    ranges = two_ranges()
+    geoms = [shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h) for x, y, w, h in specs]
+    patches = gk_frame({"patch_id": [f"P{i}" for i in range(len(geoms))]}, geoms)
+    out = match_patches(patches, ranges, near_m=1000)
+    assert set(out["patch_id"]) == set(patches["patch_id"])
+    assert (out.groupby("patch_id")["primary"].sum() == 1).all()
+    assert (out.groupby("patch_id")["share"].sum() <= 1 + 1e-9).all()
+    for pid, grp in out.groupby("patch_id"):
+        assert grp["relation"].nunique() == 1
+        area = patches.set_index("patch_id").loc[pid].geometry.area
+        assert grp["overlap_m2"].sum() <= area * (1 + 1e-9)
+        if grp["relation"].iloc[0] == "inside":
+            assert len(grp) == 1
