@@ -1,0 +1,258 @@
+"""The ``hetu`` command line: one thin command per library call.
+
+Library errors (:class:`geo._errors.HetuError`) and file errors become a
+one-line message on stderr and exit code 1; usage errors exit 2. Nothing here
+holds logic the library lacks: each command parses options, calls one
+function, and prints its result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo import __version__
+from geo._errors import HetuError
+from geo.labels import RELATIONS, STATES, TEXT, label
+from geo.settings import BASEMAPS, Settings, load_settings
+
+
+class _Group(click.Group):
+    """A group whose commands turn library errors into one-line messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (HetuError, OSError) as exc:
+            raise click.ClickException(_one_line(exc)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_root().obj["settings"]
+
+
+def _ledger(ctx: click.Context, path: str) -> Any:
+    from geo.store import Ledger
+
+    return Ledger(path, settings=_settings(ctx))
+
+
+def _today() -> str:
+    from geo.store import now
+
+    return now().date().isoformat()
+
+
+ledger_arg = click.argument("ledger", type=click.Path(dir_okay=False))
+as_of_opt = click.option(
+    "--as-of",
+    metavar="DATE",
+    default=None,
+    help="Day the figures are counted to (YYYY-MM-DD; default today).",
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hetu")
+@click.option(
+    "--settings",
+    "settings_path",
+    type=click.Path(dir_okay=False),
+    envvar="HETU_SETTINGS",
+    help="Office settings file (default ./hetu.toml when present; env HETU_SETTINGS).",
+)
+@click.pass_context
+def cli(ctx: click.Context, settings_path: str | None) -> None:
+    """Hetu (河图): track river and lake remote-sensing patches from issue to close-out."""
+    try:
+        settings = load_settings(settings_path)
+    except HetuError as exc:
+        raise click.ClickException(_one_line(exc)) from None
+    ctx.obj = {"settings": settings}
+
+
+@cli.command()
+@ledger_arg
+@click.pass_context
+def init(ctx: click.Context, ledger: str) -> None:
+    """Create a new, empty ledger (a GeoPackage file) at LEDGER."""
+    from geo.store import Ledger
+
+    with Ledger.create(ledger, settings=_settings(ctx)) as led:
+        click.echo(f"created {led.path} (schema {led.schema_version})")
+
+
+@cli.command()
+@ledger_arg
+@click.argument("kind", type=click.Choice(["patches", "ranges", "chiefs", "surveys"]))
+@click.argument("file", type=click.Path(exists=True))
+@click.option("--batch", "batch_id", help="Batch id of a patches file (default: the file name).")
+@click.option(
+    "--issued-on", metavar="DATE", help="Issue date of the batch, where the file has none."
+)
+@click.option("--encoding", help="Text encoding, overriding the sniffed one (e.g. gb18030).")
+@click.option("--crs", help="CRS of the file, overriding the .prj or the inferred one (EPSG:4547).")
+@click.option("--layer", help="Layer to read from a multi-layer file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the import record as JSON.")
+@click.pass_context
+def ingest(
+    ctx: click.Context, ledger: str, kind: str, file: str, as_json: bool, **opts: Any
+) -> None:
+    """Read FILE of KIND (patches, ranges, chiefs, surveys) into LEDGER, all or nothing."""
+    from geo.layers import ingest_file
+    from geo.store import record_as_dict
+
+    with _ledger(ctx, ledger) as led:
+        rec = ingest_file(led, kind, file, **opts)
+    if as_json:
+        click.echo(json.dumps(record_as_dict(rec), ensure_ascii=False, indent=2))
+        return
+    if rec.reused:
+        click.echo(f"{file}: already ingested ({rec.imported_at}); nothing changed")
+        return
+    click.echo(
+        f"{file}: {rec.n_read} read, {rec.n_kept} kept, {rec.n_quarantined} quarantined"
+        + (f" into batch {rec.batch_id}" if rec.batch_id else "")
+    )
+    click.echo(f"  encoding: {rec.encoding}\n  crs: {rec.crs}")
+    for note in rec.decisions:
+        click.echo(f"  {note}")
+
+
+@cli.command()
+@ledger_arg
+@click.option("--near-m", type=float, help="Distance for 'near' (default from settings, 1000 m).")
+@click.pass_context
+def match(ctx: click.Context, ledger: str, near_m: float | None) -> None:
+    """Match every patch in LEDGER to its management range and segment."""
+    from geo.matching import match_ledger
+
+    with _ledger(ctx, ledger) as led:
+        result = match_ledger(led, near_m=near_m)
+    primary = result[result["primary"]]
+    for relation, n in primary["relation"].value_counts().items():
+        click.echo(f"{label(RELATIONS, relation)} {relation}: {n}")
+
+
+@cli.command()
+@ledger_arg
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object of counts per state.")
+@click.pass_context
+def status(ctx: click.Context, ledger: str, as_json: bool) -> None:
+    """Print how many patches are in each state."""
+    with _ledger(ctx, ledger) as led:
+        counts = led.status_counts()
+    if as_json:
+        click.echo(json.dumps(counts, ensure_ascii=False))
+        return
+    for state, n in counts.items():
+        click.echo(f"{label(STATES, state):<8}{state:<12}{n:>6}")
+    click.echo(f"{TEXT.get('total', 'total'):<8}{'total':<12}{sum(counts.values()):>6}")
+
+
+@cli.command()
+@ledger_arg
+@click.argument("patch_ids", nargs=-1, required=True, metavar="PATCH_ID...")
+@click.option("--to", "to_state", required=True, help="Target state, e.g. verifying, closed.")
+@click.option("--actor", required=True, help="Who makes the change (recorded).")
+@click.option("--at", help="When (ISO date-time, Asia/Shanghai; default now).")
+@click.option("--deadline", help="Deadline (YYYY-MM-DD) for a state that has one.")
+@click.option("--note", help="Free text recorded on the event.")
+@click.pass_context
+def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **opts: Any) -> None:
+    """Move PATCH_IDs to a new state, all or nothing; an illegal move is refused."""
+    to_state = opts.pop("to_state")
+    with _ledger(ctx, ledger) as led:
+        n = led.transition(list(patch_ids), to_state, **opts)
+    click.echo(f"{n} patch(es) now {to_state} ({label(STATES, to_state)})")
+
+
+@cli.command("map")
+@ledger_arg
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file.")
+@click.option("--township", help="Only this township (name as in settings).")
+@click.option("--basemap", type=click.Choice(BASEMAPS), help="Default from settings (osm).")
+@as_of_opt
+@click.pass_context
+def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
+    """Write the leadership map of LEDGER as one HTML file."""
+    from geo.maps import save_map, status_map
+
+    settings = _settings(ctx)
+    as_of = opts["as_of"] or _today()
+    with _ledger(ctx, ledger) as led:
+        frame = led.status_frame(as_of=as_of)
+        ranges, tracks = led.segments(), led.tracks()
+    if opts["township"]:
+        frame = frame[frame["township"] == opts["township"]]
+        if frame.empty:
+            raise click.ClickException(f"no patch in township {opts['township']!r}")
+    m = status_map(
+        frame,
+        ranges=ranges,
+        tracks=tracks,
+        title=f"{settings.office_name} {TEXT['ledger']}",
+        as_of=as_of,
+        basemap=opts["basemap"] or settings.basemap,
+        tianditu_key=settings.tianditu_key,
+    )
+    click.echo(f"map written to {save_map(m, output)}")
+
+
+@cli.command()
+@ledger_arg
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False))
+@as_of_opt
+@click.pass_context
+def export(ctx: click.Context, ledger: str, out_dir: str, as_of: str | None) -> None:
+    """Write the Excel ledger (台账) of LEDGER into the directory OUT_DIR."""
+    from geo.export import write_ledger_xlsx
+
+    day = as_of or _today()
+    dt.date.fromisoformat(day)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    with _ledger(ctx, ledger) as led:
+        frame = led.status_frame(as_of=day)
+    title = f"{_settings(ctx).office_name} {TEXT['ledger']}"
+    path = write_ledger_xlsx(frame, Path(out_dir) / f"ledger_{day}.xlsx", as_of=day, title=title)
+    click.echo(f"ledger written to {path}")
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="out/demo", show_default=True, help="Output directory.")
+@click.option("--data", "data_dir", default="data/demo", show_default=True, help="Input files.")
+@click.option("--seed", default=2025, show_default=True, help="Seed of the demo county.")
+def demo(out_dir: str, data_dir: str, seed: int) -> None:
+    """Build the demo county and run the whole flow: files → ledger → map and Excel."""
+    from geo.demo import run_demo
+
+    result = run_demo(
+        out_dir=out_dir,
+        data_dir=data_dir,
+        seed=seed,
+        progress=lambda msg: click.echo(f"· {msg}", err=True),
+    )
+    for state, n in result.counts.items():
+        click.echo(f"  {label(STATES, state)} {state}: {n}")
+    click.echo(f"ledger: {result.ledger.resolve()}")
+    click.echo(f"map:    {result.map.resolve()}")
+    click.echo(f"excel:  {result.xlsx.resolve()}")
+
+
+def main() -> None:
+    """Run the command line (the ``hetu`` console script)."""
+    cli(prog_name="hetu")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The demo: a generated county run through the whole flow, files to map and Excel.
+
+:func:`run_demo` writes the demo county's files (:mod:`geo.county`), ingests
+them through the same readers an office uses, matches, moves the patches
+through the lifecycle on a fixed timeline so that every state shows, and
+writes the ledger, the map and the Excel ledger. Everything is seeded: the
+same seed gives the same ledger content.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo.county import DemoFiles, build_demo_files
+from geo.export import write_ledger_xlsx
+from geo.labels import TEXT
+from geo.layers import ingest_file
+from geo.maps import save_map, status_map
+from geo.matching import match_ledger
+from geo.settings import load_settings
+from geo.store import Ledger
+
+#: The demo's "today": overdue days are counted to this date.
+DEMO_AS_OF = "2026-04-30"
+#: Batch ids and issue dates of the two province batches.
+BATCH_DATES = {"2025-Q3": "2025-08-01", "2026-Q1": "2026-02-01"}
+
+_OFFICE = "县河长办"
+_INSPECTOR = "核查员"
+_CHIEF = "乡级河长"
+
+
+@dataclass
+class DemoResult:
+    """Where the demo wrote its outputs, and the state counts it ended with."""
+
+    ledger: Path
+    map: Path
+    xlsx: Path
+    data: DemoFiles
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _steps(ledger: Ledger, plan: list[tuple[list[str], str, str, str, str | None]]) -> None:
+    for ids, state, at, actor, deadline in plan:
+        if ids:
+            ledger.transition(ids, state, actor=actor, at=at, deadline=deadline)
+
+
+def _first_batch(ledger: Ledger, files: DemoFiles) -> None:
+    """Move batch 2025-Q3 so that every state and an overdue case appear."""
+    ids = sorted(ledger.patches().query("batch_id == '2025-Q3'")["patch_id"])
+    targets = sorted(set(files.recurrence_of.values()))
+    rest = [p for p in ids if p not in targets]
+    # rest[:3] stay issued, rest[3:5] stay verifying, rest[17:21] stay rectifying past
+    # their deadline (overdue), rest[21:25] wait for acceptance; the rest are closed.
+    issued, dismissed, monitored = rest[:3], rest[5:11], rest[11:15]
+    confirmed = targets + rest[15:]
+    started = [p for p in ids if p not in issued]
+    returned, pending = rest[15:17], rest[21:25]
+    closed = targets + rest[25:]
+    audited = dismissed[:1]
+    _steps(
+        ledger,
+        [
+            (started, "verifying", "2025-08-05T09:00", _INSPECTOR, None),
+            (dismissed, "dismissed", "2025-08-20T10:00", _INSPECTOR, None),
+            (monitored, "monitored", "2025-08-20T10:00", _INSPECTOR, None),
+            (confirmed, "confirmed", "2025-08-20T10:00", _INSPECTOR, None),
+            (confirmed, "rectifying", "2025-08-25T09:00", _OFFICE, None),
+            (returned + pending + closed, "rectified", "2025-09-15T16:00", _CHIEF, None),
+            (returned, "rectifying", "2025-09-28T10:00", _OFFICE, None),
+            (closed, "closed", "2025-09-30T15:00", _OFFICE, None),
+            (audited, "confirmed", "2025-11-10T10:00", "市河长办抽查", None),
+        ],
+    )
+
+
+def _second_batch(ledger: Ledger) -> None:
+    """Move batch 2026-Q1 part of the way: some verified, some rectifying."""
+    ids = sorted(ledger.patches().query("batch_id == '2026-Q1'")["patch_id"])
+    started = ids[4:]
+    confirmed = started[:12]
+    late, on_time = confirmed[:5], confirmed[5:10]
+    _steps(
+        ledger,
+        [
+            (started, "verifying", "2026-02-10T09:00", _INSPECTOR, None),
+            (confirmed, "confirmed", "2026-02-25T10:00", _INSPECTOR, None),
+            (late, "rectifying", "2026-03-01T09:00", _OFFICE, "2026-03-31"),
+            (on_time, "rectifying", "2026-04-10T09:00", _OFFICE, "2026-05-20"),
+        ],
+    )
+
+
+def run_demo(
+    *,
+    out_dir: str | os.PathLike = "out/demo",
+    data_dir: str | os.PathLike = "data/demo",
+    seed: int = 2025,
+    progress: Callable[[str], None] | None = None,
+) -> DemoResult:
+    """Build the demo county and run the whole flow.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Where ``ledger.gpkg``, ``map.html`` and ``ledger.xlsx`` are written
+        (an existing demo ledger there is replaced).
+    data_dir : path-like
+        Where the county's input files are generated.
+    seed : int
+        The seed of the generator.
+    progress : callable, optional
+        Called with a short description before each step.
+
+    Returns
+    -------
+    DemoResult
+    """
+    say = progress or (lambda _msg: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    say("generating the demo county's files")
+    files = build_demo_files(data_dir, seed=seed)
+    settings = load_settings(files.settings)
+    ledger_path = out / "ledger.gpkg"
+    for stale in out.glob("ledger.gpkg*"):
+        stale.unlink()
+    with Ledger.create(ledger_path, settings=settings) as ledger:
+        say("ingesting ranges, chiefs and the first batch")
+        ingest_file(ledger, "ranges", files.ranges)
+        ingest_file(ledger, "chiefs", files.chiefs)
+        ingest_file(
+            ledger,
+            "patches",
+            files.patches["2025-Q3"],
+            batch_id="2025-Q3",
+            issued_on=BATCH_DATES["2025-Q3"],
+        )
+        for track in files.tracks:
+            ingest_file(ledger, "surveys", track)
+        say("matching and working the first batch to closure")
+        match_ledger(ledger)
+        _first_batch(ledger, files)
+        say("ingesting and matching the second batch")
+        ingest_file(
+            ledger,
+            "patches",
+            files.patches["2026-Q1"],
+            batch_id="2026-Q1",
+            issued_on=BATCH_DATES["2026-Q1"],
+        )
+        match_ledger(ledger)
+        _second_batch(ledger)
+        say("writing the map and the Excel ledger")
+        frame = ledger.status_frame(as_of=DEMO_AS_OF)
+        title = f"{settings.office_name} {TEXT['ledger']}"
+        m = status_map(
+            frame,
+            ranges=ledger.segments(),
+            tracks=ledger.tracks(),
+            title=title,
+            as_of=DEMO_AS_OF,
+            basemap=settings.basemap,
+            tianditu_key=settings.tianditu_key,
+        )
+        map_path = save_map(m, out / "map.html")
+        xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title)
+        counts = ledger.status_counts()
+    return DemoResult(ledger_path, map_path, xlsx_path, files, counts)

@@ -1,0 +1,109 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from geo.cli import cli
+
+X0, Y0 = 500_000.0, 3_098_000.0
+SETTINGS = '[office]\nname = "测试县河长办"\ncentral_meridian = 114\n[map]\nbasemap = "none"\n'
+
+
+@pytest.fixture
+def office(tmp_path):
+    """A settings file, a ranges GeoPackage and a GBK patch shapefile without .cpg/.prj."""
+    (tmp_path / "hetu.toml").write_text(SETTINGS, encoding="utf-8")
+    segs = gpd.GeoDataFrame(
+        {"河段编码": ["439999000001"], "范围编号": ["R1"], "河湖名称": ["清溪河"]},
+        geometry=[shapely.box(X0, Y0, X0 + 500, Y0 + 100)],
+        crs=4547,
+    )
+    segs.to_file(tmp_path / "ranges.gpkg")
+    patches = gpd.GeoDataFrame(
+        {"TBBH": ["TB1", "TB2"], "WTLX": ["3", "4"], "问题描述": ["堆放", "<b>建</b>"]},
+        geometry=[
+            shapely.box(X0 + 10, Y0 + 10, X0 + 50, Y0 + 50),
+            shapely.box(X0, Y0, X0 + 9, Y0 + 9),
+        ],
+        crs=4547,
+    )
+    shp = tmp_path / "batch.shp"
+    patches.to_file(shp, encoding="GBK")
+    shp.with_suffix(".cpg").unlink()
+    shp.with_suffix(".prj").unlink()
+    return tmp_path
+
+
+def run(*args, ok=True):
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert (result.exit_code == 0) is ok, result.output
+    return result
+
+
+def test_every_command_has_help():
+    assert len(cli.commands) >= 8
+    for name, command in cli.commands.items():
+        assert command.help and len(command.help) > 20, name
+        text = run(name, "--help").output
+        assert "Usage: " in text and command.help.split()[0] in text
+
+
+def test_the_whole_flow(office):
+    s, led = office / "hetu.toml", office / "ledger.gpkg"
+    assert "created" in run("--settings", s, "init", led).output
+    run("--settings", s, "ingest", led, "ranges", office / "ranges.gpkg")
+    out = run("--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "2025-Q3")
+    assert "2 read, 2 kept, 0 quarantined" in out.output and "EPSG:4547" in out.output
+    again = run(
+        "--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "2025-Q3"
+    )
+    assert "nothing changed" in again.output
+    assert "inside: 2" in run("--settings", s, "match", led).output
+    counts = json.loads(run("--settings", s, "status", led, "--json").output)
+    assert counts["issued"] == 2 and counts["closed"] == 0
+    run("--settings", s, "transition", led, "TB1", "--to", "verifying", "--actor", "测试")
+    bad = run("--settings", s, "transition", led, "TB1", "--to", "closed", "--actor", "t", ok=False)
+    assert bad.exit_code == 1 and "allowed from verifying" in bad.output
+    assert "Traceback" not in bad.output and len(bad.output.strip().splitlines()) == 1
+    html = office / "map.html"
+    run("--settings", s, "map", led, "-o", html, "--as-of", "2025-09-01")
+    text = html.read_text(encoding="utf-8")
+    assert "TB1" in text and "<b>建</b>" not in text
+    run("--settings", s, "export", led, "-o", office / "exports", "--as-of", "2025-09-01")
+    assert (office / "exports" / "ledger_2025-09-01.xlsx").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["status", "missing.gpkg"], "no ledger at"),
+        (["--settings", "nope.toml", "status", "x.gpkg"], "not found"),
+    ],
+)
+def test_errors_are_one_line(tmp_path, monkeypatch, args, words):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args, ok=False)
+    assert result.exit_code == 1 and words in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_ingest_error_names_the_file(office):
+    s, led = office / "hetu.toml", office / "ledger.gpkg"
+    run("--settings", s, "init", led)
+    bad = office / "nothing.gpkg"
+    gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.box(X0, Y0, X0 + 1, Y0 + 1)], crs=4547).to_file(
+        bad
+    )
+    result = run("--settings", s, "ingest", led, "patches", bad, ok=False)
+    assert "nothing.gpkg" in result.output and "TBBH" in result.output
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).parent / "hetu"
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
+    assert "hetu" in out.stdout

@@ -1,0 +1,75 @@
+import json
+
+import openpyxl
+import pandas as pd
+import pyogrio
+
+from geo.demo import DEMO_AS_OF, run_demo
+from geo.settings import load_settings
+from geo.store import Ledger
+
+
+def test_outputs_are_written(demo_run):
+    for path in (demo_run.ledger, demo_run.map, demo_run.xlsx):
+        assert path.is_file() and path.stat().st_size > 5_000
+    assert demo_run.ledger.name == "ledger.gpkg" and demo_run.map.name == "map.html"
+
+
+def test_every_state_shows(demo_run):
+    counts = demo_run.counts
+    assert all(n > 0 for n in counts.values()), counts
+    assert sum(counts.values()) == 90  # 60 + 30 patches in two batches
+
+
+def test_the_ledger_tells_the_story(demo_run):
+    settings = load_settings(demo_run.data.settings)
+    with Ledger(demo_run.ledger, settings=settings) as led:
+        frame = led.status_frame(as_of=DEMO_AS_OF)
+        imports = led.imports()
+        assignments = led.assignments()
+        tracks, findings = led.tracks(), led.findings()
+    assert set(frame["batch_id"]) == {"2025-Q3", "2026-Q1"}
+    overdue = frame[frame["overdue_days"] > 0]
+    assert len(overdue) >= 5 and set(overdue["state"]) <= {"confirmed", "rectifying"}
+    closed = set(frame.loc[frame["state"] == "closed", "patch_id"])
+    assert set(demo_run.data.recurrence_of.values()) <= closed  # batch 2 overlaps closed sites
+    relations = set(assignments.loc[assignments["primary"], "relation"])
+    assert relations == {"inside", "straddles", "partly_outside", "near", "outside"}
+    inside = frame[frame["relation"] == "inside"]
+    assert (inside["chief_village"] != "").all() and (inside["chief_county"] != "").all()
+    patches = imports[imports["kind"] == "patches"]
+    assert patches["encoding"].str.contains("gb18030").all()
+    assert (
+        patches["crs"].str.contains("EPSG:4547").any()
+        and patches["crs"].str.contains("EPSG:4526").any()
+    )
+    decisions = [d for text in patches["decisions"] for d in json.loads(text)]
+    assert any("repaired (Self-intersection" in d for d in decisions)
+    assert len(tracks) == 2 and len(findings) >= 6
+
+
+def test_the_map_escapes_untrusted_descriptions(demo_run):
+    html = demo_run.map.read_text(encoding="utf-8")
+    assert '<script>alert("xss")' not in html and "<img src=x onerror" not in html
+    assert "alert" in html  # the text is there, escaped
+
+
+def test_the_excel_ledger_reads_back(demo_run):
+    book = openpyxl.load_workbook(demo_run.xlsx, read_only=True)
+    assert len(book.sheetnames) >= 2
+    ledger_sheet = pd.read_excel(demo_run.xlsx, sheet_name=1, dtype=str)
+    assert len(ledger_sheet) == 90 and "图斑编号" in ledger_sheet.columns
+
+
+def test_qgis_opens_the_ledger(demo_run):
+    layers = dict(pyogrio.list_layers(demo_run.ledger))
+    assert layers["patches"] == "MultiPolygon" and layers["segments"] == "MultiPolygon"
+    assert len(pyogrio.read_dataframe(demo_run.ledger, layer="patches")) == 90
+
+
+def test_same_seed_same_history(demo_run, tmp_path):
+    again = run_demo(out_dir=tmp_path / "out", data_dir=tmp_path / "data", seed=2025)
+    with Ledger(demo_run.ledger) as a, Ledger(again.ledger) as b:
+        ea, eb = a.events(), b.events()
+        assert ea.drop(columns="event_id").equals(eb.drop(columns="event_id"))
+        assert ea["hash"].iloc[-1] == eb["hash"].iloc[-1]
