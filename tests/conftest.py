@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -9,7 +10,8 @@ import pytest
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
-REALDATA = ROOT.parent / "shared" / "realdata"
+#: ../shared/realdata beside the checkout, or wherever HETU_REALDATA points.
+REALDATA = Path(os.environ.get("HETU_REALDATA", ROOT.parent / "shared" / "realdata"))
 
 
 def realdata(*parts: str) -> Path:
