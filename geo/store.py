@@ -252,12 +252,14 @@ class Ledger:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise LedgerError(f"{self.path}: cannot take the write lock ({exc})") from exc
+        committed = False
         try:
             yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed:
+                self._conn.execute("ROLLBACK")
 
     # -- schema ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -49,9 +50,12 @@ def surveys_from_file(
     if not p.exists():
         raise IngestError(f"{p}: file not found")
     rec = ImportRecord(kind="surveys", file=str(p), sha256=file_sha256(p))
+    text = p.read_text(encoding="utf-8-sig", errors="replace")
+    if not re.search(r"<(\w+:)?gpx[\s>]", text[:4096]):
+        raise IngestError(f"{p}: not a GPX file (no <gpx> element at the start); export GPX 1.1")
     try:
-        gpx = gpxpy.parse(p.read_text(encoding="utf-8-sig"))
-    except (gpxpy.gpx.GPXException, UnicodeDecodeError) as exc:
+        gpx = gpxpy.parse(text)
+    except gpxpy.gpx.GPXException as exc:
         raise IngestError(f"{p}: not a readable GPX file ({exc})") from exc
     rec.encoding, rec.crs = "utf-8 (GPX)", "file: GPX is WGS84, taken as CGCS2000 (EPSG:4490)"
     who = surveyor or gpx.author_name or ""

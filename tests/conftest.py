@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -47,3 +48,36 @@ def square(x: float, y: float, size: float) -> shapely.Polygon:
 def gk_frame(data: dict, geoms: list) -> gpd.GeoDataFrame:
     """A frame in Gauss-Kruger CM 114E metres (EPSG:4547), near (114E, 28N)."""
     return gpd.GeoDataFrame(data, geometry=geoms, crs=4547)
+
+
+def status_row(i: int, state: str, **overrides: object) -> dict:
+    """One row of a status frame (the columns of ``Ledger.status_frame``) with plain defaults."""
+    row = {
+        "patch_id": f"P{i:03d}",
+        "batch_id": "2025-Q2",
+        "issue_type": "dumping",
+        "admin_code": "439999001",
+        "township": "清溪镇",
+        "detected_on": "2025-04-01",
+        "issued_on": "2025-04-10",
+        "area_m2": 1234.5,
+        "description": "河道内堆放建筑垃圾",
+        "state": state,
+        "state_since": "2025-05-01T10:00:00+08:00",
+        "deadline": "2025-06-01",
+        "overdue_days": 0,
+        "water_name": "渌水",
+        "segment_id": "439999000001",
+        "segment_name": "渌水清溪段",
+        "range_id": "R1",
+        "relation": "inside",
+        "share": 1.0,
+        "distance_m": math.nan,
+        "chief_village": "张三（村支书）",
+        "chief_township": "李四（镇长）",
+        "chief_county": "王五（副县长）",
+        "attrs": "{}",
+        "geometry": shapely.box(113.80 + i * 0.01, 27.80, 113.805 + i * 0.01, 27.805),
+    }
+    row.update(overrides)
+    return row

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import status_row
 from shapely.geometry import box
 
 from geo.export import LEDGER_COLUMNS, LIFECYCLE, write_ledger_xlsx
@@ -18,35 +17,19 @@ INJECTIONS = ['=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1:A2)"]
 
 
 def _patch(i: int, state: str, township: str, code: str, **extra: object) -> dict:
-    row = {
-        "patch_id": f"0{i:03d}",
-        "batch_id": "2025-Q2",
-        "issue_type": "occupation" if i % 2 else "mining",
-        "admin_code": code,
-        "township": township,
-        "detected_on": "2025-04-01",
-        "issued_on": "2025-04-10",
-        "area_m2": 1234.5678,
-        "description": "河道内堆放建筑垃圾",
-        "state": state,
-        "state_since": "2025-05-01T10:00:00+08:00",
-        "deadline": "2025-06-01",
-        "overdue_days": 0,
-        "water_name": "渌水",
-        "segment_id": "009999000001",
-        "segment_name": "渌水清溪段",
-        "range_id": "R1",
-        "relation": "inside",
-        "share": 1.0,
-        "distance_m": math.nan,
-        "chief_village": "张三（村支书）",
-        "chief_township": "李四（镇长）",
-        "chief_county": "",
-        "attrs": "{}",
-        "geometry": box(113.80, 27.80 + i * 0.01, 113.802, 27.802 + i * 0.01),
-    }
-    row.update(extra)
-    return row
+    return status_row(
+        i,
+        state,
+        patch_id=f"0{i:03d}",
+        issue_type="occupation" if i % 2 else "mining",
+        admin_code=code,
+        township=township,
+        area_m2=1234.5678,
+        segment_id="009999000001",
+        chief_county="",
+        geometry=box(113.80, 27.80 + i * 0.01, 113.802, 27.802 + i * 0.01),
+        **extra,
+    )
 
 
 @pytest.fixture

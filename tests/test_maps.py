@@ -9,6 +9,7 @@ import re
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import status_row
 from shapely.geometry import LineString, Point, box
 
 from geo._errors import SettingsError
@@ -25,35 +26,7 @@ def _decoded(text: str) -> str:
 
 
 def _patch(i: int, state: str, **extra: object) -> dict:
-    row = {
-        "patch_id": f"P{i:03d}",
-        "batch_id": "2025-Q2",
-        "issue_type": "dumping",
-        "admin_code": "439999001",
-        "township": "清溪镇",
-        "detected_on": "2025-04-01",
-        "issued_on": "2025-04-10",
-        "area_m2": 1234.5,
-        "description": "河道内堆放建筑垃圾",
-        "state": state,
-        "state_since": "2025-05-01T10:00:00+08:00",
-        "deadline": "2025-06-01",
-        "overdue_days": 0,
-        "water_name": "渌水",
-        "segment_id": "439999000001",
-        "segment_name": "渌水清溪段",
-        "range_id": "R1",
-        "relation": "inside",
-        "share": 1.0,
-        "distance_m": math.nan,
-        "chief_village": "张三（村支书）",
-        "chief_township": "李四（镇长）",
-        "chief_county": "王五（副县长）",
-        "attrs": "{}",
-        "geometry": box(113.80 + i * 0.01, 27.80, 113.805 + i * 0.01, 27.805),
-    }
-    row.update(extra)
-    return row
+    return status_row(i, state, **extra)
 
 
 @pytest.fixture
