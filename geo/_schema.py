@@ -92,8 +92,20 @@ def register_all(conn: sqlite3.Connection) -> None:
         _gpkg.register_table(conn, table, description=desc)
 
 
-#: Named migrations, applied in order, each in one transaction.
-MIGRATIONS: tuple[tuple[str, str], ...] = (("0001_initial", _INITIAL),)
+_PATCH_LINKS = """
+CREATE TABLE patch_links (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, earlier_id TEXT NOT NULL,
+    kind TEXT NOT NULL, overlap_ratio REAL, iou REAL, centroid_m REAL, linked_at TEXT NOT NULL,
+    UNIQUE (patch_id, earlier_id));
+CREATE INDEX patch_links_earlier ON patch_links (earlier_id);
+"""
+
+#: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
+#: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
+MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("0001_initial", _INITIAL, {}),
+    ("0002_patch_links", _PATCH_LINKS, {"patch_links": "图斑关联（同一/反弹/挂账重复）"}),
+)
 
 
 #: Canonical patch columns (DESIGN.md, Data model), geometry aside.

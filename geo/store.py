@@ -267,7 +267,7 @@ class Ledger:
         """Apply the migrations not yet applied; return their names."""
         done = {r[0] for r in self._conn.execute("SELECT name FROM hetu_migrations")}
         applied = []
-        for name, script in MIGRATIONS:
+        for name, script, tables in MIGRATIONS:
             if name in done:
                 continue
             with self.transaction() as conn:
@@ -275,6 +275,8 @@ class Ledger:
                     conn.execute(statement)
                 if name == "0001_initial":
                     register_all(conn)
+                for table, description in tables.items():
+                    _gpkg.register_table(conn, table, description=description)
                 conn.execute("INSERT INTO hetu_migrations VALUES (?, ?)", (name, now().isoformat()))
             applied.append(name)
         return applied
@@ -519,6 +521,34 @@ class Ledger:
                 rows,
             )
         return len(rows)
+
+    def replace_links(self, links: pd.DataFrame) -> int:
+        """Replace the links between patches across batches (one transaction); return rows.
+
+        Parameters
+        ----------
+        links : DataFrame
+            ``patch_id, earlier_id, kind, overlap_ratio, iou, centroid_m``; ``kind`` is
+            ``same`` (the same open problem), ``recurrence`` (反弹 at a closed site) or
+            ``repeat_monitored`` (a 挂账 item issued again).
+        """
+        at = now().isoformat()
+        cols = ["patch_id", "earlier_id", "kind", "overlap_ratio", "iou", "centroid_m"]
+        rows = [
+            [_none_if_nan(v) for v in vals] + [at] for vals in links[cols].astype(object).to_numpy()
+        ]
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM patch_links")
+            conn.executemany(
+                "INSERT INTO patch_links (patch_id, earlier_id, kind, overlap_ratio, iou,"
+                " centroid_m, linked_at) VALUES (?,?,?,?,?,?,?)",
+                rows,
+            )
+        return len(rows)
+
+    def links(self) -> pd.DataFrame:
+        """Links between patches across batches (see :meth:`replace_links`)."""
+        return self._frame("SELECT * FROM patch_links ORDER BY fid").drop(columns=["fid"])
 
     def _append_events(self, conn: sqlite3.Connection, rows: list[tuple]) -> None:
         last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()

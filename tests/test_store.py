@@ -47,7 +47,7 @@ def ledger(tmp_path):
 
 
 def test_create_applies_named_migrations(tmp_path, ledger):
-    assert ledger.schema_version == "0001_initial"
+    assert ledger.schema_version == "0002_patch_links"
     assert ledger.migrate() == []  # nothing left to apply on reopen
     with pytest.raises(LedgerError, match="already exists"):
         Ledger.create(ledger.path)
@@ -184,3 +184,26 @@ def test_status_frame_joins_segment_and_chiefs(ledger):
     assert a["chief_county"] == "" and a["overdue_days"] == 10 and a["relation"] == "inside"
     b = frame.set_index("patch_id").loc["B"]
     assert b["relation"] in {"near", "outside"} and b["overdue_days"] == 0
+
+
+def test_links_round_trip_and_are_registered(ledger):
+    links = pd.DataFrame(
+        {"patch_id": ["N1"], "earlier_id": ["A"], "kind": ["recurrence"], "overlap_ratio": [0.8],
+         "iou": [0.7], "centroid_m": [3.5]}
+    )  # fmt: skip
+    assert ledger.replace_links(links) == 1 and ledger.replace_links(links) == 1
+    back = ledger.links()
+    assert back[["patch_id", "earlier_id", "kind"]].values.tolist() == [["N1", "A", "recurrence"]]
+    assert "patch_links" in dict(pyogrio.list_layers(ledger.path))
+
+
+def test_an_old_ledger_is_migrated_on_open(tmp_path):
+    path = tmp_path / "old.gpkg"
+    Ledger.create(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TABLE patch_links")
+    raw.execute("DELETE FROM hetu_migrations WHERE name = '0002_patch_links'")
+    raw.commit()
+    raw.close()
+    with Ledger(path) as led:
+        assert led.schema_version == "0002_patch_links" and led.links().empty
