@@ -36,6 +36,10 @@ class InvalidTransitionError(HetuError, ValueError):
     """A lifecycle transition is not allowed from the patch's current state."""
 
 
+class EvidenceError(HetuError, ValueError):
+    """A transition lacks the evidence its verdict needs (the message names what is missing)."""
+
+
 class LedgerError(HetuError, RuntimeError):
     """The ledger cannot be opened, migrated or written."""
 

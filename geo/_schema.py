@@ -56,8 +56,13 @@ CREATE VIEW patch_state AS
          ORDER BY d.event_id DESC LIMIT 1) AS deadline
     FROM events e WHERE e.event_id IN (SELECT max(event_id) FROM events GROUP BY patch_id);
 CREATE TABLE attachments (
-    attachment_id TEXT PRIMARY KEY NOT NULL, patch_id TEXT, kind TEXT, filename TEXT,
-    media_type TEXT, size INTEGER, taken_at TEXT, lon REAL, lat REAL, added_at TEXT);
+    attachment_id TEXT PRIMARY KEY NOT NULL, filename TEXT, media_type TEXT, size INTEGER,
+    taken_at TEXT, lon REAL, lat REAL, added_at TEXT);
+CREATE TABLE evidence (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL,
+    attachment_id TEXT NOT NULL REFERENCES attachments, kind TEXT NOT NULL, checks TEXT,
+    actor TEXT, added_at TEXT NOT NULL, UNIQUE (patch_id, attachment_id, kind));
+CREATE INDEX evidence_patch ON evidence (patch_id);
 CREATE TABLE survey_tracks (
     fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, name TEXT, surveyor TEXT,
     started_at TEXT, ended_at TEXT, n_points INTEGER, attrs TEXT,
@@ -81,7 +86,8 @@ ATTRIBUTE_TABLES = {
     "chiefs": "河长",
     "assignments": "匹配结果",
     "events": "事件",
-    "attachments": "佐证材料",
+    "attachments": "附件（按内容哈希存放）",
+    "evidence": "佐证材料",
 }
 
 

@@ -18,7 +18,8 @@ import click
 
 from geo import __version__
 from geo._errors import HetuError
-from geo.labels import RELATIONS, STATES, TEXT, label
+from geo.labels import COLUMNS, RELATIONS, STATES, TEXT, label
+from geo.lifecycle import EVIDENCE_KINDS
 from geo.settings import BASEMAPS, Settings, load_settings
 
 
@@ -149,15 +150,16 @@ def match(ctx: click.Context, ledger: str, near_m: float | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of counts per state.")
 @click.pass_context
 def status(ctx: click.Context, ledger: str, as_json: bool) -> None:
-    """Print how many patches are in each state."""
+    """Print how many patches are in each state, and how many are still open (未清零)."""
     with _ledger(ctx, ledger) as led:
-        counts = led.status_counts()
+        counts, open_count = led.status_counts(), led.open_count()
     if as_json:
         click.echo(json.dumps(counts, ensure_ascii=False))
         return
     for state, n in counts.items():
         click.echo(f"{label(STATES, state):<8}{state:<12}{n:>6}")
-    click.echo(f"{TEXT.get('total', 'total'):<8}{'total':<12}{sum(counts.values()):>6}")
+    click.echo(f"{COLUMNS['total']:<8}{'total':<12}{sum(counts.values()):>6}")
+    click.echo(f"{TEXT['open']:<8}{'open':<12}{open_count:>6}")
 
 
 @cli.command()
@@ -175,6 +177,84 @@ def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **op
     with _ledger(ctx, ledger) as led:
         n = led.transition(list(patch_ids), to_state, **opts)
     click.echo(f"{n} patch(es) now {to_state} ({label(STATES, to_state)})")
+
+
+@cli.command()
+@ledger_arg
+@click.argument("patch_id")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", required=True, type=click.Choice(EVIDENCE_KINDS), help="Kind of evidence.")
+@click.option("--actor", required=True, help="Who provides it (recorded).")
+@click.option("--at", help="When (ISO date-time; default now).")
+@click.pass_context
+def attach(
+    ctx: click.Context, ledger: str, patch_id: str, files: tuple[str, ...], **opts: Any
+) -> None:
+    """Attach evidence FILES (photos, permits) to PATCH_ID; photos are checked by EXIF."""
+    from geo.evidence import attach_evidence
+
+    with _ledger(ctx, ledger) as led:
+        for file in files:
+            sha, meta = attach_evidence(led, patch_id, file, **opts)
+            checks = meta.get("checks") or {}
+            click.echo(f"{file}: {sha[:12]} {' '.join(f'{k}={v}' for k, v in checks.items())}")
+
+
+@cli.command()
+@ledger_arg
+@click.pass_context
+def verify(ctx: click.Context, ledger: str) -> None:
+    """Check the history of LEDGER for tampering; exit 1 when it was altered."""
+    with _ledger(ctx, ledger) as led:
+        problems = led.verify()
+        n = len(led.events())
+    if problems:
+        for problem in problems:
+            click.echo(problem, err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"history intact: {n} events, hash chain verified")
+
+
+@cli.command()
+@ledger_arg
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="Sheet (.xlsx)."
+)
+@click.option("--seed", required=True, type=int, help="Seed of the draw (record it).")
+@click.option("--fraction", default=0.2, show_default=True, help="Share drawn per stratum.")
+@click.option("--actor", default=TEXT["auditor"], show_default=True, help="Who audits.")
+@as_of_opt
+@click.pass_context
+def audit(ctx: click.Context, ledger: str, output: str, seed: int, fraction: float, actor: str,
+          as_of: str | None) -> None:  # fmt: skip
+    """Draw the upper level's sample audit (抽查复核) of dismissed and closed patches."""
+    from geo.audit import audit_sample, write_audit_sheet
+
+    with _ledger(ctx, ledger) as led:
+        sample = audit_sample(led.status_frame(as_of=as_of), seed=seed, fraction=fraction)
+        if len(sample):
+            led.record(list(sample["patch_id"]), "audit_sample", actor=actor, note=f"seed={seed}")
+    path = write_audit_sheet(sample, output, seed=seed)
+    click.echo(f"{len(sample)} patch(es) drawn; sheet written to {path}")
+
+
+@cli.command("audit-apply")
+@ledger_arg
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", default=TEXT["auditor"], show_default=True, help="Who audited.")
+@click.pass_context
+def audit_apply(ctx: click.Context, ledger: str, file: str, actor: str) -> None:
+    """Apply a filled audit sheet: 维持 keeps, 改判 overturns; all or nothing."""
+    from geo.audit import apply_audit, read_audit_results
+
+    results = read_audit_results(file)
+    with _ledger(ctx, ledger) as led:
+        problems = apply_audit(led, results, actor=actor)
+    if problems:
+        for p in problems:
+            click.echo(f"row {p.row} {p.patch_id} {p.field}: {p.reason}", err=True)
+        raise click.ClickException(f"{len(problems)} row(s) refused; nothing was applied")
+    click.echo(f"{results['result'].notna().sum()} audit result(s) applied")
 
 
 @cli.command("map")

@@ -534,3 +534,43 @@ def build_demo_files(data_dir: str | os.PathLike, *, seed: int = 2025) -> DemoFi
     _write_patches(b2, patches["2026-Q1"], "EPSG:4526")
     tracks = _surveys(rng, lay, b1, out)
     return DemoFiles(settings, ranges, chiefs_path, patches, tracks, recurrence)
+
+
+def write_photo(
+    path: str | os.PathLike, *, lon: float, lat: float, taken: dt.datetime, tint: int = 0
+) -> Path:
+    """Write a small field photo (JPEG) with EXIF time and GPS, as a phone would.
+
+    Parameters
+    ----------
+    path : path-like
+        Where to write it.
+    lon, lat : float
+        The position written into the GPS EXIF (degrees, CGCS2000 ≈ WGS84).
+    taken : datetime
+        The local time written as ``DateTimeOriginal``.
+    tint : int
+        Varies the picture so that different photos have different bytes.
+
+    Returns
+    -------
+    Path
+    """
+    from PIL import Image
+    from PIL.ExifTags import GPS, IFD
+
+    def dms(value: float) -> tuple[float, float, float]:
+        d = int(value)
+        m = int((value - d) * 60)
+        return float(d), float(m), round((value - d - m / 60) * 3600, 4)
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    img = Image.new("RGB", (48, 36), (80 + tint % 120, 120 + tint % 90, 60 + tint % 150))
+    exif = Image.Exif()
+    exif.get_ifd(IFD.Exif)[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
+    gps = exif.get_ifd(IFD.GPSInfo)
+    gps[GPS.GPSLatitudeRef], gps[GPS.GPSLatitude] = "N", dms(lat)
+    gps[GPS.GPSLongitudeRef], gps[GPS.GPSLongitude] = "E", dms(lon)
+    img.save(p, format="JPEG", exif=exif, quality=70)
+    return p

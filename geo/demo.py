@@ -9,12 +9,15 @@ same seed gives the same ledger content.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.county import DemoFiles, build_demo_files
+from geo.county import DemoFiles, build_demo_files, write_photo
+from geo.evidence import attach_evidence
 from geo.export import write_ledger_xlsx
 from geo.labels import TEXT
 from geo.layers import ingest_file
@@ -50,6 +53,30 @@ def _steps(ledger: Ledger, plan: list[tuple[list[str], str, str, str, str | None
             ledger.transition(ids, state, actor=actor, at=at, deadline=deadline)
 
 
+def _evidence(
+    ledger: Ledger, photos: Path, ids: list[str], *, kinds: tuple[str, ...], at: str
+) -> None:
+    """Attach field evidence: photos taken at each patch, or a permit."""
+    photos.mkdir(parents=True, exist_ok=True)
+    for n, pid in enumerate(ids):
+        row = ledger.patch_row(pid)
+        centre = row["geometry"].centroid
+        for kind in kinds:
+            if kind == "permit":
+                path = photos / f"{pid}_许可证.pdf"
+                path.write_bytes(f"%PDF-1.4 demo permit for {pid}\n".encode())
+            else:
+                day = "2025-08-06T10:00" if kind == "photo_before" else "2025-09-14T15:00"
+                path = write_photo(
+                    photos / f"{pid}_{kind}.jpg",
+                    lon=centre.x,
+                    lat=centre.y,
+                    taken=dt.datetime.fromisoformat(day),
+                    tint=n * 7 + len(kind),
+                )
+            attach_evidence(ledger, pid, path, kind=kind, actor=_INSPECTOR, at=at)
+
+
 def _first_batch(ledger: Ledger, files: DemoFiles) -> None:
     """Move batch 2025-Q3 so that every state and an overdue case appear."""
     ids = sorted(ledger.patches().query("batch_id == '2025-Q3'")["patch_id"])
@@ -63,16 +90,24 @@ def _first_batch(ledger: Ledger, files: DemoFiles) -> None:
     returned, pending = rest[15:17], rest[21:25]
     closed = targets + rest[25:]
     audited = dismissed[:1]
+    photos = files.settings.parent / "evidence"
+    _steps(ledger, [(started, "verifying", "2025-08-05T09:00", _INSPECTOR, None)])
+    _evidence(ledger, photos, dismissed, kinds=("permit",), at="2025-08-20T09:30")
     _steps(
         ledger,
         [
-            (started, "verifying", "2025-08-05T09:00", _INSPECTOR, None),
             (dismissed, "dismissed", "2025-08-20T10:00", _INSPECTOR, None),
             (monitored, "monitored", "2025-08-20T10:00", _INSPECTOR, None),
             (confirmed, "confirmed", "2025-08-20T10:00", _INSPECTOR, None),
             (confirmed, "rectifying", "2025-08-25T09:00", _OFFICE, None),
             (returned + pending + closed, "rectified", "2025-09-15T16:00", _CHIEF, None),
             (returned, "rectifying", "2025-09-28T10:00", _OFFICE, None),
+        ],
+    )
+    _evidence(ledger, photos, closed, kinds=("photo_before", "photo_after"), at="2025-09-16T09:00")
+    _steps(
+        ledger,
+        [
             (closed, "closed", "2025-09-30T15:00", _OFFICE, None),
             (audited, "confirmed", "2025-11-10T10:00", "市河长办抽查", None),
         ],
@@ -129,7 +164,7 @@ def run_demo(
     settings = load_settings(files.settings)
     ledger_path = out / "ledger.gpkg"
     for stale in out.glob("ledger.gpkg*"):
-        stale.unlink()
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     with Ledger.create(ledger_path, settings=settings) as ledger:
         say("ingesting ranges, chiefs and the first batch")
         ingest_file(ledger, "ranges", files.ranges)

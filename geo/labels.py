@@ -56,6 +56,82 @@ LEVELS: dict[str, str] = {
     "village": "村级",
 }
 
+#: Event actions: lifecycle transitions, escalation steps (卡单函令 and more), records.
+ACTIONS: dict[str, str] = {
+    "issue": "下发",
+    "verify": "核查",
+    "confirm": "认定",
+    "dismiss": "认定不是问题",
+    "monitor": "挂账监管",
+    "rectify": "交办整改",
+    "report": "报告整改完成",
+    "close": "验收销号",
+    "reject": "验收退回",
+    "overturn": "抽查改判",
+    "reopen": "抽查重新整改",
+    "reminder": "提示卡",
+    "notice": "通知单",
+    "supervision": "督办函",
+    "order": "整改令",
+    "interview": "约谈",
+    "bulletin": "通报",
+    "attach": "上传佐证",
+    "audit_sample": "抽查复核",
+    "audit_keep": "抽查维持",
+    "field_report": "外业填报",
+}
+
+#: Field sheets (``hetu tasks`` / ``hetu apply``, :mod:`geo.fieldwork`): names, headers, prompts.
+FIELDWORK: dict[str, str] = {
+    "workbook": "外业核查表",
+    "sheet": "外业填报",
+    "options_sheet": "选项",
+    "guide_sheet": "填表说明",
+    "layer": "外业图斑",
+    "current_state": "当前状态",
+    "target": "目标状态",
+    "measures": "整改措施",
+    "date": "日期",
+    "reporter": "填报人",
+    "note": "备注",
+    "evidence": "佐证材料",
+    "report_suffix": "退回",
+    "report_sheet": "退回原因",
+    "row": "行号",
+    "field": "字段",
+    "reason": "原因",
+    "report_title": "以下各行未通过校验，整张表未作任何更改。请改正后重新提交。",
+    "note_measures": "整改措施：",
+    "note_remark": "备注：",
+    "note_source": "来源：",
+    "note_row": "第{row}行",
+    "target_title": "目标状态",
+    "target_prompt": "从下拉列表选择该图斑核查或整改后的状态",
+    "target_error": "只能选择下拉列表中的状态",
+    "date_title": "日期",
+    "date_prompt": "核查或整改完成的日期，如 2025-08-20",
+    "date_error": "请填写 2000 年至 2100 年之间的日期",
+    "files_title": "文件名",
+    "files_prompt": "填写本文件夹（或 photos 文件夹）中的文件名，多个用；分隔",
+    "guide": (
+        "1. 每个图斑一行；灰色列为台账信息，请勿修改；黄色列由外业填写。\n"
+        "2. 目标状态从下拉列表选择；已下发的图斑可直接选择认定结果（视为已核查）。\n"
+        "3. 日期填写核查或整改完成的日期；填报人填写姓名。\n"
+        "4. 照片和许可文件放入 photos 文件夹，在对应列填写文件名，多个用；分隔。\n"
+        "5. “不是问题”须有许可文件或水印照片；“已销号”须有整改前、整改后照片。\n"
+        "6. 填好后将整个文件夹交回河长办，由河长办导入（hetu apply）。"
+    ),
+}
+
+#: Kinds of evidence (佐证材料).
+EVIDENCE: dict[str, str] = {
+    "photo_before": "整改前照片",
+    "photo_after": "整改后照片",
+    "photo_watermarked": "水印照片",
+    "permit": "许可文件",
+    "document": "其他材料",
+}
+
 #: Column headers for exports, popups and the CLI.
 COLUMNS: dict[str, str] = {
     "patch_id": "图斑编号",
@@ -101,6 +177,13 @@ TEXT: dict[str, str] = {
     "findings": "巡查发现",
     "unassigned": "未匹配河段",
     "legend": "图例",
+    "open": "未清零",
+    "auditor": "上级河长办",
+    "audit": "抽查复核",
+    "audit_result": "复核结论",
+    "audit_note": "复核说明",
+    "audit_keep": "维持",
+    "audit_overturn": "改判",
     "map_title": "河湖遥感图斑整改态势图",
     "water_segment": "河湖/河段",
     "tianditu": "天地图",
@@ -111,6 +194,65 @@ TEXT: dict[str, str] = {
     "by_township": "按乡镇统计",
     "by_issue_type": "按问题类型统计",
     "no_township": "（未填乡镇）",
+    # leadership map (geo.maps)
+    "recurrence_sites": "反弹回潮点",
+    "recurrence_of": "反弹回潮（原图斑）",
+    "dashboard": "整改态势",
+    "by_state": "按状态统计",
+    "closure_by_township": "各乡镇销号率",
+    "overdue_by_chief": "逾期图斑（按河长，件数/最长逾期天数）",
+    "none_overdue": "无逾期图斑",
+    "no_chief": "（未明确河长）",
+    "search": "搜索图斑编号",
+    "search_none": "未找到该图斑",
+    "history": "状态记录",
+    "photos": "整改前后影像",
+    "zoom_hint": "放大后显示图斑范围",
+    "other_waters": "其他河湖",
+}
+
+#: Words of the escalation notices (geo.notices); the body wording is in the template.
+NOTICE: dict[str, str] = {
+    "chief": "河长",
+    "number": "序号",
+    "segment": "河段",
+    "area": "面积(平方米)",
+    "days_left": "距期限天数",
+    "patch_list": "图斑清单",
+    "location_map": "位置示意图",
+    "north": "北",
+    "legend_patch": "图斑",
+    "legend_segment": "河段管理范围",
+    "fallback": "该河段未设{wanted}河长，送{got}河长",
+    "date": "{y}年{m}月{d}日",
+}
+
+#: Matching outputs (geo.chain, geo.identity, geo.gaps, geo.findings): link kinds, headers, marks.
+MATCHING: dict[str, str] = {
+    "same": "同一图斑（未办结）",
+    "recurrence": "反弹回潮",
+    "repeat_monitored": "挂账重复下发",
+    "repeat_dismissed": "曾认定不是问题",
+    "earlier_id": "关联前期图斑",
+    "overlap_ratio": "重叠率",
+    "iou": "交并比",
+    "centroid_m": "中心距(米)",
+    "chief_province": "省级河长",
+    "chief_city": "市级河长",
+    "township_code": "乡镇代码",
+    "village_code": "村代码",
+    "admin_source": "区划来源",
+    "nearest_segment": "最近河段",
+    "n_patches": "图斑数",
+    "n_near": "邻近数",
+    "n_outside": "范围外数",
+    "min_distance_m": "最近距离(米)",
+    "median_distance_m": "中位距离(米)",
+    "max_distance_m": "最远距离(米)",
+    "finding_id": "巡查发现编号",
+    "list_sep": "、",
+    "title_open": "（",
+    "title_close": "）",
 }
 
 

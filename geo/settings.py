@@ -16,7 +16,28 @@ Example ``hetu.toml``::
     "439999001" = "清溪镇"
 
     [lifecycle]
-    rectify_days = 30                # default rectification deadline, calendar days
+    rectify_days = 30                # default rectification time (days, see [calendar] count)
+    # transitions, actions, evidence, labels, deadline_states, open_exempt: see
+    # geo.lifecycle.lifecycle_from_settings; the default is DESIGN.md's lifecycle.
+    [lifecycle.evidence]             # evidence a verdict needs: any one set of kinds
+    dismissed = [["permit"], ["photo_watermarked"]]
+    closed = [["photo_before", "photo_after"]]
+    [[lifecycle.deadline]]           # rectification days by issue type and/or river level;
+    issue_type = "dumping"           # the most specific rule wins
+    days = 10
+
+    [calendar]
+    count = "workdays"               # deadlines and overdue days: "workdays" or "calendar"
+    holidays = ["2027-01-01"]        # days off in years chinese-calendar does not know yet
+    workdays = []                    # 调休 make-up working days in those years
+
+    [[escalation.steps]]             # the ladder 卡单函令 (default shown: 4 steps)
+    action = "reminder"              # reminder notice supervision order interview bulletin
+    days = -3                        # relative to the deadline, in counted days
+    to = "village"                   # the chief level the notice is addressed to
+
+    [evidence]
+    max_distance_m = 200.0           # a photo's GPS must lie this close to its patch
 
     [matching]
     near_m = 1000.0                  # "near": outside every range but within this
@@ -35,6 +56,16 @@ from pathlib import Path
 from typing import Any
 
 from geo._errors import SettingsError
+from geo.lifecycle import (
+    DEFAULT_LADDER,
+    DEFAULT_LIFECYCLE,
+    DeadlineRule,
+    EscalationStep,
+    Lifecycle,
+    ladder_from_settings,
+    lifecycle_from_settings,
+)
+from geo.workdays import WorkCalendar
 
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "none")
 
@@ -65,6 +96,16 @@ class Settings:
         Default basemap of the map: one of :data:`BASEMAPS`.
     tianditu_key : str
         Tianditu key; the ``TIANDITU_KEY`` environment variable overrides it.
+    lifecycle : Lifecycle
+        States, transitions, evidence rules.
+    deadline_rules : tuple of DeadlineRule
+        Rectification days by issue type and river level.
+    calendar : WorkCalendar or None
+        Working days for deadlines and overdue days; ``None`` counts calendar days.
+    ladder : tuple of EscalationStep
+        The escalation ladder.
+    evidence_max_distance_m : float
+        How close a photo's GPS must be to its patch.
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -78,6 +119,11 @@ class Settings:
     near_m: float = 1000.0
     basemap: str = "osm"
     tianditu_key: str = ""
+    lifecycle: Lifecycle = DEFAULT_LIFECYCLE
+    deadline_rules: tuple[DeadlineRule, ...] = ()
+    calendar: WorkCalendar | None = field(default_factory=WorkCalendar)
+    ladder: tuple[EscalationStep, ...] = DEFAULT_LADDER
+    evidence_max_distance_m: float = 200.0
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -134,6 +180,25 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
     if basemap not in BASEMAPS:
         raise SettingsError(f"{source}: [map] basemap must be one of {BASEMAPS}, got {basemap!r}")
     townships = {str(k): str(v) for k, v in data.get("townships", {}).items()}
+    calendar_table = data.get("calendar", {})
+    count = _get(calendar_table, "count", str, source, "workdays")
+    if count not in ("workdays", "calendar"):
+        raise SettingsError(f"{source}: [calendar] count must be workdays or calendar")
+    try:
+        calendar = WorkCalendar.from_lists(
+            holidays=_get(calendar_table, "holidays", list, source, []),
+            workdays=_get(calendar_table, "workdays", list, source, []),
+        )
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{source}: [calendar] dates must be YYYY-MM-DD ({exc})") from exc
+    rules = []
+    for i, rule in enumerate(lifecycle.get("deadline", [])):
+        days = _get(rule, "days", int, f"{source}: [[lifecycle.deadline]] {i + 1}", None)
+        if days is None or days < 1:
+            raise SettingsError(f"{source}: [[lifecycle.deadline]] {i + 1} needs days >= 1")
+        rules.append(DeadlineRule(days, rule.get("issue_type"), rule.get("level")))
+    steps = data.get("escalation", {}).get("steps")
+    evidence = data.get("evidence", {})
     return Settings(
         office_name=_get(office, "name", str, source, Settings.office_name),
         admin_code=str(_get(office, "admin_code", str, source, "")),
@@ -144,6 +209,13 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
         near_m=float(_get(matching, "near_m", (int, float), source, 1000.0)),
         basemap=basemap,
         tianditu_key=os.environ.get("TIANDITU_KEY") or _get(map_, "tianditu_key", str, source, ""),
+        lifecycle=lifecycle_from_settings(lifecycle, source=source),
+        deadline_rules=tuple(rules),
+        calendar=calendar if count == "workdays" else None,
+        ladder=DEFAULT_LADDER if steps is None else ladder_from_settings(steps, source=source),
+        evidence_max_distance_m=float(
+            _get(evidence, "max_distance_m", (int, float), source, 200.0)
+        ),
         source=source,
     )
 

@@ -34,17 +34,18 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import _gpkg
-from geo._errors import BatchConflictError, LedgerError, NotFoundError
+from geo import _changes, _gpkg
+from geo._changes import Change, Problem
+from geo._errors import BatchConflictError, LedgerError
+from geo._reads import LedgerReads
 from geo._schema import (
     FEATURE_TABLES,
     MIGRATIONS,
     PATCH_COLUMNS,
-    STATUS_COLUMNS,
     register_all,
     split_sql,
 )
-from geo.lifecycle import DEFAULT_LIFECYCLE, ISSUE_ACTION, Lifecycle, deadline_for, overdue_days
+from geo.lifecycle import ISSUE_ACTION, Lifecycle
 from geo.settings import Settings
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -140,7 +141,7 @@ def _none_if_nan(value: Any) -> Any:
     return value
 
 
-class Ledger:
+class Ledger(LedgerReads):
     """A ledger file: open it, write to it in transactions, read frames from it.
 
     Parameters
@@ -150,7 +151,7 @@ class Ledger:
     settings : Settings, optional
         Office settings (deadline defaults, township names).
     lifecycle : Lifecycle, optional
-        The state machine transitions are checked against.
+        The state machine transitions are checked against (default the settings').
     """
 
     def __init__(
@@ -158,11 +159,11 @@ class Ledger:
         path: str | os.PathLike,
         *,
         settings: Settings | None = None,
-        lifecycle: Lifecycle = DEFAULT_LIFECYCLE,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self.path = Path(path)
         self.settings = settings or Settings()
-        self.lifecycle = lifecycle
+        self.lifecycle = lifecycle or self.settings.lifecycle
         if not self.path.is_file():
             raise LedgerError(f"no ledger at {self.path}; create one with `hetu init {path}`")
         self._conn = self._connect()
@@ -546,10 +547,6 @@ class Ledger:
             )
         return len(rows)
 
-    def links(self) -> pd.DataFrame:
-        """Links between patches across batches (see :meth:`replace_links`)."""
-        return self._frame("SELECT * FROM patch_links ORDER BY fid").drop(columns=["fid"])
-
     def _append_events(self, conn: sqlite3.Connection, rows: list[tuple]) -> None:
         last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()
         prev = last[0] if last else None
@@ -587,7 +584,8 @@ class Ledger:
         at : datetime or str, optional
             When (default now, Asia/Shanghai); never before the patch's last event.
         deadline : date or str, optional
-            For a state with a deadline; default the office's ``rectify_days`` after ``at``.
+            For a state with a deadline; default from the office's deadline rules,
+            counted in working days unless ``[calendar] count = "calendar"``.
         note : str, optional
             Free text on the event.
 
@@ -601,155 +599,87 @@ class Ledger:
         NotFoundError
             If a patch is not in the ledger.
         InvalidTransitionError
-            If a transition is not allowed (naming the allowed ones); nothing is written.
+            If a transition is not allowed (naming the allowed ones).
+        EvidenceError
+            If the verdict needs evidence the patch lacks (naming it).
+        LedgerError
+            If ``at`` is before the patch's last event.
         """
         ids = [patch_ids] if isinstance(patch_ids, str) else list(patch_ids)
-        when = as_time(at)
-        if deadline is None and to_state in self.lifecycle.deadline_states:
-            start = dt.date.fromisoformat(when[:10])
-            deadline = deadline_for(start, self.settings.rectify_days)
-        deadline_s = str(deadline)[:10] if deadline is not None else None
-        if deadline_s is not None:
-            dt.date.fromisoformat(deadline_s)
-        with self.transaction() as conn:
-            rows = []
-            for pid in ids:
-                last = conn.execute(
-                    "SELECT to_state, at FROM events WHERE patch_id = ?"
-                    " ORDER BY event_id DESC LIMIT 1",
-                    (pid,),
-                ).fetchone()
-                if last is None:
-                    raise NotFoundError(f"patch {pid} is not in the ledger {self.path}")
-                action = self.lifecycle.check(last[0], to_state, patch_id=pid)
-                if dt.datetime.fromisoformat(when) < dt.datetime.fromisoformat(last[1]):
-                    raise LedgerError(
-                        f"patch {pid}: time {when} is before its last event ({last[1]}); "
-                        "events are recorded in time order"
-                    )
-                rows.append((pid, when, actor, action, last[0], to_state, deadline_s, note, None))
-            self._append_events(conn, rows)
-        return len(rows)
+        changes = [
+            Change(pid, (to_state,), actor=actor, at=at, deadline=deadline, note=note)
+            for pid in ids
+        ]
+        problems = self.apply_changes(changes)
+        if problems:
+            raise problems[0].error
+        return len(ids)
 
-    # -- reads ----------------------------------------------------------------------------
-
-    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-        cur = self._conn.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=names)
-
-    def _features(self, table: str, where: str = "") -> gpd.GeoDataFrame:
-        df = self._frame(f"SELECT * FROM {table} {where} ORDER BY fid")
-        geoms = _gpkg.from_blobs(df.pop("geom")) if len(df) else []
-        return gpd.GeoDataFrame(df.drop(columns="fid"), geometry=geoms, crs=STORAGE_EPSG)
-
-    def patches(self) -> gpd.GeoDataFrame:
-        """All patches with their current ``state``, ``state_since`` and ``deadline``."""
-        gdf = self._features("patches").drop(columns=["import_id"])
-        state = self._frame("SELECT * FROM patch_state")
-        return gdf.merge(state, on="patch_id", how="left")
-
-    def segments(self) -> gpd.GeoDataFrame:
-        """The management-range segments."""
-        return self._features("segments").drop(columns=["import_id"])
-
-    def chiefs(self) -> pd.DataFrame:
-        """The chiefs, one row per chief and segment."""
-        return self._frame("SELECT * FROM chiefs ORDER BY fid").drop(columns=["fid", "import_id"])
-
-    def events(self, patch_id: str | None = None) -> pd.DataFrame:
-        """The event log (of one patch, or all), oldest first."""
-        if patch_id is None:
-            return self._frame("SELECT * FROM events ORDER BY event_id")
-        return self._frame("SELECT * FROM events WHERE patch_id = ? ORDER BY event_id", [patch_id])
-
-    def assignments(self) -> pd.DataFrame:
-        """The last matching result."""
-        df = self._frame("SELECT * FROM assignments ORDER BY fid").drop(columns=["fid"])
-        return df.rename(columns={"is_primary": "primary"}).astype({"primary": bool})
-
-    def imports(self) -> pd.DataFrame:
-        """Every ingest, with its decisions."""
-        return self._frame("SELECT * FROM imports ORDER BY import_id")
-
-    def quarantined(self) -> pd.DataFrame:
-        """Features kept aside at ingest, with their reasons."""
-        return self._frame("SELECT * FROM quarantine ORDER BY fid")
-
-    def tracks(self) -> gpd.GeoDataFrame:
-        """Survey and patrol tracks."""
-        return self._features("survey_tracks")
-
-    def findings(self) -> gpd.GeoDataFrame:
-        """Survey findings (points)."""
-        return self._features("survey_findings")
-
-    def status_counts(self) -> dict[str, int]:
-        """Patches per current state, every lifecycle state present (zeros included)."""
-        counts = dict.fromkeys(self.lifecycle.states, 0)
-        for state, n in self._conn.execute(
-            "SELECT state, count(*) FROM patch_state GROUP BY state"
-        ):
-            counts[state] = n
-        return counts
-
-    def status_frame(self, *, as_of: dt.date | str | None = None) -> gpd.GeoDataFrame:
-        """One row per patch with its state, deadline, segment and chief chain.
-
-        This is the frame the map and the exports draw from (columns listed in
-        :data:`STATUS_COLUMNS`).
+    def apply_changes(self, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
+        """Check every change, then apply all of them in one transaction, or none.
 
         Parameters
         ----------
-        as_of : date or str, optional
-            The day overdue days are counted to (default today, Asia/Shanghai).
+        changes : sequence of Change
+            In order; several may concern the same patch.
+        dry_run : bool
+            Only check.
 
         Returns
         -------
-        GeoDataFrame
-            In EPSG:4490.
+        list of Problem
+            Empty when everything was applied (or would be, with ``dry_run``);
+            otherwise every problem found, and nothing was written.
         """
-        day = _as_date(as_of)
-        gdf = self.patches()
-        primary = self._frame(
-            "SELECT patch_id, segment_id, range_id, relation, share, distance_m"
-            " FROM assignments WHERE is_primary = 1"
-        )
-        segs = self._frame("SELECT segment_id, water_name, segment_name FROM segments")
-        gdf = gdf.merge(primary, on="patch_id", how="left").merge(segs, on="segment_id", how="left")
-        chain = self._chief_chain()
-        gdf = gdf.merge(chain, on="segment_id", how="left")
-        for col in ("chief_village", "chief_township", "chief_county"):
-            gdf[col] = gdf[col].fillna("")
-        gdf["township"] = [self.settings.township_name(c) for c in gdf["admin_code"]]
-        gdf["overdue_days"] = [
-            overdue_days(d, s, day) for d, s in zip(gdf["deadline"], gdf["state"], strict=True)
-        ]
-        return gdf[STATUS_COLUMNS].copy()
+        return _changes.apply(self, changes, dry_run=dry_run)
 
-    def _chief_chain(self) -> pd.DataFrame:
-        chiefs = self.chiefs()
-        title = chiefs["title"].fillna("")
-        chiefs["who"] = chiefs["name"] + np.where(title != "", "（" + title + "）", "")
-        by_level = chiefs.groupby(["level", "segment_id"])["who"].agg("、".join)
-        levels = set(chiefs["level"])
-        chain = {
-            f"chief_{level}": by_level.xs(level) if level in levels else pd.Series(dtype=object)
-            for level in ("village", "township", "county")
-        }
-        out = pd.DataFrame(chain)
-        out.index.name = "segment_id"
-        return out.reset_index()
+    def record(
+        self,
+        patch_ids: str | Sequence[str],
+        action: str,
+        *,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Record an event that keeps the state (an escalation notice, an audit draw).
 
+        The event carries the patch's current deadline, so a notice is tied to
+        the deadline it chased. All or nothing; returns the events written.
+        """
+        ids = [patch_ids] if isinstance(patch_ids, str) else list(patch_ids)
+        changes = [Change(pid, (), actor=actor, at=at, note=note, action=action) for pid in ids]
+        problems = self.apply_changes(changes)
+        if problems:
+            raise problems[0].error
+        return len(ids)
 
-def _as_date(value: dt.date | str | None) -> dt.date:
-    if value is None:
-        return now().date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    def attach(
+        self,
+        patch_id: str,
+        path: str | os.PathLike,
+        *,
+        kind: str,
+        actor: str,
+        at: dt.datetime | str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> str:
+        """Attach a file to a patch as evidence; return its content id (sha256).
+
+        The file is copied into the content-addressed store beside the ledger
+        (``<ledger>.attachments/ab/abcd….ext``); ``meta`` holds what
+        :func:`geo.evidence.photo_checks` found (EXIF time and GPS, checks).
+        """
+        change = Change(patch_id, (), actor=actor, at=at, files=((Path(path), kind, meta or {}),))
+        problems = self.apply_changes([change])
+        if problems:
+            raise problems[0].error
+        return file_sha256(path)
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where attachments are stored, beside the ledger file."""
+        return self.path.with_name(self.path.name + ".attachments")
 
 
 def _as_multi(geom: Any, kind: type) -> Any:

@@ -97,7 +97,8 @@ def test_state_is_derived_from_events(ledger):
     ledger.transition("A", "rectifying", actor="t", at="2025-08-04T09:00")
     states = ledger.patches().set_index("patch_id")["state"].to_dict()
     assert states == {"A": "rectifying", "B": "verifying", "C": "issued"}
-    assert ledger.patches().set_index("patch_id").loc["A", "deadline"] == "2025-08-14"
+    # 10 working days after Monday 2025-08-04 (the default counts working days)
+    assert ledger.patches().set_index("patch_id").loc["A", "deadline"] == "2025-08-18"
     counts = ledger.status_counts()
     assert counts["issued"] == 1 and counts["verifying"] == 1 and counts["rectifying"] == 1
     assert counts["closed"] == 0 and sum(counts.values()) == 3

@@ -1,0 +1,252 @@
+"""Changes to the ledger's history: check them all, then write them all, or none.
+
+One mechanism behind every write that touches the history: a transition, an
+escalation notice, an attachment, a filled field sheet. :func:`apply` walks the
+changes in order inside the write lock, keeping each patch's state as it would
+be after the earlier changes, and collects every problem (unknown patch,
+illegal transition, missing evidence, bad date, time out of order). With no
+problem, attachments are copied into the content-addressed store and the
+events appended; otherwise nothing is written and the problems say why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geo._errors import (
+    EvidenceError,
+    HetuError,
+    InvalidTransitionError,
+    LedgerError,
+    NotFoundError,
+    SchemaError,
+)
+from geo.lifecycle import EVIDENCE_KINDS, deadline_for, rectify_days
+
+if TYPE_CHECKING:
+    from geo.store import Ledger
+
+#: Chief levels from the lowest up; a river's level is its highest chief's.
+LEVEL_ORDER = ("village", "township", "county", "city", "province")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to one patch.
+
+    Attributes
+    ----------
+    patch_id : str
+        The patch.
+    steps : tuple of str
+        Target states, in order (empty: the state stays).
+    actor : str
+        Who.
+    at : datetime or str, optional
+        When (default now).
+    deadline : date or str, optional
+        For a step into a deadline state; default from the office's rules.
+    note : str, optional
+        Recorded on each event.
+    action : str, optional
+        An event that keeps the state (``reminder``, ``audit_sample`` …).
+    files : tuple
+        ``(path, kind, meta)`` attachments; they count as evidence for the steps.
+    row : int, optional
+        The source row (of a field sheet), for reports.
+    """
+
+    patch_id: str
+    steps: tuple[str, ...]
+    actor: str
+    at: dt.datetime | str | None = None
+    deadline: dt.date | str | None = None
+    note: str | None = None
+    action: str | None = None
+    files: tuple[tuple[Path, str, dict[str, Any]], ...] = ()
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a change cannot be applied: the row, patch, field and reason, and its typed error."""
+
+    row: int | None
+    patch_id: str
+    field: str
+    reason: str
+    error: HetuError
+
+
+@dataclass
+class _Patch:
+    state: str
+    at: str
+    deadline: str | None
+    issue_type: str | None
+    level: str | None
+    kinds: set[str] = field(default_factory=set)
+
+
+class _Rollback(Exception):
+    """Leave the transaction without writing."""
+
+
+def _load(conn: Any, pid: str) -> _Patch | None:
+    row = conn.execute(
+        "SELECT s.state, s.state_since, s.deadline, p.issue_type FROM patch_state s"
+        " JOIN patches p ON p.patch_id = s.patch_id WHERE s.patch_id = ?",
+        (pid,),
+    ).fetchone()
+    if row is None:
+        return None
+    last = conn.execute(
+        "SELECT at FROM events WHERE patch_id = ? ORDER BY event_id DESC LIMIT 1", (pid,)
+    ).fetchone()
+    levels = {
+        r[0]
+        for r in conn.execute(
+            "SELECT c.level FROM assignments a JOIN chiefs c ON c.segment_id = a.segment_id"
+            " WHERE a.patch_id = ? AND a.is_primary = 1",
+            (pid,),
+        )
+    }
+    level = max(levels, key=LEVEL_ORDER.index, default=None) if levels <= set(LEVEL_ORDER) else None
+    kinds = {r[0] for r in conn.execute("SELECT kind FROM evidence WHERE patch_id = ?", (pid,))}
+    return _Patch(row[0], last[0], row[2], row[3], level, kinds)
+
+
+def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
+    """Check every change and apply them all in one transaction, or none (see module doc)."""
+    from geo.store import as_time, file_sha256
+
+    lc, st = ledger.lifecycle, ledger.settings
+    problems: list[Problem] = []
+    events: list[tuple] = []
+    stored: dict[str, tuple[Path, dict[str, Any]]] = {}
+    evidence_rows: list[tuple] = []
+
+    def fail(ch: Change, where: str, error: HetuError) -> None:
+        problems.append(Problem(ch.row, ch.patch_id, where, str(error), error))
+
+    try:
+        with ledger.transaction() as conn:
+            patches: dict[str, _Patch | None] = {}
+            for ch in changes:
+                pid = ch.patch_id
+                if pid not in patches:
+                    patches[pid] = _load(conn, pid)
+                cur = patches[pid]
+                if cur is None:
+                    fail(ch, "patch_id", NotFoundError(f"patch {pid} is not in the ledger"))
+                    continue
+                try:
+                    when = as_time(ch.at)
+                except ValueError:
+                    fail(ch, "at", SchemaError(f"patch {pid}: {ch.at!r} is not a date or time"))
+                    continue
+                if dt.datetime.fromisoformat(when) < dt.datetime.fromisoformat(cur.at):
+                    fail(ch, "at", LedgerError(
+                        f"patch {pid}: time {when} is before its last event ({cur.at}); "
+                        "events are recorded in time order"
+                    ))  # fmt: skip
+                    continue
+                if not (ch.steps or ch.files or ch.action):
+                    fail(ch, "state", SchemaError(f"patch {pid}: nothing to do"))
+                    continue
+                ok = True
+                for path, kind, meta in ch.files:
+                    if kind not in EVIDENCE_KINDS:
+                        fail(ch, "evidence", EvidenceError(
+                            f"patch {pid}: evidence kind {kind!r} unknown; use one of "
+                            f"{', '.join(EVIDENCE_KINDS)}"
+                        ))  # fmt: skip
+                        ok = False
+                    elif not Path(path).is_file():
+                        fail(ch, "evidence", EvidenceError(f"patch {pid}: file {path} not found"))
+                        ok = False
+                    else:
+                        sha = file_sha256(path)
+                        stored[sha] = (Path(path), meta)
+                        checks = json.dumps(meta.get("checks"), ensure_ascii=False)
+                        evidence_rows.append((pid, sha, kind, checks, ch.actor, when))
+                        events.append((pid, when, ch.actor, "attach", cur.state, cur.state,
+                                       cur.deadline, kind, json.dumps([sha])))  # fmt: skip
+                        cur.kinds.add(kind)
+                if not ok:
+                    continue
+                for target in ch.steps:
+                    try:
+                        action = lc.check(cur.state, target, patch_id=pid)
+                    except InvalidTransitionError as exc:
+                        fail(ch, "state", exc)
+                        break
+                    missing = lc.missing_evidence(target, cur.kinds)
+                    if missing:
+                        fail(ch, "evidence", EvidenceError(
+                            f"patch {pid}: {target} needs evidence {missing}; attach it first"
+                        ))  # fmt: skip
+                        break
+                    deadline = None
+                    if target in lc.deadline_states:
+                        try:
+                            deadline = _deadline(ch, cur, when, st)
+                        except ValueError:
+                            fail(ch, "deadline", SchemaError(
+                                f"patch {pid}: deadline {ch.deadline!r} is not YYYY-MM-DD"
+                            ))  # fmt: skip
+                            break
+                        cur.deadline = deadline
+                    events.append((pid, when, ch.actor, action, cur.state, target, deadline,
+                                   ch.note, None))  # fmt: skip
+                    cur.state = target
+                if ch.action:
+                    events.append((pid, when, ch.actor, ch.action, cur.state, cur.state,
+                                   cur.deadline, ch.note, None))  # fmt: skip
+                cur.at = when
+            if problems or dry_run:
+                raise _Rollback
+            _store_files(ledger.attachments_dir, stored)
+            conn.executemany(
+                "INSERT OR IGNORE INTO attachments VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (sha, p.name, meta.get("media_type"), p.stat().st_size, meta.get("taken_at"),
+                     meta.get("lon"), meta.get("lat"), as_time(None))
+                    for sha, (p, meta) in stored.items()
+                ],
+            )  # fmt: skip
+            conn.executemany(
+                "INSERT OR IGNORE INTO evidence (patch_id, attachment_id, kind, checks, actor,"
+                " added_at) VALUES (?,?,?,?,?,?)",
+                evidence_rows,
+            )
+            ledger._append_events(conn, events)
+    except _Rollback:
+        pass
+    return problems
+
+
+def _deadline(ch: Change, cur: _Patch, when: str, st: Any) -> str:
+    if ch.deadline is not None:
+        return dt.date.fromisoformat(str(ch.deadline)[:10]).isoformat()
+    days = rectify_days(
+        st.deadline_rules, issue_type=cur.issue_type, level=cur.level, default=st.rectify_days
+    )
+    start = dt.date.fromisoformat(when[:10])
+    return deadline_for(start, days, calendar=st.calendar).isoformat()
+
+
+def _store_files(root: Path, stored: dict[str, tuple[Path, dict[str, Any]]]) -> None:
+    for sha, (path, _meta) in stored.items():
+        target = root / sha[:2] / (sha + path.suffix.lower())
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(target.suffix + ".part")
+            shutil.copyfile(path, tmp)
+            tmp.replace(target)

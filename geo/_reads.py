@@ -1,0 +1,226 @@
+"""The read side of the ledger: frames of patches, segments, events and the status.
+
+:class:`LedgerReads` is mixed into :class:`geo.store.Ledger`; it only reads,
+through the ledger's connection, and derives what is never stored (the
+current state, deadlines, overdue days, the chief chain).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import _gpkg
+from geo._errors import HetuError
+from geo._schema import STATUS_COLUMNS
+from geo.lifecycle import Lifecycle, overdue_days
+from geo.settings import Settings
+
+STORAGE_EPSG = 4490
+_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class LedgerReads:
+    """Read methods of the ledger (see :class:`geo.store.Ledger`)."""
+
+    _conn: sqlite3.Connection
+    settings: Settings
+    lifecycle: Lifecycle
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        cur = self._conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=names)
+
+    def _features(self, table: str, where: str = "") -> gpd.GeoDataFrame:
+        df = self._frame(f"SELECT * FROM {table} {where} ORDER BY fid")
+        geoms = _gpkg.from_blobs(df.pop("geom")) if len(df) else []
+        return gpd.GeoDataFrame(df.drop(columns="fid"), geometry=geoms, crs=STORAGE_EPSG)
+
+    def patches(self) -> gpd.GeoDataFrame:
+        """All patches with their current ``state``, ``state_since`` and ``deadline``."""
+        gdf = self._features("patches").drop(columns=["import_id"])
+        state = self._frame("SELECT * FROM patch_state")
+        return gdf.merge(state, on="patch_id", how="left")
+
+    def segments(self) -> gpd.GeoDataFrame:
+        """The management-range segments."""
+        return self._features("segments").drop(columns=["import_id"])
+
+    def chiefs(self) -> pd.DataFrame:
+        """The chiefs, one row per chief and segment."""
+        return self._frame("SELECT * FROM chiefs ORDER BY fid").drop(columns=["fid", "import_id"])
+
+    def events(self, patch_id: str | None = None) -> pd.DataFrame:
+        """The event log (of one patch, or all), oldest first."""
+        if patch_id is None:
+            return self._frame("SELECT * FROM events ORDER BY event_id")
+        return self._frame("SELECT * FROM events WHERE patch_id = ? ORDER BY event_id", [patch_id])
+
+    def assignments(self) -> pd.DataFrame:
+        """The last matching result."""
+        df = self._frame("SELECT * FROM assignments ORDER BY fid").drop(columns=["fid"])
+        return df.rename(columns={"is_primary": "primary"}).astype({"primary": bool})
+
+    def imports(self) -> pd.DataFrame:
+        """Every ingest, with its decisions."""
+        return self._frame("SELECT * FROM imports ORDER BY import_id")
+
+    def quarantined(self) -> pd.DataFrame:
+        """Features kept aside at ingest, with their reasons."""
+        return self._frame("SELECT * FROM quarantine ORDER BY fid")
+
+    def tracks(self) -> gpd.GeoDataFrame:
+        """Survey and patrol tracks."""
+        return self._features("survey_tracks")
+
+    def findings(self) -> gpd.GeoDataFrame:
+        """Survey findings (points)."""
+        return self._features("survey_findings")
+
+    def status_counts(self) -> dict[str, int]:
+        """Patches per current state, every lifecycle state present (zeros included)."""
+        counts = dict.fromkeys(self.lifecycle.states, 0)
+        for state, n in self._conn.execute(
+            "SELECT state, count(*) FROM patch_state GROUP BY state"
+        ):
+            counts[state] = n
+        return counts
+
+    def status_frame(self, *, as_of: dt.date | str | None = None) -> gpd.GeoDataFrame:
+        """One row per patch with its state, deadline, segment and chief chain.
+
+        This is the frame the map and the exports draw from (columns listed in
+        :data:`STATUS_COLUMNS`).
+
+        Parameters
+        ----------
+        as_of : date or str, optional
+            The day overdue days are counted to (default today, Asia/Shanghai).
+
+        Returns
+        -------
+        GeoDataFrame
+            In EPSG:4490.
+        """
+        day = as_date(as_of)
+        gdf = self.patches()
+        primary = self._frame(
+            "SELECT patch_id, segment_id, range_id, relation, share, distance_m"
+            " FROM assignments WHERE is_primary = 1"
+        )
+        segs = self._frame("SELECT segment_id, water_name, segment_name FROM segments")
+        gdf = gdf.merge(primary, on="patch_id", how="left").merge(segs, on="segment_id", how="left")
+        chain = self._chief_chain()
+        gdf = gdf.merge(chain, on="segment_id", how="left")
+        for col in ("chief_village", "chief_township", "chief_county"):
+            gdf[col] = gdf[col].fillna("")
+        gdf["township"] = [self.settings.township_name(c) for c in gdf["admin_code"]]
+        cal = self.settings.calendar
+        gdf["overdue_days"] = [
+            overdue_days(d, s, day, calendar=cal)
+            for d, s in zip(gdf["deadline"], gdf["state"], strict=True)
+        ]
+        return gdf[STATUS_COLUMNS].copy()
+
+    def _chief_chain(self) -> pd.DataFrame:
+        chiefs = self.chiefs()
+        title = chiefs["title"].fillna("")
+        chiefs["who"] = chiefs["name"] + np.where(title != "", "（" + title + "）", "")
+        by_level = chiefs.groupby(["level", "segment_id"])["who"].agg("、".join)
+        levels = set(chiefs["level"])
+        chain = {
+            f"chief_{level}": by_level.xs(level) if level in levels else pd.Series(dtype=object)
+            for level in ("village", "township", "county")
+        }
+        out = pd.DataFrame(chain)
+        out.index.name = "segment_id"
+        return out.reset_index()
+
+    def patch_row(self, patch_id: str) -> dict[str, Any] | None:
+        """One patch as a dict (geometry a shapely object), or ``None`` if unknown."""
+        df = self._frame("SELECT * FROM patches WHERE patch_id = ?", [patch_id])
+        if df.empty:
+            return None
+        row = df.iloc[0].to_dict()
+        row["geometry"] = _gpkg.from_blobs([row.pop("geom")])[0]
+        return row
+
+    def evidence(self, patch_id: str | None = None) -> pd.DataFrame:
+        """Evidence attached to patches, with the files' EXIF time, position and checks."""
+        sql = (
+            "SELECT e.patch_id, e.kind, e.attachment_id, a.filename, a.media_type, a.taken_at,"
+            " a.lon, a.lat, e.checks, e.actor, e.added_at FROM evidence e"
+            " JOIN attachments a USING (attachment_id)"
+        )
+        if patch_id is None:
+            return self._frame(sql + " ORDER BY e.fid")
+        return self._frame(sql + " WHERE e.patch_id = ? ORDER BY e.fid", [patch_id])
+
+    def open_count(self) -> int:
+        """Patches not yet cleared (动态清零 counts these down to zero)."""
+        counts = self.status_counts()
+        return sum(n for state, n in counts.items() if self.lifecycle.is_open(state))
+
+    def verify(self) -> list[str]:
+        """Check the history: the hash chain, no deleted events, the triggers, the lifecycle.
+
+        Returns
+        -------
+        list of str
+            Every problem found; empty when the history is intact.
+        """
+        from geo.lifecycle import replay
+        from geo.store import _event_hash
+
+        problems = []
+        triggers = {
+            r[0]
+            for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        for name in ("events_no_update", "events_no_delete"):
+            if name not in triggers:
+                problems.append(f"trigger {name} is missing: the event log was made editable")
+        rows = self._conn.execute(
+            "SELECT event_id, patch_id, at, actor, action, from_state, to_state, deadline, note,"
+            " evidence, prev_hash, hash FROM events ORDER BY event_id"
+        ).fetchall()
+        seq = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        prev, expected_id = None, 1
+        for row in rows:
+            if row[0] != expected_id:
+                problems.append(f"events {expected_id}–{row[0] - 1} are missing (deleted)")
+            if row[10] != prev:
+                problems.append(f"event {row[0]}: its link to the previous event is broken")
+            if row[11] != _event_hash(row[10], row[1:10]):
+                problems.append(f"event {row[0]} ({row[1]}): its content was changed")
+            prev, expected_id = row[11], row[0] + 1
+        if seq is not None and seq[0] >= expected_id:
+            problems.append(f"events {expected_id}–{seq[0]} at the end are missing (deleted)")
+        if not problems:
+            try:
+                replay(((r[1], r[5], r[6]) for r in rows), self.lifecycle)
+            except HetuError as exc:
+                problems.append(f"the events do not follow the lifecycle: {exc}")
+        return problems
+
+    def links(self) -> pd.DataFrame:
+        """Links between patches across batches (see :meth:`replace_links`)."""
+        return self._frame("SELECT * FROM patch_links ORDER BY fid").drop(columns=["fid"])
+
+
+def as_date(value: dt.date | str | None) -> dt.date:
+    if value is None:
+        return dt.datetime.now(_TZ).date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
