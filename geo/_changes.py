@@ -212,7 +212,7 @@ def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -
                 cur.at = when
             if problems or dry_run:
                 raise _Rollback
-            _store_files(ledger.attachments_dir, stored)
+            store_files(ledger.attachments_dir, stored)
             conn.executemany(
                 "INSERT OR IGNORE INTO attachments VALUES (?,?,?,?,?,?,?,?)",
                 [
@@ -242,7 +242,8 @@ def _deadline(ch: Change, cur: _Patch, when: str, st: Any) -> str:
     return deadline_for(start, days, calendar=st.calendar).isoformat()
 
 
-def _store_files(root: Path, stored: dict[str, tuple[Path, dict[str, Any]]]) -> None:
+def store_files(root: Path, stored: dict[str, tuple[Path, dict[str, Any]]]) -> None:
+    """Copy files into the content-addressed store ``root/ab/abcd….ext`` (once each)."""
     for sha, (path, _meta) in stored.items():
         target = root / sha[:2] / (sha + path.suffix.lower())
         if not target.exists():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,7 @@ class LedgerReads:
     _conn: sqlite3.Connection
     settings: Settings
     lifecycle: Lifecycle
+    attachments_dir: Path
 
     def _frame(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         cur = self._conn.execute(sql, params)
@@ -210,6 +212,19 @@ class LedgerReads:
             except HetuError as exc:
                 problems.append(f"the events do not follow the lifecycle: {exc}")
         return problems
+
+    def imagery(self, patch_id: str | None = None) -> pd.DataFrame:
+        """Imagery chips and change indicators per patch (see ``Ledger.replace_imagery``)."""
+        if patch_id is None:
+            return self._frame("SELECT * FROM imagery ORDER BY fid").drop(columns=["fid"])
+        sql = "SELECT * FROM imagery WHERE patch_id = ? ORDER BY fid"
+        return self._frame(sql, [patch_id]).drop(columns=["fid"])
+
+    def attachment_path(self, attachment_id: str) -> Path | None:
+        """Where an attachment's file is stored, or None when it is not in the store."""
+        folder = self.attachments_dir / attachment_id[:2]
+        found = sorted(folder.glob(f"{attachment_id}*")) if folder.is_dir() else []
+        return found[0] if found else None
 
     def links(self) -> pd.DataFrame:
         """Links between patches across batches (see :meth:`replace_links`)."""

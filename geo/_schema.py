@@ -106,11 +106,20 @@ CREATE TABLE patch_links (
 CREATE INDEX patch_links_earlier ON patch_links (earlier_id);
 """
 
+_IMAGERY = """
+CREATE TABLE imagery (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, role TEXT NOT NULL,
+    source TEXT, acquired_on TEXT, attachment_id TEXT, status TEXT NOT NULL, reason TEXT,
+    indicators TEXT, made_at TEXT NOT NULL, UNIQUE (patch_id, role, source));
+CREATE INDEX imagery_patch ON imagery (patch_id);
+"""
+
 #: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
 #: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
 MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("0001_initial", _INITIAL, {}),
     ("0002_patch_links", _PATCH_LINKS, {"patch_links": "图斑关联（同一/反弹/挂账重复）"}),
+    ("0003_imagery", _IMAGERY, {"imagery": "影像切片与变化指标"}),
 )
 
 

@@ -547,6 +547,48 @@ class Ledger(LedgerReads):
             )
         return len(rows)
 
+    def replace_imagery(self, rows: pd.DataFrame, *, files: dict[str, Path] | None = None) -> int:
+        """Store imagery results per patch, replacing rows of the same (patch, role, source).
+
+        Parameters
+        ----------
+        rows : DataFrame
+            ``patch_id, role`` (``before`` | ``after``), ``source`` (the image file),
+            ``acquired_on``, ``attachment_id`` (sha256 of the chip, or None), ``status``
+            (``ok`` or a short code), ``reason`` (why not, for a bad image), ``indicators``
+            (JSON text of the change figures).
+        files : dict, optional
+            ``attachment_id -> chip file`` to copy into the attachment store.
+
+        Returns
+        -------
+        int
+            Rows written. All or nothing.
+        """
+        at = now().isoformat()
+        cols = ["patch_id", "role", "source", "acquired_on", "attachment_id", "status", "reason"]
+        cols += ["indicators"]
+        values = [
+            [_none_if_nan(v) for v in vals] + [at] for vals in rows[cols].astype(object).to_numpy()
+        ]
+        stored = {sha: (Path(p), {"media_type": "image/png"}) for sha, p in (files or {}).items()}
+        with self.transaction() as conn:
+            _changes.store_files(self.attachments_dir, stored)
+            conn.executemany(
+                "INSERT OR IGNORE INTO attachments (attachment_id, filename, media_type, size,"
+                " added_at) VALUES (?,?,?,?,?)",
+                [
+                    (sha, p.name, m["media_type"], p.stat().st_size, at)
+                    for sha, (p, m) in stored.items()
+                ],
+            )
+            conn.executemany(
+                f"INSERT OR REPLACE INTO imagery ({', '.join(cols)}, made_at)"
+                f" VALUES ({', '.join('?' * (len(cols) + 1))})",
+                values,
+            )
+        return len(values)
+
     def _append_events(self, conn: sqlite3.Connection, rows: list[tuple]) -> None:
         last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()
         prev = last[0] if last else None

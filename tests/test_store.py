@@ -47,7 +47,7 @@ def ledger(tmp_path):
 
 
 def test_create_applies_named_migrations(tmp_path, ledger):
-    assert ledger.schema_version == "0002_patch_links"
+    assert ledger.schema_version == "0003_imagery"
     assert ledger.migrate() == []  # nothing left to apply on reopen
     with pytest.raises(LedgerError, match="already exists"):
         Ledger.create(ledger.path)
@@ -182,7 +182,8 @@ def test_status_frame_joins_segment_and_chiefs(ledger):
     a = frame.set_index("patch_id").loc["A"]
     assert a["segment_id"] == "439999000001" and a["water_name"] == "清溪河"
     assert a["chief_village"] == "王建国（村支书）" and a["chief_township"] == "李秀英（镇长）"
-    assert a["chief_county"] == "" and a["overdue_days"] == 10 and a["relation"] == "inside"
+    # deadline Sunday 08-10; working days to 08-20: 11-15 and 18-20
+    assert a["chief_county"] == "" and a["overdue_days"] == 8 and a["relation"] == "inside"
     b = frame.set_index("patch_id").loc["B"]
     assert b["relation"] in {"near", "outside"} and b["overdue_days"] == 0
 
@@ -207,4 +208,22 @@ def test_an_old_ledger_is_migrated_on_open(tmp_path):
     raw.commit()
     raw.close()
     with Ledger(path) as led:
-        assert led.schema_version == "0002_patch_links" and led.links().empty
+        assert led.schema_version == "0003_imagery" and led.links().empty
+
+
+def test_imagery_rows_and_chips_are_stored(ledger, tmp_path):
+    chip = tmp_path / "chip.png"
+    chip.write_bytes(b"\x89PNG fake chip")
+    rows = pd.DataFrame(
+        {"patch_id": ["A", "A"], "role": ["before", "after"], "source": ["b.tif", "a.tif"],
+         "acquired_on": ["2025-05-01", None], "attachment_id": ["ab" * 32, None],
+         "status": ["ok", "outside"], "reason": [None, "the patch lies outside the scene"],
+         "indicators": ['{"brightness_in": 0.4}', None]}
+    )  # fmt: skip
+    assert ledger.replace_imagery(rows, files={"ab" * 32: chip}) == 2
+    assert (
+        ledger.replace_imagery(rows.iloc[:1], files={"ab" * 32: chip}) == 1
+    )  # replaced, not doubled
+    back = ledger.imagery("A")
+    assert len(back) == 2 and set(back["status"]) == {"ok", "outside"}
+    assert ledger.attachment_path("ab" * 32).read_bytes() == chip.read_bytes()
