@@ -103,7 +103,18 @@ def init(ctx: click.Context, ledger: str) -> None:
 )
 @click.option("--encoding", help="Text encoding, overriding the sniffed one (e.g. gb18030).")
 @click.option("--crs", help="CRS of the file, overriding the .prj or the inferred one (EPSG:4547).")
-@click.option("--layer", help="Layer to read from a multi-layer file.")
+@click.option("--layer", help="Layer of a multi-layer file, or the member of a zip.")
+@click.option(
+    "--source-crs",
+    type=click.Choice(["wgs84", "cgcs2000", "gcj02", "bd09"]),
+    help="Declare Gaode (gcj02) or Baidu (bd09) coordinates: converted to CGCS2000.",
+)
+@click.option(
+    "--profile", type=click.Path(exists=True, dir_okay=False), help="Field alias profile (TOML)."
+)
+@click.option("--x-col", help="Column holding X (or longitude) in a CSV/Excel table.")
+@click.option("--y-col", help="Column holding Y (or latitude) in a CSV/Excel table.")
+@click.option("--sheet", help="Excel sheet name or number.")
 @click.option("--json", "as_json", is_flag=True, help="Print the import record as JSON.")
 @click.pass_context
 def ingest(
@@ -112,6 +123,9 @@ def ingest(
     """Read FILE of KIND (patches, ranges, chiefs, surveys) into LEDGER, all or nothing."""
     from geo.layers import ingest_file
     from geo.store import record_as_dict
+
+    if opts["sheet"] is not None and opts["sheet"].isdigit():
+        opts["sheet"] = int(opts["sheet"])
 
     with _ledger(ctx, ledger) as led:
         rec = ingest_file(led, kind, file, **opts)

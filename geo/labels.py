@@ -255,6 +255,35 @@ MATCHING: dict[str, str] = {
     "title_close": "）",
 }
 
+#: Words offices' tables use for coordinates (geo.tables): column names, DMS units, hemispheres.
+COORDINATE_WORDS: dict[str, str] = {
+    "lon": "经度",
+    "lat": "纬度",
+    "lon_east": "东经",
+    "lat_north": "北纬",
+    "easting": "东坐标",
+    "easting_dir": "东向坐标",
+    "easting_survey": "横坐标",
+    "northing": "北坐标",
+    "northing_dir": "北向坐标",
+    "northing_survey": "纵坐标",
+    "x": "x坐标",
+    "x_alt": "坐标x",
+    "y": "y坐标",
+    "y_alt": "坐标y",
+    "geometry": "几何",
+    "geometry_alt": "空间信息",
+    "centre_point": "中心点",
+    "centre": "中心",
+    "degree": "度",
+    "minute": "分",
+    "second": "秒",
+    "east": "东",
+    "west": "西",
+    "south": "南",
+    "north": "北",
+}
+
 
 def label(table: dict[str, str], key: object) -> str:
     """Return the Chinese label of ``key`` in ``table``, or ``key`` itself if unknown.

@@ -1,12 +1,14 @@
 """Read what an office receives into canonical layers, and load them into the ledger.
 
-Every reader decides the text encoding (shapefile DBFs are sniffed: ``.cpg``,
-then the LDID byte, then strict UTF-8, then GB18030), the CRS (the file's,
-an explicit override, or inferred from magnitudes: :func:`geo.crs.infer_crs`)
-and the field names (alias profiles, :data:`DEFAULT_PROFILE`), and records
-each decision. Unknown fields are kept as JSON in ``attrs``; features that
-cannot be used (null, empty or non-polygonal geometry) are quarantined with a
-reason, never dropped silently.
+:func:`read_layer` takes any file an office gets (formats: :mod:`geo.vectors`
+and :mod:`geo.tables`), decides its text encoding (:mod:`geo.encodings`), its
+CRS (the file's, an explicit override, or inferred from magnitudes:
+:func:`geo.crs.infer_crs`) and any web-map offset declared for it
+(:mod:`geo.offsets`), and records each decision. The ``*_from_file``
+functions then map field names through an alias profile
+(:mod:`geo.profiles`); unknown fields are kept as JSON in ``attrs``; features
+that cannot be used (unreadable, null, empty or non-polygonal geometry) are
+quarantined with a reason, never dropped silently.
 
 The ``*_from_file`` functions return canonical frames for notebooks (the
 import record and the quarantine travel in ``frame.attrs["hetu"]``);
@@ -15,7 +17,6 @@ import record and the quarantine travel in ``frame.attrs["hetu"]``);
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import hashlib
 import json
@@ -28,55 +29,35 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from geo import crs as crs_mod
-from geo._errors import IngestError, SchemaError
+from geo import offsets
+from geo._errors import CRSError, IngestError, SchemaError
+from geo.encodings import sidecar, sniff_dbf_encoding
 from geo.labels import ISSUE_TYPE_CODES, ISSUE_TYPES, LEVELS
+from geo.profiles import DEFAULT_PROFILE, Profile, load_profile, merge_profile, rename_to_canonical
 from geo.settings import Settings
 from geo.store import ImportRecord, Ledger, file_sha256, record_as_dict
+from geo.tables import TABLE_SUFFIXES, UNREADABLE, points_from_table, read_table
+from geo.vectors import read_vector
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "KINDS",
+    "chiefs_from_file",
+    "ingest_file",
+    "iso_date",
+    "issue_type_of",
+    "patches_from_file",
+    "read_layer",
+    "segments_from_file",
+    "sniff_dbf_encoding",
+    "source_sha256",
+    "with_meta",
+]
 
 KINDS = ("patches", "ranges", "chiefs", "surveys")
-
-#: Field aliases per kind: canonical name -> names used by provinces and offices.
-#: Matching ignores case and surrounding blanks. Extend with the ``aliases`` option.
-DEFAULT_PROFILE: dict[str, dict[str, tuple[str, ...]]] = {
-    "patches": {
-        "patch_id": ("TBBH", "图斑编号", "TBBM", "图斑编码", "patch_id"),
-        "issue_type": ("WTLX", "问题类型", "TBLX", "图斑类型", "issue_type"),
-        "admin_code": ("XZQDM", "行政区代码", "行政区划代码", "XZQHDM", "admin_code"),
-        "source_area": ("TBMJ", "MJ", "面积", "图斑面积", "source_area"),
-        "detected_on": ("JCSJ", "监测时间", "监测日期", "detected_on"),
-        "issued_on": ("XFSJ", "下发时间", "下发日期", "issued_on"),
-        "description": ("WTMS", "问题描述", "描述", "description"),
-    },
-    "ranges": {
-        "segment_id": ("HDBM", "河段编码", "HDDM", "segment_id"),
-        "range_id": ("FWBH", "范围编号", "range_id"),
-        "water_name": ("HHMC", "河湖名称", "河流名称", "water_name"),
-        "water_code": ("HHBM", "河湖编码", "河流编码", "water_code"),
-        "segment_name": ("HDMC", "河段名称", "segment_name"),
-        "admin_code": ("XZQDM", "行政区划代码", "行政区代码", "admin_code"),
-    },
-    "chiefs": {
-        "chief_id": ("HZBH", "河长编号", "chief_id"),
-        "name": ("XM", "姓名", "河长姓名", "name"),
-        "title": ("ZW", "职务", "title"),
-        "level": ("JB", "级别", "河长级别", "level"),
-        "segment_id": ("HDBM", "河段编码", "segment_id"),
-        "admin_code": ("XZQDM", "行政区划代码", "行政区代码", "admin_code"),
-        "phone": ("LXDH", "联系电话", "电话", "手机", "phone"),
-        "term_start": ("任期开始", "任职时间", "term_start"),
-        "term_end": ("任期结束", "离任时间", "term_end"),
-    },
-}
-
-_REQUIRED = {
-    "patches": ("patch_id",),
-    "ranges": ("segment_id",),
-    "chiefs": ("name", "level", "segment_id"),
-}
 
 _ISSUE_TYPE_LOOKUP = {
     **ISSUE_TYPE_CODES,
@@ -93,129 +74,23 @@ _LEVEL_LOOKUP = {
     "街道": "township",
     "社区": "village",
 }
-_CPG_NAMES = {"65001": "utf-8", "936": "cp936", "utf8": "utf-8", "gbk": "gbk"}
-
-
-# -- encodings ----------------------------------------------------------------------------
-
-
-def sniff_dbf_encoding(path: str | os.PathLike) -> tuple[str | None, str]:
-    """Decide the text encoding of a shapefile's DBF.
-
-    Order: a ``.cpg`` file; the DBF's language driver id (LDID, byte 29),
-    which GDAL maps itself; strict UTF-8 over the header and records; GB18030.
-
-    Parameters
-    ----------
-    path : path-like
-        The ``.shp`` or ``.dbf``.
-
-    Returns
-    -------
-    encoding : str or None
-        The encoding to pass to the reader; ``None`` lets GDAL use the LDID.
-    reason : str
-        The decision in words, for the import record.
-    """
-    p = Path(path)
-    cpg = _sidecar(p, ".cpg")
-    if cpg is not None:
-        name = cpg.read_text(encoding="ascii", errors="replace").strip()
-        enc = _CPG_NAMES.get(name.lower(), name)
-        return enc, f"{cpg.name} says {name}"
-    dbf = _sidecar(p, ".dbf")
-    if dbf is None:
-        return None, "no .dbf: geometry only"
-    raw = dbf.read_bytes()
-    if len(raw) > 29 and raw[29] != 0:
-        return None, f"DBF language driver id {raw[29]} (no .cpg): decoded by GDAL"
-    chunks = _dbf_text_chunks(raw)
-    if all(c.isascii() for c in chunks):
-        return "utf-8", "no .cpg, no LDID, ASCII text only"
-    utf8, gb = _cjk_score(chunks, "utf-8"), _cjk_score(chunks, "gb18030")
-    if utf8 is not None and (gb is None or utf8 >= gb):
-        return "utf-8", "no .cpg, no LDID, valid UTF-8 Chinese text"
-    if gb is not None:
-        return "gb18030", "no .cpg, no LDID, text reads as Chinese in GB18030 (GBK superset)"
-    return "latin-1", "no .cpg, no LDID, neither UTF-8 nor GB18030: read as Latin-1"
-
-
-def _dbf_text_chunks(raw: bytes, *, max_records: int = 2000) -> list[bytes]:
-    """Split a DBF into field names and character field values (first records only)."""
-    if len(raw) < 32:
-        return []
-    n_records = int.from_bytes(raw[4:8], "little")
-    header_len = int.from_bytes(raw[8:10], "little")
-    record_len = int.from_bytes(raw[10:12], "little")
-    chunks, fields, pos, offset = [], [], 32, 1
-    while pos + 32 <= header_len and raw[pos] != 0x0D:
-        desc = raw[pos : pos + 32]
-        width = desc[16]
-        chunks.append(desc[:11].split(b"\0", 1)[0])
-        if desc[11:12] == b"C":
-            fields.append((offset, width))
-        offset += width
-        pos += 32
-    for i in range(min(n_records, max_records)):
-        rec = raw[header_len + i * record_len : header_len + (i + 1) * record_len]
-        chunks += [rec[o : o + w].rstrip(b" \0") for o, w in fields]
-    return [c for c in chunks if c]
-
-
-def _cjk_score(chunks: list[bytes], encoding: str) -> float | None:
-    """Share of non-ASCII characters that are CJK when decoded, or None if it fails.
-
-    A writer may cut a value at the field width in the middle of a character,
-    so an incomplete sequence at the end of a chunk is tolerated.
-    """
-    cjk = other = 0
-    for chunk in chunks:
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            text = decoder.decode(chunk, final=False)
-        except UnicodeDecodeError:
-            return None
-        for ch in text:
-            if ord(ch) < 128:
-                continue
-            if (
-                "\u4e00" <= ch <= "\u9fff"
-                or "\u3000" <= ch <= "\u303f"
-                or "\uff00" <= ch <= "\uffef"
-            ):
-                cjk += 1
-            else:
-                other += 1
-    return cjk / (cjk + other) if cjk + other else 1.0
-
-
-def _sidecar(p: Path, suffix: str) -> Path | None:
-    for cand in (p.with_suffix(suffix), p.with_suffix(suffix.upper())):
-        if cand.is_file():
-            return cand
-    return None
-
-
-def _record_counts(p: Path) -> tuple[int | None, int | None]:
-    """Return the record counts of a shapefile's .shx (geometries) and .dbf (attributes)."""
-    shx, dbf = _sidecar(p, ".shx"), _sidecar(p, ".dbf")
-    n_shp = (shx.stat().st_size - 100) // 8 if shx else None
-    n_dbf = None
-    if dbf is not None:
-        with open(dbf, "rb") as fh:
-            head = fh.read(8)
-        n_dbf = int.from_bytes(head[4:8], "little") if len(head) == 8 else None
-    return n_shp, n_dbf
 
 
 def source_sha256(path: str | os.PathLike) -> str:
-    """Return the sha256 identifying an input (a shapefile's sidecars included)."""
+    """Return the sha256 identifying an input (a shapefile's sidecars, a .gdb's files included)."""
     p = Path(path)
+    if p.is_dir():
+        parts = [
+            f"{f.relative_to(p).as_posix()}:{file_sha256(f)}"
+            for f in sorted(p.rglob("*"))
+            if f.is_file()
+        ]
+        return file_sha256_of_text("|".join(parts))
     if p.suffix.lower() != ".shp":
         return file_sha256(p)
     parts = [file_sha256(p)]
     for suffix in (".dbf", ".shx", ".prj", ".cpg"):
-        side = _sidecar(p, suffix)
+        side = sidecar(p, suffix)
         parts.append(file_sha256(side) if side else "-")
     return file_sha256_of_text("|".join(parts))
 
@@ -234,69 +109,99 @@ def read_layer(
     layer: str | int | None = None,
     encoding: str | None = None,
     crs: str | int | None = None,
+    source_crs: str | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    sheet: str | int = 0,
     settings: Settings | None = None,
 ) -> tuple[gpd.GeoDataFrame, ImportRecord]:
-    """Read a vector file into EPSG:4490, deciding encoding and CRS.
+    """Read a vector file or a table with coordinates into EPSG:4490, deciding encoding and CRS.
 
     Parameters
     ----------
     path : path-like
-        Any vector format pyogrio reads (Shapefile, GeoPackage, GeoJSON, KML, GPX…).
+        Shapefile (also zipped), GeoPackage, FileGDB folder, GeoJSON (a
+        FeatureCollection or a bare geometry), KML/KMZ, GPX, CSV or Excel.
     layer : str or int, optional
-        The layer; default the first.
+        The layer (for a zip, the member); default the only one, or every
+        layer of a KML/KMZ/GPX.
     encoding : str, optional
-        Override the sniffed encoding.
+        Override the sniffed encoding (shapefile DBF or CSV).
     crs : str or int, optional
         Override the CRS (e.g. ``"EPSG:4547"``), for files without or with a wrong one.
+    source_crs : str, optional
+        Declare lon/lat from a web map: ``"gcj02"`` (Gaode, Tencent) or
+        ``"bd09"`` (Baidu) are converted to CGCS2000; ``"wgs84"`` is taken as is.
+    x_col, y_col : str, optional
+        For tables: the easting/longitude and northing/latitude columns.
+    sheet : str or int
+        For Excel: the sheet.
     settings : Settings, optional
         The office's central meridian and extent.
 
     Returns
     -------
     frame : GeoDataFrame
-        In EPSG:4490.
+        In EPSG:4490; features whose geometry could not be read carry no
+        geometry and a reason in the ``_hetu_unreadable`` column.
     record : ImportRecord
-        The encoding and CRS decisions, with ``n_read`` set.
+        The encoding, CRS and other decisions, with ``n_read`` set.
 
     Raises
     ------
     IngestError
-        If the file cannot be read, loses records, or lies outside the extent.
+        If the file cannot be read, loses records, or lies outside the extent
+        (:class:`~geo._errors.CRSError`, :class:`~geo._errors.SchemaError` for
+        the specific cases).
     """
     settings = settings or Settings()
     p = Path(path)
     if not p.exists():
         raise IngestError(f"{p}: file not found")
+    offset = _source_crs(source_crs, source=p.name)
     rec = ImportRecord(kind="", file=str(p), sha256=source_sha256(p))
-    enc_reason = "given by the caller" if encoding else ""
-    if encoding is None and p.suffix.lower() in {".shp", ".dbf"}:
-        encoding, enc_reason = sniff_dbf_encoding(p)
-    try:
-        gdf = gpd.read_file(p, layer=layer, encoding=encoding, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise IngestError(f"{p}: cannot be read as a vector layer ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"{p}: text is not {encoding} ({exc}); give the right encoding with --encoding"
-        ) from exc
-    rec.encoding = f"{encoding or 'GDAL default'}: {enc_reason or 'format defines it'}"
-    if p.suffix.lower() == ".shp":
-        n_shp, n_dbf = _record_counts(p)
-        counts = {n for n in (n_shp, n_dbf) if n is not None}
-        if counts and counts != {len(gdf)}:
-            raise IngestError(
-                f"{p}: the .shp holds {n_shp} records and the .dbf {n_dbf}, but {len(gdf)} were "
-                "read; the files do not match (GDAL would drop rows silently): ask the sender "
-                "for a consistent set"
-            )
+    if p.suffix.lower() in TABLE_SUFFIXES:
+        table, rec.encoding = read_table(p, sheet=sheet, encoding=encoding)
+        gdf, notes = points_from_table(table, source=p.name, x_col=x_col, y_col=y_col)
+    else:
+        gdf, rec.encoding, notes = read_vector(p, layer=layer, encoding=encoding)
+    rec.decisions += notes
     rec.n_read = len(gdf)
     decision = _decide_crs(gdf, crs=crs, settings=settings, source=p.name)
     if gdf.crs is None or decision.how == "override":
         gdf = gdf.set_crs(decision.crs, allow_override=True)
     rec.crs = f"{decision.how}: {decision.note}"
+    if offset in ("gcj02", "bd09"):
+        gdf = _remove_offset(gdf, offset, source=p.name)
+        rec.crs += (
+            f"; source declared {offsets.SOURCE_CRS[offset]}: converted to CGCS2000 with "
+            "prcoords' iterative inverse (sub-millimetre)"
+        )
+    elif offset is not None:
+        rec.crs += f"; source declared {offsets.SOURCE_CRS[offset]}"
     gdf = gdf.to_crs(crs_mod.STORAGE_EPSG)
     crs_mod.check_extent(gdf, settings.extent, source=p.name)
     return gdf, rec
+
+
+def _source_crs(value: str | None, *, source: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return offsets.source_crs_name(value)
+    except ValueError as exc:
+        raise CRSError(f"{source}: {exc}") from exc
+
+
+def _remove_offset(gdf: gpd.GeoDataFrame, offset: str, *, source: str) -> gpd.GeoDataFrame:
+    if not gdf.crs.is_geographic:
+        raise CRSError(
+            f"{source}: declared {offset.upper()}, but its CRS {gdf.crs.name} is projected; "
+            "GCJ-02 and BD-09 are longitude/latitude: drop the declaration or the --crs"
+        )
+    lonlat = gdf.to_crs(crs_mod.STORAGE_EPSG)
+    fixed = offsets.geometries_to_wgs84(lonlat.geometry.to_numpy(), source=offset)
+    return lonlat.set_geometry(fixed, crs=crs_mod.STORAGE_EPSG)
 
 
 def _decide_crs(
@@ -304,50 +209,47 @@ def _decide_crs(
 ) -> crs_mod.CRSDecision:
     if crs is not None:
         from pyproj import CRS
+        from pyproj.exceptions import CRSError as ProjCRSError
 
-        chosen = CRS.from_user_input(crs)
+        try:
+            chosen = CRS.from_user_input(crs)
+        except ProjCRSError as exc:
+            raise CRSError(f"{source}: {crs!r} is not a CRS ({exc}); give e.g. EPSG:4547") from exc
         return crs_mod.CRSDecision(chosen.to_epsg(), chosen.to_wkt(), "override", f"{crs} given")
     if gdf.crs is not None:
         epsg = gdf.crs.to_epsg()
         return crs_mod.CRSDecision(epsg, gdf.crs.to_wkt(), "file", f"from the file: {gdf.crs.name}")
-    bounds = tuple(float(v) for v in gdf.total_bounds) if len(gdf) else (np.nan,) * 4
+    present = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    if not present.any():
+        return crs_mod.CRSDecision(
+            crs_mod.STORAGE_EPSG, "", "assumed", "no readable coordinates: nothing to place"
+        )
+    bounds = tuple(float(v) for v in gdf.geometry[present].total_bounds)
     return crs_mod.infer_crs(bounds, central_meridian=settings.central_meridian, source=source)
 
 
-def _rename(
-    df: pd.DataFrame,
-    kind: str,
-    *,
-    source: str,
+def _resolve_profile(
+    profile: Profile | str | os.PathLike | None,
     aliases: Mapping[str, tuple[str, ...]] | None,
-    rec: ImportRecord,
+    kind: str,
+) -> Profile:
+    if profile is None:
+        base = DEFAULT_PROFILE
+    elif isinstance(profile, Mapping):
+        base = merge_profile(profile)
+    else:
+        base = load_profile(profile)
+    return merge_profile({kind: aliases}, base=base) if aliases else base
+
+
+def _rename(
+    df: pd.DataFrame, kind: str, *, source: str, profile: Profile, rec: ImportRecord
 ) -> tuple[pd.DataFrame, list[str]]:
     """Rename aliased columns to canonical names; return the frame and the unknown columns."""
-    profile = {k: tuple(v) for k, v in DEFAULT_PROFILE[kind].items()}
-    for key, extra in (aliases or {}).items():
-        profile[key] = (*extra, *profile.get(key, ()))
-    lookup = {a.strip().lower(): canon for canon, names in profile.items() for a in names}
-    mapping: dict[str, str] = {}
-    for col in df.columns:
-        if col == "geometry":
-            continue
-        canon = lookup.get(str(col).strip().lower())
-        if canon and canon not in mapping.values():
-            mapping[col] = canon
-    missing = [c for c in _REQUIRED[kind] if c not in mapping.values()]
-    if missing:
-        found = ", ".join(str(c) for c in df.columns if c != "geometry")
-        wanted = "; ".join(f"{m}: one of {', '.join(profile[m])}" for m in missing)
-        raise SchemaError(
-            f"{source}: required field(s) missing: {wanted}. Found: {found}. "
-            "Rename the column, or add an alias"
-        )
+    out, mapping, unknown = rename_to_canonical(
+        df, kind, source=source, profile=profile, skip=("geometry", UNREADABLE)
+    )
     rec.decisions += [f"field {src} -> {dst}" for src, dst in mapping.items() if src != dst]
-    unknown = [c for c in df.columns if c != "geometry" and c not in mapping]
-    out = df.rename(columns=mapping)
-    for canon in profile:
-        if canon not in out.columns:
-            out[canon] = None
     return out, unknown
 
 
@@ -417,62 +319,6 @@ def issue_type_of(value: Any) -> str | None:
     return _ISSUE_TYPE_LOOKUP.get(text) or _ISSUE_TYPE_LOOKUP.get(text.lower())
 
 
-def _polygonal(
-    gdf: gpd.GeoDataFrame, *, id_col: str, rec: ImportRecord
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Repair polygons (make_valid, structure method); quarantine what cannot be used."""
-    geoms = gdf.geometry.to_numpy()
-    reasons: list[str | None] = [None] * len(gdf)
-    fixed = geoms.copy()
-    missing = shapely.is_missing(geoms)
-    empty = ~missing & shapely.is_empty(geoms)
-    types = shapely.get_type_id(geoms)
-    polygonal = np.isin(types, [3, 6])
-    invalid = ~missing & ~empty & polygonal & ~shapely.is_valid(geoms)
-    for i in np.flatnonzero(missing):
-        reasons[i] = "null geometry"
-    for i in np.flatnonzero(empty):
-        reasons[i] = "empty geometry"
-    for i in np.flatnonzero(~missing & ~empty & ~polygonal):
-        reasons[i] = f"not a polygon ({shapely.get_type_id(geoms[i])}: {geoms[i].geom_type})"
-    for i in np.flatnonzero(invalid):
-        why = shapely.is_valid_reason(geoms[i])
-        repaired = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
-        parts = [
-            g for g in shapely.get_parts(repaired) if g.geom_type in ("Polygon", "MultiPolygon")
-        ]
-        if not parts:
-            reasons[i] = f"invalid geometry that repairs to no polygon ({why})"
-            continue
-        fixed[i] = shapely.union_all(parts)
-        before, after = geoms[i].area, fixed[i].area
-        change = (after - before) / before * 100 if before else float("nan")
-        rec.decisions.append(f"{gdf[id_col].iloc[i]}: repaired ({why}), area change {change:+.1f}%")
-    keep = np.array([r is None for r in reasons])
-    bad = [i for i, r in enumerate(reasons) if r is not None]
-    quarantine = pd.DataFrame(
-        {
-            "row": bad,
-            "feature_id": [str(gdf[id_col].iloc[i]) for i in bad],
-            "reason": [reasons[i] for i in bad],
-            "attrs": _attrs_json(gdf.iloc[bad].drop(columns="geometry"), []) if bad else [],
-            "wkb": [None if missing[i] else shapely.to_wkb(geoms[i]) for i in bad],
-        }
-    )
-    if bad:
-        quarantine["attrs"] = [
-            json.dumps(
-                {k: _jsonable(v) for k, v in gdf.drop(columns="geometry").iloc[i].items()},
-                ensure_ascii=False,
-                default=str,
-            )
-            for i in bad
-        ]
-    out = gdf.set_geometry(fixed)[keep].copy()
-    rec.n_quarantined = len(bad)
-    return out, quarantine
-
-
 def with_meta(
     frame: pd.DataFrame, rec: ImportRecord, quarantine: pd.DataFrame | None = None
 ) -> Any:
@@ -485,6 +331,87 @@ def with_meta(
     return frame
 
 
+def _polygonal(
+    gdf: gpd.GeoDataFrame, *, id_col: str, rec: ImportRecord
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Repair polygons (make_valid, structure method); quarantine what cannot be used."""
+    geoms = gdf.geometry.to_numpy()
+    given = gdf[UNREADABLE].tolist() if UNREADABLE in gdf.columns else [None] * len(gdf)
+    reasons: list[str | None] = [r if isinstance(r, str) else None for r in given]
+    fixed = geoms.copy()
+    missing = shapely.is_missing(geoms)
+    empty = ~missing & shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
+    for i in np.flatnonzero(~missing & ~empty & (types == 7)):
+        parts = [
+            g for g in shapely.get_parts(geoms[i]) if g.geom_type in ("Polygon", "MultiPolygon")
+        ]
+        if parts:
+            fixed[i] = shapely.union_all(parts)
+            dropped = len(shapely.get_parts(geoms[i])) - len(parts)
+            rec.decisions.append(
+                f"{gdf[id_col].iloc[i]}: polygons taken from a geometry collection"
+                + (f"; {dropped} point/line part(s) left out" if dropped else "")
+            )
+    types = shapely.get_type_id(fixed)
+    polygonal = np.isin(types, [3, 6])
+    invalid = ~missing & ~empty & polygonal & ~shapely.is_valid(fixed)
+    for i in np.flatnonzero(missing):
+        reasons[i] = reasons[i] or "null geometry"
+    for i in np.flatnonzero(empty):
+        reasons[i] = "empty geometry"
+    for i in np.flatnonzero(~missing & ~empty & ~polygonal):
+        reasons[i] = (
+            f"not a polygon ({geoms[i].geom_type}): an area is needed; "
+            "send the outline as a polygon"
+        )
+    for i in np.flatnonzero(invalid):
+        why = shapely.is_valid_reason(fixed[i])
+        repaired = shapely.make_valid(fixed[i], method="structure", keep_collapsed=False)
+        parts = [
+            g for g in shapely.get_parts(repaired) if g.geom_type in ("Polygon", "MultiPolygon")
+        ]
+        if not parts:
+            reasons[i] = f"invalid geometry that repairs to no polygon ({why})"
+            continue
+        before = fixed[i].area
+        fixed[i] = shapely.union_all(parts)
+        change = (fixed[i].area - before) / before * 100 if before else float("nan")
+        rec.decisions.append(f"{gdf[id_col].iloc[i]}: repaired ({why}), area change {change:+.1f}%")
+    keep = np.array([r is None for r in reasons], dtype=bool)
+    bad = [i for i, r in enumerate(reasons) if r is not None]
+    attrs = gdf.drop(columns=[c for c in ("geometry", UNREADABLE) if c in gdf.columns])
+    quarantine = pd.DataFrame(
+        {
+            "row": bad,
+            "feature_id": [str(gdf[id_col].iloc[i]) for i in bad],
+            "reason": [reasons[i] for i in bad],
+            "attrs": [
+                json.dumps(
+                    {str(k): _jsonable(v) for k, v in attrs.iloc[i].items()},
+                    ensure_ascii=False,
+                    default=str,
+                )
+                for i in bad
+            ],
+            "wkb": [None if missing[i] else shapely.to_wkb(geoms[i]) for i in bad],
+        }
+    )
+    out = gdf.set_geometry(fixed)[keep].drop(columns=UNREADABLE, errors="ignore").copy()
+    rec.n_quarantined = len(bad)
+    return out, quarantine
+
+
+def _ids(values: pd.Series, unreadable: pd.Series | None) -> pd.Series:
+    """Strip ids; an unreadable feature without one is named by its row."""
+    ids = values.astype(object).where(values.notna(), None)
+    ids = ids.map(lambda v: None if v is None else str(v).strip() or None)
+    if unreadable is not None:
+        for i in np.flatnonzero(ids.isna().to_numpy() & unreadable.notna().to_numpy()):
+            ids.iloc[i] = f"(row {i + 1})"
+    return ids
+
+
 def patches_from_file(
     path: str | os.PathLike,
     *,
@@ -494,6 +421,11 @@ def patches_from_file(
     layer: str | int | None = None,
     encoding: str | None = None,
     crs: str | int | None = None,
+    source_crs: str | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    sheet: str | int = 0,
+    profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a province batch of patches (图斑) into the canonical patch frame.
@@ -501,17 +433,19 @@ def patches_from_file(
     Parameters
     ----------
     path : path-like
-        The batch file (a GBK shapefile without .cpg or .prj is fine).
+        The batch file, any format :func:`read_layer` takes.
     batch_id : str, optional
         The batch; default the file name without suffix.
     issued_on : str or date, optional
         The batch's issue date (下发时间), for patches whose file gives none.
     settings : Settings, optional
         Central meridian and extent for CRS inference and checks.
-    layer, encoding, crs : optional
-        Overrides passed to :func:`read_layer`.
+    layer, encoding, crs, source_crs, x_col, y_col, sheet : optional
+        Passed to :func:`read_layer`.
+    profile : dict or path-like, optional
+        An alias profile (:func:`geo.profiles.load_profile`), or its TOML file.
     aliases : mapping, optional
-        Extra field aliases, canonical name -> source names.
+        Extra field aliases for patches, canonical name -> source names.
 
     Returns
     -------
@@ -528,11 +462,15 @@ def patches_from_file(
     """
     settings = settings or Settings()
     p = Path(path)
-    gdf, rec = read_layer(p, layer=layer, encoding=encoding, crs=crs, settings=settings)
+    fields = _resolve_profile(profile, aliases, "patches")
+    gdf, rec = read_layer(
+        p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
+        x_col=x_col, y_col=y_col, sheet=sheet, settings=settings,
+    )  # fmt: skip
     rec.kind, rec.batch_id = "patches", batch_id or p.stem
-    df, unknown = _rename(gdf, "patches", source=p.name, aliases=aliases, rec=rec)
-    ids = df["patch_id"].astype(object).where(df["patch_id"].notna(), None)
-    ids = ids.map(lambda v: None if v is None else str(v).strip())
+    df, unknown = _rename(gdf, "patches", source=p.name, profile=fields, rec=rec)
+    unreadable = df[UNREADABLE] if UNREADABLE in df.columns else None
+    ids = _ids(df["patch_id"], unreadable)
     blank = [i + 1 for i, v in enumerate(ids) if not v]
     if blank:
         raise SchemaError(f"{p.name}: row(s) {blank[:20]} have no patch id; fill the field")
@@ -541,7 +479,13 @@ def patches_from_file(
         raise SchemaError(f"{p.name}: duplicate patch id(s) in the file: {', '.join(dup[:20])}")
     out = gpd.GeoDataFrame({"patch_id": ids, "batch_id": rec.batch_id}, geometry=df.geometry)
     types = [issue_type_of(v) for v in df["issue_type"]]
-    odd = sorted({str(v) for v, t in zip(df["issue_type"], types, strict=True) if t is None})
+    odd = sorted(
+        {
+            str(v)
+            for v, t in zip(df["issue_type"], types, strict=True)
+            if t is None and not pd.isna(v)
+        }
+    )
     if odd:
         rec.decisions.append(f"issue type(s) {', '.join(odd)} not recognised: recorded as other")
     out["issue_type"] = [t or "other" for t in types]
@@ -559,6 +503,8 @@ def patches_from_file(
     out["source_area"] = pd.to_numeric(df["source_area"], errors="coerce")
     out["description"] = [None if pd.isna(v) else str(v) for v in df["description"]]
     out["attrs"] = _attrs_json(df, unknown)
+    if unreadable is not None:
+        out[UNREADABLE] = unreadable.to_numpy()
     out, quarantine = _polygonal(out, id_col="patch_id", rec=rec)
     metric = crs_mod.metric_crs(out, central_meridian=settings.central_meridian)
     out["area_m2"] = out.geometry.to_crs(metric).area.round(2) if len(out) else []
@@ -574,52 +520,90 @@ def segments_from_file(
     layer: str | int | None = None,
     encoding: str | None = None,
     crs: str | int | None = None,
+    source_crs: str | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    sheet: str | int = 0,
+    profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Read management ranges cut into segments (河湖管理范围 / 河段).
+
+    Parameters are those of :func:`patches_from_file`.
 
     Returns
     -------
     GeoDataFrame
         EPSG:4490, one row per segment: ``segment_id, range_id, water_name,
         water_code, segment_name, admin_code, attrs``. A missing ``range_id``
-        is taken from the water code, else the water name (recorded).
+        is taken from the water code, else the water name (recorded). Segments
+        without a usable polygon are in ``frame.attrs["hetu"]["quarantine"]``.
+
+    Raises
+    ------
+    SchemaError
+        For a missing segment id field, or blank or duplicate ids.
     """
     settings = settings or Settings()
     p = Path(path)
-    gdf, rec = read_layer(p, layer=layer, encoding=encoding, crs=crs, settings=settings)
+    fields = _resolve_profile(profile, aliases, "ranges")
+    gdf, rec = read_layer(
+        p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
+        x_col=x_col, y_col=y_col, sheet=sheet, settings=settings,
+    )  # fmt: skip
     rec.kind = "ranges"
-    df, unknown = _rename(gdf, "ranges", source=p.name, aliases=aliases, rec=rec)
-    df["segment_id"] = df["segment_id"].map(lambda v: None if pd.isna(v) else str(v).strip())
+    df, unknown = _rename(gdf, "ranges", source=p.name, profile=fields, rec=rec)
+    df["segment_id"] = _ids(df["segment_id"], df.get(UNREADABLE))
     dup = sorted(df.loc[df["segment_id"].duplicated(), "segment_id"].dropna().unique())
-    if dup or df["segment_id"].isna().any():
+    blank = [i + 1 for i, v in enumerate(df["segment_id"]) if v is None]
+    if dup or blank:
         raise SchemaError(
-            f"{p.name}: segment ids must be present and unique; duplicates: {', '.join(dup[:20])}"
+            f"{p.name}: segment ids must be present and unique; duplicates: "
+            f"{', '.join(dup[:20]) or 'none'}; rows without one: {blank[:20] or 'none'}"
         )
-    if df["range_id"].isna().all():
-        df["range_id"] = df["water_code"].fillna(df["water_name"])
-        rec.decisions.append("no range id field: range_id taken from the water code or name")
+    blank_range = df["range_id"].isna()
+    if blank_range.any():
+        df["range_id"] = (
+            df["range_id"]
+            .fillna(df["water_code"])
+            .fillna(df["water_name"])
+            .fillna(df["segment_id"])
+        )
+        rec.decisions.append(
+            f"{int(blank_range.sum())} segment(s) without a range id: taken from the water "
+            "code, else the water name, else the segment id"
+        )
     df["attrs"] = _attrs_json(df, unknown)
     out = gpd.GeoDataFrame(df, geometry="geometry", crs=gdf.crs)
     out, quarantine = _polygonal(out, id_col="segment_id", rec=rec)
-    if len(quarantine):
-        raise SchemaError(
-            f"{p.name}: segment(s) without a usable polygon: "
-            + "; ".join(f"{r.feature_id} ({r.reason})" for r in quarantine.itertuples())
-        )
     for col in ("range_id", "water_code", "admin_code"):
         out[col] = out[col].map(lambda v: None if pd.isna(v) else str(v).strip())
     cols = ["segment_id", "range_id", "water_name", "water_code", "segment_name", "admin_code"]
-    return with_meta(out[[*cols, "attrs", "geometry"]].reset_index(drop=True), rec)
+    return with_meta(out[[*cols, "attrs", "geometry"]].reset_index(drop=True), rec, quarantine)
 
 
 def chiefs_from_file(
     path: str | os.PathLike,
     *,
     sheet: str | int = 0,
+    encoding: str | None = None,
+    profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
 ) -> pd.DataFrame:
     """Read the chiefs list (河长名录) from Excel or CSV, one row per chief and segment.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.xlsx`` or CSV (UTF-8, UTF-8 with BOM, GBK).
+    sheet : str or int
+        The Excel sheet.
+    encoding : str, optional
+        Override the sniffed CSV encoding.
+    profile : dict or path-like, optional
+        An alias profile, or its TOML file.
+    aliases : mapping, optional
+        Extra field aliases for chiefs.
 
     Returns
     -------
@@ -637,13 +621,10 @@ def chiefs_from_file(
     if not p.exists():
         raise IngestError(f"{p}: file not found")
     rec = ImportRecord(kind="chiefs", file=str(p), sha256=file_sha256(p))
-    if p.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-        raw = pd.read_excel(p, sheet_name=sheet, dtype=str)
-        rec.encoding = "xlsx: not applicable"
-    else:
-        raw, rec.encoding = _read_csv(p)
+    raw, rec.encoding = read_table(p, sheet=sheet, encoding=encoding)
     rec.n_read = len(raw)
-    df, unknown = _rename(raw, "chiefs", source=p.name, aliases=aliases, rec=rec)
+    fields = _resolve_profile(profile, aliases, "chiefs")
+    df, unknown = _rename(raw, "chiefs", source=p.name, profile=fields, rec=rec)
     levels = []
     for i, v in enumerate(df["level"]):
         level = _LEVEL_LOOKUP.get(str(v).strip())
@@ -667,17 +648,6 @@ def chiefs_from_file(
     return with_meta(out, rec)
 
 
-def _read_csv(p: Path) -> tuple[pd.DataFrame, str]:
-    raw = p.read_bytes()
-    for enc, why in (("utf-8-sig", "UTF-8"), ("gb18030", "GB18030 (not valid UTF-8)")):
-        try:
-            raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        return pd.read_csv(p, dtype=str, encoding=enc), f"{enc}: {why}"
-    raise IngestError(f"{p}: text is neither UTF-8 nor GB18030; save it as UTF-8")
-
-
 def _record(frame: pd.DataFrame) -> tuple[ImportRecord, pd.DataFrame]:
     meta = frame.attrs.get("hetu", {})
     rec = ImportRecord(**meta["record"])
@@ -695,6 +665,11 @@ def ingest_file(
     encoding: str | None = None,
     crs: str | int | None = None,
     layer: str | int | None = None,
+    source_crs: str | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    sheet: str | int = 0,
+    profile: Profile | str | os.PathLike | None = None,
 ) -> ImportRecord:
     """Read a file and load it into the ledger in one transaction.
 
@@ -712,14 +687,23 @@ def ingest_file(
         For patches: the batch's issue date, where the file gives none.
     settings : Settings, optional
         Default the ledger's settings.
-    encoding, crs, layer : optional
-        Reader overrides.
+    encoding, crs, layer, source_crs, x_col, y_col, sheet : optional
+        Reader overrides (:func:`read_layer`).
+    profile : dict or path-like, optional
+        Alias profile or its TOML file; default the settings' ``ingest_profile``
+        when the settings have one, else :data:`DEFAULT_PROFILE`.
 
     Returns
     -------
     ImportRecord
         What was read, decided and kept; ``reused`` when this exact file was
         ingested before (nothing is written then).
+
+    Raises
+    ------
+    SchemaError
+        For ranges with segments that have no usable polygon (listed), until
+        the ledger can keep quarantined segments.
     """
     if kind not in KINDS:
         raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
@@ -730,17 +714,20 @@ def ingest_file(
     if earlier is not None:
         return earlier
     settings = settings or ledger.settings
-    opts = {"encoding": encoding, "crs": crs, "layer": layer, "settings": settings}
+    profile = profile if profile is not None else getattr(settings, "ingest_profile", None)
+    opts = {"encoding": encoding, "crs": crs, "layer": layer, "settings": settings,
+            "source_crs": source_crs, "x_col": x_col, "y_col": y_col, "sheet": sheet,
+            "profile": profile}  # fmt: skip
     if kind == "patches":
         frame = patches_from_file(p, batch_id=batch_id, issued_on=issued_on, **opts)
         rec, quarantine = _record(frame)
         return ledger.add_patches(frame, rec, quarantine=quarantine)
     if kind == "ranges":
         frame = segments_from_file(p, **opts)
-        rec, _ = _record(frame)
-        return ledger.add_segments(frame, rec)
+        rec, quarantine = _record(frame)
+        return ledger.add_segments(frame, rec, quarantine=quarantine)
     if kind == "chiefs":
-        frame = chiefs_from_file(p)
+        frame = chiefs_from_file(p, sheet=sheet, encoding=encoding, profile=profile)
         rec, _ = _record(frame)
         return ledger.add_chiefs(frame, rec)
     from geo.surveys import surveys_from_file

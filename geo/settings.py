@@ -39,6 +39,10 @@ Example ``hetu.toml``::
     [evidence]
     max_distance_m = 200.0           # a photo's GPS must lie this close to its patch
 
+    [ingest]
+    profile = "profiles/省厅字段.toml"   # field alias profile (relative to this file); see
+                                     # geo.profiles; empty: the default profile
+
     [matching]
     near_m = 1000.0                  # "near": outside every range but within this
 
@@ -106,6 +110,8 @@ class Settings:
         The escalation ladder.
     evidence_max_distance_m : float
         How close a photo's GPS must be to its patch.
+    ingest_profile : str or None
+        Path of the office's field alias profile, or None for the default.
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -124,6 +130,7 @@ class Settings:
     calendar: WorkCalendar | None = field(default_factory=WorkCalendar)
     ladder: tuple[EscalationStep, ...] = DEFAULT_LADDER
     evidence_max_distance_m: float = 200.0
+    ingest_profile: str | None = None
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -199,6 +206,9 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
         rules.append(DeadlineRule(days, rule.get("issue_type"), rule.get("level")))
     steps = data.get("escalation", {}).get("steps")
     evidence = data.get("evidence", {})
+    profile = _get(data.get("ingest", {}), "profile", str, source, "") or None
+    if profile and source not in ("dict", "defaults") and not Path(profile).is_absolute():
+        profile = str(Path(source).parent / profile)
     return Settings(
         office_name=_get(office, "name", str, source, Settings.office_name),
         admin_code=str(_get(office, "admin_code", str, source, "")),
@@ -216,6 +226,7 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
         evidence_max_distance_m=float(
             _get(evidence, "max_distance_m", (int, float), source, 200.0)
         ),
+        ingest_profile=profile,
         source=source,
     )
 

@@ -451,8 +451,18 @@ class Ledger(LedgerReads):
             )
         return record
 
-    def add_segments(self, segments: gpd.GeoDataFrame, record: ImportRecord) -> ImportRecord:
-        """Write management-range segments (all or nothing); refuse known segment ids."""
+    def add_segments(
+        self,
+        segments: gpd.GeoDataFrame,
+        record: ImportRecord,
+        *,
+        quarantine: pd.DataFrame | None = None,
+    ) -> ImportRecord:
+        """Write management-range segments (all or nothing); refuse known segment ids.
+
+        Segments without a usable polygon come in ``quarantine`` and are kept
+        there with their reasons.
+        """
         with self.transaction() as conn:
             known = {r[0] for r in conn.execute("SELECT segment_id FROM segments")}
             clash = sorted(set(segments["segment_id"]) & known)
@@ -461,7 +471,7 @@ class Ledger(LedgerReads):
                     f"{record.file}: segment id(s) already in the ledger: "
                     f"{', '.join(clash[:20])}; nothing was written"
                 )
-            self._write_import(conn, record, None)
+            self._write_import(conn, record, quarantine)
             cols = ["segment_id", "range_id", "water_name", "water_code", "segment_name"]
             cols += ["admin_code", "attrs", "import_id"]
             frame = segments.assign(import_id=record.import_id)

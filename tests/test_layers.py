@@ -179,10 +179,65 @@ def test_real_gbk_rivers_read_right():
     assert rec.crs.startswith("inferred") and "gb18030" in rec.encoding
 
 
-def test_real_shapefile_without_shx_gets_a_clear_error():
-    shp = realdata("broken", "latin1.shp")
-    with pytest.raises(IngestError, match=r"latin1\.shp.*cannot be read"):
-        read_layer(shp)
+@pytest.mark.parametrize(
+    ("epsg", "office_cm", "expected"),
+    [(4526, None, 4526), (4547, 114, 4547)],  # 3-degree zone 38 with prefix; CM 114E without
+)
+def test_gauss_kruger_without_prj(tmp_path, epsg, office_cm, expected):
+    shp = _write_batch(tmp_path / "gk.shp")
+    gdf = gpd.read_file(shp, encoding="gb18030").set_crs(4547).to_crs(epsg)
+    gdf.to_file(tmp_path / "gk2.shp", encoding="GBK", engine="pyogrio")
+    (tmp_path / "gk2.prj").unlink()
+    office = Settings(central_meridian=office_cm, extent=OFFICE.extent)
+    out = patches_from_file(tmp_path / "gk2.shp", settings=office)
+    assert f"EPSG:{expected}" in out.attrs["hetu"]["record"]["crs"]
+    assert out["area_m2"].round(0).tolist() == [2000.0] * 3
+    if office_cm is None:
+        return
+    with pytest.raises(CRSError, match="central_meridian"):
+        patches_from_file(tmp_path / "gk2.shp", settings=Settings(extent=OFFICE.extent))
+
+
+def test_crs_override_and_bad_override(tmp_path):
+    shp = _write_batch(tmp_path / "o.shp")
+    gdf, rec = read_layer(shp, crs="EPSG:4547", settings=Settings(extent=OFFICE.extent))
+    assert rec.crs.startswith("override") and gdf.crs.to_epsg() == 4490
+    with pytest.raises(CRSError, match="is not a CRS"):
+        read_layer(shp, crs="EPSG:99999999", settings=OFFICE)
+
+
+def test_profile_file_is_used_by_ingest(tmp_path):
+    shp = _write_batch(tmp_path / "p.shp", extra={"备注": ["甲", "乙", "丙"]})
+    profile = tmp_path / "湖南.toml"
+    profile.write_text('[patches]\ndescription = ["备注"]\n', encoding="utf-8")
+    with Ledger.create(tmp_path / "l.gpkg", settings=OFFICE) as led:
+        rec = ingest_file(led, "patches", shp, profile=profile)
+        assert "field 备注 -> description" in rec.decisions
+        assert sorted(led.patches()["description"]) == ["丙", "乙", "甲"]
+
+
+def test_ingest_csv_points_from_gaode(tmp_path):
+    path = tmp_path / "chiefs_points.csv"
+    pd.DataFrame(
+        {"HDBM": ["S1"], "WKT": ["POLYGON((113.9 28,113.91 28,113.91 28.01,113.9 28))"]}
+    ).to_csv(path, index=False, encoding="gbk")
+    with Ledger.create(tmp_path / "l.gpkg", settings=OFFICE) as led:
+        rec = ingest_file(led, "ranges", path, source_crs="gcj02")
+        assert "GCJ-02" in rec.crs and len(led.segments()) == 1
+        x = led.segments().geometry.iloc[0].bounds[0]
+        assert 113.89 < x < 113.9  # moved west off the Gaode offset
+
+
+def test_geometry_collection_keeps_its_polygons(tmp_path):
+    coll = shapely.GeometryCollection(
+        [shapely.box(X0, Y0, X0 + 10, Y0 + 10), shapely.LineString([(X0, Y0), (X0 + 5, Y0)])]
+    )
+    gpd.GeoDataFrame({"TBBH": ["GC"]}, geometry=[coll], crs=4547).to_file(tmp_path / "c.gpkg")
+    out = patches_from_file(tmp_path / "c.gpkg", settings=OFFICE)
+    assert out["area_m2"].tolist() == [100.0]
+    assert any(
+        "1 point/line part(s) left out" in d for d in out.attrs["hetu"]["record"]["decisions"]
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -213,3 +268,40 @@ def test_sniffer_never_lets_mojibake_through(tmp_path_factory, text):
         path.with_suffix(".cpg").unlink()
         back, _ = read_layer(path)
         assert back["NAME"].iloc[0] == text
+
+
+def test_a_range_without_a_polygon_is_quarantined_not_lost(tmp_path):
+    segs = gpd.GeoDataFrame(
+        {"河段编码": ["439999000001", "439999000002"], "范围编号": ["R1", "R1"]},
+        geometry=[shapely.box(X0, Y0, X0 + 100, Y0 + 50), None],
+        crs=4547,
+    )
+    segs.to_file(tmp_path / "ranges.gpkg")
+    with Ledger.create(tmp_path / "l.gpkg", settings=OFFICE) as led:
+        rec = ingest_file(led, "ranges", tmp_path / "ranges.gpkg")
+        assert (rec.n_kept, rec.n_quarantined) == (1, 1)
+        assert list(led.segments()["segment_id"]) == ["439999000001"]
+        q = led.quarantined()
+        assert (
+            q["feature_id"].tolist() == ["439999000002"] and q["reason"].iloc[0] == "null geometry"
+        )
+
+
+def test_office_profile_from_settings(tmp_path):
+    from geo.settings import load_settings
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "p.toml").write_text(
+        '[patches]\npatch_id = ["BH"]\n', encoding="utf-8"
+    )
+    (tmp_path / "hetu.toml").write_text(
+        '[office]\ncentral_meridian = 114\n[ingest]\nprofile = "profiles/p.toml"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path / "hetu.toml")
+    assert settings.ingest_profile == str(tmp_path / "profiles" / "p.toml")
+    gdf = gpd.GeoDataFrame({"BH": ["X1"]}, geometry=[shapely.box(X0, Y0, X0 + 9, Y0 + 9)], crs=4547)
+    gdf.to_file(tmp_path / "p.gpkg")
+    with Ledger.create(tmp_path / "l.gpkg", settings=settings) as led:
+        ingest_file(led, "patches", tmp_path / "p.gpkg", batch_id="b")
+        assert led.patches()["patch_id"].tolist() == ["X1"]
