@@ -274,7 +274,10 @@ def audit_apply(ctx: click.Context, ledger: str, file: str, actor: str) -> None:
 @cli.command("map")
 @ledger_arg
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file.")
-@click.option("--township", help="Only this township (name as in settings).")
+@click.option("--township", help="Only this township (name as in settings, or its 9-digit code).")
+@click.option(
+    "--offline", is_flag=True, help="Carry Leaflet inside the file: no internet but tiles."
+)
 @click.option("--basemap", type=click.Choice(BASEMAPS), help="Default from settings (osm).")
 @as_of_opt
 @click.pass_context
@@ -286,19 +289,18 @@ def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
     as_of = opts["as_of"] or _today()
     with _ledger(ctx, ledger) as led:
         frame = led.status_frame(as_of=as_of)
-        ranges, tracks = led.segments(), led.tracks()
-    if opts["township"]:
-        frame = frame[frame["township"] == opts["township"]]
-        if frame.empty:
-            raise click.ClickException(f"no patch in township {opts['township']!r}")
+        layers = {"ranges": led.segments(), "tracks": led.tracks(), "events": led.events(),
+                  "links": led.links()}  # fmt: skip
+    title = " ".join(p for p in (settings.office_name, opts["township"], TEXT["ledger"]) if p)
     m = status_map(
         frame,
-        ranges=ranges,
-        tracks=tracks,
-        title=f"{settings.office_name} {TEXT['ledger']}",
+        **layers,
+        title=title,
         as_of=as_of,
         basemap=opts["basemap"] or settings.basemap,
         tianditu_key=settings.tianditu_key,
+        township=opts["township"],
+        offline=opts["offline"],
     )
     click.echo(f"map written to {save_map(m, output)}")
 

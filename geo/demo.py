@@ -198,10 +198,13 @@ def run_demo(
             frame,
             ranges=ledger.segments(),
             tracks=ledger.tracks(),
+            events=ledger.events(),
+            links=ledger.links(),
             title=title,
             as_of=DEMO_AS_OF,
             basemap=settings.basemap,
             tianditu_key=settings.tianditu_key,
+            offline=True,
         )
         map_path = save_map(m, out / "map.html")
         xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title)

@@ -1,12 +1,20 @@
-"""Leadership maps: one Folium HTML file of the patches' status.
+"""Leadership maps: one self-contained HTML file of the patches' status.
 
-The map is a summary for leaders, not a data dump: one layer per lifecycle
-state plus an overdue layer drawn in a strong red outline, the management
-ranges simplified, the patrol tracks, a Chinese legend and a "data as of" box.
-Every text that reaches the page comes from the ledger, whose descriptions
-are untrusted, so each value is HTML-escaped in Python before Folium sees it.
-Chinese words come from :mod:`geo.labels`. The page still loads Leaflet and
-its companions from folium's CDNs; inlining them for offline use is separate.
+The map is a summary for leaders, not a data dump. Open patches are drawn one
+layer per lifecycle state, overdue ones in their own layer with a red outline;
+below zoom level :data:`POLYGON_ZOOM` each patch is a coloured dot (20–90 m
+polygons vanish at county zoom), above it its polygon. Closed patches are
+clustered markers; recurrence sites are ringed; management ranges (one layer
+per river, simplified in metres) and patrol tracks sit underneath. A title
+with the 数据截至 date, a Chinese legend, a dashboard (counts per state,
+closure rate per township, overdue patches per chief) and a search box by
+图斑编号 complete the page.
+
+The geometry and popup data travel as one compact JSON document (see
+:mod:`geo.mapdata`) drawn by Hetu's own script (:mod:`geo.mapassets`), which
+builds every popup with ``textContent``; text from the ledger therefore never
+becomes markup. Text that Python writes as HTML (layer names, legend,
+dashboard) is escaped here. Chinese words come from :mod:`geo.labels`.
 """
 
 from __future__ import annotations
@@ -16,7 +24,6 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -24,17 +31,20 @@ from urllib.parse import quote
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo._errors import CRSError, SchemaError, SettingsError
-from geo.crs import DRAW_EPSG, metric_crs
+from geo._errors import CRSError, NotFoundError, SchemaError, SettingsError
 from geo.labels import COLUMNS, ISSUE_TYPES, STATES, TEXT, label
+from geo.mapassets import HETU_CSS, HETU_JS, use_assets
+from geo.mapdata import Strings, encode_geometries, missing, script_json, simplified
+from geo.mapdata import thumbnail_uris as _thumbnail_uris
 from geo.settings import BASEMAPS
 
-__all__ = ["OVERDUE_COLOR", "STATE_COLORS", "save_map", "status_map"]
+__all__ = ["OVERDUE_COLOR", "POLYGON_ZOOM", "STATE_COLORS", "save_map", "status_map"]
 
 #: Fill colour of each lifecycle state (identifier → CSS colour).
 STATE_COLORS: dict[str, str] = {
@@ -49,15 +59,20 @@ STATE_COLORS: dict[str, str] = {
 }
 #: Outline colour of overdue patches.
 OVERDUE_COLOR = "#d50000"
+#: From this zoom level on, patches are drawn as polygons instead of dots.
+POLYGON_ZOOM = 15
 _UNKNOWN_COLOR = "#607d8b"
 _RANGE_COLOR = "#0277bd"
 _TRACK_COLOR = "#1565c0"
+_RECURRENCE_COLOR = "#6a1b9a"
 _SETTLED = ("closed", "dismissed")
-_SIMPLIFY_M = 5.0
-_GRID_DEG = 1e-6
+_SIMPLIFY_M = {"patches": 0.5, "ranges": 5.0, "tracks": 2.0}
+_QUANTUM = 1e-6
+_MAX_ZOOM = 18
+_MAX_RIVERS = 8
+_TOP_CHIEFS = 10
 _DEFAULT_VIEW = ([30.0, 110.0], 5)
 _CST = timezone(timedelta(hours=8))
-_FONT = '"Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif'
 
 _TIANDITU_URL = (
     "https://t{{s}}.tianditu.gov.cn/DataServer?T={layer}&x={{x}}&y={{y}}&l={{z}}&tk={key}"
@@ -67,35 +82,25 @@ _TIANDITU_LAYERS = {
     "tianditu-img": (("img_w", "tianditu_img", False), ("cia_w", "tianditu_cva", True)),
 }
 
-# Popup rows: (property key, label). The values are escaped before they are stored.
-_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
-    ("patch_id", COLUMNS["patch_id"]),
-    ("issue_type", COLUMNS["issue_type"]),
-    ("area", COLUMNS["area_m2"]),
-    ("water", TEXT["water_segment"]),
-    ("state", COLUMNS["state"]),
-    ("deadline", COLUMNS["deadline"]),
-    ("overdue_days", COLUMNS["overdue_days"]),
-    ("chief_village", COLUMNS["chief_village"]),
-    ("chief_township", COLUMNS["chief_township"]),
-    ("chief_county", COLUMNS["chief_county"]),
-    ("description", COLUMNS["description"]),
-)
-
-_CSS = f"""
-.hetu-box {{position: fixed; z-index: 9999; background: rgba(255,255,255,.92);
-  border: 1px solid #888; border-radius: 4px; padding: 6px 10px; font-family: {_FONT};
-  box-shadow: 0 1px 4px rgba(0,0,0,.3);}}
-.hetu-title {{top: 10px; left: 50%; transform: translateX(-50%); text-align: center;}}
-.hetu-title b {{font-size: 17px;}}
-.hetu-title span {{font-size: 12px; color: #444;}}
-.hetu-legend {{bottom: 24px; left: 10px; font-size: 12px; line-height: 18px;}}
-.hetu-legend i {{display: inline-block; width: 14px; height: 11px; margin-right: 6px;
-  vertical-align: middle; opacity: .8;}}
-.foliumpopup, .leaflet-tooltip {{font-family: {_FONT};}}
-.foliumpopup th {{text-align: right; padding-right: 6px; white-space: nowrap;}}
-.foliumpopup td {{word-break: break-all;}}
-"""
+# Popup labels handed to the script, by the key it uses.
+_POPUP_LABELS = {
+    "patch_id": COLUMNS["patch_id"],
+    "issue_type": COLUMNS["issue_type"],
+    "area": COLUMNS["area_m2"],
+    "water": TEXT["water_segment"],
+    "state": COLUMNS["state"],
+    "deadline": COLUMNS["deadline"],
+    "overdue_days": COLUMNS["overdue_days"],
+    "chief_village": COLUMNS["chief_village"],
+    "chief_township": COLUMNS["chief_township"],
+    "chief_county": COLUMNS["chief_county"],
+    "description": COLUMNS["description"],
+    "history": TEXT["history"],
+    "photos": TEXT["photos"],
+    "recurrence_of": TEXT["recurrence_of"],
+    "search": TEXT["search"],
+    "search_none": TEXT["search_none"],
+}
 
 
 class _Panel(MacroElement):
@@ -115,40 +120,43 @@ class _Panel(MacroElement):
         self.css = css
 
 
-def _missing(value: object) -> bool:
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+class _HetuLayers(MacroElement):
+    """The compact data document and the script that draws it into the groups."""
+
+    _template = Template(
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" id="{{ this.get_name() }}_data">'
+        "{{ this.data }}</script>"
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}"
+    )
+
+    def __init__(self, data: str, groups: dict[str, folium.FeatureGroup], map_name: str) -> None:
+        super().__init__()
+        self._name = "HetuLayers"
+        self.data = data
+        refs = ",".join(f'"{key}":{group.get_name()}' for key, group in groups.items())
+        self.code = (
+            HETU_JS.replace("__DATA_ID__", f"{self.get_name()}_data")
+            .replace("__MAP__", map_name)
+            .replace("__GROUPS__", "{" + refs + "}")
+        )
 
 
 def _esc(value: object) -> str:
     """Return ``value`` as escaped HTML text; missing values give ``""``."""
-    return "" if _missing(value) else html.escape(str(value), quote=True)
+    return "" if missing(value) else html.escape(str(value), quote=True)
 
 
-def _text(row: pd.Series, column: str) -> str:
-    value = row.get(column)
-    return "" if _missing(value) else str(value)
-
-
-def _to_draw_crs(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
-    """Return a copy of ``gdf`` in EPSG:4326 without missing or empty geometries."""
+def _drawable(gdf: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
+    """Return ``gdf`` without missing or empty geometries, or None when nothing is left."""
+    if gdf is None or gdf.empty:
+        return None
     if gdf.crs is None:
         raise CRSError(f"{what}: the frame has no CRS; set EPSG:4490 with .set_crs() first")
     keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
-    return gdf.loc[keep].to_crs(DRAW_EPSG)
-
-
-def _rounded(geoms: Iterable[Any]) -> list[dict]:
-    """Return GeoJSON geometry dicts with coordinates on a 1e-6 degree grid."""
-    snapped = shapely.set_precision(list(geoms), _GRID_DEG, mode="pointwise")
-    return [shapely.geometry.mapping(g) for g in snapped]
-
-
-def _collection(geoms: Iterable[Any], properties: list[dict]) -> dict:
-    features = [
-        {"type": "Feature", "id": str(i), "geometry": g, "properties": p}
-        for i, (g, p) in enumerate(zip(_rounded(geoms), properties, strict=True))
-    ]
-    return {"type": "FeatureCollection", "features": features}
+    out = gdf.loc[keep]
+    return None if out.empty else out
 
 
 def _is_overdue(frame: pd.DataFrame) -> pd.Series:
@@ -158,85 +166,127 @@ def _is_overdue(frame: pd.DataFrame) -> pd.Series:
     return (days > 0) & ~frame["state"].isin(_SETTLED)
 
 
-def _popup_properties(row: pd.Series) -> dict[str, str]:
-    """Return the escaped popup values of one patch."""
-    area = row.get("area_m2")
-    area_text = "" if _missing(area) else f"{float(area):,.2f}"
-    water = " / ".join(
-        v for v in (_text(row, "water_name"), _text(row, "segment_name")) if v
-    ) or _text(row, "segment_id")
-    days = row.get("overdue_days")
-    days_text = "" if _missing(days) or int(days) <= 0 else str(int(days))
-    values = {
-        "patch_id": _text(row, "patch_id"),
-        "issue_type": label(ISSUE_TYPES, row.get("issue_type")),
-        "area": area_text,
-        "water": water,
-        "state": label(STATES, row.get("state")),
-        "deadline": _text(row, "deadline"),
-        "overdue_days": days_text,
-        "chief_village": _text(row, "chief_village"),
-        "chief_township": _text(row, "chief_township"),
-        "chief_county": _text(row, "chief_county"),
-        "description": _text(row, "description"),
-    }
-    return {key: _esc(value) for key, value in values.items()}
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    return frame[name].tolist() if name in frame else [None] * len(frame)
 
 
-def _patch_geojson(
-    frame: gpd.GeoDataFrame, *, fill: str, outline: str, weight: float
-) -> folium.GeoJson:
-    """Return one GeoJson layer of patches with escaped popups and tooltips."""
-    props = [_popup_properties(row) for _, row in frame.iterrows()]
-    style = {"color": outline, "weight": weight, "fillColor": fill, "fillOpacity": 0.45}
-    return folium.GeoJson(
-        _collection(frame.geometry, props),
-        style_function=lambda _feature: style,
-        popup=folium.GeoJsonPopup(
-            fields=[key for key, _ in _POPUP_FIELDS],
-            aliases=[html.escape(text) for _, text in _POPUP_FIELDS],
-            localize=False,
-            max_width=360,
-        ),
-        tooltip=folium.GeoJsonTooltip(fields=["patch_id"], labels=False, localize=False),
-    )
-
-
-def _range_layer(ranges: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """Simplify the ranges by about 5 m in a metric CRS and draw them as one layer."""
-    group = folium.FeatureGroup(name=TEXT["ranges"])
-    metric = ranges.to_crs(metric_crs(ranges))
-    simple = metric.geometry.simplify(_SIMPLIFY_M, preserve_topology=True).to_crs(DRAW_EPSG)
-    props = []
-    for _, row in ranges.iterrows():
-        parts = (_text(row, "water_name"), _text(row, "segment_name") or _text(row, "segment_id"))
-        props.append({"tip": _esc(" / ".join(p for p in parts if p))})
-    style = {"color": _RANGE_COLOR, "weight": 1, "fillColor": _RANGE_COLOR, "fillOpacity": 0.12}
-    folium.GeoJson(
-        _collection(simple, props),
-        style_function=lambda _feature: style,
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, localize=False),
-    ).add_to(group)
-    return group
-
-
-def _track_layer(tracks: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=TEXT["tracks"])
-    props = []
-    for _, row in tracks.iterrows():
-        observed = _text(row, "observed_at")[:10]
-        tip = (
-            f"{_esc(COLUMNS['surveyor'])}: {_esc(_text(row, 'surveyor'))}<br>"
-            f"{_esc(COLUMNS['observed_at'])}: {_esc(observed)}"
+def _select_township(
+    patches: gpd.GeoDataFrame, township: str
+) -> tuple[gpd.GeoDataFrame, set[str], set[str]]:
+    """Return the patches of one township (by name or 9-digit code), its codes and segments."""
+    names = patches["township"].astype(str) if "township" in patches else None
+    codes = patches["admin_code"].astype(str).str[:9] if "admin_code" in patches else None
+    mask = pd.Series(False, index=patches.index)
+    if names is not None:
+        mask |= names == township
+    if codes is not None:
+        mask |= codes == township
+    if not mask.any():
+        known = sorted(set(names.dropna())) if names is not None else []
+        raise NotFoundError(
+            f"township {township!r} has no patch in the status frame; "
+            f"townships present: {', '.join(known) or 'none'}"
         )
-        props.append({"tip": tip})
-    style = {"color": _TRACK_COLOR, "weight": 3, "opacity": 0.85}
-    folium.GeoJson(
-        _collection(tracks.geometry, props),
-        style_function=lambda _feature: style,
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, localize=False),
-    ).add_to(group)
-    return group
+    chosen = patches.loc[mask]
+    town_codes = set(codes[mask]) if codes is not None else set()
+    segments = set(chosen["segment_id"].dropna().astype(str)) if "segment_id" in chosen else set()
+    return chosen, town_codes, segments
+
+
+def _states(frame: pd.DataFrame, events: pd.DataFrame | None) -> list[str]:
+    seen = set(frame["state"].dropna().astype(str))
+    if events is not None and "to_state" in events:
+        seen |= set(events["to_state"].dropna().astype(str))
+    return list(STATE_COLORS) + sorted(seen - set(STATE_COLORS))
+
+
+def _histories(
+    events: pd.DataFrame | None, ids: set[str], state_index: dict[str, int], strings: Strings
+) -> dict[str, list[list[int]]]:
+    """Return per patch id its state history: [[date, state, actor] …] in time order."""
+    if events is None or events.empty:
+        return {}
+    needed = [c for c in ("patch_id", "at", "to_state") if c not in events]
+    if needed:
+        raise SchemaError(f"events: lacks {needed}; pass Ledger.events()")
+    ev = events.loc[events["patch_id"].astype(str).isin(ids) & events["to_state"].notna()]
+    order = ["at", "event_id"] if "event_id" in ev else ["at"]
+    ev = ev.sort_values(order, kind="stable")
+    out: dict[str, list[list[int]]] = {}
+    for pid, at, state, actor in zip(
+        ev["patch_id"].astype(str), ev["at"].astype(str), ev["to_state"].astype(str),
+        _column(ev, "actor"), strict=True,
+    ):  # fmt: skip
+        day = at[:16].replace("T", " ")
+        out.setdefault(pid, []).append([strings(day), state_index[state], strings(actor)])
+    return out
+
+
+def _water_text(water: object, segment: object, segment_id: object) -> str:
+    parts = [str(v) for v in (water, segment) if not missing(v) and str(v)]
+    if parts:
+        return " / ".join(parts)
+    return "" if missing(segment_id) else str(segment_id)
+
+
+def _patch_records(
+    frame: gpd.GeoDataFrame,
+    geoms: gpd.GeoSeries,
+    *,
+    origin: tuple[int, int],
+    state_index: dict[str, int],
+    strings: Strings,
+    histories: dict[str, list[list[int]]],
+    thumbs: dict[str, list[str]],
+) -> list[list[Any]]:
+    """Return one compact record per patch (the order the script expects)."""
+    centers, shapes = encode_geometries(geoms.values, quantum=_QUANTUM, origin=origin)
+    days = pd.to_numeric(frame.get("overdue_days"), errors="coerce")
+    days = days.fillna(0).astype(int).tolist() if days is not None else [0] * len(frame)
+    overdue = _is_overdue(frame).tolist()
+    records = []
+    for i, row in enumerate(
+        zip(
+            frame["patch_id"].astype(str), frame["state"].astype(str), _column(frame, "issue_type"),
+            _column(frame, "area_m2"), _column(frame, "water_name"),
+            _column(frame, "segment_name"), _column(frame, "segment_id"),
+            _column(frame, "chief_village"), _column(frame, "chief_township"),
+            _column(frame, "chief_county"), _column(frame, "deadline"),
+            _column(frame, "description"), strict=True,
+        )
+    ):  # fmt: skip
+        pid, state, kind, area, water, seg, seg_id, vil, town, county, deadline, desc = row
+        area_value = None if missing(area) else round(float(area), 1)
+        records.append(
+            [
+                pid,
+                state_index[state],
+                days[i] if overdue[i] else 0,
+                strings(label(ISSUE_TYPES, kind) if not missing(kind) else None),
+                area_value,
+                strings(_water_text(water, seg, seg_id)),
+                strings(vil),
+                strings(town),
+                strings(county),
+                strings(None if missing(deadline) else str(deadline)[:10]),
+                strings(desc),
+                int(centers[i, 0]),
+                int(centers[i, 1]),
+                shapes[i],
+                histories.get(pid, []),
+                [strings(u) for u in thumbs.get(pid, [])],
+            ]
+        )
+    return records
+
+
+def _river_keys(ranges: gpd.GeoDataFrame) -> tuple[list[str], dict[str, int]]:
+    """Return the rivers given their own layer (most segments first) and their index."""
+    names = ranges["water_name"].fillna("").astype(str) if "water_name" in ranges else None
+    if names is None:
+        return [], {}
+    top = names[names != ""].value_counts().index[:_MAX_RIVERS].tolist()
+    return top, {name: k for k, name in enumerate(top)}
 
 
 def _base_map(basemap: str, tianditu_key: str) -> folium.Map:
@@ -248,7 +298,7 @@ def _base_map(basemap: str, tianditu_key: str) -> folium.Map:
         return folium.Map(tiles="OpenStreetMap", **options)
     if basemap == "none":
         return folium.Map(tiles=None, **options)
-    key = (tianditu_key or "").strip()
+    key = (tianditu_key or os.environ.get("TIANDITU_KEY", "")).strip()
     if not key:
         raise SettingsError(
             f"basemap {basemap!r} needs a Tianditu key: set [map] tianditu_key in hetu.toml "
@@ -268,15 +318,83 @@ def _base_map(basemap: str, tianditu_key: str) -> folium.Map:
     return m
 
 
-def _legend_html() -> str:
+def _legend_html(*, ranges: bool, tracks: bool, recurrence: bool) -> str:
     rows = [f"<b>{_esc(TEXT['legend'])}</b>"]
     for state, color in STATE_COLORS.items():
-        rows.append(f'<div><i style="background:{color}"></i>{_esc(STATES[state])}</div>')
+        rows.append(
+            f'<div><i class="dot" style="background:{color}"></i>{_esc(STATES[state])}</div>'
+        )
     rows.append(
-        f'<div><i style="background:#fff;border:2px solid {OVERDUE_COLOR}"></i>'
-        f"{_esc(STATES['overdue'])}</div>"
+        f'<div><i class="dot" style="background:#fff;border:3px solid {OVERDUE_COLOR};'
+        f'width:7px;height:7px"></i>{_esc(STATES["overdue"])}</div>'
     )
+    if recurrence:
+        rows.append(
+            f'<div><i class="dot" style="border:3px solid {_RECURRENCE_COLOR};width:7px;'
+            f'height:7px"></i>{_esc(TEXT["recurrence_sites"])}</div>'
+        )
+    if ranges:
+        rows.append(
+            f'<div><i style="background:{_RANGE_COLOR};opacity:.3;border:1px solid '
+            f'{_RANGE_COLOR}"></i>{_esc(TEXT["ranges"])}</div>'
+        )
+    if tracks:
+        rows.append(
+            f'<div><i style="height:3px;background:{_TRACK_COLOR}"></i>{_esc(TEXT["tracks"])}</div>'
+        )
+    rows.append(f'<div style="color:#555">{_esc(TEXT["zoom_hint"])}</div>')
     return f'<div class="hetu-box hetu-legend">{"".join(rows)}</div>'
+
+
+def _table(rows: list[tuple[str, ...]], *, late: bool = False) -> str:
+    cls = ' class="n late"' if late else ' class="n"'
+    body = "".join(
+        "<tr><td>" + _esc(r[0]) + "</td>" + "".join(f"<td{cls}>{_esc(v)}</td>" for v in r[1:])
+        + "</tr>"
+        for r in rows
+    )  # fmt: skip
+    return f"<table>{body}</table>"
+
+
+def _dashboard_html(frame: pd.DataFrame, overdue: pd.Series) -> str:
+    """Counts per state, closure rate per township and overdue patches per chief."""
+    states = frame["state"].astype(str)
+    counts = states.value_counts()
+    order = [s for s in STATE_COLORS if s in counts] + sorted(set(counts.index) - set(STATE_COLORS))
+    by_state = [(label(STATES, s), str(int(counts[s]))) for s in order]
+    by_state.append((STATES["overdue"], str(int(overdue.sum()))))
+    by_state.append((COLUMNS["total"], str(len(frame))))
+    town = (
+        frame["township"].fillna("").astype(str).replace("", TEXT["no_township"])
+        if "township" in frame
+        else pd.Series(TEXT["no_township"], index=frame.index)
+    )
+    towns = []
+    for name, part in states.groupby(town, sort=True):
+        closed = int((part == "closed").sum())
+        towns.append((name, f"{closed}/{len(part)}", f"{closed / len(part):.0%}"))
+    chief = pd.Series(TEXT["no_chief"], index=frame.index, dtype=object)
+    for column in ("chief_village", "chief_township"):
+        if column in frame:
+            value = frame[column].astype(object)
+            chief = value.where(value.notna() & (value.astype(str) != ""), chief)
+    days = pd.to_numeric(frame.get("overdue_days"), errors="coerce").fillna(0)
+    late = pd.DataFrame({"chief": chief[overdue], "days": days[overdue]})
+    chiefs = []
+    if not late.empty:
+        agg = late.groupby("chief")["days"].agg(["count", "max"])
+        agg = agg.sort_values(["count", "max"], ascending=False).head(_TOP_CHIEFS)
+        chiefs = [(str(n), str(int(r["count"])), str(int(r["max"]))) for n, r in agg.iterrows()]
+    parts = [
+        f'<div class="hetu-box hetu-dash"><details open><summary>{_esc(TEXT["dashboard"])}'
+        "</summary>",
+        f"<h4>{_esc(TEXT['by_state'])}</h4>{_table(by_state)}",
+        f"<h4>{_esc(TEXT['closure_by_township'])}</h4>{_table(towns)}",
+        f"<h4>{_esc(TEXT['overdue_by_chief'])}</h4>",
+        _table(chiefs, late=True) if chiefs else f"<div>{_esc(TEXT['none_overdue'])}</div>",
+        "</details></div>",
+    ]
+    return "".join(parts)
 
 
 def status_map(
@@ -288,31 +406,46 @@ def status_map(
     as_of: str | None = None,
     basemap: str = "osm",
     tianditu_key: str = "",
+    events: pd.DataFrame | None = None,
+    links: pd.DataFrame | None = None,
+    thumbnails: dict[str, list[str]] | None = None,
+    township: str | None = None,
+    offline: bool = False,
 ) -> folium.Map:
     """Draw the status frame as a leadership map.
-
-    Each patch is drawn once: overdue patches (``overdue_days > 0`` and not
-    closed or dismissed) in the overdue layer with a red outline and their
-    state's fill, every other patch in the layer of its state.
 
     Parameters
     ----------
     patches : GeoDataFrame
         The ledger's status frame (EPSG:4490), one row per patch. Not modified.
     ranges : GeoDataFrame, optional
-        Management-range polygons (``water_name``, ``segment_name`` …), simplified
-        by about 5 m before drawing.
+        Management-range segments (``water_name``, ``segment_name`` …): one layer per
+        river (the eight with most segments; the rest share one), simplified by 5 m.
     tracks : GeoDataFrame, optional
-        Patrol tracks (lines) with ``surveyor`` and ``observed_at``.
+        Patrol tracks (lines) with ``surveyor`` and ``started_at`` or ``observed_at``.
     title : str, optional
-        Title shown at the top; defaults to ``labels.TEXT["map_title"]``.
+        Title shown at the top; defaults to ``labels.TEXT["map_title"]``, preceded by
+        the township when one is chosen.
     as_of : str, optional
         Date the data stand at, shown under the title; defaults to today (UTC+8).
     basemap : str
-        One of :data:`geo.settings.BASEMAPS`: ``"osm"``, ``"tianditu"`` (vector),
-        ``"tianditu-img"`` (imagery) or ``"none"`` (for offline networks).
+        One of :data:`geo.settings.BASEMAPS`: ``"osm"``, ``"tianditu"`` (vector with
+        annotation), ``"tianditu-img"`` (imagery with annotation) or ``"none"``.
     tianditu_key : str
-        Tianditu key, required by the two Tianditu basemaps.
+        Tianditu key for the two Tianditu basemaps; when blank, the ``TIANDITU_KEY``
+        environment variable is used.
+    events : DataFrame, optional
+        ``Ledger.events()``; each popup then lists the patch's state history.
+    links : DataFrame, optional
+        ``Ledger.links()``; rows of kind ``recurrence`` are ringed as recurrence sites.
+    thumbnails : mapping, optional
+        Patch id → list of ``data:image/...;base64,`` thumbnails shown in its popup.
+    township : str, optional
+        Draw only this township's patches (name in ``township`` or 9-digit code), the
+        segments they lie on or that belong to the township, and the tracks nearby.
+    offline : bool
+        Write Leaflet and MarkerCluster inline from the XStatic packages, so the page
+        requests nothing but basemap tiles (and nothing with ``basemap="none"``).
 
     Returns
     -------
@@ -322,69 +455,174 @@ def status_map(
     Raises
     ------
     SettingsError
-        If the basemap is unknown, or a Tianditu basemap has no key.
+        If the basemap is unknown, a Tianditu basemap has no key, or ``offline`` and
+        an XStatic package is missing.
     CRSError
         If a non-empty frame has no CRS.
     SchemaError
-        If the patches lack ``patch_id`` or ``state``.
+        If the patches lack ``patch_id`` or ``state``, the events lack their columns,
+        or a thumbnail is not an image data URI.
+    NotFoundError
+        If ``township`` matches no patch.
     """
     m = _base_map(basemap, tianditu_key)
-    bounds = None
-
-    if ranges is not None and not ranges.empty:
-        drawn_ranges = _to_draw_crs(ranges, "ranges")
-        if not drawn_ranges.empty:
-            _range_layer(drawn_ranges).add_to(m)
-            bounds = drawn_ranges.total_bounds
-
-    n_overdue = 0
-    if patches is not None and not patches.empty:
-        missing = [c for c in ("patch_id", "state") if c not in patches.columns]
-        if missing:
+    m.options["max_zoom"] = _MAX_ZOOM  # clustering needs it even without tiles
+    use_assets(m, offline=offline)
+    thumbs = _thumbnail_uris(thumbnails)
+    frame = _drawable(patches, "patches")
+    if frame is not None:
+        missing_cols = [c for c in ("patch_id", "state") if c not in frame.columns]
+        if missing_cols:
             raise SchemaError(
-                f"patches: the status frame lacks {missing}; found {list(patches.columns)}; "
+                f"patches: the status frame lacks {missing_cols}; found {list(frame.columns)}; "
                 "build it with the ledger's status function"
             )
-        drawn = _to_draw_crs(patches, "patches")
-        overdue = _is_overdue(drawn)
-        n_overdue = int(overdue.sum())
-        known = list(STATE_COLORS) + sorted(set(drawn["state"].dropna()) - set(STATE_COLORS))
-        for state in known:
-            part = drawn.loc[(drawn["state"] == state) & ~overdue]
-            if not part.empty:
-                color = STATE_COLORS.get(state, _UNKNOWN_COLOR)
-                group = folium.FeatureGroup(name=f"{label(STATES, state)} ({len(part)})")
-                _patch_geojson(part, fill=color, outline=color, weight=1.5).add_to(group)
-                group.add_to(m)
-        if n_overdue:
-            group = folium.FeatureGroup(name=f"{STATES['overdue']} ({n_overdue})")
-            for state, part in drawn.loc[overdue].groupby("state", sort=False):
-                fill = STATE_COLORS.get(str(state), _UNKNOWN_COLOR)
-                _patch_geojson(part, fill=fill, outline=OVERDUE_COLOR, weight=3.5).add_to(group)
-            group.add_to(m)
-        if not drawn.empty:
-            bounds = drawn.total_bounds
+    range_frame = _drawable(ranges, "ranges")
+    track_frame = _drawable(tracks, "tracks")
+    if township is not None:
+        if frame is None:
+            raise NotFoundError(f"township {township!r}: the status frame has no patch")
+        frame, codes, segments = _select_township(frame, township)
+        if range_frame is not None:
+            seg = range_frame.get("segment_id", pd.Series("", index=range_frame.index))
+            adm = range_frame.get("admin_code", pd.Series("", index=range_frame.index))
+            keep = seg.astype(str).isin(segments) | adm.astype(str).str[:9].isin(codes)
+            range_frame = range_frame.loc[keep] if keep.any() else None
+        if track_frame is not None:
+            # tracks within about a kilometre (0.01 degree) of the township's patches
+            minx, miny, maxx, maxy = frame.to_crs(track_frame.crs).total_bounds
+            near = track_frame.intersects(shapely.box(minx, miny, maxx, maxy).buffer(0.01))
+            track_frame = track_frame.loc[near] if near.any() else None
+        title = title or f"{township} {TEXT['map_title']}"
 
-    if tracks is not None and not tracks.empty:
-        drawn_tracks = _to_draw_crs(tracks, "tracks")
-        if not drawn_tracks.empty:
-            _track_layer(drawn_tracks).add_to(m)
-            if bounds is None:
-                bounds = drawn_tracks.total_bounds
-
-    if bounds is not None and all(math.isfinite(v) for v in bounds):
-        minx, miny, maxx, maxy = (float(v) for v in bounds)
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    strings = Strings()
+    states = _states(frame if frame is not None else pd.DataFrame({"state": []}), events)
+    state_index = {s: k for k, s in enumerate(states)}
+    drawn = [
+        simplified(f, _SIMPLIFY_M[what], what)
+        for what, f in (("patches", frame), ("ranges", range_frame), ("tracks", track_frame))
+        if f is not None
+    ]
+    if drawn:
+        bounds = np.array([g.total_bounds for g in drawn])
+        minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
+        maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
+        origin = (math.floor(minx / _QUANTUM), math.floor(miny / _QUANTUM))
+        m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
     else:
+        origin = (0, 0)
         m.location, m.options["zoom"] = _DEFAULT_VIEW
+    geo_iter = iter(drawn)
+
+    groups: dict[str, folium.FeatureGroup] = {}
+    records: list[list[Any]] = []
+    recurrences: list[list[int]] = []
+    overdue = pd.Series(dtype=bool)
+    if frame is not None:
+        geoms = next(geo_iter)
+        ids = set(frame["patch_id"].astype(str))
+        histories = _histories(events, ids, state_index, strings)
+        records = _patch_records(
+            frame, geoms, origin=origin, state_index=state_index, strings=strings,
+            histories=histories, thumbs=thumbs,
+        )  # fmt: skip
+        overdue = _is_overdue(frame)
+        counts = frame.loc[~overdue, "state"].astype(str).value_counts()
+        for state in states:
+            if state in counts:
+                name = f"{label(STATES, state)} ({int(counts[state])})"
+                groups[f"patch:{state}"] = folium.FeatureGroup(name=_esc(name))
+        if overdue.any():
+            name = f"{STATES['overdue']} ({int(overdue.sum())})"
+            groups["patch:overdue"] = folium.FeatureGroup(name=_esc(name))
+        if links is not None and not links.empty and "kind" in links:
+            position = {pid: k for k, pid in enumerate(frame["patch_id"].astype(str))}
+            rec = links.loc[links["kind"].astype(str) == "recurrence"]
+            for pid, earlier in zip(rec["patch_id"].astype(str), rec["earlier_id"], strict=True):
+                if pid in position:
+                    recurrences.append([position[pid], strings(earlier)])
+            if recurrences:
+                name = f"{TEXT['recurrence_sites']} ({len(recurrences)})"
+                groups["recurrence"] = folium.FeatureGroup(name=_esc(name))
+
+    range_records: list[list[Any]] = []
+    if range_frame is not None:
+        rgeoms = next(geo_iter)
+        rivers, river_index = _river_keys(range_frame)
+        centers, shapes = encode_geometries(rgeoms.values, quantum=_QUANTUM, origin=origin)
+        waters = _column(range_frame, "water_name")
+        used: set[int] = set()
+        for i, (water, seg, seg_id) in enumerate(
+            zip(waters, _column(range_frame, "segment_name"), _column(range_frame, "segment_id"),
+                strict=True)
+        ):  # fmt: skip
+            key = river_index.get("" if missing(water) else str(water), len(rivers))
+            used.add(key)
+            tip = strings(_water_text(water, seg, seg_id))
+            range_records.append([key, tip, int(centers[i, 0]), int(centers[i, 1]), shapes[i]])
+        for key in sorted(used):
+            river = rivers[key] if key < len(rivers) else TEXT["other_waters"]
+            groups[f"range:{key}"] = folium.FeatureGroup(name=_esc(f"{TEXT['ranges']} · {river}"))
+
+    track_records: list[list[Any]] = []
+    if track_frame is not None:
+        tgeoms = next(geo_iter).apply(
+            lambda g: g if g.geom_type == "LineString" else max(g.geoms, key=lambda p: p.length)
+        )  # one line per track: the longest part of a multi-line
+        centers, shapes = encode_geometries(tgeoms.values, quantum=_QUANTUM, origin=origin)
+        started = _column(track_frame, "started_at")
+        observed = _column(track_frame, "observed_at")
+        for i, who in enumerate(_column(track_frame, "surveyor")):
+            when = started[i] if not missing(started[i]) else observed[i]
+            tip = " ".join(
+                p for p in (
+                    "" if missing(who) else f"{COLUMNS['surveyor']}: {who}",
+                    "" if missing(when) else f"{COLUMNS['observed_at']}: {str(when)[:10]}",
+                ) if p
+            )  # fmt: skip
+            track_records.append([strings(tip), int(centers[i, 0]), int(centers[i, 1]),
+                                  shapes[i][0][0]])  # fmt: skip
+        groups["tracks"] = folium.FeatureGroup(name=_esc(TEXT["tracks"]))
+
+    # ranges first (underneath), then patches, recurrence sites and tracks
+    order = sorted(groups, key=lambda k: (not k.startswith("range:"), k == "tracks"))
+    groups = {k: groups[k] for k in order}
+    for group in groups.values():
+        group.add_to(m)
+    data = {
+        "q": _QUANTUM,
+        "x0": origin[0],
+        "y0": origin[1],
+        "zpoly": POLYGON_ZOOM,
+        "states": states,
+        "state_labels": [label(STATES, s) for s in states],
+        "colors": [STATE_COLORS.get(s, _UNKNOWN_COLOR) for s in states],
+        "settled": [state_index[s] for s in _SETTLED if s in state_index],
+        "overdue_color": OVERDUE_COLOR,
+        "range_color": _RANGE_COLOR,
+        "track_color": _TRACK_COLOR,
+        "recurrence_color": _RECURRENCE_COLOR,
+        "labels": _POPUP_LABELS,
+        "patches": records,
+        "ranges": range_records,
+        "tracks": track_records,
+        "recurrences": recurrences,
+        "s": strings.items,
+    }
+    _HetuLayers(script_json(data), groups, m.get_name()).add_to(m)
 
     day = as_of or datetime.now(_CST).date().isoformat()
     heading = (
         f'<div class="hetu-box hetu-title"><b>{_esc(title or TEXT["map_title"])}</b><br>'
         f"<span>{_esc(TEXT['as_of'])} {_esc(day)}</span></div>"
     )
-    _Panel(heading, css=_CSS).add_to(m)
-    _Panel(_legend_html()).add_to(m)
+    _Panel(heading, css=HETU_CSS).add_to(m)
+    legend = _legend_html(
+        ranges=range_frame is not None, tracks=track_frame is not None, recurrence=bool(recurrences)
+    )
+    _Panel(legend).add_to(m)
+    if frame is not None:
+        _Panel(_dashboard_html(frame, overdue)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 

@@ -1,23 +1,30 @@
-"""Tests of geo.maps: layers, legend, popups, escaping, basemaps, atomic save."""
+"""Tests of geo.maps (and its helpers mapdata/mapassets): data, layers, escaping, assets."""
 
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from conftest import status_row
-from shapely.geometry import LineString, Point, box
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from geo._errors import SettingsError
+from geo._errors import NotFoundError, SchemaError, SettingsError
 from geo.labels import COLUMNS, STATES, TEXT
-from geo.maps import OVERDUE_COLOR, STATE_COLORS, save_map, status_map
+from geo.mapdata import encode_geometries, script_json
+from geo.maps import OVERDUE_COLOR, POLYGON_ZOOM, STATE_COLORS, save_map, status_map
 
 SCRIPT = '<script>alert("xss")</script>'
 IMG = "<img src=x onerror=alert(1)>"
+PNG = "data:image/png;base64,iVBORw0KGgo="
 
 
 def _decoded(text: str) -> str:
@@ -25,18 +32,62 @@ def _decoded(text: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _patch(i: int, state: str, **extra: object) -> dict:
-    return status_row(i, state, **extra)
+def _render(m) -> str:
+    return m.get_root().render()
+
+
+def _data(page: str) -> dict:
+    """The map's compact data document, parsed."""
+    found = re.search(r'<script type="application/json" id="[^"]+_data">(.*?)</script>', page)
+    assert found, "the page carries no data document"
+    return json.loads(found.group(1))
+
+
+def _patch(data: dict, patch_id: str) -> dict:
+    """One patch record of the data document as a dict of its decoded values."""
+
+    def text(i: int) -> str:
+        return data["s"][i] if i >= 0 else ""
+
+    rec = next(r for r in data["patches"] if r[0] == patch_id)
+    keys = ["issue_type", "", "water", "village", "township", "county", "deadline", "description"]
+    values = {key: text(rec[k]) for k, key in enumerate(keys, start=3) if key}
+    values.update(
+        state=data["states"][rec[1]],
+        overdue_days=rec[2],
+        area=rec[4],
+        history=[[text(d), data["states"][s], text(a)] for d, s, a in rec[14]],
+        thumbs=[text(i) for i in rec[15]],
+    )
+    return values
+
+
+def _decode_shape(data: dict, cx: int, cy: int, shape: list) -> list:
+    """Rebuild [[ring lon/lat pairs]] per part, like the page's script does."""
+    q, x0, y0 = data["q"], data["x0"], data["y0"]
+    parts = []
+    for part in shape:
+        rings = []
+        for flat in part:
+            x, y, ring = cx, cy, []
+            for k in range(0, len(flat), 2):
+                x, y = x + flat[k], y + flat[k + 1]
+                ring.append(((x0 + x) * q, (y0 + y) * q))
+            rings.append(ring)
+        parts.append(rings)
+    return parts
 
 
 @pytest.fixture
 def patches() -> gpd.GeoDataFrame:
     rows = [
-        _patch(1, "issued"),
-        _patch(2, "rectifying", overdue_days=12),
-        _patch(3, "closed", overdue_days=3),  # closed: never shown as overdue
-        _patch(4, "rectifying", description=SCRIPT + IMG, chief_village=IMG),
+        status_row(1, "issued"),
+        status_row(2, "rectifying", overdue_days=12),
+        status_row(3, "closed", overdue_days=3),  # closed: never shown as overdue
+        status_row(4, "rectifying", description=SCRIPT + IMG, chief_village=IMG),
     ]
+    rows[3]["township"] = "石桥乡"
+    rows[3]["admin_code"] = "439999002001"
     return gpd.GeoDataFrame(rows, crs="EPSG:4490")
 
 
@@ -44,14 +95,14 @@ def patches() -> gpd.GeoDataFrame:
 def ranges() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
-            "range_id": ["R1"],
-            "water_name": ["渌水" + IMG],
-            "water_code": ["W1"],
-            "segment_id": ["439999000001"],
-            "segment_name": ["渌水清溪段"],
-            "admin_code": ["439999"],
+            "range_id": ["R1", "R2"],
+            "water_name": ["渌水" + IMG, "清溪河"],
+            "water_code": ["W1", "W2"],
+            "segment_id": ["439999000001", "439999000002"],
+            "segment_name": ["渌水清溪段", "清溪河石桥段"],
+            "admin_code": ["439999001001", "439999002001"],
         },
-        geometry=[box(113.79, 27.79, 113.86, 27.82)],
+        geometry=[box(113.79, 27.79, 113.86, 27.82), box(113.70, 27.70, 113.72, 27.72)],
         crs="EPSG:4490",
     )
 
@@ -61,7 +112,7 @@ def tracks() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             "surveyor": ["赵六" + SCRIPT],
-            "observed_at": ["2025-05-02T09:00:00+08:00"],
+            "started_at": ["2025-05-02T09:00:00+08:00"],
             "name": ["t"],
         },
         geometry=[LineString([(113.80, 27.80), (113.83, 27.81)])],
@@ -69,32 +120,51 @@ def tracks() -> gpd.GeoDataFrame:
     )
 
 
-def _render(m) -> str:
-    return m.get_root().render()
+@pytest.fixture
+def events() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "event_id": [3, 1, 2, 4],
+            "patch_id": ["P002", "P002", "P002", "P001"],
+            "at": [
+                "2025-05-01T10:00:00+08:00",
+                "2025-04-10T09:00:00+08:00",
+                "2025-04-20T09:00:00+08:00",
+                "2025-04-10T09:00:00+08:00",
+            ],
+            "actor": ["张三", "hetu", "核查员" + IMG, "hetu"],
+            "action": ["rectify", "issue", "confirm", "issue"],
+            "from_state": ["confirmed", None, "issued", None],
+            "to_state": ["rectifying", "issued", "confirmed", "issued"],
+        }
+    )
 
 
-def test_layers_legend_title(patches, ranges, tracks):
+def test_layers_legend_title_dashboard(patches, ranges, tracks):
     page = _decoded(_render(status_map(patches, ranges=ranges, tracks=tracks, as_of="2025-06-10")))
     # one group per state present; the overdue rectifying patch is in the overdue group only
-    assert f'"{STATES["issued"]} (1)"' in page
-    assert f'"{STATES["rectifying"]} (1)"' in page
-    assert f'"{STATES["closed"]} (1)"' in page
-    assert f'"{STATES["overdue"]} (1)"' in page
-    assert f'"{TEXT["ranges"]}"' in page
+    for name in ("issued", "rectifying", "closed", "overdue"):
+        assert f'"{STATES[name]} (1)"' in page
+    assert f'"{TEXT["ranges"]} · 清溪河"' in page  # one layer per river, names escaped
+    assert f'"{TEXT["ranges"]} · 渌水{html.escape(IMG)}"' in page
     assert f'"{TEXT["tracks"]}"' in page
-    assert '"collapsed": false' in page
-    assert '"preferCanvas": true' in page
-    assert "fitBounds" in page
-    # the legend lists every state with its colour, plus overdue
-    legend = page[page.index('class="hetu-box hetu-legend"') :].split("</body>")[0]
-    assert TEXT["legend"] in legend
+    assert '"collapsed": false' in page and '"preferCanvas": true' in page
+    assert "fitBounds" in page and '"maxZoom": 18' in page
+    legend = page[page.index('class="hetu-box hetu-legend"') :].split("</div></div>")[0]
+    assert TEXT["legend"] in legend and TEXT["zoom_hint"] in legend
     for state, color in STATE_COLORS.items():
-        assert f"background:{color}" in legend
-        assert STATES[state] in legend
+        assert f"background:{color}" in legend and STATES[state] in legend
     assert STATES["overdue"] in legend and OVERDUE_COLOR in legend
-    # title box
-    assert TEXT["map_title"] in page
-    assert f"{TEXT['as_of']} 2025-06-10" in page
+    assert TEXT["map_title"] in page and f"{TEXT['as_of']} 2025-06-10" in page
+    dash = page[page.index('class="hetu-box hetu-dash"') :].split("</details>")[0]
+    assert TEXT["dashboard"] in dash and TEXT["closure_by_township"] in dash
+    # 2 rectifying (one overdue), 4 in all; 清溪镇 closed 1 of 3
+    assert f'<td>{STATES["rectifying"]}</td><td class="n">2</td>' in dash
+    assert f'<td>{COLUMNS["total"]}</td><td class="n">4</td>' in dash
+    assert '<td>清溪镇</td><td class="n">1/3</td><td class="n">33%</td>' in dash
+    assert '<td>石桥乡</td><td class="n">0/1</td><td class="n">0%</td>' in dash
+    # overdue by chief: the township chief of P002, one patch, 12 days
+    assert '<td>李四（镇长）</td><td class="n late">1</td><td class="n late">12</td>' in dash
 
 
 def test_custom_title_is_escaped(patches):
@@ -103,78 +173,199 @@ def test_custom_title_is_escaped(patches):
     assert "<b>图斑</b>" not in page
 
 
-def test_overdue_drawn_with_red_outline(patches):
-    page = _render(status_map(patches, as_of="2025-06-10"))
-    assert f'"color": "{OVERDUE_COLOR}"' in page
-    assert f'"fillColor": "{STATE_COLORS["rectifying"]}"' in page
+def test_patch_records(patches):
+    data = _data(_render(status_map(patches, as_of="2025-06-10")))
+    assert data["zpoly"] == POLYGON_ZOOM and data["q"] == 1e-6
+    assert data["overdue_color"] == OVERDUE_COLOR
+    assert [data["colors"][data["states"].index(s)] for s in STATE_COLORS] == list(
+        STATE_COLORS.values()
+    )
+    p2 = _patch(data, "P002")
+    assert p2["state"] == "rectifying" and p2["overdue_days"] == 12
+    assert p2["issue_type"] == "乱堆" and p2["area"] == 1234.5
+    assert p2["water"] == "渌水 / 渌水清溪段"
+    assert (p2["village"], p2["township"], p2["county"]) == (
+        "张三（村支书）",
+        "李四（镇长）",
+        "王五（副县长）",
+    )
+    assert p2["deadline"] == "2025-06-01" and p2["description"] == "河道内堆放建筑垃圾"
+    assert _patch(data, "P003")["overdue_days"] == 0  # closed is never overdue
+    for key, text in data["labels"].items():
+        assert text, key
+    assert data["labels"]["patch_id"] == COLUMNS["patch_id"]
 
 
-def test_popup_content(patches):
-    page = _decoded(_render(status_map(patches, as_of="2025-06-10")))
-    for text in (
-        COLUMNS["patch_id"],
-        COLUMNS["issue_type"],
-        COLUMNS["area_m2"],
-        TEXT["water_segment"],
-        COLUMNS["state"],
-        COLUMNS["deadline"],
-        COLUMNS["overdue_days"],
-        COLUMNS["chief_village"],
-        COLUMNS["chief_township"],
-        COLUMNS["chief_county"],
-        COLUMNS["description"],
-    ):
-        assert text in page
-    assert '"patch_id": "P002"' in page
-    assert '"issue_type": "乱堆"' in page
-    assert '"area": "1,234.50"' in page
-    assert '"water": "渌水 / 渌水清溪段"' in page
-    assert '"overdue_days": "12"' in page
-    assert '"chief_county": "王五（副县长）"' in page
-    assert '"description": "河道内堆放建筑垃圾"' in page
-
-
-def test_untrusted_text_is_escaped(tmp_path, patches, ranges, tracks):
-    m = status_map(patches, ranges=ranges, tracks=tracks, as_of="2025-06-10")
+def test_untrusted_text_is_never_markup(tmp_path, patches, ranges, tracks, events):
+    m = status_map(patches, ranges=ranges, tracks=tracks, events=events, as_of="2025-06-10")
     raw = save_map(m, tmp_path / "map.html").read_text(encoding="utf-8")
-    for page in (raw, _decoded(raw)):
-        for payload in (SCRIPT, IMG, '<script>alert(\\"xss\\")', "<img src=x"):
-            assert payload not in page
-    # what the browser gets after JSON decoding is the escaped text, shown literally
-    page = _decoded(raw)
-    assert html.escape(SCRIPT) + html.escape(IMG) in page  # description
-    assert f'"chief_village": "{html.escape(IMG)}"' in page
-    assert f'"tip": "渌水{html.escape(IMG)} / 渌水清溪段"' in page  # range tooltip
-    assert "赵六" + html.escape(SCRIPT) in page  # track tooltip
+    for payload in (SCRIPT, IMG, "<script>alert", "<img src=x"):
+        assert payload not in raw
+    # the data document carries the exact text; the page's script shows it with textContent
+    data = _data(raw)
+    p4 = _patch(data, "P004")
+    assert p4["description"] == SCRIPT + IMG and p4["village"] == IMG
+    assert "渌水" + IMG + " / 渌水清溪段" in data["s"]  # range tooltip
+    assert any(SCRIPT in s for s in data["s"])  # track tooltip
+    assert "innerHTML" not in raw.split("JSON.parse(")[1]  # the renderer never sets markup
+    # HTML written by Python (dashboard, layer names) is escaped
+    assert html.escape(IMG) in _decoded(raw)
 
 
-def test_missing_values_give_empty_popup_fields(patches):
+def test_missing_values_give_blank_fields(patches):
     frame = patches.copy()
     frame["deadline"] = frame["deadline"].astype(object)
     frame.loc[0, ["deadline", "water_name", "segment_name", "description"]] = None
     frame.loc[0, "area_m2"] = math.nan
-    page = _decoded(_render(status_map(frame, as_of="2025-06-10")))
-    assert '"area": "", "chief_county": "王五（副县长）"' in page
-    assert '"deadline": "", "description": "", "issue_type"' in page
-    assert '"water": "439999000001"' in page  # falls back to the segment code
-    assert "None" not in page and "NaN" not in page
+    data = _data(_render(status_map(frame, as_of="2025-06-10")))
+    p1 = _patch(data, "P001")
+    assert p1["deadline"] == "" and p1["description"] == "" and p1["area"] is None
+    assert p1["water"] == "439999000001"  # falls back to the segment code
+    assert "None" not in data["s"] and "nan" not in data["s"]
+
+
+def test_history_from_events(patches, events):
+    data = _data(_render(status_map(patches, events=events, as_of="2025-06-10")))
+    assert _patch(data, "P002")["history"] == [
+        ["2025-04-10 09:00", "issued", "hetu"],
+        ["2025-04-20 09:00", "confirmed", "核查员" + IMG],
+        ["2025-05-01 10:00", "rectifying", "张三"],
+    ]
+    assert _patch(data, "P001")["history"] == [["2025-04-10 09:00", "issued", "hetu"]]
+    assert _patch(data, "P003")["history"] == []
+    with pytest.raises(SchemaError, match="events"):
+        status_map(patches, events=events.drop(columns=["to_state"]))
+
+
+def test_recurrence_sites(patches):
+    links = pd.DataFrame(
+        {
+            "patch_id": ["P004", "P001"],
+            "earlier_id": ["P-OLD-9", "P-X"],
+            "kind": ["recurrence", "x"],
+        }
+    )
+    page = _render(status_map(patches, links=links, as_of="2025-06-10"))
+    data = _data(page)
+    assert len(data["recurrences"]) == 1
+    index, earlier = data["recurrences"][0]
+    assert data["patches"][index][0] == "P004" and data["s"][earlier] == "P-OLD-9"
+    assert f'"{TEXT["recurrence_sites"]} (1)"' in _decoded(page)
+    assert TEXT["recurrence_sites"] in page.split('class="hetu-box hetu-legend"')[1]
+
+
+def test_thumbnails(patches):
+    data = _data(_render(status_map(patches, thumbnails={"P002": [PNG, PNG]})))
+    assert _patch(data, "P002")["thumbs"] == [PNG, PNG]
+    for bad in ("javascript:alert(1)", 'data:image/png;base64,AA" onerror="x', "x.png"):
+        with pytest.raises(SchemaError, match=r"P002.*data URI"):
+            status_map(patches, thumbnails={"P002": [bad]})
+
+
+def test_township_filter(patches, ranges, tracks):
+    page = _render(status_map(patches, ranges=ranges, tracks=tracks, township="石桥乡"))
+    data = _data(page)
+    assert [r[0] for r in data["patches"]] == ["P004"]
+    # the patch's own segment and the township's segment (by code) stay
+    assert len(data["ranges"]) == 2
+    assert "石桥乡 " + TEXT["map_title"] in _decoded(page)
+    by_code = _data(_render(status_map(patches, township="439999001")))
+    assert [r[0] for r in by_code["patches"]] == ["P001", "P002", "P003"]
+    with pytest.raises(NotFoundError, match="清溪镇, 石桥乡"):
+        status_map(patches, township="不存在镇")
+
+
+def test_geometry_round_trip():
+    outer = Polygon([(113.8, 27.8), (113.8004, 27.8), (113.8004, 27.8003), (113.8, 27.8003)])
+    holed = Polygon(outer.exterior.coords, [[(113.8001, 27.8001), (113.8002, 27.8001),
+                                              (113.8002, 27.8002)]])  # fmt: skip
+    multi = MultiPolygon([outer, shapely.affinity.translate(outer, 0.001, 0.0)])
+    geoms = [holed, multi]
+    origin = (113_700_000, 27_700_000)
+    centers, shapes = encode_geometries(geoms, quantum=1e-6, origin=origin)
+    data = {"q": 1e-6, "x0": origin[0], "y0": origin[1]}
+    assert [len(s) for s in shapes] == [1, 2] and len(shapes[0][0]) == 2  # holed: 2 rings
+    for geom, (cx, cy), shape in zip(geoms, centers, shapes, strict=True):
+        parts = [Polygon(r[0], r[1:]) for r in _decode_shape(data, int(cx), int(cy), shape)]
+        rebuilt = MultiPolygon(parts) if len(parts) > 1 else parts[0]
+        assert rebuilt.symmetric_difference(geom).area < 1e-12
+        assert len(shape[0][0]) == 8  # 4 vertices, closing vertex left out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(113.0, 114.0), st.floats(27.0, 28.0)), min_size=2, max_size=12))
+def test_line_encoding_is_lossless_on_the_grid(points):
+    line = LineString(points)
+    origin = (113_000_000, 27_000_000)
+    centers, shapes = encode_geometries([line], quantum=1e-6, origin=origin)
+    ring = _decode_shape({"q": 1e-6, "x0": origin[0], "y0": origin[1]}, *centers[0], shapes[0])
+    expected = np.rint(np.asarray(points) / 1e-6)
+    keep = np.ones(len(expected), dtype=bool)
+    keep[1:] = (expected[1:] != expected[:-1]).any(axis=1)  # repeated vertices dropped
+    assert np.allclose(np.rint(np.asarray(ring[0][0]) / 1e-6), expected[keep])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), st.lists(st.text(max_size=30), max_size=4), max_size=4))
+def test_script_json_is_safe_and_lossless(value):
+    text = script_json(value)
+    assert not set("<>&") & set(text)
+    assert json.loads(text) == value
+
+
+def test_ranges_simplified_in_metres():
+    # a 500 m circle with 2,000 vertices: 5 m simplification keeps a few dozen
+    circle = gpd.GeoSeries([Point(113.85, 27.85)], crs="EPSG:4490").to_crs(4547).buffer(500, 500)
+    ranges = gpd.GeoDataFrame(
+        {"water_name": ["渌水"], "segment_name": ["渌水清溪段"]},
+        geometry=circle.to_crs(4490),
+        crs="EPSG:4490",
+    )
+    data = _data(_render(status_map(ranges.iloc[:0], ranges=ranges, basemap="none")))
+    (rec,) = data["ranges"]
+    assert 10 < len(rec[4][0][0]) // 2 < 100
+
+
+def test_offline_inlines_every_asset(patches, ranges):
+    page = _render(status_map(patches, ranges=ranges, basemap="none", offline=True))
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+stylesheet", page)
+    assert "L.markerClusterGroup" in page and "leaflet" in page.lower()
+    assert "url(images/" not in page and "data:image/png;base64," in page
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=\"https?://", page)
+    assert "sourceMappingURL" not in page
+    for dropped in ("jquery", "bootstrap", "awesome", "font-awesome"):
+        assert dropped not in page.lower()
+    osm = _render(status_map(patches, basemap="osm", offline=True))
+    assert "tile.openstreetmap.org" in osm and not re.search(r"<script[^>]+src=", osm)
+
+
+def test_online_links_leaflet_and_cluster_only(patches):
+    page = _render(status_map(patches, basemap="none"))
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert scripts and all(("leaflet" in s) for s in scripts)
+    assert any("markercluster" in s for s in scripts)
+    for dropped in ("jquery", "bootstrap", "awesome"):
+        assert dropped not in page.lower()
 
 
 def test_basemap_none_has_no_tiles(patches):
     page = _render(status_map(patches, basemap="none"))
-    assert "tile.openstreetmap" not in page
-    assert "L.tileLayer(" not in page
+    assert "tile.openstreetmap" not in page and "L.tileLayer(" not in page
 
 
 def test_basemap_osm_default(patches):
     assert "tile.openstreetmap.org" in _render(status_map(patches))
 
 
-def test_tianditu_needs_key(patches):
+def test_tianditu_needs_key(patches, monkeypatch):
+    monkeypatch.delenv("TIANDITU_KEY", raising=False)
     with pytest.raises(SettingsError, match=r"tianditu_key.*TIANDITU_KEY"):
         status_map(patches, basemap="tianditu")
     with pytest.raises(SettingsError, match="TIANDITU_KEY"):
         status_map(patches, basemap="tianditu-img", tianditu_key="  ")
+    monkeypatch.setenv("TIANDITU_KEY", "fromenv")
+    assert "tk=fromenv" in _render(status_map(patches, basemap="tianditu"))
 
 
 def test_unknown_basemap(patches):
@@ -191,38 +382,29 @@ def test_tianditu_with_key(patches, basemap, layers):
         assert f"https://t{{s}}.tianditu.gov.cn/DataServer?T={layer}&x={{x}}&y={{y}}" in page
     assert page.count("tk=abc123") == 2
     assert '"subdomains": "01234567"' in page
-    assert TEXT["tianditu"] in page
-    assert "tile.openstreetmap" not in page
+    assert TEXT["tianditu"] in page and "tile.openstreetmap" not in page
 
 
-def test_caller_frames_unchanged(patches, ranges, tracks):
-    before = [f.copy() for f in (patches, ranges, tracks)]
-    status_map(patches, ranges=ranges, tracks=tracks)
-    for frame, copy in zip((patches, ranges, tracks), before, strict=True):
+def test_caller_frames_unchanged(patches, ranges, tracks, events):
+    before = [f.copy() for f in (patches, ranges, tracks, events)]
+    status_map(patches, ranges=ranges, tracks=tracks, events=events, township="清溪镇")
+    for frame, copy in zip((patches, ranges, tracks, events), before, strict=True):
         pd.testing.assert_frame_equal(pd.DataFrame(frame), pd.DataFrame(copy))
-        assert frame.crs == copy.crs == "EPSG:4490"
+    assert patches.crs == ranges.crs == tracks.crs == "EPSG:4490"
 
 
 def test_empty_patches_still_render(ranges):
     empty = gpd.GeoDataFrame({"patch_id": [], "state": []}, geometry=[], crs="EPSG:4490")
-    page = _decoded(_render(status_map(empty, ranges=ranges, basemap="none")))
-    assert f'"{TEXT["ranges"]}"' in page and "fitBounds" in page
+    page = _render(status_map(empty, ranges=ranges, basemap="none"))
+    assert f'"{TEXT["ranges"]} · 清溪河"' in _decoded(page) and "fitBounds" in page
+    assert _data(page)["patches"] == []
     page = _decoded(_render(status_map(empty, basemap="none")))
     assert "fitBounds" not in page and TEXT["legend"] in page
 
 
-def test_ranges_simplified_and_rounded():
-    # a 500 m circle with 2,000 vertices: 5 m simplification keeps a few dozen
-    circle = gpd.GeoSeries([Point(113.85, 27.85)], crs="EPSG:4490").to_crs(4547).buffer(500, 500)
-    ranges = gpd.GeoDataFrame(
-        {"water_name": ["渌水"], "segment_name": ["渌水清溪段"]},
-        geometry=circle.to_crs(4490),
-        crs="EPSG:4490",
-    )
-    page = _render(status_map(ranges.iloc[:0], ranges=ranges, basemap="none"))
-    pairs = re.findall(r"\[(113\.\d+), (27\.\d+)\]", page)
-    assert 10 < len(pairs) < 100
-    assert all(len(x.split(".")[1]) <= 6 and len(y.split(".")[1]) <= 6 for x, y in pairs)
+def test_missing_columns(patches):
+    with pytest.raises(SchemaError, match="state"):
+        status_map(patches.drop(columns=["state"]))
 
 
 def test_save_map_atomic(tmp_path, patches):

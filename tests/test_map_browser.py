@@ -1,0 +1,173 @@
+"""The leadership map in a real headless Chromium (Debian's package), driven by Playwright.
+
+Playwright for Python drives the system's /usr/bin/chromium through the Chrome
+DevTools protocol (``executable_path``), so no browser is downloaded; it records
+every request and console message and clicks like a user. The page is the demo
+ledger's map, saved offline, with two patch descriptions replaced by XSS payloads.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geo.labels import STATES, TEXT
+from geo.maps import save_map, status_map
+from geo.store import open_ledger
+
+SCRIPT = '<script>alert("xss")</script>'
+IMG = "<img src=x onerror=alert(1)>"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+HOOK = "window.__alerts = []; window.alert = function (m) { window.__alerts.push(String(m)); };"
+_CANDIDATES = ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
+CHROMIUM = next((p for p in _CANDIDATES if p and Path(p).exists()), None)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no chromium binary found: apt-get install -y chromium"
+)
+
+
+@pytest.fixture(scope="module")
+def pages(demo_run, tmp_path_factory):
+    """The demo map offline with basemap none and with OSM, and the XSS patch ids."""
+    out = tmp_path_factory.mktemp("browser")
+    with open_ledger(demo_run.ledger) as ledger:
+        frame = ledger.status_frame(as_of="2026-04-30")
+        extra = {"ranges": ledger.segments(), "tracks": ledger.tracks(), "events": ledger.events()}
+        extra["links"] = ledger.links()
+    open_rows = frame.index[~frame["state"].isin(["closed", "dismissed"])]
+    xss = [frame.at[open_rows[0], "patch_id"], frame.at[open_rows[1], "patch_id"]]
+    frame = frame.copy()
+    frame.loc[open_rows[0], "description"] = SCRIPT
+    frame.loc[open_rows[1], "description"] = IMG
+    frame.loc[open_rows[1], "chief_village"] = IMG
+    paths = {}
+    for basemap in ("none", "osm"):
+        m = status_map(frame, basemap=basemap, offline=True, as_of="2026-04-30", **extra)
+        paths[basemap] = save_map(m, out / f"map-{basemap}.html")
+    return paths, [*xss, frame.at[open_rows[2], "patch_id"]]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A loaded page with what it logged and requested."""
+
+    def __init__(self, browser, path: Path, *, block_tiles: bool = False) -> None:
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        if block_tiles:
+            self.page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
+        self.page.add_init_script(HOOK)
+        self.page.goto(path.as_uri())
+        self.page.wait_for_function("window.hetu && window.hetu.ready", timeout=15_000)
+
+    def outside(self, page_uri: str) -> list[str]:
+        return [u for u in self.requests if u != page_uri and not u.startswith("data:")]
+
+    def popup_text(self, patch_id: str) -> str:
+        """Wait for the popup of ``patch_id`` and return its text."""
+        self.page.wait_for_function(
+            "id => [...document.querySelectorAll('.leaflet-popup-content')]"
+            ".some(e => e.textContent.includes(id))",
+            arg=patch_id,
+            timeout=5_000,
+        )
+        # a closed popup fades out for 200 ms: read the one of this patch
+        popup = self.page.locator(".leaflet-popup-content", has_text=patch_id)
+        return popup.inner_text()
+
+
+@pytest.fixture(scope="module")
+def page(browser, pages):
+    paths, _ = pages
+    loaded = Page(browser, paths["none"])
+    yield loaded
+    loaded.page.close()
+
+
+def test_loads_without_errors_or_requests(page, pages):
+    paths, _ = pages
+    assert page.errors == []
+    assert page.outside(paths["none"].as_uri()) == []  # basemap none: nothing at all
+    # at county zoom the patches are dots, not (invisible) polygons
+    assert page.page.evaluate("hetu.map.getZoom()") < 15
+
+
+def test_offline_osm_requests_only_tiles(browser, pages):
+    paths, _ = pages
+    loaded = Page(browser, paths["osm"], block_tiles=True)
+    try:
+        outside = loaded.outside(paths["osm"].as_uri())
+        assert outside, "the OSM basemap should ask for tiles"
+        assert all(u.startswith("https://tile.openstreetmap.org/") for u in outside), outside
+    finally:
+        loaded.page.close()
+
+
+def test_legend_title_and_dashboard_show(page):
+    legend = page.page.locator(".hetu-legend")
+    assert legend.is_visible()
+    text = legend.inner_text()
+    assert TEXT["legend"] in text and STATES["overdue"] in text and STATES["closed"] in text
+    assert TEXT["as_of"] + " 2026-04-30" in page.page.inner_text(".hetu-title")
+    dash = page.page.locator(".hetu-dash")
+    assert dash.is_visible() and TEXT["closure_by_township"] in dash.inner_text()
+
+
+def test_clicking_a_patch_opens_its_popup(page, pages):
+    pg = page.page
+    # zoom to an open patch (polygons from zoom 15) and click its centre
+    patch_id = pages[1][2]
+    index = pg.evaluate(f"hetu.ids.indexOf({patch_id!r})")
+    pg.evaluate(f"hetu.map.setView(hetu.center({index}), 17, {{animate: false}})")
+    pg.wait_for_timeout(200)
+    point = pg.evaluate(f"hetu.map.latLngToContainerPoint(hetu.center({index}))")
+    pg.mouse.click(point["x"], point["y"])
+    text = page.popup_text(patch_id)
+    assert patch_id in text and TEXT["history"] in text
+    pg.evaluate("void hetu.map.closePopup()")
+
+
+def test_layer_control_toggles_a_layer(page):
+    pg = page.page
+    label = pg.locator(".leaflet-control-layers-overlays label", has_text=STATES["closed"])
+    assert pg.evaluate("hetu.map.hasLayer(hetu.groups['patch:closed'])")
+    label.locator("input").click()
+    assert not pg.evaluate("hetu.map.hasLayer(hetu.groups['patch:closed'])")
+    label.locator("input").click()
+    assert pg.evaluate("hetu.map.hasLayer(hetu.groups['patch:closed'])")
+
+
+def test_search_and_untrusted_text_stays_text(page, pages):
+    _, xss = pages
+    pg = page.page
+    for patch_id, payload in zip(xss[:2], (SCRIPT, IMG), strict=True):
+        pg.fill(".hetu-search input", patch_id)
+        pg.locator(".hetu-search div div", has_text=patch_id).first.click()
+        text = page.popup_text(patch_id)
+        assert patch_id in text and payload in text  # shown literally
+        pg.evaluate("void hetu.map.closePopup()")
+    pg.wait_for_timeout(300)  # an injected <img onerror> would have fired by now
+    assert pg.evaluate("window.__alerts") == []
+    assert pg.locator('img[src="x"]').count() == 0
+    assert (
+        pg.evaluate(
+            "[...document.scripts].filter(s => s.textContent.includes('alert(\"xss\")')).length"
+        )
+        == 0
+    )
+    assert page.errors == []
