@@ -271,6 +271,52 @@ def audit_apply(ctx: click.Context, ledger: str, file: str, actor: str) -> None:
     click.echo(f"{results['result'].notna().sum()} audit result(s) applied")
 
 
+@cli.command()
+@ledger_arg
+@click.option(
+    "-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder."
+)
+@click.option("--by", default="township", show_default=True, help="One package per value of this.")
+@click.option("--state", "states", multiple=True, help="Only patches in this state (repeatable).")
+@click.option("--overwrite", is_flag=True, help="Replace existing sheets (they may hold entries).")
+@as_of_opt
+@click.pass_context
+def tasks(ctx: click.Context, ledger: str, out_dir: str, **opts: Any) -> None:
+    """Write field task packages (Excel sheet, QField GeoPackage, photos/) per township."""
+    from geo.tasks import write_tasks
+
+    states = opts.pop("states") or None
+    with _ledger(ctx, ledger) as led:
+        folders = write_tasks(led, out_dir, states=states, **opts)
+    for folder in folders:
+        click.echo(str(folder))
+
+
+@cli.command()
+@ledger_arg
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--actor", help="Who reports, where a row has no 填报人.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Where to write rejected rows.")
+@click.option("--dry-run", is_flag=True, help="Only check the sheet.")
+@click.pass_context
+def apply(ctx: click.Context, ledger: str, file: str, **opts: Any) -> None:
+    """Apply a filled field sheet: every row or none; rejected rows go to a report (exit 1)."""
+    from geo.fieldwork import apply_sheet
+
+    with _ledger(ctx, ledger) as led:
+        result = apply_sheet(led, file, **opts)
+    if not result.ok:
+        rows = result.problems["row"].nunique()
+        click.echo(
+            f"{len(result.problems)} problem(s) in {rows} row(s); nothing applied; "
+            f"report: {result.report_path}",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+    verb = "checked" if opts["dry_run"] else "applied"
+    click.echo(f"{verb} {result.applied} row(s), {result.skipped} already applied")
+
+
 @cli.command("map")
 @ledger_arg
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file.")

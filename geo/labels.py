@@ -285,6 +285,34 @@ COORDINATE_WORDS: dict[str, str] = {
 }
 
 
+#: Imagery evidence (geo.imagery): roles, per-patch statuses and change indicators.
+IMAGERY: dict[str, str] = {
+    "before": "整治前影像",
+    "after": "整治后影像",
+    "ok": "正常",
+    "outside": "不在影像范围内",
+    "nodata": "影像无有效数据",
+    "unreadable": "影像文件损坏或无法读取",
+    "no_crs": "影像缺少坐标系",
+    "bad_image": "影像不可用",
+    "no_geometry": "图斑无图形",
+    "source": "影像文件",
+    "acquired_on": "成像日期",
+    "valid_share": "有效像元占比",
+    "brightness_patch": "图斑内亮度",
+    "brightness_ring": "周边亮度",
+    "brightness_ratio": "亮度比（图斑/周边）",
+    "ndvi_patch": "图斑内植被指数NDVI",
+    "ndvi_ring": "周边植被指数NDVI",
+    "ndvi_diff": "植被指数差（图斑-周边）",
+    "ndwi_patch": "图斑内水体指数NDWI",
+    "ndwi_ring": "周边水体指数NDWI",
+    "ndwi_diff": "水体指数差（图斑-周边）",
+    "res_m": "切片分辨率(米)",
+    "delta": "前后变化：",
+}
+
+
 def label(table: dict[str, str], key: object) -> str:
     """Return the Chinese label of ``key`` in ``table``, or ``key`` itself if unknown.
 

@@ -107,3 +107,30 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "hetu"
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True)
     assert "hetu" in out.stdout
+
+
+def test_field_round_trip_from_the_command_line(demo_run, tmp_path):
+    import shutil
+
+    import openpyxl
+
+    led = tmp_path / "ledger.gpkg"
+    shutil.copy(demo_run.ledger, led)
+    s = demo_run.data.settings
+    out = run("--settings", s, "tasks", led, "-o", tmp_path / "tasks", "--as-of", "2026-04-30")
+    sheets = sorted((tmp_path / "tasks").rglob("*.xlsx"))
+    assert len(out.output.strip().splitlines()) == len(sheets) >= 2
+    book = openpyxl.load_workbook(sheets[0])
+    ws = book.worksheets[0]
+    header = [c.value for c in ws[1]]
+    col = {name: i + 1 for i, name in enumerate(header)}
+    r = next(i for i in range(2, ws.max_row + 1) if ws.cell(i, col["当前状态"]).value == "已下发")
+    ws.cell(r, col["目标状态"]).value = "已销号"  # not reachable from 已下发: refused
+    ws.cell(r, col["填报人"]).value = "巡查员"
+    book.save(sheets[0])
+    bad = run("--settings", s, "apply", led, sheets[0], ok=False)
+    assert bad.exit_code == 1 and "nothing applied" in bad.output
+    assert list(sheets[0].parent.glob("*退回*.xlsx"))
+    ws.cell(r, col["目标状态"]).value = "核查中"
+    book.save(sheets[0])
+    assert "applied 1 row(s)" in run("--settings", s, "apply", led, sheets[0]).output
