@@ -27,7 +27,7 @@ from geo._errors import (
     NotFoundError,
     SchemaError,
 )
-from geo.lifecycle import EVIDENCE_KINDS, deadline_for, rectify_days
+from geo.lifecycle import ESCALATION_ACTIONS, EVIDENCE_KINDS, deadline_for, rectify_days
 
 if TYPE_CHECKING:
     from geo.store import Ledger
@@ -206,7 +206,7 @@ def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -
                     events.append((pid, when, ch.actor, action, cur.state, target, deadline,
                                    ch.note, None))  # fmt: skip
                     cur.state = target
-                if ch.action:
+                if ch.action and not _already_escalated(conn, events, pid, ch.action, cur.deadline):
                     events.append((pid, when, ch.actor, ch.action, cur.state, cur.state,
                                    cur.deadline, ch.note, None))  # fmt: skip
                 cur.at = when
@@ -230,6 +230,21 @@ def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -
     except _Rollback:
         pass
     return problems
+
+
+def _already_escalated(
+    conn: Any, pending: list[tuple], pid: str, action: str, deadline: str | None
+) -> bool:
+    """Whether this rung was already recorded for this deadline (two runs at once issue one)."""
+    if action not in ESCALATION_ACTIONS:
+        return False
+    if any(e[0] == pid and e[3] == action and e[6] == deadline for e in pending):
+        return True
+    row = conn.execute(
+        "SELECT 1 FROM events WHERE patch_id = ? AND action = ? AND deadline IS ? LIMIT 1",
+        (pid, action, deadline),
+    ).fetchone()
+    return row is not None
 
 
 def _deadline(ch: Change, cur: _Patch, when: str, st: Any) -> str:

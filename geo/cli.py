@@ -273,6 +273,55 @@ def audit_apply(ctx: click.Context, ledger: str, file: str, actor: str) -> None:
 
 @cli.command()
 @ledger_arg
+@click.option("--as-of", required=True, metavar="DATE", type=click.DateTime(["%Y-%m-%d"]),
+              help="Day to escalate (YYYY-MM-DD).")  # fmt: skip
+@click.option("-o", "--out", "out_dir", default="notices", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for the notices.")  # fmt: skip
+@click.option("--actor", help="Who issues (recorded; default the office's name).")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False),
+              help="Notice template (overrides [escalation] template).")  # fmt: skip
+@click.option("--pdf/--no-pdf", default=None, help="Require or skip PDFs (default: if Chromium).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def escalate(
+    ctx: click.Context, ledger: str, as_of: dt.datetime, as_json: bool, **opts: Any
+) -> None:
+    """Issue the escalation notices due on a day (提示卡/通知单/督办函/整改令); idempotent."""
+    from geo.labels import ACTIONS
+    from geo.notices import escalate as issue
+
+    settings = _settings(ctx)
+    opts["template"] = opts["template"] or settings.notice_template
+    opts["pdf"] = settings.notice_pdf if opts["pdf"] is None else opts["pdf"]
+    with _ledger(ctx, ledger) as led:
+        res = issue(led, as_of=as_of.date(), **opts)
+    if as_json:
+        out = {
+            "as_of": str(res.as_of),
+            "events": res.events,
+            "documents": [str(p) for p in res.documents],
+            "pdfs": [str(p) for p in res.pdfs],
+            "pdf_converter": res.pdf_converter,
+            "pdf_failed": [str(p) for p in res.pdf_failed],
+        }
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if not res.events:
+        click.echo(f"{res.as_of}: nothing due")
+        return
+    for (action, name), group in res.due.groupby(["action", "chief_name"], sort=False):
+        click.echo(f"{ACTIONS.get(action, action)} → {name or '-'}: {len(group)} patch(es)")
+    for path in res.documents:
+        click.echo(f"  {path}")
+    for path in res.pdf_failed:
+        click.echo(f"  PDF failed: {path}", err=True)
+    click.echo(
+        f"{res.as_of}: {res.events} events, {len(res.documents)} notices, {len(res.pdfs)} PDFs"
+    )
+
+
+@cli.command()
+@ledger_arg
 @click.option(
     "-o", "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder."
 )

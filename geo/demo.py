@@ -23,11 +23,15 @@ from geo.labels import TEXT
 from geo.layers import ingest_file
 from geo.maps import save_map, status_map
 from geo.matching import match_ledger
+from geo.notices import escalate
 from geo.settings import load_settings
 from geo.store import Ledger
 
 #: The demo's "today": overdue days are counted to this date.
 DEMO_AS_OF = "2026-04-30"
+#: Days the office ran `hetu escalate`: the reminder, notice, supervision and order days
+#: of the batch-2 patches due 2026-03-31 (working days, Qingming counted).
+ESCALATION_DAYS = ("2026-03-26", "2026-04-01", "2026-04-15", "2026-04-29")
 #: Batch ids and issue dates of the two province batches.
 BATCH_DATES = {"2025-Q3": "2025-08-01", "2026-Q1": "2026-02-01"}
 
@@ -45,6 +49,7 @@ class DemoResult:
     xlsx: Path
     data: DemoFiles
     counts: dict[str, int] = field(default_factory=dict)
+    notices: list[Path] = field(default_factory=list)
 
 
 def _steps(ledger: Ledger, plan: list[tuple[list[str], str, str, str, str | None]]) -> None:
@@ -163,7 +168,9 @@ def run_demo(
     files = build_demo_files(data_dir, seed=seed)
     settings = load_settings(files.settings)
     ledger_path = out / "ledger.gpkg"
-    for stale in out.glob("ledger.gpkg*"):
+    for stale in [*out.glob("ledger.gpkg*"), out / "notices"]:
+        if not stale.exists():
+            continue
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     with Ledger.create(ledger_path, settings=settings) as ledger:
         say("ingesting ranges, chiefs and the first batch")
@@ -191,6 +198,11 @@ def run_demo(
         )
         match_ledger(ledger)
         _second_batch(ledger)
+        say("issuing the escalation notices (卡单函令) on their working days")
+        notices = []
+        for day in ESCALATION_DAYS:
+            done = escalate(ledger, as_of=day, out_dir=out / "notices", actor=_OFFICE, pdf=False)
+            notices += done.documents
         say("writing the map and the Excel ledger")
         frame = ledger.status_frame(as_of=DEMO_AS_OF)
         title = f"{settings.office_name} {TEXT['ledger']}"
@@ -209,4 +221,4 @@ def run_demo(
         map_path = save_map(m, out / "map.html")
         xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title)
         counts = ledger.status_counts()
-    return DemoResult(ledger_path, map_path, xlsx_path, files, counts)
+    return DemoResult(ledger_path, map_path, xlsx_path, files, counts, notices)

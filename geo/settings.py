@@ -36,6 +36,10 @@ Example ``hetu.toml``::
     days = -3                        # relative to the deadline, in counted days
     to = "village"                   # the chief level the notice is addressed to
 
+    [escalation]
+    template = ""                    # your own notice template (Jinja2), relative to this file
+    pdf = true                       # require PDFs (false: none; leave out: when Chromium is found)
+
     [evidence]
     max_distance_m = 200.0           # a photo's GPS must lie this close to its patch
 
@@ -112,6 +116,10 @@ class Settings:
         How close a photo's GPS must be to its patch.
     ingest_profile : str or None
         Path of the office's field alias profile, or None for the default.
+    notice_template : str or None
+        Path of the office's notice template, or None for the built-in one.
+    notice_pdf : bool or None
+        Require PDFs of notices (True), none (False), or when Chromium is found (None).
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -131,6 +139,8 @@ class Settings:
     ladder: tuple[EscalationStep, ...] = DEFAULT_LADDER
     evidence_max_distance_m: float = 200.0
     ingest_profile: str | None = None
+    notice_template: str | None = None
+    notice_pdf: bool | None = None
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -149,6 +159,15 @@ def _get(table: dict[str, Any], key: str, kind: type | tuple, where: str, defaul
             "fix the value or delete the line to use the default"
         )
     return value
+
+
+def _beside(source: str, path: str) -> str | None:
+    """Resolve a path given in a settings file against that file's folder."""
+    if not path:
+        return None
+    if source in ("dict", "defaults") or Path(path).is_absolute():
+        return path
+    return str(Path(source).parent / path)
 
 
 def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Settings:
@@ -206,9 +225,9 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
         rules.append(DeadlineRule(days, rule.get("issue_type"), rule.get("level")))
     steps = data.get("escalation", {}).get("steps")
     evidence = data.get("evidence", {})
-    profile = _get(data.get("ingest", {}), "profile", str, source, "") or None
-    if profile and source not in ("dict", "defaults") and not Path(profile).is_absolute():
-        profile = str(Path(source).parent / profile)
+    escalation = data.get("escalation", {})
+    profile = _beside(source, _get(data.get("ingest", {}), "profile", str, source, ""))
+    template = _beside(source, _get(escalation, "template", str, source, ""))
     return Settings(
         office_name=_get(office, "name", str, source, Settings.office_name),
         admin_code=str(_get(office, "admin_code", str, source, "")),
@@ -227,6 +246,8 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
             _get(evidence, "max_distance_m", (int, float), source, 200.0)
         ),
         ingest_profile=profile,
+        notice_template=template,
+        notice_pdf=_get(escalation, "pdf", bool, source, None),
         source=source,
     )
 

@@ -134,3 +134,17 @@ def test_field_round_trip_from_the_command_line(demo_run, tmp_path):
     ws.cell(r, col["目标状态"]).value = "核查中"
     book.save(sheets[0])
     assert "applied 1 row(s)" in run("--settings", s, "apply", led, sheets[0]).output
+
+
+def test_escalate_twice_issues_once(demo_run, tmp_path):
+    import shutil
+
+    led = tmp_path / "ledger.gpkg"
+    shutil.copy(demo_run.ledger, led)
+    s, out = demo_run.data.settings, tmp_path / "notices"
+    first = run("--settings", s, "escalate", led, "--as-of", "2026-05-15", "-o", out, "--no-pdf")
+    assert "events" in first.output and sorted(out.glob("*.html"))
+    files = sorted(out.glob("*.html"))
+    again = run("--settings", s, "escalate", led, "--as-of", "2026-05-15", "-o", out, "--no-pdf")
+    assert "nothing due" in again.output and sorted(out.glob("*.html")) == files
+    assert "history intact" in run("--settings", s, "verify", led).output
