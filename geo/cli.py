@@ -366,6 +366,53 @@ def apply(ctx: click.Context, ledger: str, file: str, **opts: Any) -> None:
     click.echo(f"{verb} {result.applied} row(s), {result.skipped} already applied")
 
 
+def _pairs(values: tuple[str, ...], *, name: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key or not val:
+            raise click.BadParameter(f"{value!r}: write KEY=VALUE", param_hint=name)
+        out[key.strip()] = val.strip()
+    return out
+
+
+@cli.command()
+@ledger_arg
+@click.option(
+    "--before", multiple=True, type=click.Path(exists=True), help="Image before (repeat)."
+)
+@click.option("--after", multiple=True, type=click.Path(exists=True), help="Image after (repeat).")
+@click.option("--bands", help="Band roles, e.g. red=3,green=2,blue=1,nir=4.")
+@click.option("--size-px", default=256, show_default=True, help="Chip size in pixels.")
+@click.option("--buffer-m", default=30.0, show_default=True, help="Margin around the patch.")
+@click.option("--ring-m", default=20.0, show_default=True, help="Ring width for the indicators.")
+@click.option("--date", "dates", multiple=True, metavar="FILE=YYYY-MM-DD",
+              help="Acquisition date of a file without one in its tags or name.")  # fmt: skip
+@click.pass_context
+def imagery(ctx: click.Context, ledger: str, **opts: Any) -> None:
+    """Cut before/after chips for every patch and store change indicators."""
+    from geo.imagery import imagery_for_ledger
+    from geo.labels import IMAGERY
+
+    if not (opts["before"] or opts["after"]):
+        raise click.UsageError("give --before and/or --after images")
+    spec = opts.pop("bands")
+    roles = _pairs(tuple(spec.split(",")), name="--bands") if spec else {}
+    if not all(v.isdigit() for v in roles.values()):
+        raise click.BadParameter(f"{spec!r}: band numbers are integers", param_hint="--bands")
+    bands_i = {k: int(v) for k, v in roles.items()} or None
+    dates = _pairs(opts.pop("dates"), name="--date") or None
+    with _ledger(ctx, ledger) as led:
+        run = imagery_for_ledger(led, bands=bands_i, acquired_on=dates, **opts)
+    for image in run.images:
+        when = image.get("acquired_on") or "-"
+        extra = f"  {image['error']}" if image.get("error") else ""
+        click.echo(f"{IMAGERY.get(image['role'], image['role'])} {image['path']}: {when}{extra}")
+    for role, counts in run.counts.items():
+        parts = ", ".join(f"{IMAGERY.get(k, k)} {n}" for k, n in counts.items())
+        click.echo(f"{IMAGERY.get(role, role)}: {parts}")
+
+
 @cli.command("map")
 @ledger_arg
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file.")

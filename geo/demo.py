@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.county import DemoFiles, build_demo_files, write_photo
+from geo.demoimagery import write_demo_imagery
 from geo.evidence import attach_evidence
 from geo.export import write_ledger_xlsx
+from geo.imagery import imagery_for_ledger, thumbnails_for_map
 from geo.labels import TEXT
 from geo.layers import ingest_file
 from geo.maps import save_map, status_map
@@ -203,6 +205,17 @@ def run_demo(
         for day in ESCALATION_DAYS:
             done = escalate(ledger, as_of=day, out_dir=out / "notices", actor=_OFFICE, pdf=False)
             notices += done.documents
+        say("cutting before/after imagery chips")
+        patches = ledger.patches()
+        before, after = write_demo_imagery(
+            Path(data_dir) / "imagery",
+            patches,
+            seed=seed,
+            cleared=patches.loc[patches["state"].eq("closed"), "patch_id"],
+            appeared=patches.loc[patches["batch_id"].eq("2026-Q1"), "patch_id"],
+            water=ledger.segments(),
+        )
+        imagery_for_ledger(ledger, before=[before], after=[after])
         say("writing the map and the Excel ledger")
         frame = ledger.status_frame(as_of=DEMO_AS_OF)
         title = f"{settings.office_name} {TEXT['ledger']}"
@@ -212,6 +225,7 @@ def run_demo(
             tracks=ledger.tracks(),
             events=ledger.events(),
             links=ledger.links(),
+            thumbnails=thumbnails_for_map(ledger, max_px=160),
             title=title,
             as_of=DEMO_AS_OF,
             basemap=settings.basemap,

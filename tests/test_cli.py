@@ -148,3 +148,15 @@ def test_escalate_twice_issues_once(demo_run, tmp_path):
     again = run("--settings", s, "escalate", led, "--as-of", "2026-05-15", "-o", out, "--no-pdf")
     assert "nothing due" in again.output and sorted(out.glob("*.html")) == files
     assert "history intact" in run("--settings", s, "verify", led).output
+
+
+def test_imagery_from_the_command_line(demo_run, tmp_path):
+    import shutil
+
+    led = tmp_path / "ledger.gpkg"
+    shutil.copy(demo_run.ledger, led)
+    after = sorted((demo_run.data.settings.parent / "imagery").glob("*after*.tif"))
+    out = run("--settings", demo_run.data.settings, "imagery", led, "--after", after[0])
+    assert "正常 90" in out.output and "2026-04-12" in out.output
+    bad = run("imagery", led, "--after", after[0], "--bands", "red=x", ok=False)
+    assert bad.exit_code == 2 and "integers" in bad.output
