@@ -39,7 +39,7 @@ def template(demo_files, tmp_path_factory):
             led, "patches", demo_files.patches["2025-Q3"], batch_id="2025-Q3",
             issued_on="2025-08-01",
         )  # fmt: skip
-        match_ledger(led, link=False)
+        match_ledger(led)
         busy = _by_town(led)["白沙乡"][-2:]
         led.transition(busy, "verifying", actor="核查员", at="2025-08-05T09:00")
         led.transition(busy, "confirmed", actor="核查员", at="2025-08-10T09:00")
