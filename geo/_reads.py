@@ -15,12 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo import _gpkg
 from geo._errors import HetuError
-from geo._schema import STATUS_COLUMNS
+from geo._schema import CHIEF_COLUMNS, STATUS_COLUMNS
 from geo.lifecycle import Lifecycle, overdue_days
 from geo.settings import Settings
 
@@ -122,8 +121,8 @@ class LedgerReads:
         gdf = gdf.merge(primary, on="patch_id", how="left").merge(segs, on="segment_id", how="left")
         chain = self._chief_chain()
         gdf = gdf.merge(chain, on="segment_id", how="left")
-        for col in ("chief_village", "chief_township", "chief_county"):
-            gdf[col] = gdf[col].fillna("")
+        for col in CHIEF_COLUMNS:
+            gdf[col] = gdf[col].fillna("") if col in gdf.columns else ""
         gdf["township"] = [self.settings.township_name(c) for c in gdf["admin_code"]]
         cal = self.settings.calendar
         gdf["overdue_days"] = [
@@ -133,18 +132,9 @@ class LedgerReads:
         return gdf[STATUS_COLUMNS].copy()
 
     def _chief_chain(self) -> pd.DataFrame:
-        chiefs = self.chiefs()
-        title = chiefs["title"].fillna("")
-        chiefs["who"] = chiefs["name"] + np.where(title != "", "（" + title + "）", "")
-        by_level = chiefs.groupby(["level", "segment_id"])["who"].agg("、".join)
-        levels = set(chiefs["level"])
-        chain = {
-            f"chief_{level}": by_level.xs(level) if level in levels else pd.Series(dtype=object)
-            for level in ("village", "township", "county")
-        }
-        out = pd.DataFrame(chain)
-        out.index.name = "segment_id"
-        return out.reset_index()
+        from geo.chain import chief_chain
+
+        return chief_chain(self.chiefs())
 
     def patch_row(self, patch_id: str) -> dict[str, Any] | None:
         """One patch as a dict (geometry a shapely object), or ``None`` if unknown."""

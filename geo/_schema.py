@@ -163,9 +163,14 @@ STATUS_COLUMNS = [
     "chief_village",
     "chief_township",
     "chief_county",
+    "chief_city",
+    "chief_province",
     "attrs",
     "geometry",
 ]
+
+#: The chief chain's columns in the status frame, lowest level first.
+CHIEF_COLUMNS = ["chief_village", "chief_township", "chief_county", "chief_city", "chief_province"]
 
 
 def split_sql(script: str) -> list[str]:

@@ -144,19 +144,80 @@ def ingest(
         click.echo(f"  {note}")
 
 
+def _write_table(frame: Any, path: str) -> None:
+    """Write a report as .xlsx or UTF-8-BOM .csv (Excel opens both), with Chinese headers."""
+    from geo.labels import MATCHING
+
+    named = frame.rename(columns=lambda c: COLUMNS.get(c) or MATCHING.get(c) or c)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.suffix.lower() == ".xlsx":
+        named.to_excel(target, index=False, engine="xlsxwriter")
+    else:
+        named.to_csv(target, index=False, encoding="utf-8-sig")
+    click.echo(f"{len(frame)} row(s) written to {target}")
+
+
 @cli.command()
 @ledger_arg
 @click.option("--near-m", type=float, help="Distance for 'near' (default from settings, 1000 m).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option(
+    "--scheduler", metavar="ADDRESS", help="Dask scheduler (tcp://HOST:8786) for --engine dask."
+)
+@click.option("--no-link", is_flag=True, help="Do not link patches across batches.")
+@click.option(
+    "--gaps", type=click.Path(dir_okay=False), help="Write the boundary-gap report (.csv/.xlsx)."
+)
+@click.option(
+    "--chain", type=click.Path(dir_okay=False), help="Write the responsible chains (.csv/.xlsx)."
+)
+@click.option(
+    "--findings", type=click.Path(dir_okay=False), help="Write survey findings near patches."
+)
+@click.option("--within-m", default=50.0, show_default=True, help="Distance for --findings.")
 @click.pass_context
-def match(ctx: click.Context, ledger: str, near_m: float | None) -> None:
-    """Match every patch in LEDGER to its management range and segment."""
+def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
+    """Match every patch in LEDGER to its range, segment and chiefs; link it across batches."""
+    from geo.labels import MATCHING
     from geo.matching import match_ledger
 
-    with _ledger(ctx, ledger) as led:
-        result = match_ledger(led, near_m=near_m)
+    client = None
+    if opts["scheduler"]:
+        if opts["engine"] != "dask":
+            raise click.UsageError("--scheduler needs --engine dask")
+        from distributed import Client
+
+        client = Client(opts["scheduler"])
+    try:
+        with _ledger(ctx, ledger) as led:
+            result = match_ledger(
+                led, near_m=opts["near_m"], engine=opts["engine"], link=not opts["no_link"]
+            )
+            links = led.links()
+            reports = {}
+            if opts["gaps"]:
+                from geo.gaps import gaps_ledger
+
+                reports[opts["gaps"]] = gaps_ledger(led)
+            if opts["chain"]:
+                from geo.chain import chain_ledger
+
+                reports[opts["chain"]] = chain_ledger(led)
+            if opts["findings"]:
+                from geo.findings import findings_ledger
+
+                reports[opts["findings"]] = findings_ledger(led, within_m=opts["within_m"])
+    finally:
+        if client is not None:
+            client.close()
     primary = result[result["primary"]]
     for relation, n in primary["relation"].value_counts().items():
         click.echo(f"{label(RELATIONS, relation)} {relation}: {n}")
+    for kind, n in links["kind"].value_counts().items() if len(links) else []:
+        click.echo(f"{MATCHING.get(kind, kind)} {kind}: {n}")
+    for path, frame in reports.items():
+        _write_table(frame, path)
 
 
 @cli.command()

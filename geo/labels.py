@@ -158,6 +158,8 @@ COLUMNS: dict[str, str] = {
     "chief_village": "村级河长",
     "chief_township": "乡级河长",
     "chief_county": "县级河长",
+    "chief_city": "市级河长",
+    "chief_province": "省级河长",
     "count": "数量",
     "closure_rate": "销号率",
     "total": "合计",

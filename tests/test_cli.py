@@ -63,7 +63,11 @@ def test_the_whole_flow(office):
         "--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "2025-Q3"
     )
     assert "nothing changed" in again.output
-    assert "inside: 2" in run("--settings", s, "match", led).output
+    matched = run(
+        "--settings", s, "match", led, "--gaps", office / "gaps.csv", "--chain", office / "c.xlsx"
+    )
+    assert "inside: 2" in matched.output
+    assert (office / "gaps.csv").is_file() and (office / "c.xlsx").is_file()
     counts = json.loads(run("--settings", s, "status", led, "--json").output)
     assert counts["issued"] == 2 and counts["closed"] == 0
     run("--settings", s, "transition", led, "TB1", "--to", "verifying", "--actor", "测试")
@@ -160,3 +164,13 @@ def test_imagery_from_the_command_line(demo_run, tmp_path):
     assert "正常 90" in out.output and "2026-04-12" in out.output
     bad = run("imagery", led, "--after", after[0], "--bands", "red=x", ok=False)
     assert bad.exit_code == 2 and "integers" in bad.output
+
+
+def test_match_links_recurrences_on_the_demo(demo_run, tmp_path):
+    import shutil
+
+    led = tmp_path / "ledger.gpkg"
+    shutil.copy(demo_run.ledger, led)
+    out = run("--settings", demo_run.data.settings, "match", led, "--findings", tmp_path / "f.csv")
+    assert "recurrence: 8" in out.output
+    assert (tmp_path / "f.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it

@@ -120,3 +120,106 @@ def test_invariants_on_random_patches(specs):
         assert grp["overlap_m2"].sum() <= area * (1 + 1e-9)
         if grp["relation"].iloc[0] == "inside":
             assert len(grp) == 1
+
+
+def _oracle(patches, ranges, *, near_m, tolerance=0.005):
+    """Brute force, pair by pair: {patch: (relation, {range: overlap}, nearest, distance)}."""
+    out = {}
+    for pid, pg in zip(patches["patch_id"], patches.geometry, strict=True):
+        over = {}
+        for rid, rg in zip(ranges["range_id"], ranges.geometry, strict=True):
+            a = pg.intersection(rg).area
+            if a > 0:
+                over[rid] = over.get(rid, 0.0) + a
+        d = {}
+        for rid, rg in zip(ranges["range_id"], ranges.geometry, strict=True):
+            d[rid] = min(d.get(rid, np.inf), pg.distance(rg))
+        near = min(d, key=lambda r: (d[r], r)) if d else None
+        if over:
+            covered = sum(over.values()) / pg.area
+            rel = (
+                "partly_outside"
+                if covered < 1 - tolerance
+                else ("straddles" if len(over) > 1 else "inside")
+            )
+        else:
+            rel = "near" if d and d[near] <= near_m else "outside"
+        out[pid] = (rel, over, near, d.get(near, np.nan) if near else np.nan)
+    return out
+
+
+range_specs = st.lists(
+    st.tuples(st.sampled_from("ABCD"), st.floats(0, 300), st.floats(0, 300), st.floats(5, 150)),
+    min_size=0,
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(boxes, min_size=1, max_size=10), range_specs, st.sampled_from([1, 2]))
+def test_agrees_with_brute_force(specs, rspecs, workers):
+    geoms = [shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h) for x, y, w, h in specs]
+    patches = gk_frame({"patch_id": [f"P{i}" for i in range(len(geoms))]}, geoms)
+    rgeoms = [shapely.Point(X0 + x, Y0 + y).buffer(r, quad_segs=4) for _, x, y, r in rspecs]
+    ranges = gk_frame({"range_id": [s[0] for s in rspecs]}, rgeoms)
+    out = match_patches(patches, ranges, near_m=60, workers=workers, central_meridian=114)
+    want = _oracle(patches, ranges, near_m=60)
+    for pid, grp in out.groupby("patch_id"):
+        rel, over, near, dist = want[pid]
+        assert grp["relation"].iloc[0] == rel
+        assert grp["primary"].iloc[0] and grp["primary"].sum() == 1
+        if over:
+            got = dict(zip(grp["range_id"], grp["overlap_m2"], strict=True))
+            assert got.keys() == over.keys()
+            assert all(got[k] == pytest.approx(over[k], rel=1e-6, abs=1e-6) for k in over)
+            best = max(over.values())
+            tied = sorted(k for k, v in over.items() if abs(v - best) <= 1e-6 * best)
+            assert grp["range_id"].iloc[0] in tied
+        else:
+            assert grp["distance_m"].item() == pytest.approx(dist, abs=1e-6, nan_ok=True)
+            if rel == "near":
+                assert grp["range_id"].item() == near
+
+
+def test_threads_give_the_same_rows():
+    rng = np.random.default_rng(7)
+    xy = rng.uniform(0, 3000, (400, 2))
+    geoms = [
+        square(X0 + x, Y0 + y, s) for (x, y), s in zip(xy, rng.uniform(5, 80, 400), strict=True)
+    ]
+    patches = gk_frame({"patch_id": [f"P{i:03d}" for i in range(400)]}, geoms)
+    rxy = rng.uniform(0, 3000, (60, 2))
+    rg = [shapely.Point(X0 + x, Y0 + y).buffer(150) for x, y in rxy]
+    ranges = gk_frame({"range_id": [f"R{i % 45:02d}" for i in range(60)]}, rg)
+    one = match_patches(patches, ranges, workers=1)
+    two = match_patches(patches, ranges, workers=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert set(one["relation"]) >= {"inside", "straddles", "partly_outside", "near"}
+
+
+def test_shared_geometry_objects_are_safe_across_threads():
+    shared = square(X0, Y0, 100)
+    ranges = gk_frame({"range_id": [f"R{i}" for i in range(40)]}, [shared] * 40)
+    out = match_patches(_patches(p=square(X0 + 10, Y0 + 10, 5)), ranges, workers=2)
+    assert len(out) == 40 and out.loc[out["primary"], "range_id"].item() == "R0"
+    assert out["relation"].unique().tolist() == ["straddles"]
+
+
+def test_a_patch_in_a_hole_measures_to_the_hole_edge():
+    ring = shapely.box(X0, Y0, X0 + 300, Y0 + 300).difference(
+        shapely.box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)
+    )
+    ranges = gk_frame({"range_id": ["L"]}, [ring])
+    out = match_patches(_patches(island=square(X0 + 140, Y0 + 140, 20)), ranges)
+    assert out["relation"].item() == "near" and out["distance_m"].item() == pytest.approx(40)
+
+
+def test_touching_is_near_at_zero():
+    out = match_patches(_patches(t=square(X0 + 200, Y0, 10)), two_ranges())
+    assert (out["relation"].item(), out["range_id"].item()) == ("near", "B")
+    assert out["distance_m"].item() == 0
+
+
+def test_unknown_engine_is_refused(ranges):
+    with pytest.raises(ValueError, match="engine"):
+        match_patches(_patches(p=square(X0, Y0, 1)), ranges, engine="spark")
