@@ -18,7 +18,7 @@ import click
 
 from geo import __version__
 from geo._errors import HetuError
-from geo.labels import COLUMNS, RELATIONS, STATES, TEXT, label
+from geo.labels import COLUMNS, LEVELS, RELATIONS, STATES, TEXT, label
 from geo.lifecycle import EVIDENCE_KINDS
 from geo.settings import BASEMAPS, Settings, load_settings
 
@@ -472,6 +472,77 @@ def imagery(ctx: click.Context, ledger: str, **opts: Any) -> None:
     for role, counts in run.counts.items():
         parts = ", ".join(f"{IMAGERY.get(k, k)} {n}" for k, n in counts.items())
         click.echo(f"{IMAGERY.get(role, role)}: {parts}")
+
+
+@cli.command()
+@ledger_arg
+@click.option(
+    "--within-m", default=50.0, show_default=True, help="A bank within this of a track is surveyed."
+)
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Tracks started on or after."
+)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Tracks started on or before.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Per-segment table (.xlsx/.csv), or the banks (.gpkg).")  # fmt: skip
+@click.pass_context
+def coverage(ctx: click.Context, ledger: str, within_m: float, **opts: Any) -> None:
+    """Measure shoreline surveyed per segment and township (km and %), from the tracks."""
+    from geo.coverage import coverage_ledger, shoreline_pieces, township_coverage
+    from geo.labels import FIELD_WORK
+
+    start = opts["start"].date() if opts["start"] else None
+    end = opts["end"].date() if opts["end"] else None
+    with _ledger(ctx, ledger) as led:
+        per_segment = coverage_ledger(led, within_m=within_m, start=start, end=end)
+        pieces = None
+        if opts["output"] and opts["output"].lower().endswith(".gpkg"):
+            cm = led.settings.central_meridian
+            pieces = shoreline_pieces(led.tracks(), led.segments(), within_m=within_m,
+                                      start=start, end=end, central_meridian=cm)  # fmt: skip
+    towns = township_coverage(per_segment)
+    for row in towns.itertuples(index=False):
+        name = _settings(ctx).township_name(row.township_code)
+        click.echo(
+            f"{name}: {row.surveyed_km:.1f} / {row.shoreline_km:.1f} km, {row.coverage_pct:.1f}%"
+        )
+    total = per_segment["shoreline_km"].sum()
+    done = per_segment["surveyed_km"].sum()
+    pct = 100 * done / total if total else 0.0
+    click.echo(f"{FIELD_WORK['coverage_pct']}: {done:.1f} / {total:.1f} km, {pct:.1f}%")
+    if pieces is not None:
+        pieces.to_file(opts["output"], layer="shoreline", driver="GPKG", engine="pyogrio")
+        click.echo(f"banks written to {opts['output']}")
+    elif opts["output"]:
+        _write_table(per_segment.drop(columns="geometry", errors="ignore"), opts["output"])
+
+
+@cli.command()
+@ledger_arg
+@click.option(
+    "--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day."
+)
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Per-chief table (.xlsx/.csv)."
+)
+@click.pass_context
+def patrols(ctx: click.Context, ledger: str, start: dt.datetime, end: dt.datetime,
+            output: str | None) -> None:  # fmt: skip
+    """Count chiefs' patrols in a period against the required frequency; list who is behind."""
+    from geo.labels import FIELD_WORK
+    from geo.patrols import behind, completion_by_level, patrols_ledger
+
+    with _ledger(ctx, ledger) as led:
+        per_chief = patrols_ledger(led, start=start.date(), end=end.date())
+    for row in completion_by_level(per_chief).itertuples(index=False):
+        click.echo(
+            f"{label(LEVELS, row.level)}: {row.done} / {row.required}, {row.completion_pct:.0f}%"
+        )
+    late = behind(per_chief)
+    click.echo(f"{FIELD_WORK['n_behind']}: {len(late)}")
+    if output:
+        _write_table(per_chief, output)
 
 
 @cli.command("map")

@@ -314,6 +314,48 @@ IMAGERY: dict[str, str] = {
     "delta": "前后变化：",
 }
 
+#: Scheduled exports (geo.schedule, geo.shapefile): period columns, alias sheet, snapshot layer.
+EXPORT: dict[str, str] = {
+    "new_in_period": "本期新增",
+    "closed_in_period": "本期销号",
+    "period": "统计期",
+    "period_all": "全部",
+    "aliases": "字段对照",
+    "field_code": "字段代码",
+    "field_name": "字段名称",
+    "layer": "图斑台账",
+}
+
+#: Chief levels as a city district names them (seed 000, Liuzhou Chengzhong: 区级, 街道, 村).
+LEVELS_DISTRICT: dict[str, str] = {
+    "county": "区级",
+    "township": "街道",
+    "village": "村(社区)",
+}
+
+#: Headers of shoreline coverage (geo.coverage) and patrol completion (geo.patrols).
+FIELD_WORK: dict[str, str] = {
+    "shoreline_km": "岸线长度(公里)",
+    "surveyed_km": "已巡查岸线(公里)",
+    "gap_km": "未巡查岸线(公里)",
+    "coverage_pct": "岸线覆盖率(%)",
+    "n_tracks": "巡查轨迹数",
+    "n_segments": "河段数",
+    "township_code": "乡镇代码",
+    "covered": "已巡查",
+    "bank": "岸别",
+    "done": "已巡河次数",
+    "required": "应巡河次数",
+    "completion_pct": "巡河完成率(%)",
+    "shortfall": "欠巡次数",
+    "behind": "未达标",
+    "last_patrol": "最近巡河日期",
+    "n_chiefs": "河长人数",
+    "n_behind": "未达标人数",
+    "coverage_sheet": "岸线巡查",
+    "patrol_sheet": "河长巡河",
+}
+
 
 def label(table: dict[str, str], key: object) -> str:
     """Return the Chinese label of ``key`` in ``table``, or ``key`` itself if unknown.

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import pyogrio
 import pytest
 import shapely
 from click.testing import CliRunner
@@ -174,3 +175,13 @@ def test_match_links_recurrences_on_the_demo(demo_run, tmp_path):
     out = run("--settings", demo_run.data.settings, "match", led, "--findings", tmp_path / "f.csv")
     assert "recurrence: 8" in out.output
     assert (tmp_path / "f.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it
+
+
+def test_coverage_and_patrols_from_the_command_line(demo_run, tmp_path):
+    s, led = demo_run.data.settings, demo_run.ledger
+    out = run("--settings", s, "coverage", led, "-o", tmp_path / "banks.gpkg")
+    assert "清溪镇" in out.output and "km" in out.output
+    banks = pyogrio.read_dataframe(tmp_path / "banks.gpkg")
+    assert banks["covered"].any() and (~banks["covered"].astype(bool)).any()
+    out = run("--settings", s, "patrols", led, "--from", "2025-10-01", "--to", "2025-10-31")
+    assert "村级" in out.output and "未达标人数" in out.output
