@@ -12,7 +12,10 @@ The package is flat, one module per domain noun:
   :mod:`geo.workdays` (the Chinese working-day calendar);
 - :mod:`geo.evidence` (attachments, EXIF checks) and :mod:`geo.audit` (抽查复核);
 - :mod:`geo.surveys`: shoreline surveys and patrols;
-- :mod:`geo.maps` and :mod:`geo.export`: the leadership map and the Excel ledger;
+- :mod:`geo.maps` and :mod:`geo.export`: the leadership map and the Excel ledger; with
+  :mod:`geo.schedule` (the weekly export set, its lock and schedule lines) and
+  :mod:`geo.shapefile` (the legacy GBK shapefile with 10-byte field codes);
+- :mod:`geo.coverage` and :mod:`geo.patrols`: shoreline surveyed and patrols done;
 - :mod:`geo.county` and :mod:`geo.demo`: a seeded demo county that runs the whole flow.
 """
 

@@ -582,20 +582,50 @@ def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
 @cli.command()
 @ledger_arg
 @click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False))
-@as_of_opt
+@click.option(
+    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day of the export (default today)."
+)
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
+              help="End of the previous period (default: the latest export here).")  # fmt: skip
 @click.pass_context
-def export(ctx: click.Context, ledger: str, out_dir: str, as_of: str | None) -> None:
-    """Write the Excel ledger (台账) of LEDGER into the directory OUT_DIR."""
-    from geo.export import write_ledger_xlsx
+def export(ctx: click.Context, ledger: str, out_dir: str, as_of: Any, since: Any) -> None:
+    """Write the 台账 into OUT_DIR: dated Excel, CSV, GeoPackage snapshot, GBK shapefile.
 
-    day = as_of or _today()
-    dt.date.fromisoformat(day)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    with _ledger(ctx, ledger) as led:
-        frame = led.status_frame(as_of=day)
+    Exit codes: 0 written; 1 an error (one line); 2 a usage error; 75 another export holds
+    the lock (the next scheduled run retries).
+    """
+    from geo.schedule import ExportLockedError, export_ledger
+
+    day = as_of.date().isoformat() if as_of else _today()
+    prev = since.date().isoformat() if since else None
     title = f"{_settings(ctx).office_name} {TEXT['ledger']}"
-    path = write_ledger_xlsx(frame, Path(out_dir) / f"ledger_{day}.xlsx", as_of=day, title=title)
-    click.echo(f"ledger written to {path}")
+    with _ledger(ctx, ledger) as led:
+        try:
+            result = export_ledger(led, out_dir, as_of=day, since=prev, title=title)
+        except ExportLockedError as exc:
+            click.echo(_one_line(exc), err=True)
+            ctx.exit(75)
+    for path in result.files:
+        click.echo(str(path))
+    period = f"since {result.since or '-'}: {result.new} new, {result.closed} closed"
+    click.echo(f"{result.rows} patches; {period}")
+
+
+@cli.command()
+@ledger_arg
+@click.option(
+    "-o", "--output", "out_dir", required=True, help="Folder the weekly export writes to."
+)
+@click.option("--weekday", default="MON", show_default=True, help="MON … SUN.")
+@click.option("--time", "at", default="08:00", show_default=True, help="HH:MM, Asia/Shanghai.")
+@click.option("--hetu", default="hetu", show_default=True, help="Path of the hetu command.")
+def schedule(ledger: str, out_dir: str, weekday: str, at: str, hetu: str) -> None:
+    """Print the crontab line, systemd service and timer, and schtasks for a weekly export."""
+    from geo.schedule import schedule_lines
+
+    lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=at, hetu=hetu)
+    for name, text in lines.items():
+        click.echo(f"# {name}\n{text.rstrip()}\n")
 
 
 @cli.command()

@@ -14,6 +14,7 @@ import os
 import stat
 import tempfile
 import unicodedata
+from collections.abc import Collection
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from geo._errors import CRSError, SchemaError
 from geo.crs import STORAGE_EPSG
-from geo.labels import COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
+from geo.labels import COLUMNS, EXPORT, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
 
-__all__ = ["LEDGER_COLUMNS", "write_ledger_xlsx"]
+__all__ = ["LEDGER_COLUMNS", "Period", "sheet_name", "write_ledger_xlsx"]
+
+#: Patch ids new and closed in the reporting period: ``(new_ids, closed_ids)``.
+Period = tuple[Collection[str], Collection[str]]
 
 #: Columns of the ledger sheet, in order, and how each is written.
 LEDGER_COLUMNS: dict[str, str] = {
@@ -76,6 +80,7 @@ _OVERDUE_FILL = "#FFC7CE"
 _OVERDUE_FONT = "#9C0006"
 _HEADER_FILL = "#DDEBF7"
 _MAX_WIDTH = 60
+_SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 _NUM_FORMATS = {
     "area": "#,##0.00",
     "int": "0",
@@ -96,7 +101,13 @@ def _display_width(text: str) -> int:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return False
+    if isinstance(value, float):
+        return math.isnan(value)
+    return pd.api.types.is_scalar(value) and bool(pd.isna(value))
 
 
 def _parse_date(value: Any) -> date | None:
@@ -217,7 +228,9 @@ def _write_ledger(sheet: Worksheet, frame: pd.DataFrame, fmt: _Formats) -> None:
         for col, name in enumerate(columns):
             kind = LEDGER_COLUMNS[name]
             text = _write_value(sheet, i + 1, col, kind, values[name][i], fmt.data(kind, late[i]))
-            widths[col] = max(widths[col], _display_width(text))
+            if 2 * len(text) > widths[col]:  # only then can the width grow
+                wide = len(text) if text.isascii() else _display_width(text)
+                widths[col] = max(widths[col], wide)
     for col, width in enumerate(widths):
         sheet.set_column(col, col, min(width + 2, _MAX_WIDTH))
     sheet.set_row(0, 30)
@@ -234,6 +247,7 @@ def _write_table(
     heading: str,
     row_labels: list[tuple[object, str]],
     fmt: _Formats,
+    period: Period | None = None,
 ) -> int:
     """Write a state-by-``by`` count table at row ``top``; return the next free row."""
     states = frame["state"] if "state" in frame else pd.Series(dtype=object)
@@ -246,6 +260,11 @@ def _write_table(
         STATES["overdue"],
         COLUMNS["closure_rate"],
     ]
+    ids = frame["patch_id"].astype(str) if "patch_id" in frame else pd.Series("", index=frame.index)
+    fresh = closed = None
+    if period is not None:
+        header += [EXPORT["new_in_period"], EXPORT["closed_in_period"]]
+        fresh, closed = ids.isin(set(period[0])), ids.isin(set(period[1]))
     for col, text in enumerate(header):
         sheet.write_string(top, col, text, fmt.header)
 
@@ -262,6 +281,9 @@ def _write_table(
             sheet.write_number(row, len(LIFECYCLE) + 3, rate, fmt.percent)
         else:
             sheet.write_blank(row, len(LIFECYCLE) + 3, None, fmt.percent)
+        if fresh is not None and closed is not None:
+            sheet.write_number(row, len(LIFECYCLE) + 4, int((fresh & mask).sum()), cell)
+            sheet.write_number(row, len(LIFECYCLE) + 5, int((closed & mask).sum()), cell)
 
     row = top + 1
     for key, name in row_labels:
@@ -272,9 +294,16 @@ def _write_table(
 
 
 def _write_summary(
-    sheet: Worksheet, frame: pd.DataFrame, *, title: str, as_of: str, fmt: _Formats
-) -> None:
-    width = len(LIFECYCLE) + 4
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    as_of: str,
+    fmt: _Formats,
+    period: Period | None = None,
+) -> list[tuple[object, str]]:
+    """Write the summary sheet; return the township rows ``(key, name)`` in order."""
+    width = len(LIFECYCLE) + (6 if period is not None else 4)
     sheet.merge_range(0, 0, 0, width - 1, "", fmt.title)
     sheet.write_string(0, 0, f"{title}    {TEXT['as_of']} {as_of}", fmt.title)
     sheet.set_row(0, 26)
@@ -296,6 +325,7 @@ def _write_summary(
         heading=COLUMNS["township"],
         row_labels=town_rows,
         fmt=fmt,
+        period=period,
     )
 
     types = list(ISSUE_TYPES)
@@ -310,12 +340,41 @@ def _write_summary(
         heading=COLUMNS["issue_type"],
         row_labels=[(t, label(ISSUE_TYPES, t)) for t in types],
         fmt=fmt,
+        period=period,
     )
 
     names = [n for _, n in town_rows] + [label(ISSUE_TYPES, t) for t in types]
     first = max([_display_width(n) for n in names] + [_display_width(COLUMNS["township"]), 8])
     sheet.set_column(0, 0, min(first + 2, _MAX_WIDTH))
     sheet.set_column(1, width - 1, 12)
+    return town_rows
+
+
+def sheet_name(name: str, taken: Collection[str] = ()) -> str:
+    r"""Return ``name`` made a valid, unused Excel sheet name.
+
+    Characters ``[]:*?/\`` become ``_``; the name is cut to 31 characters and
+    numbered (``name(2)``) when it clashes, case-insensitively, with ``taken``.
+
+    Parameters
+    ----------
+    name : str
+        The wanted name, e.g. a township.
+    taken : collection of str
+        Names already in the workbook.
+
+    Returns
+    -------
+    str
+    """
+    base = (name.translate(_SHEET_FORBIDDEN).strip("'") or "_")[:31]
+    used = {t.casefold() for t in taken}
+    candidate, n = base, 1
+    while candidate.casefold() in used:
+        n += 1
+        suffix = f"({n})"
+        candidate = base[: 31 - len(suffix)] + suffix
+    return candidate
 
 
 def _replace_or_fallback(tmp: Path, target: Path) -> Path:
@@ -337,6 +396,8 @@ def write_ledger_xlsx(
     *,
     as_of: str | None = None,
     title: str | None = None,
+    period: Period | None = None,
+    township_sheets: bool = False,
 ) -> Path:
     """Write the rectification ledger (台账) to an Excel workbook.
 
@@ -358,6 +419,12 @@ def write_ledger_xlsx(
         Date the data stand at, shown in the title row; defaults to today (UTC+8).
     title : str, optional
         Title of the summary sheet; defaults to ``labels.TEXT["ledger"]``.
+    period : (collection of str, collection of str), optional
+        Patch ids issued and closed in the reporting period; when given, the
+        summary tables gain the columns 本期新增 and 本期销号.
+    township_sheets : bool
+        Also write one ledger sheet per township (same layout as ``图斑台账``),
+        after it, in the order of the summary.
 
     Returns
     -------
@@ -391,14 +458,21 @@ def write_ledger_xlsx(
         fmt = _Formats(book)
         summary = book.add_worksheet(TEXT["summary"])
         ledger = book.add_worksheet(TEXT["ledger_sheet"])
-        _write_summary(
+        towns = _write_summary(
             summary,
             patches,
             title=title or TEXT["ledger"],
             as_of=as_of or datetime.now(_CST).date().isoformat(),
             fmt=fmt,
+            period=period,
         )
         _write_ledger(ledger, patches, fmt)
+        if township_sheets and "township" in patches:
+            keys = patches["township"].fillna("").astype(str)
+            taken = [TEXT["summary"], TEXT["ledger_sheet"]]
+            for key, name in towns:
+                taken.append(sheet_name(name, taken))
+                _write_ledger(book.add_worksheet(taken[-1]), patches[keys == key], fmt)
         book.close()
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
         os.chmod(tmp, mode)

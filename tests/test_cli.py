@@ -80,7 +80,11 @@ def test_the_whole_flow(office):
     text = html.read_text(encoding="utf-8")
     assert "TB1" in text and "<b>建</b>" not in text
     run("--settings", s, "export", led, "-o", office / "exports", "--as-of", "2025-09-01")
-    assert (office / "exports" / "ledger_2025-09-01.xlsx").is_file()
+    exported = {p.name for p in (office / "exports").iterdir()}
+    assert {"ledger_2025-09-01.xlsx", "ledger_2025-09-01.csv", "ledger_2025-09-01.gpkg"} <= exported
+    assert "ledger_2025-09-01_gbk.shp" in exported and "ledger_2025-09-01_gbk.cpg" in exported
+    lines = run("schedule", led, "-o", office / "exports", "--weekday", "FRI").output
+    assert "CRON_TZ=Asia/Shanghai" in lines and "Persistent=true" in lines and "/D FRI" in lines
 
 
 @pytest.mark.parametrize(

@@ -169,3 +169,165 @@ def test_atomic_no_leftovers(tmp_path, patches):
     assert write_ledger_xlsx(patches, target) == target
     assert openpyxl.load_workbook(target).sheetnames == [SUMMARY, LEDGER]
     assert [p.name for p in tmp_path.iterdir()] == ["ledger.xlsx"]
+
+
+# --- export_ledger: every output of one scheduled run, read back -------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_ledger(demo_run):
+    from geo.settings import load_settings
+    from geo.store import open_ledger
+
+    with open_ledger(demo_run.ledger, settings=load_settings(demo_run.data.settings)) as led:
+        yield led
+
+
+@pytest.fixture(scope="module")
+def exported(demo_ledger, tmp_path_factory):
+    from geo.schedule import export_ledger
+
+    out = tmp_path_factory.mktemp("exports")
+    return export_ledger(demo_ledger, out, as_of="2026-06-30", title="示范县")
+
+
+def test_export_writes_every_file_and_nothing_else(exported):
+    out = exported.xlsx.parent
+    stem = "ledger_2026-06-30"
+    assert [p.name for p in exported.files] == [
+        f"{stem}.xlsx",
+        f"{stem}.csv",
+        f"{stem}.gpkg",
+        f"{stem}_gbk.shp",
+        f"{stem}_gbk_fields.xlsx",
+    ]
+    sidecars = {f"{stem}_gbk{s}" for s in (".shp", ".shx", ".dbf", ".prj", ".cpg")}
+    names = {p.name for p in out.iterdir()}
+    assert sidecars <= names
+    assert names == sidecars | {p.name for p in exported.files} | {".hetu-export.lock"}
+    assert exported.rows > 0 and exported.since is None
+
+
+def test_export_excel_period_and_township_sheets(exported, demo_ledger):
+    frame = demo_ledger.status_frame(as_of="2026-06-30")
+    book = openpyxl.load_workbook(exported.xlsx)
+    towns = sorted(set(frame["township"]))
+    assert book.sheetnames[:2] == [SUMMARY, LEDGER]
+    assert sorted(book.sheetnames[2:]) == towns
+    for town in towns:
+        sheet = book[town]
+        assert sheet.max_row == (frame["township"] == town).sum() + 1
+        assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref
+        assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in LEDGER_COLUMNS]
+    summary = book[SUMMARY]
+    header = [c.value for c in summary[4]]
+    assert header[-2:] == ["本期新增", "本期销号"]
+    total = next(r for r in summary.iter_rows(min_row=5, values_only=True) if r[0] == "合计")
+    events = demo_ledger.events()
+    assert total[-2] == exported.new == events["from_state"].isna().sum() == len(frame)
+    assert total[-1] == exported.closed == (frame["state"] == "closed").sum()
+
+
+def test_export_csv_bom_and_gpkg_snapshot(exported):
+    raw = exported.csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    csv = pd.read_csv(exported.csv, encoding="utf-8-sig", dtype=str)
+    assert list(csv.columns) == [COLUMNS[c] for c in LEDGER_COLUMNS if not c.startswith("centroid")]
+    assert len(csv) == exported.rows
+    assert set(csv[COLUMNS["state"]]) <= set(STATES.values())
+    import pyogrio
+
+    assert [name for name, _ in pyogrio.list_layers(exported.gpkg)] == ["图斑台账"]
+    snap = pyogrio.read_dataframe(exported.gpkg)
+    assert len(snap) == exported.rows and snap.crs.to_epsg() == 4490
+    assert COLUMNS["patch_id"] in snap.columns
+    assert snap[COLUMNS["patch_id"]].tolist() == csv[COLUMNS["patch_id"]].tolist()
+
+
+def test_export_gbk_shapefile_round_trip(exported, demo_ledger):
+    import pyogrio
+
+    from geo.shapefile import FIELD_CODES
+
+    assert exported.shp.with_suffix(".cpg").read_text().strip().upper() == "GBK"
+    info = pyogrio.read_info(exported.shp, encoding="gbk")
+    assert list(info["fields"]) == list(FIELD_CODES.values())
+    assert all(len(name.encode("gbk")) <= 10 for name in info["fields"])
+    back = pyogrio.read_dataframe(exported.shp, encoding="gbk")
+    frame = demo_ledger.status_frame(as_of="2026-06-30")
+    assert len(back) == len(frame)
+    assert back["TBBH"].tolist() == frame["patch_id"].tolist()
+    assert back["XZ"].tolist() == frame["township"].tolist()  # Chinese survives GBK
+    assert back["ZT"].tolist() == [STATES[s] for s in frame["state"]]
+    assert back["HHMC"].fillna("").tolist() == frame["water_name"].fillna("").tolist()
+    aliases = pd.read_excel(exported.aliases, sheet_name="字段对照", dtype=str)
+    assert dict(zip(aliases["字段代码"], aliases["字段名称"], strict=True)) == {
+        code: COLUMNS[col] for col, code in FIELD_CODES.items()
+    }
+
+
+def test_export_rerun_same_names_and_since_from_previous(exported, demo_ledger):
+    from geo.schedule import export_ledger
+
+    out = exported.xlsx.parent
+    before = sorted(p.name for p in out.iterdir())
+    again = export_ledger(demo_ledger, out, as_of="2026-06-30")
+    assert again.files == exported.files
+    assert sorted(p.name for p in out.iterdir()) == before
+    later = export_ledger(demo_ledger, out, as_of="2026-07-07")
+    assert later.since == "2026-06-30" and later.new == 0 and later.closed == 0
+    for path in later.files:
+        path.unlink()
+    for part in out.glob("ledger_2026-07-07_gbk.*"):
+        part.unlink(missing_ok=True)
+
+
+def test_export_refuses_while_locked(demo_ledger, tmp_path):
+    from geo.schedule import ExportLockedError, export_ledger, export_lock
+
+    with export_lock(tmp_path), pytest.raises(ExportLockedError, match="lock held"):
+        export_ledger(demo_ledger, tmp_path, as_of="2026-06-30")
+    assert not list(tmp_path.glob("ledger_*"))
+    assert export_ledger(demo_ledger, tmp_path, as_of="2026-06-30").xlsx.exists()
+
+
+def test_shapefile_value_cut_on_character_and_code_guard(tmp_path, patches):
+    import pyogrio
+
+    from geo._errors import SchemaError
+    from geo.shapefile import check_field_codes, write_shapefile
+
+    long = patches.copy()
+    long["description"] = "a" + "很长的描述" * 60  # odd byte offset: a naive cut splits a character
+    path, _ = write_shapefile(long, tmp_path / "p.shp")
+    back = pyogrio.read_dataframe(path, encoding="gbk")
+    text = back["WTMS"].iloc[0]
+    assert len(text.encode("gbk")) <= 254 and "很长的描述".startswith(text[-1])
+    with pytest.raises(SchemaError, match="at most 10"):
+        check_field_codes({"water_name": "所在河湖名称"})
+    with pytest.raises(SchemaError, match="used twice"):
+        check_field_codes({"a": "XJHZ", "b": "xjhz"})
+
+
+def test_sheet_names_valid_and_unique():
+    from geo.export import sheet_name
+
+    assert sheet_name("a/b[c]:d*?") == "a_b_c__d__"
+    assert len(sheet_name("镇" * 40)) == 31
+    assert sheet_name("汇总", ["汇总"]) == "汇总(2)"
+
+
+def test_schedule_lines_weekly():
+    from geo.schedule import schedule_lines
+
+    lines = schedule_lines("/data/led ger.gpkg", out_dir="/srv/out", weekday="mon", time="7:30")
+    assert lines["cron"].splitlines() == [
+        "CRON_TZ=Asia/Shanghai",
+        "30 7 * * 1 hetu export '/data/led ger.gpkg' -o /srv/out >> /srv/out/export.log 2>&1",
+    ]
+    assert "Persistent=true" in lines["systemd_timer"]
+    assert "OnCalendar=Mon *-*-* 07:30:00 Asia/Shanghai" in lines["systemd_timer"]
+    assert "ExecStart=hetu export '/data/led ger.gpkg' -o /srv/out" in lines["systemd_service"]
+    assert "/SC WEEKLY /D MON /ST 07:30" in lines["schtasks"]
+    with pytest.raises(ValueError, match="HH:MM"):
+        schedule_lines("l.gpkg", out_dir="o", time="25:00")
