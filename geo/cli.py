@@ -488,18 +488,17 @@ def imagery(ctx: click.Context, ledger: str, **opts: Any) -> None:
 @click.pass_context
 def coverage(ctx: click.Context, ledger: str, within_m: float, **opts: Any) -> None:
     """Measure shoreline surveyed per segment and township (km and %), from the tracks."""
-    from geo.coverage import coverage_ledger, shoreline_pieces, township_coverage
+    from geo.coverage import shoreline_coverage, shoreline_pieces, township_coverage
     from geo.labels import FIELD_WORK
 
     start = opts["start"].date() if opts["start"] else None
     end = opts["end"].date() if opts["end"] else None
     with _ledger(ctx, ledger) as led:
-        per_segment = coverage_ledger(led, within_m=within_m, start=start, end=end)
-        pieces = None
-        if opts["output"] and opts["output"].lower().endswith(".gpkg"):
-            cm = led.settings.central_meridian
-            pieces = shoreline_pieces(led.tracks(), led.segments(), within_m=within_m,
-                                      start=start, end=end, central_meridian=cm)  # fmt: skip
+        tracks, segments = led.tracks(), led.segments()
+        kw = {"within_m": within_m, "start": start, "end": end,
+              "central_meridian": led.settings.central_meridian}  # fmt: skip
+    pieces = shoreline_pieces(tracks, segments, **kw)  # computed once: table and map layer
+    per_segment = shoreline_coverage(tracks, segments, pieces=pieces, **kw)
     towns = township_coverage(per_segment)
     for row in towns.itertuples(index=False):
         name = _settings(ctx).township_name(row.township_code)
@@ -510,7 +509,7 @@ def coverage(ctx: click.Context, ledger: str, within_m: float, **opts: Any) -> N
     done = per_segment["surveyed_km"].sum()
     pct = 100 * done / total if total else 0.0
     click.echo(f"{FIELD_WORK['coverage_pct']}: {done:.1f} / {total:.1f} km, {pct:.1f}%")
-    if pieces is not None:
+    if opts["output"] and opts["output"].lower().endswith(".gpkg"):
         pieces.to_file(opts["output"], layer="shoreline", driver="GPKG", engine="pyogrio")
         click.echo(f"banks written to {opts['output']}")
     elif opts["output"]:

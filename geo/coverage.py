@@ -229,6 +229,7 @@ def shoreline_coverage(
     start: dt.date | None = None,
     end: dt.date | None = None,
     central_meridian: int | None = None,
+    pieces: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Return the shoreline surveyed per segment, with the gaps as lines.
 
@@ -236,6 +237,8 @@ def shoreline_coverage(
     ----------
     tracks, segments, within_m, start, end, central_meridian
         As for :func:`shoreline_pieces`.
+    pieces : GeoDataFrame, optional
+        Its result for the same arguments, when already computed (for the map layer).
 
     Returns
     -------
@@ -253,14 +256,16 @@ def shoreline_coverage(
         If a frame lacks its columns or a CRS, or ``within_m`` is negative.
     """
     _, crs = _metric_segments(segments, central_meridian)
-    pieces = shoreline_pieces(
-        tracks,
-        segments,
-        within_m=within_m,
-        start=start,
-        end=end,
-        central_meridian=central_meridian,
-    ).to_crs(crs)
+    if pieces is None:
+        pieces = shoreline_pieces(
+            tracks,
+            segments,
+            within_m=within_m,
+            start=start,
+            end=end,
+            central_meridian=central_meridian,
+        )
+    pieces = pieces.to_crs(crs)
     keys = [c for c in SEGMENT_KEYS if c in segments.columns]
     base = pd.DataFrame(segments[keys]).drop_duplicates("segment_id").reset_index(drop=True)
     used = _in_period(tracks, start, end)

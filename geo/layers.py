@@ -34,6 +34,7 @@ import shapely
 from geo import crs as crs_mod
 from geo import offsets
 from geo._errors import CRSError, IngestError, SchemaError
+from geo._schema import PATCH_COLUMNS
 from geo.encodings import sidecar, sniff_dbf_encoding
 from geo.labels import ISSUE_TYPE_CODES, ISSUE_TYPES, LEVELS
 from geo.profiles import DEFAULT_PROFILE, Profile, load_profile, merge_profile, rename_to_canonical
@@ -508,8 +509,7 @@ def patches_from_file(
     out, quarantine = _polygonal(out, id_col="patch_id", rec=rec)
     metric = crs_mod.metric_crs(out, central_meridian=settings.central_meridian)
     out["area_m2"] = out.geometry.to_crs(metric).area.round(2) if len(out) else []
-    out = out[["patch_id", "batch_id", "issue_type", "admin_code", "detected_on", "issued_on",
-               "area_m2", "source_area", "description", "attrs", "geometry"]]  # fmt: skip
+    out = out[[*PATCH_COLUMNS, "geometry"]]
     return with_meta(out.reset_index(drop=True), rec, quarantine)
 
 

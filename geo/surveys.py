@@ -22,6 +22,7 @@ import shapely
 
 from geo import crs as crs_mod
 from geo._errors import IngestError, SchemaError
+from geo._schema import PATCH_COLUMNS
 from geo.findings import WITHIN_M, link_findings
 from geo.labels import ISSUE_TYPES
 from geo.layers import issue_type_of, with_meta
@@ -30,18 +31,7 @@ from geo.store import ImportRecord, as_time, file_sha256
 TRACK_COLUMNS = ("name", "surveyor", "started_at", "ended_at", "n_points", "attrs")
 FINDING_COLUMNS = ("finding_id", "observed_at", "surveyor", "finding_type", "description", "attrs")
 #: Columns of :func:`survey_patches`: the canonical patch columns (``Ledger.add_patches``).
-SURVEY_PATCH_COLUMNS = (
-    "patch_id",
-    "batch_id",
-    "issue_type",
-    "admin_code",
-    "detected_on",
-    "issued_on",
-    "area_m2",
-    "source_area",
-    "description",
-    "attrs",
-)
+SURVEY_PATCH_COLUMNS = tuple(PATCH_COLUMNS)
 #: Side, in metres, of the square drawn around a finding that becomes a patch.
 FINDING_SQUARE_M = 20.0
 
