@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 #: Chief levels from the lowest up; a river's level is its highest chief's.
 LEVEL_ORDER = ("village", "township", "county", "city", "province")
+ATTACHMENT_COLUMNS = (
+    "attachment_id", "filename", "media_type", "size", "taken_at", "lon", "lat", "added_at"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,7 @@ def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -
                 raise _Rollback
             store_files(ledger.attachments_dir, stored)
             conn.executemany(
-                "INSERT OR IGNORE INTO attachments VALUES (?,?,?,?,?,?,?,?)",
+                conn.insert_sql("attachments", ATTACHMENT_COLUMNS, conflict="ignore"),
                 [
                     (sha, p.name, meta.get("media_type"), p.stat().st_size, meta.get("taken_at"),
                      meta.get("lon"), meta.get("lat"), as_time(None))
@@ -222,8 +225,11 @@ def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -
                 ],
             )  # fmt: skip
             conn.executemany(
-                "INSERT OR IGNORE INTO evidence (patch_id, attachment_id, kind, checks, actor,"
-                " added_at) VALUES (?,?,?,?,?,?)",
+                conn.insert_sql(
+                    "evidence",
+                    ["patch_id", "attachment_id", "kind", "checks", "actor", "added_at"],
+                    conflict="ignore",
+                ),
                 evidence_rows,
             )
             ledger._append_events(conn, events)
@@ -240,9 +246,10 @@ def _already_escalated(
         return False
     if any(e[0] == pid and e[3] == action and e[6] == deadline for e in pending):
         return True
+    same = "deadline IS NULL" if deadline is None else "deadline = ?"
+    params = (pid, action) if deadline is None else (pid, action, deadline)
     row = conn.execute(
-        "SELECT 1 FROM events WHERE patch_id = ? AND action = ? AND deadline IS ? LIMIT 1",
-        (pid, action, deadline),
+        f"SELECT 1 FROM events WHERE patch_id = ? AND action = ? AND {same} LIMIT 1", params
     ).fetchone()
     return row is not None
 

@@ -8,7 +8,6 @@ current state, deadlines, overdue days, the chief chain).
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from zoneinfo import ZoneInfo
 import geopandas as gpd
 import pandas as pd
 
-from geo import _gpkg
 from geo._errors import HetuError
 from geo._schema import CHIEF_COLUMNS, STATUS_COLUMNS
 from geo.lifecycle import Lifecycle, overdue_days
@@ -30,7 +28,7 @@ _TZ = ZoneInfo("Asia/Shanghai")
 class LedgerReads:
     """Read methods of the ledger (see :class:`geo.store.Ledger`)."""
 
-    _conn: sqlite3.Connection
+    _conn: Any
     settings: Settings
     lifecycle: Lifecycle
     attachments_dir: Path
@@ -42,7 +40,7 @@ class LedgerReads:
 
     def _features(self, table: str, where: str = "") -> gpd.GeoDataFrame:
         df = self._frame(f"SELECT * FROM {table} {where} ORDER BY fid")
-        geoms = _gpkg.from_blobs(df.pop("geom")) if len(df) else []
+        geoms = self._conn.decode(df.pop("geom")) if len(df) else []
         return gpd.GeoDataFrame(df.drop(columns="fid"), geometry=geoms, crs=STORAGE_EPSG)
 
     def patches(self) -> gpd.GeoDataFrame:
@@ -142,7 +140,7 @@ class LedgerReads:
         if df.empty:
             return None
         row = df.iloc[0].to_dict()
-        row["geometry"] = _gpkg.from_blobs([row.pop("geom")])[0]
+        row["geometry"] = self._conn.decode([row.pop("geom")])[0]
         return row
 
     def evidence(self, patch_id: str | None = None) -> pd.DataFrame:
@@ -173,10 +171,7 @@ class LedgerReads:
         from geo.store import _event_hash
 
         problems = []
-        triggers = {
-            r[0]
-            for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        }
+        triggers = self._conn.trigger_names()
         for name in ("events_no_update", "events_no_delete"):
             if name not in triggers:
                 problems.append(f"trigger {name} is missing: the event log was made editable")
@@ -184,18 +179,23 @@ class LedgerReads:
             "SELECT event_id, patch_id, at, actor, action, from_state, to_state, deadline, note,"
             " evidence, prev_hash, hash FROM events ORDER BY event_id"
         ).fetchall()
-        seq = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        last = self._conn.last_event_id()
+        gapless = self._conn.gapless_ids
         prev, expected_id = None, 1
         for row in rows:
-            if row[0] != expected_id:
+            if gapless and row[0] != expected_id:
                 problems.append(f"events {expected_id}–{row[0] - 1} are missing (deleted)")
             if row[10] != prev:
                 problems.append(f"event {row[0]}: its link to the previous event is broken")
             if row[11] != _event_hash(row[10], row[1:10]):
                 problems.append(f"event {row[0]} ({row[1]}): its content was changed")
             prev, expected_id = row[11], row[0] + 1
-        if seq is not None and seq[0] >= expected_id:
-            problems.append(f"events {expected_id}–{seq[0]} at the end are missing (deleted)")
+        if last is not None and last >= expected_id:
+            problems.append(f"events {expected_id}–{last} at the end are missing (deleted)")
+        elif not gapless and rows and last != rows[-1][0]:
+            problems.append(
+                f"events after {last} were written outside Hetu (the chain head is {last})"
+            )
         if not problems:
             try:
                 replay(((r[1], r[5], r[6]) for r in rows), self.lifecycle)
@@ -215,6 +215,10 @@ class LedgerReads:
         folder = self.attachments_dir / attachment_id[:2]
         found = sorted(folder.glob(f"{attachment_id}*")) if folder.is_dir() else []
         return found[0] if found else None
+
+    def exports(self) -> pd.DataFrame:
+        """The scheduled exports recorded (see ``Ledger.record_export``), oldest first."""
+        return self._frame("SELECT * FROM exports ORDER BY export_id")
 
     def links(self) -> pd.DataFrame:
         """Links between patches across batches (see :meth:`replace_links`)."""

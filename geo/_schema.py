@@ -114,12 +114,20 @@ CREATE TABLE imagery (
 CREATE INDEX imagery_patch ON imagery (patch_id);
 """
 
+_EXPORTS = """
+CREATE TABLE exports (
+    export_id INTEGER PRIMARY KEY AUTOINCREMENT, as_of TEXT NOT NULL, since TEXT,
+    started_at TEXT NOT NULL, finished_at TEXT NOT NULL, files TEXT, counts TEXT,
+    status TEXT NOT NULL, message TEXT);
+"""
+
 #: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
 #: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
 MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("0001_initial", _INITIAL, {}),
     ("0002_patch_links", _PATCH_LINKS, {"patch_links": "图斑关联（同一/反弹/挂账重复）"}),
     ("0003_imagery", _IMAGERY, {"imagery": "影像切片与变化指标"}),
+    ("0004_exports", _EXPORTS, {"exports": "定期导出记录"}),
 )
 
 

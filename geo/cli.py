@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,10 +44,32 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.find_root().obj["settings"]
 
 
+def _location(text: str) -> str:
+    """A ledger named on the command line: a ``.gpkg`` path, a URL, or ``env:NAME``."""
+    from geo._db import is_url
+
+    if text.startswith("env:"):
+        name = text[4:]
+        value = os.environ.get(name, "").strip()
+        if not value:
+            raise click.UsageError(
+                f"LEDGER {text}: the environment variable {name} is not set; set it to the "
+                "ledger's postgresql:// URL (or a .gpkg path) in the environment, not here"
+            )
+        return value
+    if is_url(text) and re.search(r"://[^/@]*:[^/@]*@", text):
+        raise click.UsageError(
+            "LEDGER: the URL carries a password, which would stay in the shell history and the "
+            "process list; put the URL in an environment variable and give env:HETU_DATABASE_URL, "
+            "or keep the password in ~/.pgpass or PGPASSWORD"
+        )
+    return text
+
+
 def _ledger(ctx: click.Context, path: str) -> Any:
     from geo.store import Ledger
 
-    return Ledger(path, settings=_settings(ctx))
+    return Ledger(_location(path), settings=_settings(ctx))
 
 
 def _today() -> str:
@@ -86,11 +110,39 @@ def cli(ctx: click.Context, settings_path: str | None) -> None:
 @ledger_arg
 @click.pass_context
 def init(ctx: click.Context, ledger: str) -> None:
-    """Create a new, empty ledger (a GeoPackage file) at LEDGER."""
+    """Create a new, empty ledger at LEDGER.
+
+    LEDGER is a GeoPackage file (``county.gpkg``), or for a multi-user office a
+    PostgreSQL database with PostGIS: ``env:HETU_DATABASE_URL`` reads its
+    ``postgresql://user@host/db`` URL from that environment variable.
+    """
     from geo.store import Ledger
 
-    with Ledger.create(ledger, settings=_settings(ctx)) as led:
-        click.echo(f"created {led.path} (schema {led.schema_version})")
+    with Ledger.create(_location(ledger), settings=_settings(ctx)) as led:
+        click.echo(f"created {led.name} ({led.backend}, schema {led.schema_version})")
+
+
+@cli.command("copy-ledger")
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("destination", type=click.Path(dir_okay=False))
+@click.pass_context
+def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
+    """Copy a whole ledger: GeoPackage → PostGIS and back, history and evidence included.
+
+    DESTINATION must be new (a file that does not exist, or a database without a
+    ledger). The copy is verified (hash chain, lifecycle) before it is kept.
+    """
+    from geo.transfer import copy_ledger as copy
+
+    report = copy(_location(source), _location(destination), settings=_settings(ctx))
+    rows = ", ".join(f"{t} {n}" for t, n in report.rows.items() if n)
+    click.echo(f"copied {report.source} → {report.destination}: {rows}; {report.files} file(s)")
+    if report.missing_files:
+        click.echo(
+            f"{len(report.missing_files)} attachment file(s) were not in the source's store: "
+            + ", ".join(report.missing_files[:5]),
+            err=True,
+        )
 
 
 @cli.command()

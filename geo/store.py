@@ -22,8 +22,8 @@ import datetime as dt
 import hashlib
 import json
 import os
-import sqlite3
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,21 +34,21 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import _changes, _gpkg
+from geo import _changes, _db
 from geo._changes import Change, Problem
+from geo._db import Database
 from geo._errors import BatchConflictError, LedgerError
 from geo._reads import LedgerReads
 from geo._schema import (
     FEATURE_TABLES,
     MIGRATIONS,
     PATCH_COLUMNS,
-    register_all,
-    split_sql,
 )
 from geo.lifecycle import ISSUE_ACTION, Lifecycle
 from geo.settings import Settings
 
 TZ = ZoneInfo("Asia/Shanghai")
+BATCH_COLUMNS = ("batch_id", "issued_on", "import_id", "created_at")
 STORAGE_EPSG = 4490
 
 
@@ -160,24 +160,14 @@ class Ledger(LedgerReads):
         *,
         settings: Settings | None = None,
         lifecycle: Lifecycle | None = None,
+        attachments_dir: str | os.PathLike | None = None,
     ) -> None:
-        self.path = Path(path)
         self.settings = settings or Settings()
         self.lifecycle = lifecycle or self.settings.lifecycle
-        if not self.path.is_file():
-            raise LedgerError(f"no ledger at {self.path}; create one with `hetu init {path}`")
-        self._conn = self._connect()
-        try:
-            app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            self._conn.close()
-            raise LedgerError(f"{self.path} is not a GeoPackage ledger ({exc})") from exc
-        if app_id != _gpkg.APPLICATION_ID or not self._has_table("hetu_migrations"):
-            self._conn.close()
-            raise LedgerError(
-                f"{self.path} is not a Hetu ledger (no hetu_migrations table); "
-                "give the ledger file created by `hetu init`"
-            )
+        self._conn: Database = _db.connect(path)
+        self.path: Path | None = self._conn.path
+        self.name = self._conn.name
+        self._attachments = Path(attachments_dir) if attachments_dir else None
         self.migrate()
 
     @classmethod
@@ -187,51 +177,38 @@ class Ledger(LedgerReads):
         *,
         settings: Settings | None = None,
         exist_ok: bool = False,
+        attachments_dir: str | os.PathLike | None = None,
     ) -> Ledger:
-        """Create a new ledger file and apply every migration.
+        """Create a new ledger and apply every migration.
 
         Parameters
         ----------
-        path : path-like
-            The ``.gpkg`` file to create.
+        path : path-like or str
+            The ``.gpkg`` file to create, or a ``postgresql://`` URL of an
+            existing database (PostGIS is enabled in it when missing).
         settings : Settings, optional
             Office settings.
         exist_ok : bool
             Open an existing ledger instead of refusing.
+        attachments_dir : path-like, optional
+            Where evidence files are stored (see :attr:`attachments_dir`).
 
         Returns
         -------
         Ledger
         """
-        p = Path(path)
-        if p.exists():
+        name = _db.redact(str(path)) if _db.is_url(path) else str(path)
+        if _db.exists(path):
             if exist_ok:
-                return cls(p, settings=settings)
-            raise LedgerError(f"{p} already exists; open it, or choose another path")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(p, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            _gpkg.init_core(conn, srs_ids=[STORAGE_EPSG, 4326])
-            conn.execute(
-                "CREATE TABLE hetu_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at TEXT)"
-            )
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-        return cls(p, settings=settings)
+                return cls(path, settings=settings, attachments_dir=attachments_dir)
+            raise LedgerError(f"{name} already exists; open it, or choose another path")
+        _db.create(path)
+        return cls(path, settings=settings, attachments_dir=attachments_dir)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, timeout=60)
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 60000")
-        return conn
-
-    def _has_table(self, name: str) -> bool:
-        row = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-        ).fetchone()
-        return row is not None
+    @property
+    def backend(self) -> str:
+        """``gpkg`` or ``postgis``."""
+        return self._conn.kind
 
     def close(self) -> None:
         """Close the connection."""
@@ -244,23 +221,25 @@ class Ledger(LedgerReads):
         self.close()
 
     def __repr__(self) -> str:
-        return f"Ledger({str(self.path)!r})"
+        return f"Ledger({self.name!r})"
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Database]:
         """Hold the write lock for a block: everything in it commits or nothing does."""
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise LedgerError(f"{self.path}: cannot take the write lock ({exc})") from exc
+        self._conn.begin_write()
         committed = False
         try:
             yield self._conn
-            self._conn.execute("COMMIT")
+            self._conn.commit()
             committed = True
+        except self._conn.integrity_errors as exc:
+            reason = " ".join(str(exc).split())
+            raise LedgerError(
+                f"{self.name}: the database refused the write ({reason}); nothing was written"
+            ) from exc
         finally:
             if not committed:
-                self._conn.execute("ROLLBACK")
+                self._conn.rollback()
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -272,12 +251,12 @@ class Ledger(LedgerReads):
             if name in done:
                 continue
             with self.transaction() as conn:
-                for statement in split_sql(script):
+                # another process may have applied it while this one waited for the lock
+                if conn.execute("SELECT 1 FROM hetu_migrations WHERE name = ?", [name]).fetchone():
+                    continue
+                for statement in conn.statements(script):
                     conn.execute(statement)
-                if name == "0001_initial":
-                    register_all(conn)
-                for table, description in tables.items():
-                    _gpkg.register_table(conn, table, description=description)
+                conn.registered(name, tables)
                 conn.execute("INSERT INTO hetu_migrations VALUES (?, ?)", (name, now().isoformat()))
             applied.append(name)
         return applied
@@ -318,12 +297,13 @@ class Ledger(LedgerReads):
         return rec
 
     def _write_import(
-        self, conn: sqlite3.Connection, rec: ImportRecord, quarantine: pd.DataFrame | None
+        self, conn: Database, rec: ImportRecord, quarantine: pd.DataFrame | None
     ) -> None:
         rec.imported_at = now().isoformat()
         cur = conn.execute(
             "INSERT INTO imports (kind, file, sha256, batch_id, encoding, crs, decisions, n_read,"
-            " n_kept, n_quarantined, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " n_kept, n_quarantined, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " RETURNING import_id",
             (
                 rec.kind,
                 rec.file,
@@ -338,7 +318,7 @@ class Ledger(LedgerReads):
                 rec.imported_at,
             ),
         )
-        rec.import_id = cur.lastrowid
+        rec.import_id = int(cur.fetchone()[0])
         if quarantine is not None and len(quarantine):
             conn.executemany(
                 "INSERT INTO quarantine (import_id, row, feature_id, reason, attrs, wkb)"
@@ -350,7 +330,7 @@ class Ledger(LedgerReads):
             )
 
     def _insert_features(
-        self, conn: sqlite3.Connection, table: str, gdf: gpd.GeoDataFrame, columns: list[str]
+        self, conn: Database, table: str, gdf: gpd.GeoDataFrame, columns: list[str]
     ) -> None:
         geoms = gdf.geometry.to_crs(STORAGE_EPSG).to_numpy()
         gtype = FEATURE_TABLES[table][0]
@@ -358,16 +338,14 @@ class Ledger(LedgerReads):
             geoms = np.array([_as_multi(g, shapely.MultiPolygon) for g in geoms], dtype=object)
         elif gtype == "MULTILINESTRING":
             geoms = np.array([_as_multi(g, shapely.MultiLineString) for g in geoms], dtype=object)
-        blobs = _gpkg.to_blobs(geoms, srs_id=STORAGE_EPSG)
+        blobs = conn.encode(geoms)
         values = gdf[columns].astype(object).to_numpy()
         rows = [
             [_none_if_nan(v) for v in vals] + [blob]
             for vals, blob in zip(values, blobs, strict=True)
         ]
-        names = ", ".join([*columns, "geom"])
-        marks = ", ".join("?" * (len(columns) + 1))
-        conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
-        _gpkg.update_extent(conn, table, geoms)
+        conn.executemany(conn.insert_sql(table, columns, geom=True), rows)
+        conn.features_written(table, geoms)
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -426,7 +404,11 @@ class Ledger(LedgerReads):
                 patches["issued_on"].dropna().min() if "issued_on" in patches.columns else None
             )
             conn.execute(
-                "INSERT OR IGNORE INTO batches VALUES (?, ?, ?, ?)",
+                conn.insert_sql(
+                    "batches",
+                    ["batch_id", "issued_on", "import_id", "created_at"],
+                    conflict="ignore",
+                ),
                 (record.batch_id, _none_if_nan(issued_on), record.import_id, record.imported_at),
             )
             frame = patches.assign(import_id=record.import_id)
@@ -489,9 +471,7 @@ class Ledger(LedgerReads):
                 for vals in chiefs[cols].astype(object).to_numpy()
             ]
             conn.executemany(
-                f"INSERT OR REPLACE INTO chiefs ({', '.join(cols)}, import_id)"
-                f" VALUES ({', '.join('?' * (len(cols) + 1))})",
-                rows,
+                conn.insert_sql("chiefs", [*cols, "import_id"], conflict="replace"), rows
             )
         return record
 
@@ -585,21 +565,60 @@ class Ledger(LedgerReads):
         with self.transaction() as conn:
             _changes.store_files(self.attachments_dir, stored)
             conn.executemany(
-                "INSERT OR IGNORE INTO attachments (attachment_id, filename, media_type, size,"
-                " added_at) VALUES (?,?,?,?,?)",
+                conn.insert_sql(
+                    "attachments",
+                    ["attachment_id", "filename", "media_type", "size", "added_at"],
+                    conflict="ignore",
+                ),
                 [
                     (sha, p.name, m["media_type"], p.stat().st_size, at)
                     for sha, (p, m) in stored.items()
                 ],
             )
             conn.executemany(
-                f"INSERT OR REPLACE INTO imagery ({', '.join(cols)}, made_at)"
-                f" VALUES ({', '.join('?' * (len(cols) + 1))})",
-                values,
+                conn.insert_sql("imagery", [*cols, "made_at"], conflict="replace"), values
             )
         return len(values)
 
-    def _append_events(self, conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    def record_export(
+        self,
+        *,
+        as_of: str,
+        since: str | None,
+        started_at: str,
+        files: Sequence[str],
+        counts: Mapping[str, int],
+        status: str = "ok",
+        message: str = "",
+    ) -> int:
+        """Record one scheduled export (``hetu export``) in the ledger; return its id.
+
+        Parameters
+        ----------
+        as_of, since : str
+            The reporting day and the end of the previous period (ISO dates).
+        started_at : str
+            When the run started (ISO time); it finishes now.
+        files : sequence of str
+            The files written.
+        counts : mapping
+            Figures of the run (patches, new, closed…), stored as JSON.
+        status : str
+            ``ok`` or ``failed``.
+        message : str
+            The error of a failed run.
+        """
+        with self.transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO exports (as_of, since, started_at, finished_at, files, counts, status,"
+                " message) VALUES (?,?,?,?,?,?,?,?) RETURNING export_id",
+                (as_of, since, as_time(started_at), now().isoformat(),
+                 json.dumps([str(f) for f in files], ensure_ascii=False),
+                 json.dumps(dict(counts), ensure_ascii=False, default=int), status, message),
+            ).fetchone()  # fmt: skip
+        return int(row[0])
+
+    def _append_events(self, conn: Database, rows: list[tuple]) -> None:
         last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()
         prev = last[0] if last else None
         out = []
@@ -612,6 +631,8 @@ class Ledger(LedgerReads):
             " note, evidence, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             out,
         )
+        if out:
+            conn.events_written()
 
     def transition(
         self,
@@ -730,8 +751,21 @@ class Ledger(LedgerReads):
 
     @property
     def attachments_dir(self) -> Path:
-        """Where attachments are stored, beside the ledger file."""
-        return self.path.with_name(self.path.name + ".attachments")
+        """Where evidence files are stored (content-addressed).
+
+        Beside a GeoPackage ledger (``<ledger>.gpkg.attachments``); for a
+        PostGIS ledger, the folder given when opening it, else the
+        ``HETU_ATTACHMENTS`` environment variable (a folder every analyst of
+        the office reaches), else ``~/.local/share/hetu/<database>.attachments``.
+        """
+        if self._attachments is not None:
+            return self._attachments
+        if self.path is not None:
+            return self.path.with_name(self.path.name + ".attachments")
+        if os.environ.get("HETU_ATTACHMENTS"):
+            return Path(os.environ["HETU_ATTACHMENTS"])
+        database = re.sub(r"[^\w.-]+", "_", self.name.split("/")[-1].split("?")[0]) or "ledger"
+        return Path.home() / ".local" / "share" / "hetu" / f"{database}.attachments"
 
 
 def _as_multi(geom: Any, kind: type) -> Any:
@@ -741,7 +775,7 @@ def _as_multi(geom: Any, kind: type) -> Any:
 
 
 def open_ledger(path: str | os.PathLike, *, settings: Settings | None = None) -> Ledger:
-    """Open an existing ledger (a GeoPackage path)."""
+    """Open an existing ledger: a GeoPackage path or a ``postgresql://`` URL."""
     return Ledger(path, settings=settings)
 
 

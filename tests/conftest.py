@@ -40,6 +40,45 @@ def demo_run(tmp_path_factory):
     return run_demo(out_dir=base / "out", data_dir=base / "data", seed=2025)
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL + PostGIS server for the session (see tests/_postgres.py)."""
+    from _postgres import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def location(request, tmp_path, monkeypatch):
+    """A fresh place for a ledger on each backend: a ``.gpkg`` path or a PostGIS URL."""
+    monkeypatch.setenv("HETU_ATTACHMENTS", str(tmp_path / "attachments"))
+    if request.param == "gpkg":
+        return tmp_path / "ledger.gpkg"
+    return request.getfixturevalue("postgres").new_database()
+
+
+def raw_sql(location, sql: str, params=()) -> list:
+    """Run one statement on a ledger's database behind Hetu's back (tampering tests)."""
+    if str(location).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(location), autocommit=True) as conn:
+            cur = conn.execute(sql.replace("?", "%s"), params)
+            return cur.fetchall() if cur.description else []
+    import sqlite3
+
+    conn = sqlite3.connect(location)
+    try:
+        cur = conn.execute(sql, params)
+        rows = cur.fetchall()
+        conn.commit()
+        return rows
+    finally:
+        conn.close()
+
+
 def square(x: float, y: float, size: float) -> shapely.Polygon:
     """An axis-aligned square with lower-left corner (x, y)."""
     return shapely.box(x, y, x + size, y + size)
