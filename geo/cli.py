@@ -10,84 +10,30 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from geo import __version__
-from geo._errors import HetuError
-from geo.labels import COLUMNS, LEVELS, RELATIONS, STATES, TEXT, label
-from geo.lifecycle import EVIDENCE_KINDS
-from geo.settings import BASEMAPS, Settings, load_settings
-
-
-class _Group(click.Group):
-    """A group whose commands turn library errors into one-line messages."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (HetuError, OSError) as exc:
-            raise click.ClickException(_one_line(exc)) from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return " ".join(text.split())
-
-
-def _settings(ctx: click.Context) -> Settings:
-    return ctx.find_root().obj["settings"]
-
-
-def _location(text: str) -> str:
-    """A ledger named on the command line: a ``.gpkg`` path, a URL, or ``env:NAME``."""
-    from geo._db import is_url
-
-    if text.startswith("env:"):
-        name = text[4:]
-        value = os.environ.get(name, "").strip()
-        if not value:
-            raise click.UsageError(
-                f"LEDGER {text}: the environment variable {name} is not set; set it to the "
-                "ledger's postgresql:// URL (or a .gpkg path) in the environment, not here"
-            )
-        return value
-    if is_url(text) and re.search(r"://[^/@]*:[^/@]*@", text):
-        raise click.UsageError(
-            "LEDGER: the URL carries a password, which would stay in the shell history and the "
-            "process list; put the URL in an environment variable and give env:HETU_DATABASE_URL, "
-            "or keep the password in ~/.pgpass or PGPASSWORD"
-        )
-    return text
-
-
-def _ledger(ctx: click.Context, path: str) -> Any:
-    from geo.store import Ledger
-
-    return Ledger(_location(path), settings=_settings(ctx))
-
-
-def _today() -> str:
-    from geo.store import now
-
-    return now().date().isoformat()
-
-
-ledger_arg = click.argument("ledger", type=click.Path(dir_okay=False))
-as_of_opt = click.option(
-    "--as-of",
-    metavar="DATE",
-    default=None,
-    help="Day the figures are counted to (YYYY-MM-DD; default today).",
+from geo._cli import (
+    Group,
+    as_of_opt,
+    ledger_arg,
+    location,
+    one_line,
+    open_from_cli,
+    settings_of,
+    write_table,
 )
+from geo._errors import HetuError
+from geo.cli_reports import COMMANDS
+from geo.labels import COLUMNS, RELATIONS, STATES, TEXT, label
+from geo.lifecycle import EVIDENCE_KINDS
+from geo.settings import load_settings
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hetu")
 @click.option(
     "--settings",
@@ -102,7 +48,7 @@ def cli(ctx: click.Context, settings_path: str | None) -> None:
     try:
         settings = load_settings(settings_path)
     except HetuError as exc:
-        raise click.ClickException(_one_line(exc)) from None
+        raise click.ClickException(one_line(exc)) from None
     ctx.obj = {"settings": settings}
 
 
@@ -118,7 +64,7 @@ def init(ctx: click.Context, ledger: str) -> None:
     """
     from geo.store import Ledger
 
-    with Ledger.create(_location(ledger), settings=_settings(ctx)) as led:
+    with Ledger.create(location(ledger), settings=settings_of(ctx)) as led:
         click.echo(f"created {led.name} ({led.backend}, schema {led.schema_version})")
 
 
@@ -134,7 +80,7 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
     """
     from geo.transfer import copy_ledger as copy
 
-    report = copy(_location(source), _location(destination), settings=_settings(ctx))
+    report = copy(location(source), location(destination), settings=settings_of(ctx))
     rows = ", ".join(f"{t} {n}" for t, n in report.rows.items() if n)
     click.echo(f"copied {report.source} → {report.destination}: {rows}; {report.files} file(s)")
     if report.missing_files:
@@ -179,7 +125,7 @@ def ingest(
     if opts["sheet"] is not None and opts["sheet"].isdigit():
         opts["sheet"] = int(opts["sheet"])
 
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         rec = ingest_file(led, kind, file, **opts)
     if as_json:
         click.echo(json.dumps(record_as_dict(rec), ensure_ascii=False, indent=2))
@@ -194,20 +140,6 @@ def ingest(
     click.echo(f"  encoding: {rec.encoding}\n  crs: {rec.crs}")
     for note in rec.decisions:
         click.echo(f"  {note}")
-
-
-def _write_table(frame: Any, path: str) -> None:
-    """Write a report as .xlsx or UTF-8-BOM .csv (Excel opens both), with Chinese headers."""
-    from geo.labels import MATCHING
-
-    named = frame.rename(columns=lambda c: COLUMNS.get(c) or MATCHING.get(c) or c)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() == ".xlsx":
-        named.to_excel(target, index=False, engine="xlsxwriter")
-    else:
-        named.to_csv(target, index=False, encoding="utf-8-sig")
-    click.echo(f"{len(frame)} row(s) written to {target}")
 
 
 @cli.command()
@@ -242,7 +174,7 @@ def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
 
         client = Client(opts["scheduler"])
     try:
-        with _ledger(ctx, ledger) as led:
+        with open_from_cli(ctx, ledger) as led:
             result = match_ledger(
                 led, near_m=opts["near_m"], engine=opts["engine"], link=not opts["no_link"]
             )
@@ -269,7 +201,7 @@ def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
     for kind, n in links["kind"].value_counts().items() if len(links) else []:
         click.echo(f"{MATCHING.get(kind, kind)} {kind}: {n}")
     for path, frame in reports.items():
-        _write_table(frame, path)
+        write_table(frame, path)
 
 
 @cli.command()
@@ -278,7 +210,7 @@ def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
 @click.pass_context
 def status(ctx: click.Context, ledger: str, as_json: bool) -> None:
     """Print how many patches are in each state, and how many are still open (未清零)."""
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         counts, open_count = led.status_counts(), led.open_count()
     if as_json:
         click.echo(json.dumps(counts, ensure_ascii=False))
@@ -301,7 +233,7 @@ def status(ctx: click.Context, ledger: str, as_json: bool) -> None:
 def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **opts: Any) -> None:
     """Move PATCH_IDs to a new state, all or nothing; an illegal move is refused."""
     to_state = opts.pop("to_state")
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         n = led.transition(list(patch_ids), to_state, **opts)
     click.echo(f"{n} patch(es) now {to_state} ({label(STATES, to_state)})")
 
@@ -320,7 +252,7 @@ def attach(
     """Attach evidence FILES (photos, permits) to PATCH_ID; photos are checked by EXIF."""
     from geo.evidence import attach_evidence
 
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         for file in files:
             sha, meta = attach_evidence(led, patch_id, file, **opts)
             checks = meta.get("checks") or {}
@@ -332,7 +264,7 @@ def attach(
 @click.pass_context
 def verify(ctx: click.Context, ledger: str) -> None:
     """Check the history of LEDGER for tampering; exit 1 when it was altered."""
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         problems = led.verify()
         n = len(led.events())
     if problems:
@@ -357,7 +289,7 @@ def audit(ctx: click.Context, ledger: str, output: str, seed: int, fraction: flo
     """Draw the upper level's sample audit (抽查复核) of dismissed and closed patches."""
     from geo.audit import audit_sample, write_audit_sheet
 
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         sample = audit_sample(led.status_frame(as_of=as_of), seed=seed, fraction=fraction)
         if len(sample):
             led.record(list(sample["patch_id"]), "audit_sample", actor=actor, note=f"seed={seed}")
@@ -375,7 +307,7 @@ def audit_apply(ctx: click.Context, ledger: str, file: str, actor: str) -> None:
     from geo.audit import apply_audit, read_audit_results
 
     results = read_audit_results(file)
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         problems = apply_audit(led, results, actor=actor)
     if problems:
         for p in problems:
@@ -403,10 +335,10 @@ def escalate(
     from geo.labels import ACTIONS
     from geo.notices import escalate as issue
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     opts["template"] = opts["template"] or settings.notice_template
     opts["pdf"] = settings.notice_pdf if opts["pdf"] is None else opts["pdf"]
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         res = issue(led, as_of=as_of.date(), **opts)
     if as_json:
         out = {
@@ -448,7 +380,7 @@ def tasks(ctx: click.Context, ledger: str, out_dir: str, **opts: Any) -> None:
     from geo.tasks import write_tasks
 
     states = opts.pop("states") or None
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         folders = write_tasks(led, out_dir, states=states, **opts)
     for folder in folders:
         click.echo(str(folder))
@@ -465,7 +397,7 @@ def apply(ctx: click.Context, ledger: str, file: str, **opts: Any) -> None:
     """Apply a filled field sheet: every row or none; rejected rows go to a report (exit 1)."""
     from geo.fieldwork import apply_sheet
 
-    with _ledger(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led:
         result = apply_sheet(led, file, **opts)
     if not result.ok:
         rows = result.problems["row"].nunique()
@@ -477,206 +409,6 @@ def apply(ctx: click.Context, ledger: str, file: str, **opts: Any) -> None:
         raise click.exceptions.Exit(1)
     verb = "checked" if opts["dry_run"] else "applied"
     click.echo(f"{verb} {result.applied} row(s), {result.skipped} already applied")
-
-
-def _pairs(values: tuple[str, ...], *, name: str) -> dict[str, str]:
-    out = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key or not val:
-            raise click.BadParameter(f"{value!r}: write KEY=VALUE", param_hint=name)
-        out[key.strip()] = val.strip()
-    return out
-
-
-@cli.command()
-@ledger_arg
-@click.option(
-    "--before", multiple=True, type=click.Path(exists=True), help="Image before (repeat)."
-)
-@click.option("--after", multiple=True, type=click.Path(exists=True), help="Image after (repeat).")
-@click.option("--bands", help="Band roles, e.g. red=3,green=2,blue=1,nir=4.")
-@click.option("--size-px", default=256, show_default=True, help="Chip size in pixels.")
-@click.option("--buffer-m", default=30.0, show_default=True, help="Margin around the patch.")
-@click.option("--ring-m", default=20.0, show_default=True, help="Ring width for the indicators.")
-@click.option("--date", "dates", multiple=True, metavar="FILE=YYYY-MM-DD",
-              help="Acquisition date of a file without one in its tags or name.")  # fmt: skip
-@click.pass_context
-def imagery(ctx: click.Context, ledger: str, **opts: Any) -> None:
-    """Cut before/after chips for every patch and store change indicators."""
-    from geo.imagery import imagery_for_ledger
-    from geo.labels import IMAGERY
-
-    if not (opts["before"] or opts["after"]):
-        raise click.UsageError("give --before and/or --after images")
-    spec = opts.pop("bands")
-    roles = _pairs(tuple(spec.split(",")), name="--bands") if spec else {}
-    if not all(v.isdigit() for v in roles.values()):
-        raise click.BadParameter(f"{spec!r}: band numbers are integers", param_hint="--bands")
-    bands_i = {k: int(v) for k, v in roles.items()} or None
-    dates = _pairs(opts.pop("dates"), name="--date") or None
-    with _ledger(ctx, ledger) as led:
-        run = imagery_for_ledger(led, bands=bands_i, acquired_on=dates, **opts)
-    for image in run.images:
-        when = image.get("acquired_on") or "-"
-        extra = f"  {image['error']}" if image.get("error") else ""
-        click.echo(f"{IMAGERY.get(image['role'], image['role'])} {image['path']}: {when}{extra}")
-    for role, counts in run.counts.items():
-        parts = ", ".join(f"{IMAGERY.get(k, k)} {n}" for k, n in counts.items())
-        click.echo(f"{IMAGERY.get(role, role)}: {parts}")
-
-
-@cli.command()
-@ledger_arg
-@click.option(
-    "--within-m", default=50.0, show_default=True, help="A bank within this of a track is surveyed."
-)
-@click.option(
-    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Tracks started on or after."
-)
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Tracks started on or before.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Per-segment table (.xlsx/.csv), or the banks (.gpkg).")  # fmt: skip
-@click.pass_context
-def coverage(ctx: click.Context, ledger: str, within_m: float, **opts: Any) -> None:
-    """Measure shoreline surveyed per segment and township (km and %), from the tracks."""
-    from geo.coverage import shoreline_coverage, shoreline_pieces, township_coverage
-    from geo.labels import FIELD_WORK
-
-    start = opts["start"].date() if opts["start"] else None
-    end = opts["end"].date() if opts["end"] else None
-    with _ledger(ctx, ledger) as led:
-        tracks, segments = led.tracks(), led.segments()
-        kw = {"within_m": within_m, "start": start, "end": end,
-              "central_meridian": led.settings.central_meridian}  # fmt: skip
-    pieces = shoreline_pieces(tracks, segments, **kw)  # computed once: table and map layer
-    per_segment = shoreline_coverage(tracks, segments, pieces=pieces, **kw)
-    towns = township_coverage(per_segment)
-    for row in towns.itertuples(index=False):
-        name = _settings(ctx).township_name(row.township_code)
-        click.echo(
-            f"{name}: {row.surveyed_km:.1f} / {row.shoreline_km:.1f} km, {row.coverage_pct:.1f}%"
-        )
-    total = per_segment["shoreline_km"].sum()
-    done = per_segment["surveyed_km"].sum()
-    pct = 100 * done / total if total else 0.0
-    click.echo(f"{FIELD_WORK['coverage_pct']}: {done:.1f} / {total:.1f} km, {pct:.1f}%")
-    if opts["output"] and opts["output"].lower().endswith(".gpkg"):
-        pieces.to_file(opts["output"], layer="shoreline", driver="GPKG", engine="pyogrio")
-        click.echo(f"banks written to {opts['output']}")
-    elif opts["output"]:
-        _write_table(per_segment.drop(columns="geometry", errors="ignore"), opts["output"])
-
-
-@cli.command()
-@ledger_arg
-@click.option(
-    "--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day."
-)
-@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), help="Per-chief table (.xlsx/.csv)."
-)
-@click.pass_context
-def patrols(ctx: click.Context, ledger: str, start: dt.datetime, end: dt.datetime,
-            output: str | None) -> None:  # fmt: skip
-    """Count chiefs' patrols in a period against the required frequency; list who is behind."""
-    from geo.labels import FIELD_WORK
-    from geo.patrols import behind, completion_by_level, patrols_ledger
-
-    with _ledger(ctx, ledger) as led:
-        per_chief = patrols_ledger(led, start=start.date(), end=end.date())
-    for row in completion_by_level(per_chief).itertuples(index=False):
-        click.echo(
-            f"{label(LEVELS, row.level)}: {row.done} / {row.required}, {row.completion_pct:.0f}%"
-        )
-    late = behind(per_chief)
-    click.echo(f"{FIELD_WORK['n_behind']}: {len(late)}")
-    if output:
-        _write_table(per_chief, output)
-
-
-@cli.command("map")
-@ledger_arg
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file.")
-@click.option("--township", help="Only this township (name as in settings, or its 9-digit code).")
-@click.option(
-    "--offline", is_flag=True, help="Carry Leaflet inside the file: no internet but tiles."
-)
-@click.option("--basemap", type=click.Choice(BASEMAPS), help="Default from settings (osm).")
-@as_of_opt
-@click.pass_context
-def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
-    """Write the leadership map of LEDGER as one HTML file."""
-    from geo.maps import save_map, status_map
-
-    settings = _settings(ctx)
-    as_of = opts["as_of"] or _today()
-    with _ledger(ctx, ledger) as led:
-        frame = led.status_frame(as_of=as_of)
-        layers = {"ranges": led.segments(), "tracks": led.tracks(), "events": led.events(),
-                  "links": led.links()}  # fmt: skip
-    title = " ".join(p for p in (settings.office_name, opts["township"], TEXT["ledger"]) if p)
-    m = status_map(
-        frame,
-        **layers,
-        title=title,
-        as_of=as_of,
-        basemap=opts["basemap"] or settings.basemap,
-        tianditu_key=settings.tianditu_key,
-        township=opts["township"],
-        offline=opts["offline"],
-    )
-    click.echo(f"map written to {save_map(m, output)}")
-
-
-@cli.command()
-@ledger_arg
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False))
-@click.option(
-    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day of the export (default today)."
-)
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]),
-              help="End of the previous period (default: the latest export here).")  # fmt: skip
-@click.pass_context
-def export(ctx: click.Context, ledger: str, out_dir: str, as_of: Any, since: Any) -> None:
-    """Write the 台账 into OUT_DIR: dated Excel, CSV, GeoPackage snapshot, GBK shapefile.
-
-    Exit codes: 0 written; 1 an error (one line); 2 a usage error; 75 another export holds
-    the lock (the next scheduled run retries).
-    """
-    from geo.schedule import ExportLockedError, export_ledger
-
-    day = as_of.date().isoformat() if as_of else _today()
-    prev = since.date().isoformat() if since else None
-    title = f"{_settings(ctx).office_name} {TEXT['ledger']}"
-    with _ledger(ctx, ledger) as led:
-        try:
-            result = export_ledger(led, out_dir, as_of=day, since=prev, title=title)
-        except ExportLockedError as exc:
-            click.echo(_one_line(exc), err=True)
-            ctx.exit(75)
-    for path in result.files:
-        click.echo(str(path))
-    period = f"since {result.since or '-'}: {result.new} new, {result.closed} closed"
-    click.echo(f"{result.rows} patches; {period}")
-
-
-@cli.command()
-@ledger_arg
-@click.option(
-    "-o", "--output", "out_dir", required=True, help="Folder the weekly export writes to."
-)
-@click.option("--weekday", default="MON", show_default=True, help="MON … SUN.")
-@click.option("--time", "at", default="08:00", show_default=True, help="HH:MM, Asia/Shanghai.")
-@click.option("--hetu", default="hetu", show_default=True, help="Path of the hetu command.")
-def schedule(ledger: str, out_dir: str, weekday: str, at: str, hetu: str) -> None:
-    """Print the crontab line, systemd service and timer, and schtasks for a weekly export."""
-    from geo.schedule import schedule_lines
-
-    lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=at, hetu=hetu)
-    for name, text in lines.items():
-        click.echo(f"# {name}\n{text.rstrip()}\n")
 
 
 @cli.command()
@@ -698,6 +430,10 @@ def demo(out_dir: str, data_dir: str, seed: int) -> None:
     click.echo(f"ledger: {result.ledger.resolve()}")
     click.echo(f"map:    {result.map.resolve()}")
     click.echo(f"excel:  {result.xlsx.resolve()}")
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:
