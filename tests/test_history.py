@@ -6,6 +6,7 @@ import multiprocessing
 import geopandas as gpd
 import pytest
 import shapely
+from conftest import raw_sql
 from PIL import Image
 from PIL.ExifTags import GPS, IFD
 
@@ -14,8 +15,6 @@ from geo._errors import EvidenceError, InvalidTransitionError
 from geo.evidence import attach_evidence, read_exif
 from geo.settings import Settings
 from geo.store import ImportRecord, Ledger
-
-from conftest import raw_sql
 
 LON, LAT = 114.0, 28.0
 

@@ -6,13 +6,12 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from conftest import raw_sql
 
 from geo._errors import BatchConflictError, InvalidTransitionError, LedgerError, NotFoundError
 from geo._schema import STATUS_COLUMNS
 from geo.settings import Settings
 from geo.store import ImportRecord, Ledger, _event_hash
-
-from conftest import raw_sql
 
 
 def _patches(ids, *, batch="b1", x0=114.0):
