@@ -28,7 +28,7 @@ from geo._cli import (
 )
 from geo._errors import HetuError
 from geo.cli_reports import COMMANDS
-from geo.labels import COLUMNS, RELATIONS, STATES, TEXT, label
+from geo.labels import COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
 from geo.lifecycle import EVIDENCE_KINDS
 from geo.settings import load_settings
 
@@ -113,12 +113,17 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
 @click.option("--x-col", help="Column holding X (or longitude) in a CSV/Excel table.")
 @click.option("--y-col", help="Column holding Y (or latitude) in a CSV/Excel table.")
 @click.option("--sheet", help="Excel sheet name or number.")
+@click.option("--surveyor", help="Surveys: who walked them, overriding the file's own name.")
 @click.option("--json", "as_json", is_flag=True, help="Print the import record as JSON.")
 @click.pass_context
 def ingest(
     ctx: click.Context, ledger: str, kind: str, file: str, as_json: bool, **opts: Any
 ) -> None:
-    """Read FILE of KIND (patches, ranges, chiefs, surveys) into LEDGER, all or nothing."""
+    """Read FILE of KIND (patches, ranges, chiefs, surveys) into LEDGER, all or nothing.
+
+    For surveys FILE may be GPX, KML/KMZ, a patrol app's CSV/Excel (one row per GPS
+    fix) or a folder of geotagged photos; surveyors are checked against the chiefs.
+    """
     from geo.layers import ingest_file
     from geo.store import record_as_dict
 
@@ -202,6 +207,41 @@ def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
         click.echo(f"{MATCHING.get(kind, kind)} {kind}: {n}")
     for path, frame in reports.items():
         write_table(frame, path)
+
+
+@cli.command("survey-patches")
+@ledger_arg
+@click.option("--within-m", type=float, help="A finding this close to a patch is linked (50 m).")
+@click.option("--apply", "apply_", is_flag=True, help="Add them to the ledger (one batch a day).")
+@click.option("--actor", default="巡查", show_default=True, help="Who issues them (recorded).")
+@click.pass_context
+def survey_patches(
+    ctx: click.Context, ledger: str, within_m: float | None, apply_: bool, actor: str
+) -> None:
+    """List survey findings near no patch as new ledger items (source: survey); --apply adds them.
+
+    Each is a small square around the finding, id SV-<day>-<n>, in batch SV-<day>;
+    findings near a patch are links, not items. Running it again adds nothing twice.
+    """
+    from geo.layers import file_sha256_of_text
+    from geo.store import ImportRecord
+    from geo.surveys import survey_patches as make
+
+    with open_from_cli(ctx, ledger) as led:
+        kw = {} if within_m is None else {"within_m": within_m}
+        new = make(led.findings(), led.patches(), segments=led.segments(),
+                   central_meridian=led.settings.central_meridian, **kw)  # fmt: skip
+        for row in new.itertuples(index=False):
+            click.echo(f"{row.patch_id} {label(ISSUE_TYPES, row.issue_type)} {row.detected_on}")
+        if not apply_:
+            click.echo(f"{len(new)} new item(s); --apply adds them")
+            return
+        for batch, part in new.groupby("batch_id", sort=True):
+            digest = file_sha256_of_text("|".join(sorted(part["attrs"])))
+            rec = ImportRecord(kind="patches", file=f"survey findings {batch}", sha256=digest,
+                               batch_id=str(batch), n_read=len(part), n_kept=len(part))  # fmt: skip
+            led.add_patches(part, rec, actor=actor)
+    click.echo(f"{len(new)} item(s) added; run `hetu match` to place them on segments")
 
 
 @cli.command()

@@ -3,9 +3,13 @@
 :func:`build_demo_files` lays out a fictional county (admin code ``439999``) of
 three townships and their villages, four meandering rivers whose management
 ranges (河湖管理范围) are cut into segments (河段), the chiefs (河长) of every
-segment at three levels, two province batches of suspect patches (图斑) and two
-GPX survey tracks. Every number comes from ``numpy.random.default_rng(seed)``,
-so the same seed gives the same content.
+segment at three levels, two province batches of suspect patches (图斑), two
+GPX bank surveys walked by township chiefs, and a month of chiefs' patrols
+(:data:`PATROL_PERIOD`) as a patrol app exports them: the village chiefs' GPS
+fixes as CSV, the township and county chiefs' tracks as KML, and a folder of
+geotagged photos. Some chiefs fall behind their required patrols. Every number
+comes from ``numpy.random.default_rng(seed)``, so the same seed gives the same
+content.
 
 The files carry the awkward parts of the real ones on purpose: patch shapefiles
 are GBK without ``.cpg`` or ``.prj``, the second batch uses the zone-prefixed
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,6 +51,10 @@ BATCH2_RECURRENCES = 8
 BATCH2_NEW = 22
 XSS_BATCH1 = '<script>alert("xss")</script>疑似乱堆'
 XSS_BATCH2 = "<img src=x onerror=alert(1)>疑似乱建"
+#: The month of the demo chiefs' patrols (both days included).
+PATROL_PERIOD = (dt.date(2026, 4, 1), dt.date(2026, 4, 30))
+#: One patrol every so many days per chief level in the demo (as geo.patrols.REQUIRED_DAYS).
+_PATROL_EVERY = {"县级": 30, "乡级": 15, "村级": 7}
 
 _VILLAGES = ("上村", "河口村", "石桥村", "柳树村", "新塘村", "枫林村", "大坪村", "杨家村", "高岭村")
 _SURNAMES = (
@@ -91,6 +100,10 @@ class DemoFiles:
         GPX survey tracks (WGS84) with findings as waypoints.
     recurrence_of : dict of str to str
         Batch-2 patch id to the batch-1 patch id it overlaps with IoU > 0.5.
+    patrols : tuple of Path
+        The chiefs' patrols of :data:`PATROL_PERIOD`: the patrol app's CSV (one
+        row per GPS fix, village chiefs), a KML (township and county chiefs) and
+        a folder of geotagged photos (one sub-folder per chief).
     """
 
     settings: Path
@@ -99,6 +112,7 @@ class DemoFiles:
     patches: dict[str, Path]
     tracks: list[Path]
     recurrence_of: dict[str, str]
+    patrols: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -419,8 +433,28 @@ def _gpx(path: Path, *, name: str, author: str, track: list, waypoints: list) ->
     ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
 
 
-def _surveys(rng: np.random.Generator, lay: _Layout, b1: pd.DataFrame, out: Path) -> list[Path]:
-    """Two bank surveys along the first two rivers, each passing two batch-1 patches."""
+def _segment_spans(lay: _Layout) -> dict[str, tuple[int, float, float]]:
+    """Segment id to (river index, first and last arc position of the segment on its line)."""
+    out = {}
+    for i, rv in enumerate(lay.rivers):
+        for k, row in enumerate(rv.seg_rows):
+            out[str(lay.segments.at[row, "segment_id"])] = (i, rv.bounds[k], rv.bounds[k + 1])
+    return out
+
+
+def _chief_of(chiefs: pd.DataFrame, segment_id: str, level: str) -> str:
+    rows = chiefs[(chiefs["河段编码"] == segment_id) & (chiefs["级别"] == level)]
+    return str(rows["姓名"].iloc[0])
+
+
+def _surveys(
+    rng: np.random.Generator, lay: _Layout, b1: pd.DataFrame, out: Path, chiefs: pd.DataFrame
+) -> list[Path]:
+    """Two bank surveys along the first two rivers, each passing two batch-1 patches.
+
+    The surveyor is the township chief of the segment where the survey starts.
+    """
+    spans = _segment_spans(lay)
     to_ll = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
     tz = dt.timezone(dt.timedelta(hours=8))
     paths, fid = [], 0
@@ -466,9 +500,105 @@ def _surveys(rng: np.random.Generator, lay: _Layout, b1: pd.DataFrame, out: Path
         fid += len(found)
         path = out / f"巡河_{rv.name}_{day.isoformat()}.gpx"
         label = f"{rv.name}巡河 {day.isoformat()}"
-        _gpx(path, name=label, author=_people(rng, 1)[0], track=track, waypoints=waypoints)
+        seg = next(s for s, (r, a, b) in spans.items() if r == river and a <= s0 <= b)
+        author = _chief_of(chiefs, seg, "乡级")
+        _gpx(path, name=label, author=author, track=track, waypoints=waypoints)
         paths.append(path)
     return paths
+
+
+def _patrol_walk(
+    rng: np.random.Generator, lay: _Layout, span: tuple[int, float, float], start: dt.datetime
+) -> list[tuple[float, float, dt.datetime]]:
+    """A walk of 1–2.5 km along one bank inside a segment: ``(x, y, time)`` in metres."""
+    river, a, b = span
+    rv = lay.rivers[river]
+    length = min(b - a, rng.uniform(1000, 2500))
+    s0 = rng.uniform(a, b - length)
+    offset = float(rng.choice([-1.0, 1.0])) * (rv.width - rng.uniform(8, 20))
+    arcs = np.arange(s0, s0 + length, rng.uniform(35, 50))
+    xy = [_at(rv.line, s, offset) for s in arcs]
+    secs = np.cumsum(np.r_[0.0, np.diff(arcs) / rng.uniform(0.9, 1.4, len(arcs) - 1)])
+    return [
+        (x, y, start + dt.timedelta(seconds=round(t))) for (x, y), t in zip(xy, secs, strict=True)
+    ]
+
+
+def _patrols(
+    rng: np.random.Generator, lay: _Layout, chiefs: pd.DataFrame, out: Path
+) -> tuple[Path, ...]:
+    """The chiefs' patrols of :data:`PATROL_PERIOD` as CSV (village), KML (others), photos."""
+    to_ll = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+    tz = dt.timezone(dt.timedelta(hours=8))
+    spans = _segment_spans(lay)
+    first, last = PATROL_PERIOD
+    days = (last - first).days + 1
+    fixes, walks = [], []
+    for cid, rows in chiefs.groupby("河长编号", sort=True):
+        name, level = str(rows["姓名"].iloc[0]), str(rows["级别"].iloc[0])
+        need = int(np.floor(days / _PATROL_EVERY[level] + 0.5))
+        done = need - 1 if int(cid[2:]) % 3 == 0 else need  # a third fall behind
+        for k in range(done):
+            day = first + dt.timedelta(days=int(k * days / need + rng.integers(0, days // need)))
+            start = dt.datetime.combine(day, dt.time(int(rng.integers(8, 16)), 0), tzinfo=tz)
+            seg = str(rng.choice(rows["河段编码"].tolist()))
+            walk = _patrol_walk(
+                rng, lay, spans[seg], start + dt.timedelta(minutes=int(rng.integers(0, 50)))
+            )
+            lon, lat = to_ll.transform([w[0] for w in walk], [w[1] for w in walk])
+            walk = list(zip(lon, lat, [w[2] for w in walk], strict=True))
+            tid = f"XH{day:%Y%m%d}-{cid}-{k + 1}"
+            if level == "村级":
+                fixes += [(tid, name, t.strftime("%Y-%m-%d %H:%M:%S"), f"{x:.7f}", f"{y:.7f}",
+                           round(float(rng.uniform(0.8, 1.6)), 2)) for x, y, t in walk]  # fmt: skip
+            else:
+                walks.append((tid, name, walk))
+    csv = out / f"巡河APP导出_{first:%Y-%m}.csv"
+    cols = ["轨迹编号", "巡河人", "定位时间", "经度", "纬度", "速度(米/秒)"]
+    pd.DataFrame(fixes, columns=cols).to_csv(csv, index=False, encoding="utf-8-sig")
+    kml = out / f"巡河轨迹_乡级县级_{first:%Y-%m}.kml"
+    _kml(kml, walks)
+    photos = out / "巡河照片"
+    shutil.rmtree(photos, ignore_errors=True)
+    tid, name = fixes[0][:2]
+    walk = [f for f in fixes if f[0] == tid]
+    for n, k in enumerate(np.linspace(0, len(walk) - 1, 3).astype(int)):
+        taken = dt.datetime.strptime(walk[k][2], "%Y-%m-%d %H:%M:%S")
+        lon, lat = float(walk[k][3]), float(walk[k][4])
+        write_photo(
+            photos / name / f"IMG_{taken:%Y%m%d_%H%M%S}.jpg",
+            lon=lon,
+            lat=lat,
+            taken=taken,
+            tint=n * 40,
+        )
+    return (csv, kml, photos)
+
+
+def _kml(path: Path, walks: list) -> None:
+    """Write KML 2.2 with one gx:Track placemark per walk, the chief in ExtendedData."""
+    kml_ns, gx_ns = "http://www.opengis.net/kml/2.2", "http://www.google.com/kml/ext/2.2"
+    ET.register_namespace("", kml_ns)
+    ET.register_namespace("gx", gx_ns)
+    root = ET.Element(f"{{{kml_ns}}}kml")
+    doc = ET.SubElement(root, f"{{{kml_ns}}}Document")
+    ET.SubElement(doc, f"{{{kml_ns}}}name").text = path.stem
+    for tid, name, walk in walks:
+        pm = ET.SubElement(doc, f"{{{kml_ns}}}Placemark")
+        ET.SubElement(pm, f"{{{kml_ns}}}name").text = tid
+        data = ET.SubElement(
+            ET.SubElement(pm, f"{{{kml_ns}}}ExtendedData"), f"{{{kml_ns}}}Data", name="巡河人"
+        )
+        ET.SubElement(data, f"{{{kml_ns}}}value").text = name
+        track = ET.SubElement(pm, f"{{{gx_ns}}}Track")
+        for _, _, t in walk:
+            ET.SubElement(track, f"{{{kml_ns}}}when").text = t.astimezone(dt.UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+        for lon, lat, _ in walk:
+            ET.SubElement(track, f"{{{gx_ns}}}coord").text = f"{lon:.7f} {lat:.7f} 0"
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
 
 
 def _settings_toml() -> str:
@@ -479,6 +609,8 @@ def _settings_toml() -> str:
         f'[office]\nname = "示范县河长制办公室"\nadmin_code = "{COUNTY_CODE}"\n'
         f"extent = [{extent}]\ncentral_meridian = 114\n\n[townships]\n{towns}\n\n"
         '[lifecycle]\nrectify_days = 30\n\n[matching]\nnear_m = 1000.0\n\n[map]\nbasemap = "osm"\n'
+        "\n[surveys]\nwithin_m = 50.0\n\n[patrols.every_days]\n"
+        "county = 30.0\ntownship = 15.0\nvillage = 7.0\n"
     )
 
 
@@ -532,8 +664,9 @@ def build_demo_files(data_dir: str | os.PathLike, *, seed: int = 2025) -> DemoFi
     patches = {"2025-Q3": out / "图斑_2025-Q3.shp", "2026-Q1": out / "图斑_2026-Q1.shp"}
     _write_patches(b1, patches["2025-Q3"], METRIC_CRS)
     _write_patches(b2, patches["2026-Q1"], "EPSG:4526")
-    tracks = _surveys(rng, lay, b1, out)
-    return DemoFiles(settings, ranges, chiefs_path, patches, tracks, recurrence)
+    tracks = _surveys(rng, lay, b1, out, chiefs)
+    patrols = _patrols(np.random.default_rng([seed, 10]), lay, chiefs, out)
+    return DemoFiles(settings, ranges, chiefs_path, patches, tracks, recurrence, patrols)
 
 
 def write_photo(

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo.county import DemoFiles, build_demo_files, write_photo
+from geo.county import PATROL_PERIOD, DemoFiles, build_demo_files, write_photo
+from geo.coverage import coverage_ledger, shoreline_pieces
 from geo.demoimagery import write_demo_imagery
 from geo.evidence import attach_evidence
 from geo.export import write_ledger_xlsx
@@ -26,6 +27,7 @@ from geo.layers import ingest_file
 from geo.maps import save_map, status_map
 from geo.matching import match_ledger
 from geo.notices import escalate
+from geo.patrols import patrols_ledger
 from geo.settings import load_settings
 from geo.store import Ledger
 
@@ -187,6 +189,8 @@ def run_demo(
         )
         for track in files.tracks:
             ingest_file(ledger, "surveys", track)
+        for patrol in files.patrols:  # the chiefs' April patrols: app CSV, KML, photos
+            ingest_file(ledger, "surveys", patrol)
         say("matching and working the first batch to closure")
         match_ledger(ledger)
         _first_batch(ledger, files)
@@ -219,10 +223,16 @@ def run_demo(
         say("writing the map and the Excel ledger")
         frame = ledger.status_frame(as_of=DEMO_AS_OF)
         title = f"{settings.office_name} {TEXT['ledger']}"
+        tracks, segments = ledger.tracks(), ledger.segments()
+        shoreline = shoreline_pieces(
+            tracks, segments, within_m=settings.survey_within_m,
+            central_meridian=settings.central_meridian,
+        )  # fmt: skip
         m = status_map(
             frame,
-            ranges=ledger.segments(),
-            tracks=ledger.tracks(),
+            ranges=segments,
+            tracks=tracks,
+            shoreline=shoreline,
             events=ledger.events(),
             links=ledger.links(),
             thumbnails=thumbnails_for_map(ledger, max_px=160),
@@ -233,6 +243,12 @@ def run_demo(
             offline=True,
         )
         map_path = save_map(m, out / "map.html")
-        xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title)
+        first, last = PATROL_PERIOD  # the chiefs' April patrols, in the Excel ledger too
+        coverage = coverage_ledger(ledger, within_m=settings.survey_within_m, start=first, end=last)
+        patrols = patrols_ledger(
+            ledger, start=first, end=last, required=settings.patrol_every_days or None
+        )
+        xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title,
+                                      coverage=coverage, patrols=patrols)  # fmt: skip
         counts = ledger.status_counts()
     return DemoResult(ledger_path, map_path, xlsx_path, files, counts, notices)

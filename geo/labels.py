@@ -375,3 +375,113 @@ def label(table: dict[str, str], key: object) -> str:
     if key is None:
         return ""
     return table.get(str(key), str(key))
+
+
+#: Column names of patrol-app exports (geo.surveys): one word list per meaning, "|"-separated.
+TRACK_WORDS: dict[str, str] = {
+    "track_id": "轨迹编号|轨迹id|轨迹号|巡河编号|巡查编号|巡河记录编号|记录编号|轨迹名称",
+    "surveyor": "巡查人|巡河人|巡查员|巡河人员|巡查人员|人员|姓名|上报人|采集人",
+    "chief": "河长|河长姓名|巡河河长|责任河长",
+    "time": "时间|定位时间|采集时间|巡查时间|巡河时间|记录时间|轨迹时间|gps时间",
+    "date": "日期|巡查日期|巡河日期",
+    "finding": "问题类型|发现问题|问题",
+}
+
+#: The shoreline layer of the map (geo.maps): covered and uncovered bank lines.
+SHORELINE: dict[str, str] = {
+    "layer": "岸线巡查",
+    "covered": "已巡查岸线",
+    "gap": "未巡查岸线",
+    "by_township": "岸线巡查覆盖率（按乡镇）",
+    "km": "公里",
+}
+
+#: The per-patch dossier (一斑一档, geo.dossier): titles, headers, check results.
+DOSSIER: dict[str, str] = {
+    "title": "图斑档案（一斑一档）",
+    "basics": "基本信息",
+    "water": "河湖/河段",
+    "chiefs": "责任河长",
+    "overdue": "逾期",
+    "not_overdue": "未逾期",
+    "workdays": "个工作日",
+    "days": "天",
+    "imagery": "遥感影像",
+    "no_imagery": "暂无影像",
+    "chip_missing": "影像文件不在附件库中",
+    "indicator": "指标",
+    "value": "数值",
+    "history": "状态记录",
+    "at": "时间",
+    "actor": "操作人",
+    "action": "事项",
+    "change": "状态变化",
+    "note": "说明",
+    "files": "附件",
+    "evidence": "佐证材料",
+    "no_evidence": "暂无佐证材料",
+    "kind": "材料类型",
+    "filename": "文件名",
+    "taken_at": "拍摄时间",
+    "position": "拍摄位置",
+    "checks": "核验",
+    "check_time": "时间",
+    "check_gps": "位置",
+    "check_ok": "符合",
+    "check_before_issue": "早于下发",
+    "check_missing": "缺失",
+    "check_far": "距图斑过远",
+    "distance": "距图斑{d}米",
+    "links": "关联图斑（前后期）",
+    "no_links": "无关联图斑",
+    "direction": "前后",
+    "earlier": "前期图斑",
+    "later": "后期图斑",
+    "map_no": "图上编号",
+    "this_patch": "本图斑",
+    "attrs": "原始属性",
+    "field": "字段",
+    "footer": "本档案由河图（Hetu）根据图斑整改台账生成，数据截至{as_of}。",
+}
+
+#: Headers of the quarterly 4+1 assessment of townships (geo.assessment).
+ASSESSMENT: dict[str, str] = {
+    "township": "乡镇",
+    "township_code": "乡镇代码",
+    "n_due": "应销号数",
+    "n_closed": "已销号数",
+    "closure_rate": "销号率",
+    "n_on_time": "按期销号数",
+    "on_time_rate": "按期销号率",
+    "n_overdue": "逾期图斑数",
+    "overdue_patch_days": "逾期图斑·天数",
+    "recurrences": "反弹回潮数",
+    "closure_points": "销号率得分",
+    "on_time_points": "按期销号得分",
+    "overdue_points": "逾期项得分",
+    "recurrence_points": "反弹回潮项得分",
+    "score": "总分",
+    "rank": "排名",
+}
+
+#: The Excel 台账's summary, charts and survey sheets (geo.summary).
+LEDGER_SUMMARY: dict[str, str] = {
+    "charts": "图表",
+    "by_water": "按河湖统计",
+    "by_chief_level": "按河长层级统计（图斑所在河段的最高级河长）",
+    "chief_level": "河长层级",
+    "no_water": "（未匹配河湖）",
+    "overdue_list": "逾期图斑清单（按逾期工作日从多到少）",
+    "overdue_workdays": "逾期工作日",
+    "overdue_more": "另有 {n} 个逾期图斑未列出，见图斑台账（逾期行标红）",
+    "none_overdue": "无逾期图斑",
+    "overdue_by_township": "各乡镇逾期图斑数",
+    "coverage_by_township": "岸线巡查覆盖率（按乡镇）",
+    "coverage_by_segment": "岸线巡查覆盖率（按河段，从低到高）",
+    "coverage_rule": "巡查轨迹两侧 {m} 米内的岸线计为已巡查",
+    "patrol_by_level": "巡河完成情况（按河长层级）",
+    "patrol_behind": "未达标河长（欠巡次数从多到少）",
+    "none_behind": "无未达标河长",
+    "chief_name": "河长姓名",
+    "period_range": "{start} 至 {end}",
+}

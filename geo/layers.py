@@ -670,6 +670,7 @@ def ingest_file(
     y_col: str | None = None,
     sheet: str | int = 0,
     profile: Profile | str | os.PathLike | None = None,
+    surveyor: str | None = None,
 ) -> ImportRecord:
     """Read a file and load it into the ledger in one transaction.
 
@@ -692,6 +693,8 @@ def ingest_file(
     profile : dict or path-like, optional
         Alias profile or its TOML file; default the settings' ``ingest_profile``
         when the settings have one, else :data:`DEFAULT_PROFILE`.
+    surveyor : str, optional
+        For surveys: who walked them, overriding what the file says.
 
     Returns
     -------
@@ -730,8 +733,17 @@ def ingest_file(
         frame = chiefs_from_file(p, sheet=sheet, encoding=encoding, profile=profile)
         rec, _ = _record(frame)
         return ledger.add_chiefs(frame, rec)
-    from geo.surveys import surveys_from_file
+    from geo.surveys import surveys_from_file, unmatched_surveyors
 
-    tracks, findings = surveys_from_file(p)
+    tracks, findings = surveys_from_file(
+        p, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
+        encoding=encoding, central_meridian=settings.central_meridian,
+    )  # fmt: skip
     rec, _ = _record(tracks)
+    strangers = unmatched_surveyors(tracks, ledger.chiefs())
+    if strangers:
+        rec.decisions.append(
+            f"surveyor(s) {', '.join(strangers)} match no chief's name: these patrols count for "
+            "no chief; correct the name in the patrol app or in the chiefs' list"
+        )
     return ledger.add_surveys(tracks, findings, rec)

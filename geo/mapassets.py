@@ -332,6 +332,14 @@ HETU_JS = r"""
       color: D.track_color, weight: 3, opacity: 0.85});
     tip(line, s(t[0])); G.tracks.addLayer(line);
   });
+  (D.shoreline || []).forEach(function (b) {
+    if (!G.shoreline) { return; }
+    var parts = rings(b[2], b[3], b[4].map(function (l) { return [l]; })).map(function (p) {
+      return p[0]; });
+    var line = L.polyline(parts, {renderer: renderer, color: D.shore_colors[b[0]],
+      weight: b[0] ? 4 : 5, opacity: 0.9});
+    tip(line, s(b[1])); G.shoreline.addLayer(line);
+  });
   if (G.recurrence) {
     var rec = L.featureGroup().on("click", onClick);
     D.recurrences.forEach(function (r) {

@@ -27,8 +27,11 @@ from geo.crs import DRAW_EPSG, metric_crs
 __all__ = [
     "Strings",
     "encode_geometries",
+    "in_township",
     "missing",
     "script_json",
+    "shoreline_by_township",
+    "shoreline_records",
     "simplified",
     "thumbnail_uris",
 ]
@@ -181,3 +184,97 @@ def thumbnail_uris(thumbnails: Mapping[str, Sequence[str]] | None) -> dict[str, 
                 )
         out[str(patch_id)] = items
     return out
+
+
+def shoreline_records(
+    pieces: pd.DataFrame,
+    geoms: gpd.GeoSeries,
+    *,
+    origin: tuple[int, int],
+    quantum: float,
+    strings: Strings,
+    words: Mapping[str, str],
+) -> list[list[Any]]:
+    """Return one compact record per shoreline piece: ``[covered, tip, cx, cy, lines]``.
+
+    Parameters
+    ----------
+    pieces : DataFrame
+        From :func:`geo.coverage.shoreline_pieces`: ``covered``, ``length_m`` and
+        the segment columns present (``water_name``, ``segment_id``).
+    geoms : GeoSeries
+        Their geometries as drawn (degrees, simplified), in the same order.
+    origin, quantum
+        As for :func:`encode_geometries`.
+    strings : Strings
+        The map's string table.
+    words : mapping
+        ``covered``, ``gap`` and ``km``: the words of the tooltip.
+
+    Returns
+    -------
+    list
+        ``covered`` is 1 or 0; ``lines`` holds one flat delta-coded list per line part.
+    """
+    centers, shapes = encode_geometries(geoms.values, quantum=quantum, origin=origin)
+    out = []
+    cols = [c for c in ("water_name", "segment_name", "segment_id") if c in pieces]
+    for i, (covered, length) in enumerate(
+        zip(pieces["covered"].astype(bool), pieces["length_m"].astype(float), strict=True)
+    ):
+        where = [str(v) for v in pieces[cols].iloc[i].tolist() if not missing(v) and str(v)]
+        state = words["covered"] if covered else words["gap"]
+        tip = " ".join([*where[:2], f"{state} {length / 1000:.2f} {words['km']}"])
+        lines = [part[0] for part in shapes[i] if part]
+        out.append([int(covered), strings(tip), int(centers[i, 0]), int(centers[i, 1]), lines])
+    return out
+
+
+def in_township(
+    frame: gpd.GeoDataFrame | None, segments: set[str], codes: set[str]
+) -> gpd.GeoDataFrame | None:
+    """Return the rows on one of ``segments`` or in a township of ``codes`` (None if none)."""
+    if frame is None:
+        return None
+    seg = frame.get("segment_id", pd.Series("", index=frame.index)).astype(str)
+    adm = frame.get("admin_code", pd.Series("", index=frame.index)).astype(str)
+    keep = seg.isin(segments) | adm.str[:9].isin(codes)
+    return frame.loc[keep] if keep.any() else None
+
+
+def shoreline_by_township(
+    pieces: pd.DataFrame, patches: pd.DataFrame | None = None
+) -> list[tuple[str, str, str]]:
+    """Return ``(township, "surveyed/shoreline km", "percent")`` rows for the dashboard.
+
+    Parameters
+    ----------
+    pieces : DataFrame
+        From :func:`geo.coverage.shoreline_pieces`, with ``admin_code``.
+    patches : DataFrame, optional
+        The status frame: its ``township`` names the codes of its ``admin_code``;
+        other codes are shown as the code.
+
+    Returns
+    -------
+    list of tuple
+        One row per township code, sorted by code; empty without ``admin_code``.
+    """
+    if "admin_code" not in pieces or pieces.empty:
+        return []
+    code = pieces["admin_code"].fillna("").astype(str).str[:9]
+    length = pieces["length_m"].astype(float)
+    done = length.where(pieces["covered"].astype(bool), 0.0)
+    total = length.groupby(code).sum()
+    covered = done.groupby(code).sum()
+    names: dict[str, str] = {}
+    if patches is not None and {"township", "admin_code"} <= set(patches.columns):
+        town_codes = patches["admin_code"].astype(str).str[:9]
+        names = dict(zip(town_codes, patches["township"].astype(str), strict=True))
+    rows = []
+    for town in total.index:
+        whole = float(total[town])
+        pct = f"{covered[town] / whole:.0%}" if whole > 0 else ""
+        shown = names.get(town) or town
+        rows.append((shown, f"{covered[town] / 1000:.1f}/{whole / 1000:.1f}", pct))
+    return rows

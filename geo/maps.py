@@ -37,14 +37,18 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo import mapdata as _md
 from geo._errors import CRSError, NotFoundError, SchemaError, SettingsError
-from geo.labels import COLUMNS, ISSUE_TYPES, STATES, TEXT, label
+from geo.labels import COLUMNS, ISSUE_TYPES, SHORELINE, STATES, TEXT, label
 from geo.mapassets import HETU_CSS, HETU_JS, use_assets
 from geo.mapdata import Strings, encode_geometries, missing, script_json, simplified
 from geo.mapdata import thumbnail_uris as _thumbnail_uris
 from geo.settings import BASEMAPS
 
-__all__ = ["OVERDUE_COLOR", "POLYGON_ZOOM", "STATE_COLORS", "save_map", "status_map"]
+__all__ = [
+    "OVERDUE_COLOR", "POLYGON_ZOOM", "SHORELINE_COLORS", "STATE_COLORS", "save_map",
+    "status_map",
+]  # fmt: skip
 
 #: Fill colour of each lifecycle state (identifier → CSS colour).
 STATE_COLORS: dict[str, str] = {
@@ -65,8 +69,10 @@ _UNKNOWN_COLOR = "#607d8b"
 _RANGE_COLOR = "#0277bd"
 _TRACK_COLOR = "#1565c0"
 _RECURRENCE_COLOR = "#6a1b9a"
+#: Shoreline within reach of a track (covered) and the gaps (geo.coverage.shoreline_pieces).
+SHORELINE_COLORS = {"covered": "#2e9e44", "gap": "#e53935"}
 _SETTLED = ("closed", "dismissed")
-_SIMPLIFY_M = {"patches": 0.5, "ranges": 5.0, "tracks": 2.0}
+_SIMPLIFY_M = {"patches": 0.5, "ranges": 5.0, "tracks": 2.0, "shoreline": 2.0}
 _QUANTUM = 1e-6
 _MAX_ZOOM = 18
 _MAX_RIVERS = 8
@@ -318,7 +324,7 @@ def _base_map(basemap: str, tianditu_key: str) -> folium.Map:
     return m
 
 
-def _legend_html(*, ranges: bool, tracks: bool, recurrence: bool) -> str:
+def _legend_html(*, ranges: bool, tracks: bool, recurrence: bool, shoreline: bool) -> str:
     rows = [f"<b>{_esc(TEXT['legend'])}</b>"]
     for state, color in STATE_COLORS.items():
         rows.append(
@@ -342,6 +348,11 @@ def _legend_html(*, ranges: bool, tracks: bool, recurrence: bool) -> str:
         rows.append(
             f'<div><i style="height:3px;background:{_TRACK_COLOR}"></i>{_esc(TEXT["tracks"])}</div>'
         )
+    if shoreline:
+        for key, color in SHORELINE_COLORS.items():
+            rows.append(
+                f'<div><i style="height:4px;background:{color}"></i>{_esc(SHORELINE[key])}</div>'
+            )
     rows.append(f'<div style="color:#555">{_esc(TEXT["zoom_hint"])}</div>')
     return f'<div class="hetu-box hetu-legend">{"".join(rows)}</div>'
 
@@ -356,7 +367,9 @@ def _table(rows: list[tuple[str, ...]], *, late: bool = False) -> str:
     return f"<table>{body}</table>"
 
 
-def _dashboard_html(frame: pd.DataFrame, overdue: pd.Series) -> str:
+def _dashboard_html(
+    frame: pd.DataFrame, overdue: pd.Series, shore: list[tuple[str, str, str]] | None = None
+) -> str:
     """Counts per state, closure rate per township and overdue patches per chief."""
     states = frame["state"].astype(str)
     counts = states.value_counts()
@@ -392,6 +405,7 @@ def _dashboard_html(frame: pd.DataFrame, overdue: pd.Series) -> str:
         f"<h4>{_esc(TEXT['closure_by_township'])}</h4>{_table(towns)}",
         f"<h4>{_esc(TEXT['overdue_by_chief'])}</h4>",
         _table(chiefs, late=True) if chiefs else f"<div>{_esc(TEXT['none_overdue'])}</div>",
+        f"<h4>{_esc(SHORELINE['by_township'])}</h4>{_table(shore)}" if shore else "",
         "</details></div>",
     ]
     return "".join(parts)
@@ -402,6 +416,7 @@ def status_map(
     *,
     ranges: gpd.GeoDataFrame | None = None,
     tracks: gpd.GeoDataFrame | None = None,
+    shoreline: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     as_of: str | None = None,
     basemap: str = "osm",
@@ -423,6 +438,10 @@ def status_map(
         river (the eight with most segments; the rest share one), simplified by 5 m.
     tracks : GeoDataFrame, optional
         Patrol tracks (lines) with ``surveyor`` and ``started_at`` or ``observed_at``.
+    shoreline : GeoDataFrame, optional
+        Covered and uncovered bank lines (:func:`geo.coverage.shoreline_pieces`:
+        ``covered``, ``length_m``, ``admin_code`` …): one layer 岸线巡查, green where
+        surveyed and red in the gaps, and the coverage per township in the dashboard.
     title : str, optional
         Title shown at the top; defaults to ``labels.TEXT["map_title"]``, preceded by
         the township when one is chosen.
@@ -460,7 +479,8 @@ def status_map(
     CRSError
         If a non-empty frame has no CRS.
     SchemaError
-        If the patches lack ``patch_id`` or ``state``, the events lack their columns,
+        If the patches lack ``patch_id`` or ``state``, the shoreline lacks ``covered``
+        or ``length_m``, the events lack their columns,
         or a thumbnail is not an image data URI.
     NotFoundError
         If ``township`` matches no patch.
@@ -479,15 +499,18 @@ def status_map(
             )
     range_frame = _drawable(ranges, "ranges")
     track_frame = _drawable(tracks, "tracks")
+    shore_frame = _drawable(shoreline, "shoreline")
+    if shore_frame is not None and not {"covered", "length_m"} <= set(shore_frame.columns):
+        raise SchemaError(
+            f"shoreline: lacks 'covered' or 'length_m'; found {list(shore_frame.columns)}; "
+            "pass geo.coverage.shoreline_pieces(tracks, segments)"
+        )
     if township is not None:
         if frame is None:
             raise NotFoundError(f"township {township!r}: the status frame has no patch")
         frame, codes, segments = _select_township(frame, township)
-        if range_frame is not None:
-            seg = range_frame.get("segment_id", pd.Series("", index=range_frame.index))
-            adm = range_frame.get("admin_code", pd.Series("", index=range_frame.index))
-            keep = seg.astype(str).isin(segments) | adm.astype(str).str[:9].isin(codes)
-            range_frame = range_frame.loc[keep] if keep.any() else None
+        range_frame = _md.in_township(range_frame, segments, codes)
+        shore_frame = _md.in_township(shore_frame, segments, codes)
         if track_frame is not None:
             # tracks within about a kilometre (0.01 degree) of the township's patches
             minx, miny, maxx, maxy = frame.to_crs(track_frame.crs).total_bounds
@@ -498,11 +521,9 @@ def status_map(
     strings = Strings()
     states = _states(frame if frame is not None else pd.DataFrame({"state": []}), events)
     state_index = {s: k for k, s in enumerate(states)}
-    drawn = [
-        simplified(f, _SIMPLIFY_M[what], what)
-        for what, f in (("patches", frame), ("ranges", range_frame), ("tracks", track_frame))
-        if f is not None
-    ]
+    layers = {"patches": frame, "ranges": range_frame, "tracks": track_frame}
+    layers["shoreline"] = shore_frame
+    drawn = [simplified(f, _SIMPLIFY_M[k], k) for k, f in layers.items() if f is not None]
     if drawn:
         bounds = np.array([g.total_bounds for g in drawn])
         minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
@@ -584,8 +605,20 @@ def status_map(
                                   shapes[i][0][0]])  # fmt: skip
         groups["tracks"] = folium.FeatureGroup(name=_esc(TEXT["tracks"]))
 
-    # ranges first (underneath), then patches, recurrence sites and tracks
-    order = sorted(groups, key=lambda k: (not k.startswith("range:"), k == "tracks"))
+    shore_records: list[list[Any]] = []
+    shore_rows: list[tuple[str, str, str]] = []
+    if shore_frame is not None:
+        shore_records = _md.shoreline_records(
+            shore_frame, next(geo_iter), origin=origin, quantum=_QUANTUM, strings=strings,
+            words=SHORELINE,
+        )  # fmt: skip
+        groups["shoreline"] = folium.FeatureGroup(name=_esc(SHORELINE["layer"]))
+        shore_rows = _md.shoreline_by_township(shore_frame, frame)
+
+    # ranges first (underneath), the shoreline, then patches, recurrence sites and tracks
+    order = sorted(
+        groups, key=lambda k: (not k.startswith("range:"), k != "shoreline", k == "tracks")
+    )
     groups = {k: groups[k] for k in order}
     for group in groups.values():
         group.add_to(m)
@@ -606,6 +639,8 @@ def status_map(
         "patches": records,
         "ranges": range_records,
         "tracks": track_records,
+        "shoreline": shore_records,
+        "shore_colors": [SHORELINE_COLORS["gap"], SHORELINE_COLORS["covered"]],
         "recurrences": recurrences,
         "s": strings.items,
     }
@@ -618,11 +653,14 @@ def status_map(
     )
     _Panel(heading, css=HETU_CSS).add_to(m)
     legend = _legend_html(
-        ranges=range_frame is not None, tracks=track_frame is not None, recurrence=bool(recurrences)
+        ranges=range_frame is not None,
+        tracks=track_frame is not None,
+        recurrence=bool(recurrences),
+        shoreline=shore_frame is not None,
     )
     _Panel(legend).add_to(m)
     if frame is not None:
-        _Panel(_dashboard_html(frame, overdue)).add_to(m)
+        _Panel(_dashboard_html(frame, overdue, shore_rows)).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 

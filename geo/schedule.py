@@ -1,4 +1,4 @@
-"""Scheduled exports of the ledger: one locked, idempotent run, and the lines that schedule it.
+"""Scheduled exports of the ledger: one locked, idempotent, logged and recorded run.
 
 :func:`export_ledger` writes the dated outputs of one run into a directory —
 the Excel 台账, a UTF-8-with-BOM CSV, a GeoPackage snapshot and the legacy GBK
@@ -6,22 +6,25 @@ shapefile with its alias sheet. Every file is written to a temporary name in
 the same directory and renamed into place, so a reader (Excel, QGIS, a
 province upload job) sees the old file or the new one, never half of one. The
 names depend only on ``as_of``, so a rerun replaces the same files. A lock file
-in the directory keeps two runs from overlapping.
+in the directory keeps two runs from overlapping. Each run appends one line to
+a log file when asked (``log_file``) and records itself in the ledger (its
+``exports`` table), whose latest successful export starts the next period.
 
-:func:`schedule_lines` gives the crontab line, the systemd service and timer
-and the Windows ``schtasks`` command that run the export weekly.
+:data:`EXIT_CODES` lists the exit codes of ``hetu export`` that schedulers see;
+:mod:`geo.timers` schedules the run (crontab, systemd timer, schtasks).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import os
 import re
-import shlex
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,29 +37,48 @@ from geo._errors import HetuError
 from geo._reads import as_date
 from geo.export import LEDGER_COLUMNS, Period, _replace_or_fallback, write_ledger_xlsx
 from geo.labels import COLUMNS, EXPORT, ISSUE_TYPES, RELATIONS, STATES, label
+from geo.province import TemplateError, fill_template
 from geo.shapefile import ENCODING, write_shapefile
 
 __all__ = [
+    "EXIT_CODES",
     "LOCK_NAME",
     "ExportLockedError",
     "ExportResult",
+    "exit_code",
     "export_ledger",
     "export_lock",
     "period_ids",
-    "schedule_lines",
 ]
 
 logger = logging.getLogger("geo")
+#: Logger of the one-line run records; a file handler is attached only during a run.
+run_logger = logging.getLogger("geo.schedule.runs")
+
+#: Exit codes of ``hetu export`` (what cron, systemd and Task Scheduler see):
+#: ``ok`` 0 — the files were written and the export recorded; ``error`` 1 — a
+#: library or file error (one line on stderr, a ``failed`` line in the log and,
+#: where the ledger could be written, a ``failed`` export record); ``usage`` 2 —
+#: bad options (click); ``locked`` 3 — another export into the same folder holds
+#: the lock, nothing was written (the next scheduled run catches up).
+EXIT_CODES: dict[str, int] = {"ok": 0, "error": 1, "usage": 2, "locked": 3}
 
 #: Name of the lock file held in the output directory during a run.
 LOCK_NAME = ".hetu-export.lock"
 _DATED = re.compile(r"^ledger_(\d{4}-\d{2}-\d{2})\.xlsx$")
 _LABELLED = {"issue_type": ISSUE_TYPES, "relation": RELATIONS, "state": STATES}
-_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_CST = dt.timezone(dt.timedelta(hours=8))
 
 
 class ExportLockedError(HetuError, RuntimeError):
     """Another export holds the lock on the output directory."""
+
+
+def exit_code(exc: BaseException | None) -> int:
+    """Return the :data:`EXIT_CODES` value of a run that raised ``exc`` (``None``: success)."""
+    if exc is None:
+        return EXIT_CODES["ok"]
+    return EXIT_CODES["locked" if isinstance(exc, ExportLockedError) else "error"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +94,8 @@ class ExportResult:
         Patches exported, issued in the period, closed in the period.
     xlsx, csv, gpkg, shp, aliases : pathlib.Path
         The files written (a fallback name when the target was locked).
+    province : pathlib.Path, optional
+        The filled province template, when one was given.
     """
 
     as_of: str
@@ -84,11 +108,13 @@ class ExportResult:
     gpkg: Path
     shp: Path
     aliases: Path
+    province: Path | None = None
 
     @property
     def files(self) -> list[Path]:
         """The main files, in the order a CLI prints them."""
-        return [self.xlsx, self.csv, self.gpkg, self.shp, self.aliases]
+        main = [self.xlsx, self.csv, self.gpkg, self.shp, self.aliases]
+        return main if self.province is None else [*main, self.province]
 
 
 @contextmanager
@@ -250,6 +276,65 @@ def _write_aliases(aliases: pd.DataFrame, target: Path) -> Path:
         tmp.unlink(missing_ok=True)
 
 
+def _now() -> str:
+    return dt.datetime.now(_CST).replace(microsecond=0).isoformat()
+
+
+def _message(exc: BaseException) -> str:
+    return " ".join((str(exc) or type(exc).__name__).split())
+
+
+def _previous_recorded(ledger: Any, as_of: str) -> str | None:
+    """The ``as_of`` of the ledger's latest successful export before ``as_of``, if recorded."""
+    exports = getattr(ledger, "exports", None)
+    if exports is None:
+        return None
+    frame = exports()
+    if frame.empty:
+        return None
+    days = frame.loc[frame["status"] == "ok", "as_of"].astype(str).str[:10]
+    earlier = days[days < as_of]
+    return str(earlier.max()) if len(earlier) else None
+
+
+def _record(ledger: Any, **fields: Any) -> None:
+    """Record the run in the ledger's exports table (one short write transaction).
+
+    A ledger without one (a store older than migration 0004) records nothing.
+    """
+    record = getattr(ledger, "record_export", None)
+    if record is not None:
+        record(**fields)
+
+
+@contextmanager
+def _run_log(log_file: str | os.PathLike | None) -> Iterator[None]:
+    """Attach a file handler to :data:`run_logger` for one run (none without ``log_file``)."""
+    if log_file is None:
+        yield
+        return
+    path = Path(log_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = run_logger.level
+    run_logger.addHandler(handler)
+    if level == logging.NOTSET or level > logging.INFO:
+        run_logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        run_logger.setLevel(level)
+        run_logger.removeHandler(handler)
+        handler.close()
+
+
+def _log_run(entry: dict[str, Any]) -> None:
+    entry["end"] = _now()
+    line = json.dumps(entry, ensure_ascii=False)
+    run_logger.log(logging.INFO if entry["status"] == "ok" else logging.ERROR, line)
+
+
 def export_ledger(
     ledger: Any,
     out_dir: str | os.PathLike,
@@ -257,6 +342,9 @@ def export_ledger(
     as_of: str | None = None,
     since: str | None = None,
     title: str | None = None,
+    log_file: str | os.PathLike | None = None,
+    template: str | os.PathLike | None = None,
+    column_map: Mapping[str, str] | None = None,
 ) -> ExportResult:
     """Write the dated exports of ``ledger`` into ``out_dir``, under the directory's lock.
 
@@ -265,21 +353,40 @@ def export_ledger(
     ``ledger_D.csv`` (UTF-8 with BOM, Chinese headers), ``ledger_D.gpkg``
     (layer 图斑台账), ``ledger_D_gbk.shp`` with its sidecars (GBK, field codes
     of at most 10 bytes) and ``ledger_D_gbk_fields.xlsx`` (code → Chinese
-    name). A rerun with the same ``as_of`` replaces the same files.
+    name); with a province ``template``, also ``ledger_D_province.xlsx``
+    (:func:`geo.province.fill_template`). A rerun with the same ``as_of``
+    replaces the same files (and, the previous period being found the same
+    way, with the same contents).
+
+    The run records itself in the ledger (``Ledger.record_export``: status
+    ``ok`` with the files and counts ``rows``, ``new``, ``closed``, or
+    ``failed`` with the error), after the files are written, in one short
+    write transaction; a run refused by the lock records nothing.
 
     Parameters
     ----------
     ledger : Ledger
-        The open ledger (read only).
+        The open ledger; read, then written once to record the run.
     out_dir : path-like
         Created if missing.
     as_of : str, optional
         ISO day the data stand at (overdue days are counted to it); default today (UTC+8).
     since : str, optional
-        ISO day the previous period ended; default the date of the latest
-        ``ledger_<date>.xlsx`` in ``out_dir`` before ``as_of`` (none: count all).
+        ISO day the previous period ended; default the ``as_of`` of the
+        ledger's latest successful recorded export before ``as_of``, else the
+        date of the latest ``ledger_<date>.xlsx`` in ``out_dir`` before
+        ``as_of`` (none: count all).
     title : str, optional
         Title of the summary sheet.
+    log_file : path-like, optional
+        File to append one JSON line per run to (keys ``start``, ``end``,
+        ``as_of``, ``since``, ``status`` — ``ok``, ``failed`` or ``locked`` —,
+        ``counts``, ``files``, ``error``); the handler is attached to
+        :data:`run_logger` for the run only.
+    template : path-like, optional
+        A province ``.xlsx`` template to fill as well, with ``column_map``.
+    column_map : mapping, optional
+        Header → source for ``template`` (see :func:`geo.province.load_column_map`).
 
     Returns
     -------
@@ -291,30 +398,113 @@ def export_ledger(
         If another export into ``out_dir`` is running.
     ValueError
         If ``as_of`` or ``since`` is not an ISO date.
+    LedgerError
+        If the files were written but the ledger could not record the export.
+    TemplateError
+        If ``template`` and ``column_map`` do not fit (checked before anything is written).
     """
+    entry: dict[str, Any] = dict(start=_now(), end=None, as_of=as_of, since=since, status="failed")
+    entry.update(counts={}, files=[], error="")
+    with _run_log(log_file):
+        try:
+            province = (template, column_map) if template is not None else None
+            result = _export_recorded(ledger, Path(out_dir), as_of, since, title, province, entry)
+        except Exception as exc:
+            locked = isinstance(exc, ExportLockedError)
+            entry.update(status="locked" if locked else "failed", error=_message(exc))
+            _log_run(entry)
+            raise
+        entry["status"] = "ok"
+        _log_run(entry)
+    logger.info("export %s: %d patches into %s", result.as_of, result.rows, out_dir)
+    return result
+
+
+def _export_recorded(
+    ledger: Any,
+    out: Path,
+    as_of: str | None,
+    since: str | None,
+    title: str | None,
+    province: tuple[Any, Mapping[str, str] | None] | None,
+    entry: dict[str, Any],
+) -> ExportResult:
+    """Parse the days, take the lock, write, record; fill ``entry`` on the way."""
     day = as_date(as_of).isoformat()
     start = as_date(since).isoformat() if since is not None else None
-    out = Path(out_dir)
+    entry.update(as_of=day, since=start)
     out.mkdir(parents=True, exist_ok=True)
     with export_lock(out):
         if start is None:
-            start = _previous_export(out, day)
-        frame = ledger.status_frame(as_of=day)
-        period = period_ids(ledger.events(), since=start, as_of=day)
-        stem = f"ledger_{day}"
-        xlsx = write_ledger_xlsx(
-            frame,
-            out / f"{stem}.xlsx",
-            as_of=day,
-            title=title,
-            period=period,
-            township_sheets=True,
-        )
-        csv = _write_csv(frame, out / f"{stem}.csv")
-        gpkg = _write_gpkg(frame, out / f"{stem}.gpkg")
-        shp, aliases = _write_shp(frame, out / f"{stem}_gbk.shp")
-        alias_path = _write_aliases(aliases, out / f"{stem}_gbk_fields.xlsx")
-    logger.info("export %s: %d patches into %s (since %s)", day, len(frame), out, start)
+            start = _previous_recorded(ledger, day) or _previous_export(out, day)
+            entry["since"] = start
+        record = {"as_of": day, "since": start, "started_at": entry["start"]}
+        try:
+            result = _write_all(ledger, out, day, start, title, province)
+        except Exception as exc:
+            try:
+                _record(ledger, **record, files=[], counts={}, status="failed",
+                        message=_message(exc))  # fmt: skip
+            except Exception as again:  # the ledger itself may be what failed
+                logger.warning("export %s: failure not recorded in the ledger: %s", day, again)
+            raise
+        files = [str(p) for p in result.files]
+        counts = {"rows": result.rows, "new": result.new, "closed": result.closed}
+        entry.update(files=files, counts=counts)
+        _record(ledger, **record, files=files, counts=counts, status="ok")
+    return result
+
+
+def _field_work(ledger: Any, day: str, start: str | None) -> tuple[Any, Any]:
+    """Shoreline coverage and patrol completion over the period (the month without one)."""
+    from geo.coverage import coverage_ledger
+    from geo.patrols import patrols_ledger
+
+    if not hasattr(ledger, "tracks") or ledger.tracks().empty:
+        return None, None
+    end = as_date(day)
+    first = as_date(start) + dt.timedelta(days=1) if start else end.replace(day=1)
+    settings = ledger.settings
+    coverage = coverage_ledger(ledger, within_m=settings.survey_within_m, start=first, end=end)
+    patrols = patrols_ledger(
+        ledger, start=first, end=end, required=settings.patrol_every_days or None
+    )
+    return coverage, patrols
+
+
+def _write_all(
+    ledger: Any,
+    out: Path,
+    day: str,
+    start: str | None,
+    title: str | None,
+    province: tuple[Any, Mapping[str, str] | None] | None,
+) -> ExportResult:
+    frame = ledger.status_frame(as_of=day)
+    filled = None
+    if province is not None:
+        template, column_map = province
+        if not column_map:
+            raise TemplateError(f"{template}: a province template needs a column map")
+        target = out / f"ledger_{day}_province.xlsx"  # the template keeps its own title
+        filled = fill_template(frame, template, target, column_map=column_map)
+    period = period_ids(ledger.events(), since=start, as_of=day)
+    stem = f"ledger_{day}"
+    coverage, patrols = _field_work(ledger, day, start)
+    xlsx = write_ledger_xlsx(
+        frame,
+        out / f"{stem}.xlsx",
+        as_of=day,
+        title=title,
+        period=period,
+        township_sheets=True,
+        coverage=coverage,
+        patrols=patrols,
+    )
+    csv = _write_csv(frame, out / f"{stem}.csv")
+    gpkg = _write_gpkg(frame, out / f"{stem}.gpkg")
+    shp, aliases = _write_shp(frame, out / f"{stem}_gbk.shp")
+    alias_path = _write_aliases(aliases, out / f"{stem}_gbk_fields.xlsx")
     return ExportResult(
         as_of=day,
         since=start,
@@ -326,78 +516,5 @@ def export_ledger(
         gpkg=gpkg,
         shp=shp,
         aliases=alias_path,
+        province=filled,
     )
-
-
-def schedule_lines(
-    ledger: str | os.PathLike,
-    *,
-    out_dir: str | os.PathLike,
-    weekday: str = "MON",
-    time: str = "08:00",
-    hetu: str = "hetu",
-    log: str | os.PathLike | None = None,
-) -> dict[str, str]:
-    """Return the lines that run ``hetu export`` weekly, for cron, systemd and Windows.
-
-    Parameters
-    ----------
-    ledger, out_dir : path-like
-        Passed to ``hetu export`` (made absolute).
-    weekday : str
-        ``MON`` … ``SUN`` (case-insensitive).
-    time : str
-        ``HH:MM``, Beijing time.
-    hetu : str
-        The ``hetu`` executable (a full path is safest for schedulers).
-    log : path-like, optional
-        File the cron job appends its output to; default ``out_dir/export.log``.
-
-    Returns
-    -------
-    dict
-        ``cron`` (a crontab line with ``CRON_TZ``), ``systemd_service`` and
-        ``systemd_timer`` (unit files; the timer has ``Persistent=true`` so a
-        run missed while the machine was off happens at the next boot) and
-        ``schtasks`` (the Windows command that creates the task).
-
-    Raises
-    ------
-    ValueError
-        If ``weekday`` or ``time`` is malformed.
-    """
-    day = weekday.upper()[:3]
-    if day not in _WEEKDAYS:
-        raise ValueError(f"weekday {weekday!r}: use one of {', '.join(_WEEKDAYS)}")
-    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", time)
-    if match is None:
-        raise ValueError(f"time {time!r}: use HH:MM, 24-hour, e.g. 08:00")
-    hour, minute = int(match.group(1)), int(match.group(2))
-    led, out = Path(ledger).resolve(), Path(out_dir).resolve()
-    logfile = Path(log).resolve() if log is not None else out / "export.log"
-    posix = shlex.join([hetu, "export", str(led), "-o", str(out)])
-    cron_day = (_WEEKDAYS.index(day) + 1) % 7
-    cron = (
-        f"CRON_TZ=Asia/Shanghai\n{minute} {hour} * * {cron_day} "
-        f"{posix} >> {shlex.quote(str(logfile))} 2>&1"
-    )
-    service = (
-        "[Unit]\nDescription=Hetu weekly ledger export\n\n"
-        f"[Service]\nType=oneshot\nExecStart={posix}\n"
-    )
-    timer = (
-        "[Unit]\nDescription=Hetu weekly ledger export\n\n"
-        f"[Timer]\nOnCalendar={day.title()} *-*-* {hour:02d}:{minute:02d}:00 Asia/Shanghai\n"
-        "Persistent=true\n\n[Install]\nWantedBy=timers.target\n"
-    )
-    command = f'\\"{hetu}\\" export \\"{led}\\" -o \\"{out}\\"'
-    schtasks = (
-        f'schtasks /Create /TN "Hetu weekly export" /SC WEEKLY /D {day} '
-        f'/ST {hour:02d}:{minute:02d} /TR "{command}" /F'
-    )
-    return {
-        "cron": cron,
-        "systemd_service": service,
-        "systemd_timer": timer,
-        "schtasks": schtasks,
-    }

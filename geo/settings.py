@@ -40,8 +40,20 @@ Example ``hetu.toml``::
     template = ""                    # your own notice template (Jinja2), relative to this file
     pdf = true                       # require PDFs (false: none; leave out: when Chromium is found)
 
+    [export]
+    template = "templates/省厅台账模板.xlsx"   # province template `hetu export` also fills
+    column_map = "templates/省厅台账列.toml"   # its column map (geo.province), relative here
+
     [evidence]
     max_distance_m = 200.0           # a photo's GPS must lie this close to its patch
+
+    [surveys]
+    within_m = 50.0                  # a bank this close to a track counts as surveyed (metres)
+
+    [patrols.every_days]             # one patrol every so many days, per chief level
+    county = 30.0                    # default geo.patrols.REQUIRED_DAYS for levels left out
+    township = 15.0
+    village = 7.0
 
     [ingest]
     profile = "profiles/省厅字段.toml"   # field alias profile (relative to this file); see
@@ -53,6 +65,14 @@ Example ``hetu.toml``::
     [map]
     basemap = "osm"                  # osm | tianditu | tianditu-img | none
     tianditu_key = ""                # or the TIANDITU_KEY environment variable
+
+    [assessment]                     # the quarterly 4+1 assessment (hetu assess)
+    closure = 50                     # points for a 100% closure rate (销号率)
+    on_time = 20                     # points for a 100% on-time rate (按期销号率)
+    overdue = 20                     # points kept with nothing overdue, less
+    overdue_per_day = 0.1            # this per overdue patch-day, not below 0
+    recurrence = 10                  # points kept with no recurrence (反弹回潮), less
+    recurrence_each = 2              # this per recurrence, not below 0
 """
 
 from __future__ import annotations
@@ -64,6 +84,8 @@ from pathlib import Path
 from typing import Any
 
 from geo._errors import SettingsError
+from geo.assessment import DEFAULT_RULE, AssessmentRule, assessment_rule_from_toml
+from geo.labels import LEVELS
 from geo.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
@@ -120,6 +142,17 @@ class Settings:
         Path of the office's notice template, or None for the built-in one.
     notice_pdf : bool or None
         Require PDFs of notices (True), none (False), or when Chromium is found (None).
+    export_template : str or None
+        Path of the province .xlsx template ``hetu export`` fills, or None.
+    export_column_map : str or None
+        Path of that template's column map (TOML), or None.
+    survey_within_m : float
+        How close a track must pass to a bank for it to count as surveyed (metres).
+    patrol_every_days : dict
+        Chief level to the required days between patrols (levels left out: the
+        defaults of :data:`geo.patrols.REQUIRED_DAYS`).
+    assessment : AssessmentRule
+        The points of the quarterly township assessment (``[assessment]``).
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -141,6 +174,11 @@ class Settings:
     ingest_profile: str | None = None
     notice_template: str | None = None
     notice_pdf: bool | None = None
+    export_template: str | None = None
+    export_column_map: str | None = None
+    survey_within_m: float = 50.0
+    patrol_every_days: dict[str, float] = field(default_factory=dict)
+    assessment: AssessmentRule = DEFAULT_RULE
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -228,6 +266,22 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
     escalation = data.get("escalation", {})
     profile = _beside(source, _get(data.get("ingest", {}), "profile", str, source, ""))
     template = _beside(source, _get(escalation, "template", str, source, ""))
+    export = data.get("export", {})
+    within_m = float(_get(data.get("surveys", {}), "within_m", (int, float), source, 50.0))
+    if not within_m >= 0:
+        raise SettingsError(f"{source}: [surveys] within_m must be metres >= 0, got {within_m!r}")
+    every: dict[str, float] = {}
+    for level, days in _get(data.get("patrols", {}), "every_days", dict, source, {}).items():
+        if level not in LEVELS:
+            raise SettingsError(
+                f"{source}: [patrols.every_days] {level!r} is no chief level; "
+                f"use {', '.join(LEVELS)}"
+            )
+        if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
+            raise SettingsError(
+                f"{source}: [patrols.every_days] {level} must be days > 0, got {days!r}"
+            )
+        every[level] = float(days)
     return Settings(
         office_name=_get(office, "name", str, source, Settings.office_name),
         admin_code=str(_get(office, "admin_code", str, source, "")),
@@ -248,6 +302,11 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
         ingest_profile=profile,
         notice_template=template,
         notice_pdf=_get(escalation, "pdf", bool, source, None),
+        export_template=_beside(source, _get(export, "template", str, source, "")),
+        export_column_map=_beside(source, _get(export, "column_map", str, source, "")),
+        survey_within_m=within_m,
+        patrol_every_days=every,
+        assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
         source=source,
     )
 

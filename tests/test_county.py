@@ -95,6 +95,8 @@ def test_same_seed_same_content_and_overwrites(tmp_path: Path) -> None:
     second = build_demo_files(tmp_path / "b", seed=7)
     assert first.recurrence_of == second.recurrence_of
     assert first.settings.read_text("utf-8") == second.settings.read_text("utf-8")
+    for a, b in zip(first.patrols[:2], second.patrols[:2], strict=True):
+        assert a.read_bytes() == b.read_bytes()
     one, two = read_all(first), read_all(second)
     assert one.keys() == two.keys()
     for key in one:
@@ -324,3 +326,34 @@ def test_track_follows_a_bank_of_its_river(files: DemoFiles) -> None:
         metric = points.set_crs("EPSG:4326", allow_override=True).to_crs("EPSG:4547")
         offsets = shapely.distance(river.line, metric.geometry.values)
         np.testing.assert_allclose(offsets, 30, atol=1.0)
+
+
+def test_chiefs_patrols_of_the_month_count_per_level(files: DemoFiles) -> None:
+    from geo.county import PATROL_PERIOD
+    from geo.patrols import completion_by_level, patrol_completion
+    from geo.surveys import surveys_from_file, unmatched_surveyors
+
+    csv, kml, photos = files.patrols
+    assert csv.suffix == ".csv" and kml.suffix == ".kml" and photos.is_dir()
+    fixes = pd.read_csv(csv, dtype=str, encoding="utf-8-sig")
+    assert list(fixes.columns[:5]) == ["轨迹编号", "巡河人", "定位时间", "经度", "纬度"]
+    tracks = pd.concat([surveys_from_file(p)[0] for p in (*files.tracks, *files.patrols)])
+    raw = pd.read_excel(files.chiefs, sheet_name="河长名录", dtype=str)
+    levels = {"县级": "county", "乡级": "township", "村级": "village"}
+    chiefs = pd.DataFrame(
+        {
+            "chief_id": raw["河长编号"],
+            "name": raw["姓名"],
+            "level": raw["级别"].map(levels),
+            "segment_id": raw["河段编码"],
+        }
+    )
+    assert unmatched_surveyors(tracks, chiefs) == []  # the chiefs walked them
+    start, end = PATROL_PERIOD
+    per_chief = patrol_completion(tracks, chiefs, start=start, end=end)
+    by_level = completion_by_level(per_chief).set_index("level")
+    assert set(by_level.index) == {"county", "township", "village"}
+    assert (by_level["completion_pct"] > 50).all() and (by_level["completion_pct"] < 100).all()
+    assert per_chief["behind"].sum() >= 3 and (per_chief["done"] > 0).sum() > 10
+    data = tomllib.loads(files.settings.read_text("utf-8"))
+    assert data["surveys"]["within_m"] == 50.0 and data["patrols"]["every_days"]["village"] == 7.0

@@ -108,9 +108,14 @@ def test_demo_coverage_and_township_rollup(demo_run):
     assert len(cov) == n_segments
     assert ((cov["coverage_pct"] >= 0) & (cov["coverage_pct"] <= 100)).all()
     surveyed = cov[cov["surveyed_km"] > 0]
+    # the two October surveys and the chiefs' April patrols reach all four rivers
+    assert set(surveyed["range_id"]) == {"R01", "R02", "R03", "R04"}
+    assert 0 < cov["surveyed_km"].sum() < cov["shoreline_km"].sum()
+    with open_ledger(demo_run.ledger) as ledger:
+        october = coverage_ledger(ledger, start=dt.date(2025, 10, 1), end=dt.date(2025, 10, 31))
     # two 3–4.5 km tracks 30 m off the centerline: the near bank only, on two rivers
-    assert set(surveyed["range_id"]) == {"R01", "R02"}
-    assert 5 < surveyed["surveyed_km"].sum() < 9.5
+    assert set(october.loc[october["surveyed_km"] > 0, "range_id"]) == {"R01", "R02"}
+    assert 5 < october["surveyed_km"].sum() < 9.5
     towns = township_coverage(cov)
     assert towns["shoreline_km"].sum() == pytest.approx(cov["shoreline_km"].sum())
     assert (towns["township_code"].str.len() == 9).all()

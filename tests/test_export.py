@@ -7,12 +7,14 @@ import openpyxl
 import pandas as pd
 import pytest
 from conftest import status_row
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from geo.export import LEDGER_COLUMNS, LIFECYCLE, write_ledger_xlsx
-from geo.labels import COLUMNS, ISSUE_TYPES, STATES, TEXT
+from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEDGER_SUMMARY, STATES, TEXT
 
-SUMMARY, LEDGER = TEXT["summary"], TEXT["ledger_sheet"]
+SUMMARY, LEDGER, CHARTS = TEXT["summary"], TEXT["ledger_sheet"], LEDGER_SUMMARY["charts"]
 INJECTIONS = ['=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1:A2)"]
 
 
@@ -55,7 +57,7 @@ def written(tmp_path, patches):
 
 def test_sheets_headers_rows(written, patches):
     book = openpyxl.load_workbook(written)
-    assert book.sheetnames == [SUMMARY, LEDGER]
+    assert book.sheetnames == [SUMMARY, LEDGER, CHARTS]
     sheet = book[LEDGER]
     headers = [c.value for c in sheet[1]]
     assert headers == [COLUMNS[c] for c in LEDGER_COLUMNS]
@@ -96,12 +98,31 @@ def test_formula_injection_stored_as_text(written):
     assert all(c.data_type == "s" for c in cells)
 
 
-def test_overdue_row_highlighted(written):
+def _overdue_rule(sheet):
+    rules = [(str(cf.sqref), rule) for cf in sheet.conditional_formatting for rule in cf.rules]
+    assert len(rules) == 1
+    return rules[0]
+
+
+def test_overdue_rows_highlighted_by_one_conditional_format(written, patches):
     sheet = openpyxl.load_workbook(written)[LEDGER]
-    red = "FFFFC7CE"
-    assert all(sheet.cell(row=3, column=c).fill.fgColor.rgb == red for c in (1, 10, 20, 22))
-    assert sheet.cell(row=2, column=1).fill.fgColor.rgb != red
-    assert sheet.cell(row=4, column=1).fill.fgColor.rgb != red  # closed though days > 0
+    sqref, rule = _overdue_rule(sheet)
+    assert sqref == f"A2:V{len(patches) + 1}"
+    assert rule.type == "expression"
+    assert rule.formula == [
+        f'AND(ISNUMBER($P2),$P2>0,$M2<>"{STATES["closed"]}",$M2<>"{STATES["dismissed"]}")'
+    ]
+    assert rule.dxf.fill.bgColor.rgb == "FFFFC7CE"
+    # evaluate the rule on the written cells: only the open patch past its deadline
+    red = [
+        row[0]
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+        if isinstance(row[15], int | float)
+        and row[15] > 0
+        and row[12] not in ("已销号", "不是问题")
+    ]
+    assert red == ["0002"]
+    assert sheet.cell(row=3, column=1).fill.fgColor.rgb != "FFFFC7CE"  # no per-cell fill
 
 
 def test_column_widths_cjk_aware(written):
@@ -160,14 +181,15 @@ def test_empty_frame(tmp_path, patches):
     assert sheet.max_row == 1
     assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in LEDGER_COLUMNS]
     totals = [r for r in book[SUMMARY].iter_rows(values_only=True) if r[0] == COLUMNS["total"]]
-    assert len(totals) == 2 and all(r[len(LIFECYCLE) + 1] == 0 for r in totals)
+    assert len(totals) == 4 and all(r[len(LIFECYCLE) + 1] == 0 for r in totals)
+    assert sheet.conditional_formatting is not None and not list(sheet.conditional_formatting)
 
 
 def test_atomic_no_leftovers(tmp_path, patches):
     target = tmp_path / "ledger.xlsx"
     target.write_bytes(b"old")
     assert write_ledger_xlsx(patches, target) == target
-    assert openpyxl.load_workbook(target).sheetnames == [SUMMARY, LEDGER]
+    assert openpyxl.load_workbook(target).sheetnames == [SUMMARY, LEDGER, CHARTS]
     assert [p.name for p in tmp_path.iterdir()] == ["ledger.xlsx"]
 
 
@@ -212,8 +234,10 @@ def test_export_excel_period_and_township_sheets(exported, demo_ledger):
     frame = demo_ledger.status_frame(as_of="2026-06-30")
     book = openpyxl.load_workbook(exported.xlsx)
     towns = sorted(set(frame["township"]))
-    assert book.sheetnames[:2] == [SUMMARY, LEDGER]
-    assert sorted(book.sheetnames[2:]) == towns
+    # the demo has survey tracks: the field-work sheets of the period come before the townships
+    assert book.sheetnames[:5] == [SUMMARY, LEDGER, CHARTS, FIELD_WORK["coverage_sheet"],
+                                   FIELD_WORK["patrol_sheet"]]  # fmt: skip
+    assert sorted(book.sheetnames[5:]) == towns
     for town in towns:
         sheet = book[town]
         assert sheet.max_row == (frame["township"] == town).sum() + 1
@@ -318,7 +342,7 @@ def test_sheet_names_valid_and_unique():
 
 
 def test_schedule_lines_weekly():
-    from geo.schedule import schedule_lines
+    from geo.timers import schedule_lines
 
     lines = schedule_lines("/data/led ger.gpkg", out_dir="/srv/out", weekday="mon", time="7:30")
     assert lines["cron"].splitlines() == [
@@ -331,3 +355,40 @@ def test_schedule_lines_weekly():
     assert "/SC WEEKLY /D MON /ST 07:30" in lines["schtasks"]
     with pytest.raises(ValueError, match="HH:MM"):
         schedule_lines("l.gpkg", out_dir="o", time="25:00")
+
+
+# --- values that are not what the column expects, and any text ---------------------------------
+
+
+def test_odd_values_kept_as_text(tmp_path, patches):
+    odd = patches.copy()
+    odd["area_m2"] = odd["area_m2"].astype(object)
+    odd.loc[odd.index[0], "area_m2"] = "约1200"
+    odd.loc[odd.index[1], "area_m2"] = None
+    odd.loc[odd.index[0], "deadline"] = "待定"
+    odd.loc[odd.index[1], "state_since"] = "2025-05-01T02:00:00Z"
+    sheet = openpyxl.load_workbook(write_ledger_xlsx(odd, tmp_path / "o.xlsx"))[LEDGER]
+    assert sheet["J2"].value == "约1200" and sheet["J2"].data_type == "s"
+    assert sheet["J3"].value is None and sheet["J4"].value == 1234.57
+    assert sheet["O2"].value == "待定"
+    assert sheet["N3"].value.isoformat() == "2025-05-01T10:00:00"  # UTC -> Beijing
+
+
+_TEXT = st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), min_size=1, max_size=30)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(_TEXT, min_size=1, max_size=6))
+def test_any_text_round_trips_as_text(tmp_path_factory, texts):
+    rows = [
+        _patch(i, "issued", "清溪镇", "009999001", description=t, segment_name=t)
+        for i, t in enumerate(texts)
+    ]
+    frame = gpd.GeoDataFrame(rows, crs="EPSG:4490")
+    out = write_ledger_xlsx(frame, tmp_path_factory.mktemp("h") / "t.xlsx")
+    sheet = openpyxl.load_workbook(out)[LEDGER]
+    for row, text in enumerate(texts, start=2):
+        for col in (8, 20):  # 河段名称, 问题描述
+            cell = sheet.cell(row=row, column=col)
+            assert cell.data_type == "s"
+            assert cell.value == text

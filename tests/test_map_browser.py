@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.labels import STATES, TEXT
+from geo.coverage import shoreline_pieces
+from geo.labels import SHORELINE, STATES, TEXT
 from geo.maps import save_map, status_map
 from geo.store import open_ledger
 
@@ -38,6 +39,7 @@ def pages(demo_run, tmp_path_factory):
         frame = ledger.status_frame(as_of="2026-04-30")
         extra = {"ranges": ledger.segments(), "tracks": ledger.tracks(), "events": ledger.events()}
         extra["links"] = ledger.links()
+        extra["shoreline"] = shoreline_pieces(extra["tracks"], extra["ranges"])
     open_rows = frame.index[~frame["state"].isin(["closed", "dismissed"])]
     xss = [frame.at[open_rows[0], "patch_id"], frame.at[open_rows[1], "patch_id"]]
     frame = frame.copy()
@@ -170,4 +172,21 @@ def test_search_and_untrusted_text_stays_text(page, pages):
         )
         == 0
     )
+    assert page.errors == []
+
+
+def test_shoreline_layer_draws_and_toggles(page):
+    pg = page.page
+    colors = pg.evaluate(
+        "hetu.groups.shoreline.getLayers().map(l => l.options.color)"
+        ".filter((c, i, a) => a.indexOf(c) === i).sort()"
+    )
+    assert len(colors) == 2  # covered green and gaps red
+    assert SHORELINE["covered"] in pg.inner_text(".hetu-legend")
+    assert SHORELINE["by_township"] in pg.inner_text(".hetu-dash")
+    label = pg.locator(".leaflet-control-layers-overlays label", has_text=SHORELINE["layer"])
+    label.locator("input").click()
+    assert not pg.evaluate("hetu.map.hasLayer(hetu.groups.shoreline)")
+    label.locator("input").click()
+    assert pg.evaluate("hetu.map.hasLayer(hetu.groups.shoreline)")
     assert page.errors == []

@@ -415,3 +415,76 @@ def test_save_map_atomic(tmp_path, patches):
     text = target.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
     assert [p.name for p in tmp_path.iterdir()] == ["status.html"]
+
+
+# -- the shoreline layer (岸线巡查) ------------------------------------------------------------
+
+
+def _shoreline_case():
+    """Two 12 km segments in two townships; a 10 km patrol along the first one only."""
+    from geo.coverage import shoreline_pieces
+
+    x0, y0 = 500_000.0, 3_080_000.0
+    segs = gpd.GeoDataFrame(
+        {
+            "segment_id": ["439999000001", "439999000002"],
+            "water_name": ["渌水", SCRIPT],
+            "admin_code": ["439999001001", "439999002001"],
+        },
+        geometry=[box(x0, y0, x0 + 12_000, y0 + 80), box(x0, y0 + 3000, x0 + 12_000, y0 + 3080)],
+        crs=4547,
+    ).to_crs(4490)
+    track = gpd.GeoDataFrame(
+        {"surveyor": ["张三"], "started_at": ["2026-04-03T08:00:00+08:00"]},
+        geometry=[LineString([(x0, y0 + 40), (x0 + 10_000, y0 + 40)])],
+        crs=4547,
+    ).to_crs(4490)
+    frame = gpd.GeoDataFrame(
+        [
+            status_row(1, "issued", geometry=shapely.box(114.0, 27.83, 114.001, 27.831)),
+            status_row(2, "closed", admin_code="439999002", township="白沙乡"),
+        ],
+        crs=4490,
+    )
+    return frame, segs, track, shoreline_pieces(track, segs)
+
+
+def test_shoreline_layer_green_and_red_with_legend_and_dashboard():
+    from geo.labels import SHORELINE
+    from geo.maps import SHORELINE_COLORS
+
+    frame, segs, track, pieces = _shoreline_case()
+    page = _render(status_map(frame, ranges=segs, tracks=track, shoreline=pieces, basemap="none"))
+    data = _data(page)
+    recs = data["shoreline"]
+    assert len(recs) == len(pieces) and {r[0] for r in recs} == {0, 1}
+    assert data["shore_colors"] == [SHORELINE_COLORS["gap"], SHORELINE_COLORS["covered"]]
+    for rec, (_, piece) in zip(recs, pieces.iterrows(), strict=True):
+        assert rec[0] == int(piece["covered"])
+        tip = data["s"][rec[1]]
+        assert (SHORELINE["covered"] if piece["covered"] else SHORELINE["gap"]) in tip
+        assert f"{piece['length_m'] / 1000:.2f}" in tip
+        ends = [p for part in _decode_shape(data, rec[2], rec[3], [[r] for r in rec[4]])
+                for p in part[0]]  # fmt: skip
+        drawn = shapely.MultiPoint(ends)
+        assert drawn.hausdorff_distance(shapely.MultiPoint(
+            shapely.get_coordinates(piece.geometry))) < 1e-4  # fmt: skip
+    decoded = _decoded(page)
+    assert decoded.count(SHORELINE["layer"]) >= 1  # the layer's name in the control
+    assert SHORELINE["covered"] in decoded and SHORELINE["gap"] in decoded  # legend
+    assert SHORELINE["by_township"] in decoded
+    # coverage per township: 清溪镇 is 10 of 12 km on both banks (+ the 50 m reach at the
+    # track's end), 白沙乡 has no patrol
+    assert re.search(r'<td>清溪镇</td><td class="n">20\.\d/24\.0</td><td class="n">8[34]%', page)
+    assert re.search(r'<td>白沙乡</td><td class="n">0\.0/24\.0</td><td class="n">0%', page)
+    assert SCRIPT not in page  # a river name reaches the page only as JSON text
+
+
+def test_shoreline_follows_the_township_and_is_checked():
+    frame, _, _, pieces = _shoreline_case()
+    data = _data(_render(status_map(frame, shoreline=pieces, township="清溪镇", basemap="none")))
+    assert data["shoreline"] and all("渌水" in data["s"][r[1]] for r in data["shoreline"])
+    with pytest.raises(SchemaError, match="shoreline: lacks 'covered'"):
+        status_map(frame, shoreline=pieces.drop(columns="covered"), basemap="none")
+    plain = _data(_render(status_map(frame, basemap="none")))
+    assert plain["shoreline"] == []

@@ -92,11 +92,17 @@ def test_demo_patrols(demo_run):
     with open_ledger(demo_run.ledger) as ledger:
         per = patrols_ledger(ledger, start=dt.date(2025, 10, 1), end=dt.date(2025, 10, 31))
         n_chiefs = ledger.chiefs()["chief_id"].nunique()
-        names = set(ledger.tracks()["surveyor"])
+        tracks = ledger.tracks()
+        april = patrols_ledger(ledger, start=dt.date(2026, 4, 1), end=dt.date(2026, 4, 30))
+    names = set(tracks.loc[tracks["started_at"].str[:7] == "2025-10", "surveyor"])
     assert len(per) == n_chiefs and per["required"].gt(0).all()
     levels = completion_by_level(per)
     assert list(levels["level"]) == ["county", "township", "village"]
-    # the demo's surveyors are not in the chief list: everyone is behind and says so
+    # October: only the two bank surveys, walked by township chiefs
     done_by = set(per.loc[per["done"] > 0, "name"])
-    assert done_by == names & set(per["name"])
+    assert done_by == names & set(per["name"]) and len(done_by) == 2
     assert levels["n_behind"].sum() == per["behind"].sum() == len(behind(per))
+    # April: the chiefs patrol (app, KML, photos); most keep up, some fall behind
+    by_level = completion_by_level(april).set_index("level")["completion_pct"]
+    assert (by_level > 50).all() and (by_level <= 100).all()
+    assert 0 < len(behind(april)) < len(april)

@@ -64,3 +64,32 @@ def test_missing_and_broken_files(tmp_path):
     bad.write_text("[office\n", encoding="utf-8")
     with pytest.raises(SettingsError, match="not a valid"):
         load_settings(bad)
+
+
+def test_field_work_export_and_assessment_tables(tmp_path):
+    (tmp_path / "hetu.toml").write_text(
+        "[surveys]\nwithin_m = 30\n[patrols.every_days]\nvillage = 5\ncounty = 60\n"
+        '[export]\ntemplate = "t/省厅模板.xlsx"\ncolumn_map = "t/列.toml"\n'
+        "[assessment]\nclosure = 60\non_time = 10\n",
+        encoding="utf-8",
+    )
+    s = load_settings(tmp_path / "hetu.toml")
+    assert s.survey_within_m == 30.0 and s.patrol_every_days == {"village": 5.0, "county": 60.0}
+    assert s.export_template == str(tmp_path / "t" / "省厅模板.xlsx")
+    assert s.export_column_map == str(tmp_path / "t" / "列.toml")
+    assert s.assessment.closure == 60 and s.assessment.on_time == 10
+    assert Settings().survey_within_m == 50.0 and Settings().patrol_every_days == {}
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"surveys": {"within_m": -1}}, "within_m"),
+        ({"patrols": {"every_days": {"town": 7}}}, "no chief level"),
+        ({"patrols": {"every_days": {"village": 0}}}, "days > 0"),
+        ({"assessment": {"closure_weight": 3}}, "closure_weight"),
+    ],
+)
+def test_bad_field_work_and_assessment_values_are_named(data, words):
+    with pytest.raises(SettingsError, match=words):
+        settings_from_dict(data, source="hetu.toml")
