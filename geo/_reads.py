@@ -216,6 +216,10 @@ class LedgerReads:
         found = sorted(folder.glob(f"{attachment_id}*")) if folder.is_dir() else []
         return found[0] if found else None
 
+    def finding_links(self) -> pd.DataFrame:
+        """Survey findings linked to the patches they were found at (``hetu match``)."""
+        return self._frame("SELECT * FROM finding_links ORDER BY fid").drop(columns=["fid"])
+
     def exports(self) -> pd.DataFrame:
         """The scheduled exports recorded (see ``Ledger.record_export``), oldest first."""
         return self._frame("SELECT * FROM exports ORDER BY export_id")

@@ -121,6 +121,13 @@ CREATE TABLE exports (
     status TEXT NOT NULL, message TEXT);
 """
 
+_FINDING_LINKS = """
+CREATE TABLE finding_links (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, finding_id TEXT NOT NULL, patch_id TEXT NOT NULL,
+    distance_m REAL, linked_at TEXT NOT NULL, UNIQUE (finding_id, patch_id));
+CREATE INDEX finding_links_patch ON finding_links (patch_id);
+"""
+
 #: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
 #: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
 MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -128,6 +135,7 @@ MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("0002_patch_links", _PATCH_LINKS, {"patch_links": "图斑关联（同一/反弹/挂账重复）"}),
     ("0003_imagery", _IMAGERY, {"imagery": "影像切片与变化指标"}),
     ("0004_exports", _EXPORTS, {"exports": "定期导出记录"}),
+    ("0005_finding_links", _FINDING_LINKS, {"finding_links": "巡查发现与图斑关联"}),
 )
 
 

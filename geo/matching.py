@@ -459,7 +459,9 @@ def match_ledger(
         As for :func:`match_patches`.
     link : bool
         Also link patches to earlier batches by geometry and store the links
-        (:func:`geo.identity.link_ledger`, default thresholds).
+        (:func:`geo.identity.link_ledger`, default thresholds), and link the
+        survey findings to the patches they were found at
+        (:func:`geo.findings.link_findings`, stored as ``finding_links``).
 
     Returns
     -------
@@ -486,4 +488,10 @@ def match_ledger(
         from geo.identity import link_ledger
 
         link_ledger(ledger, patches=patches)
+        findings = ledger.findings()
+        if len(findings):
+            from geo.findings import link_findings
+
+            cm = settings.central_meridian
+            ledger.replace_finding_links(link_findings(findings, patches, central_meridian=cm))
     return result

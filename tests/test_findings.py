@@ -49,3 +49,10 @@ def test_demo_findings(demo_run):
         n = len(ledger.findings())
     assert 0 < out["finding_id"].nunique() <= n
     assert (out["distance_m"] <= 100).all()
+    with Ledger(demo_run.ledger) as ledger:  # hetu match stored the links at the default distance
+        stored = ledger.finding_links()
+        expected = findings_ledger(ledger)
+    assert len(stored) == len(expected) > 0
+    assert stored[["finding_id", "patch_id"]].values.tolist() == (
+        expected[["finding_id", "patch_id"]].values.tolist()
+    )

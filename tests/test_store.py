@@ -50,7 +50,7 @@ def ledger(location):
 
 
 def test_create_applies_named_migrations(tmp_path, ledger):
-    assert ledger.schema_version == "0004_exports"
+    assert ledger.schema_version == "0005_finding_links"
     assert ledger.migrate() == []  # nothing left to apply on reopen
     with pytest.raises(LedgerError, match="already exists"):
         Ledger.create(ledger.location)
@@ -211,6 +211,12 @@ def test_links_round_trip_and_are_registered(ledger):
     assert back[["patch_id", "earlier_id", "kind"]].values.tolist() == [["N1", "A", "recurrence"]]
     if ledger.backend == "gpkg":
         assert "patch_links" in dict(pyogrio.list_layers(ledger.path))
+    found = pd.DataFrame({"finding_id": ["F1", "F1"], "patch_id": ["A", "B"],
+                          "distance_m": [3.0, None]})  # fmt: skip
+    assert ledger.replace_finding_links(found) == 2 and ledger.replace_finding_links(found) == 2
+    back = ledger.finding_links()
+    assert back[["finding_id", "patch_id"]].values.tolist() == [["F1", "A"], ["F1", "B"]]
+    assert back["distance_m"].iloc[0] == 3.0 and pd.isna(back["distance_m"].iloc[1])
 
 
 def test_an_old_ledger_is_migrated_on_open(location):
@@ -218,7 +224,7 @@ def test_an_old_ledger_is_migrated_on_open(location):
     raw_sql(location, "DROP TABLE patch_links")
     raw_sql(location, "DELETE FROM hetu_migrations WHERE name = '0002_patch_links'")
     with Ledger(location) as led:
-        assert led.schema_version == "0004_exports" and led.links().empty
+        assert led.schema_version == "0005_finding_links" and led.links().empty
 
 
 def test_imagery_rows_and_chips_are_stored(ledger, tmp_path):
