@@ -737,7 +737,7 @@ def ingest_file(
 
     tracks, findings = surveys_from_file(
         p, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
-        encoding=encoding, central_meridian=settings.central_meridian,
+        encoding=encoding, central_meridian=settings.central_meridian, source_crs=source_crs,
     )  # fmt: skip
     rec, _ = _record(tracks)
     strangers = unmatched_surveyors(tracks, ledger.chiefs())

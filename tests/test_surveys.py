@@ -1,7 +1,8 @@
 import pytest
+import shapely
 from conftest import realdata
 
-from geo._errors import IngestError
+from geo._errors import CRSError, IngestError
 from geo.surveys import FINDING_COLUMNS, TRACK_COLUMNS, surveys_from_file
 
 
@@ -339,3 +340,22 @@ def test_ingest_patrols_into_a_ledger(demo_files, tmp_path):
         tracks, findings = ledger.tracks(), ledger.findings()
         assert len(tracks) > 30 and len(findings) == 3
         assert unmatched_surveyors(tracks, ledger.chiefs()) == []
+
+
+def test_patrol_app_in_gaode_coordinates_is_converted(tmp_path):
+    from geo.offsets import from_wgs84
+
+    truth = [(114.000, 27.800), (114.001, 27.801), (114.002, 27.803)]
+    shifted = [from_wgs84(lon, lat, source="gcj02") for lon, lat in truth]
+    rows = [("张三", f"2026-04-03 08:0{i}:00", lon, lat, "90%")
+            for i, (lon, lat) in enumerate(shifted)]  # fmt: skip
+    path = _write_fixes(tmp_path / "gaode.csv", rows)
+    raw, _ = surveys_from_file(path)
+    tracks, _ = surveys_from_file(path, source_crs="GCJ-02")
+    got = list(tracks.geometry.iloc[0].geoms[0].coords)
+    off = list(raw.geometry.iloc[0].geoms[0].coords)
+    assert shapely.LineString(got).equals_exact(shapely.LineString(truth), 1e-7)
+    assert abs(off[0][0] - truth[0][0]) > 1e-3  # Gaode's offset is hundreds of metres
+    assert "GCJ-02" in tracks.attrs["hetu"]["record"]["crs"]
+    with pytest.raises(CRSError, match="unknown source"):
+        surveys_from_file(path, source_crs="mercator")
