@@ -102,15 +102,17 @@ class _Rollback(Exception):
 
 
 def _load(conn: Any, pid: str) -> _Patch | None:
-    row = conn.execute(
-        "SELECT s.state, s.state_since, s.deadline, p.issue_type FROM patch_state s"
-        " JOIN patches p ON p.patch_id = s.patch_id WHERE s.patch_id = ?",
-        (pid,),
-    ).fetchone()
-    if row is None:
-        return None
+    # indexed lookups of this patch only (the patch_state view scans every event)
+    patch = conn.execute("SELECT issue_type FROM patches WHERE patch_id = ?", (pid,)).fetchone()
     last = conn.execute(
-        "SELECT at FROM events WHERE patch_id = ? ORDER BY event_id DESC LIMIT 1", (pid,)
+        "SELECT to_state, at FROM events WHERE patch_id = ? ORDER BY event_id DESC LIMIT 1", (pid,)
+    ).fetchone()
+    if patch is None or last is None:
+        return None
+    due = conn.execute(
+        "SELECT deadline FROM events WHERE patch_id = ? AND deadline IS NOT NULL"
+        " ORDER BY event_id DESC LIMIT 1",
+        (pid,),
     ).fetchone()
     levels = {
         r[0]
@@ -122,7 +124,7 @@ def _load(conn: Any, pid: str) -> _Patch | None:
     }
     level = max(levels, key=LEVEL_ORDER.index, default=None) if levels <= set(LEVEL_ORDER) else None
     kinds = {r[0] for r in conn.execute("SELECT kind FROM evidence WHERE patch_id = ?", (pid,))}
-    return _Patch(row[0], last[0], row[2], row[3], level, kinds)
+    return _Patch(last[0], last[1], due[0] if due else None, patch[0], level, kinds)
 
 
 def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
