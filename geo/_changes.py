@@ -101,30 +101,58 @@ class _Rollback(Exception):
     """Leave the transaction without writing."""
 
 
-def _load(conn: Any, pid: str) -> _Patch | None:
-    # indexed lookups of this patch only (the patch_state view scans every event)
-    patch = conn.execute("SELECT issue_type FROM patches WHERE patch_id = ?", (pid,)).fetchone()
-    last = conn.execute(
-        "SELECT to_state, at FROM events WHERE patch_id = ? ORDER BY event_id DESC LIMIT 1", (pid,)
-    ).fetchone()
-    if patch is None or last is None:
-        return None
-    due = conn.execute(
-        "SELECT deadline FROM events WHERE patch_id = ? AND deadline IS NOT NULL"
-        " ORDER BY event_id DESC LIMIT 1",
-        (pid,),
-    ).fetchone()
-    levels = {
-        r[0]
-        for r in conn.execute(
-            "SELECT c.level FROM assignments a JOIN chiefs c ON c.segment_id = a.segment_id"
-            " WHERE a.patch_id = ? AND a.is_primary = 1",
-            (pid,),
+def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
+    """The patches' current state, last time, deadline, type, river level and evidence.
+
+    A few set-based, indexed queries per 500 patches (the ``patch_state`` view
+    would scan every event, and a query per patch costs a round trip each on PostGIS).
+    """
+    out: dict[str, _Patch | None] = dict.fromkeys(pids)
+    unique = list(out)
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        issue = dict(
+            conn.execute(f"SELECT patch_id, issue_type FROM patches WHERE patch_id IN ({marks})",
+                         chunk).fetchall()
+        )  # fmt: skip
+        last = {
+            r[0]: (r[1], r[2])
+            for r in conn.execute(
+                "SELECT patch_id, to_state, at FROM events WHERE event_id IN (SELECT max(event_id)"
+                f" FROM events WHERE patch_id IN ({marks}) GROUP BY patch_id)",
+                chunk,
+            )
+        }
+        due = dict(
+            conn.execute(
+                "SELECT patch_id, deadline FROM events WHERE event_id IN (SELECT max(event_id)"
+                f" FROM events WHERE patch_id IN ({marks}) AND deadline IS NOT NULL"
+                " GROUP BY patch_id)",
+                chunk,
+            ).fetchall()
         )
-    }
-    level = max(levels, key=LEVEL_ORDER.index, default=None) if levels <= set(LEVEL_ORDER) else None
-    kinds = {r[0] for r in conn.execute("SELECT kind FROM evidence WHERE patch_id = ?", (pid,))}
-    return _Patch(last[0], last[1], due[0] if due else None, patch[0], level, kinds)
+        levels: dict[str, set[str]] = {}
+        for pid, level in conn.execute(
+            "SELECT a.patch_id, c.level FROM assignments a JOIN chiefs c"
+            f" ON c.segment_id = a.segment_id WHERE a.is_primary = 1 AND a.patch_id IN ({marks})",
+            chunk,
+        ):
+            levels.setdefault(pid, set()).add(level)
+        kinds: dict[str, set[str]] = {}
+        for pid, kind in conn.execute(
+            f"SELECT patch_id, kind FROM evidence WHERE patch_id IN ({marks})", chunk
+        ):
+            kinds.setdefault(pid, set()).add(kind)
+        for pid in chunk:
+            if pid not in issue or pid not in last:
+                continue
+            found = levels.get(pid, set())
+            known = found <= set(LEVEL_ORDER)
+            level = max(found, key=LEVEL_ORDER.index, default=None) if known else None
+            state, at = last[pid]
+            out[pid] = _Patch(state, at, due.get(pid), issue[pid], level, kinds.get(pid, set()))
+    return out
 
 
 def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
@@ -142,11 +170,9 @@ def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -
 
     try:
         with ledger.transaction() as conn:
-            patches: dict[str, _Patch | None] = {}
+            patches = _load(conn, [ch.patch_id for ch in changes])
             for ch in changes:
                 pid = ch.patch_id
-                if pid not in patches:
-                    patches[pid] = _load(conn, pid)
                 cur = patches[pid]
                 if cur is None:
                     fail(ch, "patch_id", NotFoundError(f"patch {pid} is not in the ledger"))
