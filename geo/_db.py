@@ -301,16 +301,18 @@ class PostgisDatabase:
                     "`CREATE EXTENSION postgis;` in this database"
                 ) from exc
             db.begin_write(lock=False)
+            committed = False
             try:
                 db.execute(
                     "CREATE TABLE hetu_migrations (name TEXT PRIMARY KEY NOT NULL, applied_at TEXT)"
                 )
                 for statement in _HEAD_SQL:
                     db.execute(statement)
-            except BaseException:
-                db.rollback()
-                raise
-            db.commit()
+                db.commit()
+                committed = True
+            finally:
+                if not committed:
+                    db.rollback()
         finally:
             db.close()
 
