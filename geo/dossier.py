@@ -55,11 +55,10 @@ from geo.labels import (
     label,
 )
 from geo.notices import (
-    EscalationResult,
-    _print_pdfs,
-    _write_atomic,
     find_pdf_converter,
+    print_pdfs,
     thumbnail_svg,
+    write_atomic,
 )
 from geo.store import Ledger
 
@@ -560,19 +559,17 @@ def write_dossiers(
     pages = [(out / src.names[pid], _render(src, pid, env)) for pid in ids]
     out.mkdir(parents=True, exist_ok=True)
     for path, html in pages:
-        _write_atomic(path, html.encode("utf-8"))
+        write_atomic(path, html.encode("utf-8"))
     written = [path for path, _ in pages]
     if browser is None:
         return written
-    # geo.notices collects its PDF results on an EscalationResult; borrowed here as is.
-    printed = EscalationResult(as_of=day, due=pd.DataFrame(), pdf_converter=browser)
-    _print_pdfs(written, browser=browser, result=printed)
-    if printed.pdf_failed and pdf:
+    printed, failed = print_pdfs(written, browser=browser)
+    if failed and pdf:
         raise PdfError(
-            f"PDF not printed for {', '.join(str(p) for p in printed.pdf_failed)} with {browser} "
+            f"PDF not printed for {', '.join(str(p) for p in failed)} with {browser} "
             "(the HTML pages are written; see the log); retry, or use --no-pdf"
         )
-    made = set(printed.pdfs)
+    made = set(printed)
     return [
         p for page in written for p in (page, page.with_suffix(".pdf")) if p == page or p in made
     ]

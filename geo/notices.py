@@ -53,8 +53,10 @@ __all__ = [
     "due_escalations",
     "escalate",
     "find_pdf_converter",
+    "print_pdfs",
     "render_notice",
     "thumbnail_svg",
+    "write_atomic",
 ]
 
 log = logging.getLogger(__name__)
@@ -546,7 +548,7 @@ def render_notice(
         ) from exc
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to a unique temporary file beside ``path``, then move it into place."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
     try:
@@ -586,11 +588,24 @@ def html_to_pdf(html: Path, pdf: Path, *, browser: str, timeout: float = 120.0) 
         subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise subprocess.SubprocessError(f"{browser} wrote no PDF for {html}")
-        _write_atomic(pdf, tmp.read_bytes())
+        write_atomic(pdf, tmp.read_bytes())
 
 
-def _print_pdfs(paths: list[Path], *, browser: str, result: EscalationResult) -> None:
-    """Print each HTML notice to a PDF beside it, a few browsers at a time."""
+def print_pdfs(paths: list[Path], *, browser: str) -> tuple[list[Path], list[Path]]:
+    """Print each HTML file to a PDF beside it, a few browsers at a time.
+
+    Parameters
+    ----------
+    paths : list of Path
+        The HTML files.
+    browser : str
+        The converter (:func:`find_pdf_converter`).
+
+    Returns
+    -------
+    printed, failed : list of Path
+        The PDFs written, and the HTML files whose PDF failed (logged; the HTML stands).
+    """
 
     def one(path: Path) -> BaseException | None:
         try:
@@ -599,13 +614,18 @@ def _print_pdfs(paths: list[Path], *, browser: str, result: EscalationResult) ->
             return exc
         return None
 
+    printed: list[Path] = []
+    failed: list[Path] = []
+    if not paths:
+        return printed, failed
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1, len(paths))) as pool:
         for path, exc in zip(paths, pool.map(one, paths), strict=True):
             if exc is None:
-                result.pdfs.append(path.with_suffix(".pdf"))
+                printed.append(path.with_suffix(".pdf"))
             else:
-                log.warning("%s: PDF not written (%s); the HTML notice stands", path, exc)
-                result.pdf_failed.append(path)
+                log.warning("%s: PDF not written (%s); the HTML stands", path, exc)
+                failed.append(path)
+    return printed, failed
 
 
 def _file_name(day: dt.date, action: str, chief_id: str) -> str:
@@ -731,8 +751,10 @@ def escalate(
 
     out.mkdir(parents=True, exist_ok=True)
     for path, html in docs:
-        _write_atomic(path, html.encode("utf-8"))
+        write_atomic(path, html.encode("utf-8"))
         result.documents.append(path)
     if browser is not None:
-        _print_pdfs([p for p, _ in docs], browser=browser, result=result)
+        printed, failed = print_pdfs([p for p, _ in docs], browser=browser)
+        result.pdfs.extend(printed)
+        result.pdf_failed.extend(failed)
     return result
