@@ -53,7 +53,25 @@ def is_url(location: object) -> bool:
     return text.startswith(("postgresql://", "postgres://"))
 
 
-class GpkgDatabase:
+class _Connected:
+    """What both databases do alike on their DB-API connection ``_conn``."""
+
+    _conn: Any
+
+    def commit(self) -> None:
+        """Commit the transaction."""
+        self._conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        """Roll the transaction back."""
+        self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
+
+class GpkgDatabase(_Connected):
     """A ledger in one GeoPackage file, written through :mod:`sqlite3`."""
 
     kind = "gpkg"
@@ -132,18 +150,6 @@ class GpkgDatabase:
                 "writer at a time — wait for the other run to finish, or move the office's "
                 "ledger to PostGIS (`hetu copy-ledger`)"
             ) from exc
-
-    def commit(self) -> None:
-        """Commit the transaction."""
-        self._conn.execute("COMMIT")
-
-    def rollback(self) -> None:
-        """Roll the transaction back."""
-        self._conn.execute("ROLLBACK")
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._conn.close()
 
     # -- schema and geometry ----------------------------------------------------------------
 
@@ -262,7 +268,7 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
-class PostgisDatabase:
+class PostgisDatabase(_Connected):
     """A ledger in a PostgreSQL database with the PostGIS extension (psycopg 3)."""
 
     kind = "postgis"
@@ -370,18 +376,6 @@ class PostgisDatabase:
         self._conn.execute("BEGIN")
         if lock:
             self.execute("SELECT 1 FROM hetu_head WHERE id = 1 FOR UPDATE")
-
-    def commit(self) -> None:
-        """Commit the transaction."""
-        self._conn.execute("COMMIT")
-
-    def rollback(self) -> None:
-        """Roll the transaction back."""
-        self._conn.execute("ROLLBACK")
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._conn.close()
 
     # -- schema and geometry ----------------------------------------------------------------
 

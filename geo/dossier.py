@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 from markupsafe import Markup
 
-from geo._errors import HetuError, NotFoundError, SchemaError, SettingsError
+from geo._errors import HetuError, NotFoundError, SchemaError
 from geo._reads import as_date
 from geo.labels import (
     ACTIONS,
@@ -55,7 +55,7 @@ from geo.labels import (
     label,
 )
 from geo.notices import (
-    find_pdf_converter,
+    pdf_converter,
     print_pdfs,
     thumbnail_svg,
     write_atomic,
@@ -547,11 +547,7 @@ def write_dossiers(
     ids = list(dict.fromkeys(str(p) for p in patch_ids))
     day = _day(as_of)
     out = Path(out_dir)
-    browser = None
-    if pdf is not False:
-        browser = find_pdf_converter()
-        if browser is None and pdf:
-            raise SettingsError("no PDF converter found: install chromium, or use --no-pdf")
+    browser = pdf_converter(pdf)
     if not ids:
         return []
     src = _sources(ledger, ids, out, day)

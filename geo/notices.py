@@ -53,6 +53,7 @@ __all__ = [
     "due_escalations",
     "escalate",
     "find_pdf_converter",
+    "pdf_converter",
     "print_pdfs",
     "render_notice",
     "thumbnail_svg",
@@ -591,6 +592,22 @@ def html_to_pdf(html: Path, pdf: Path, *, browser: str, timeout: float = 120.0) 
         write_atomic(pdf, tmp.read_bytes())
 
 
+def pdf_converter(pdf: bool | None) -> str | None:
+    """The PDF converter to use: ``None`` when ``pdf`` is False or none is found.
+
+    Raises
+    ------
+    SettingsError
+        If ``pdf`` is True (PDFs required) and no converter is installed.
+    """
+    if pdf is False:
+        return None
+    browser = find_pdf_converter()
+    if browser is None and pdf:
+        raise SettingsError("no PDF converter found: install chromium, or leave the PDF out")
+    return browser
+
+
 def print_pdfs(paths: list[Path], *, browser: str) -> tuple[list[Path], list[Path]]:
     """Print each HTML file to a PDF beside it, a few browsers at a time.
 
@@ -698,11 +715,7 @@ def escalate(
     settings = ledger.settings
     who = actor or settings.office_name
     out = Path(out_dir)
-    browser = None
-    if pdf is not False:
-        browser = find_pdf_converter()
-        if browser is None and pdf:
-            raise SettingsError("no PDF converter found: install chromium, or leave --pdf out")
+    browser = pdf_converter(pdf)
     due, frame = _due(ledger, day)
     result = EscalationResult(as_of=day, due=due, pdf_converter=browser)
     if due.empty:
