@@ -1,22 +1,12 @@
 """Hetu (河图): track river and lake remote-sensing patches to closure.
 
-The package is flat, one module per domain noun:
-
-- :mod:`geo.layers`: read what an office receives into canonical GeoDataFrames, with
-  :mod:`geo.vectors` (containers: zip, GeoPackage, KML/KMZ, GPX, FileGDB), :mod:`geo.tables`
-  (CSV/Excel with coordinates), :mod:`geo.encodings`, :mod:`geo.profiles` (field aliases),
-  :mod:`geo.offsets` (GCJ-02/BD-09) and :mod:`geo.crs`;
-- :mod:`geo.matching`: who is responsible for each patch;
-- :mod:`geo.store`: the ledger (a GeoPackage file), the only stateful object;
-- :mod:`geo.lifecycle`: states, transitions, deadlines, escalation policy, pure; with
-  :mod:`geo.workdays` (the Chinese working-day calendar);
-- :mod:`geo.evidence` (attachments, EXIF checks) and :mod:`geo.audit` (抽查复核);
-- :mod:`geo.surveys`: shoreline surveys and patrols;
-- :mod:`geo.maps` and :mod:`geo.export`: the leadership map and the Excel ledger; with
-  :mod:`geo.schedule` (the weekly export set, its lock and schedule lines) and
-  :mod:`geo.shapefile` (the legacy GBK shapefile with 10-byte field codes);
-- :mod:`geo.coverage` and :mod:`geo.patrols`: shoreline surveyed and patrols done;
-- :mod:`geo.county` and :mod:`geo.demo`: a seeded demo county that runs the whole flow.
+The package is layered by stage (docs/architecture.md): :mod:`geo.ingest`
+reads what an office receives, :mod:`geo.ledger` keeps the 台账,
+:mod:`geo.matching` finds who is responsible, :mod:`geo.field` and
+:mod:`geo.imagery` gather evidence, :mod:`geo.reports` and :mod:`geo.maps`
+write what the office hands on, :mod:`geo.demo` and :mod:`geo.cli` are the
+applications. :mod:`geo.errors`, :mod:`geo.labels` and :mod:`geo.settings`
+are shared by every layer.
 """
 
 from __future__ import annotations

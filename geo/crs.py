@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 from pyproj import CRS
 
-from geo._errors import CRSError
+from geo.errors import CRSError
 
 STORAGE_EPSG = 4490
 DRAW_EPSG = 4326

@@ -81,7 +81,7 @@ ACTIONS: dict[str, str] = {
     "field_report": "外业填报",
 }
 
-#: Field sheets (``hetu tasks`` / ``hetu apply``, :mod:`geo.fieldwork`): names, headers, prompts.
+#: Field sheets (``hetu tasks`` / ``hetu apply``, :mod:`geo.field.fieldwork`): names, headers.
 FIELDWORK: dict[str, str] = {
     "workbook": "外业核查表",
     "sheet": "外业填报",
@@ -196,7 +196,7 @@ TEXT: dict[str, str] = {
     "by_township": "按乡镇统计",
     "by_issue_type": "按问题类型统计",
     "no_township": "（未填乡镇）",
-    # leadership map (geo.maps)
+    # leadership map (geo.maps.status)
     "recurrence_sites": "反弹回潮点",
     "recurrence_of": "反弹回潮（原图斑）",
     "dashboard": "整改态势",
@@ -213,7 +213,7 @@ TEXT: dict[str, str] = {
     "other_waters": "其他河湖",
 }
 
-#: Words of the escalation notices (geo.notices); the body wording is in the template.
+#: Words of the escalation notices (geo.reports.escalation); the body wording is in the template.
 NOTICE: dict[str, str] = {
     "chief": "河长",
     "number": "序号",
@@ -229,7 +229,7 @@ NOTICE: dict[str, str] = {
     "date": "{y}年{m}月{d}日",
 }
 
-#: Matching outputs (geo.chain, geo.identity, geo.gaps, geo.findings): link kinds, headers, marks.
+#: Matching outputs (geo.matching: chiefs, identity, gaps, findings): link kinds, headers, marks.
 MATCHING: dict[str, str] = {
     "same": "同一图斑（未办结）",
     "recurrence": "反弹回潮",
@@ -257,7 +257,7 @@ MATCHING: dict[str, str] = {
     "title_close": "）",
 }
 
-#: Words offices' tables use for coordinates (geo.tables): column names, DMS units, hemispheres.
+#: Words offices' tables use for coordinates (geo.ingest.tabular): columns, DMS units, hemispheres.
 COORDINATE_WORDS: dict[str, str] = {
     "lon": "经度",
     "lat": "纬度",
@@ -287,7 +287,7 @@ COORDINATE_WORDS: dict[str, str] = {
 }
 
 
-#: Imagery evidence (geo.imagery): roles, per-patch statuses and change indicators.
+#: Imagery evidence (geo.imagery.chipping): roles, per-patch statuses and change indicators.
 IMAGERY: dict[str, str] = {
     "before": "整治前影像",
     "after": "整治后影像",
@@ -314,7 +314,7 @@ IMAGERY: dict[str, str] = {
     "delta": "前后变化：",
 }
 
-#: Scheduled exports (geo.schedule, geo.shapefile): period columns, alias sheet, snapshot layer.
+#: Scheduled exports (geo.reports.exports, .shapefile): period columns, alias sheet, snapshot layer.
 EXPORT: dict[str, str] = {
     "new_in_period": "本期新增",
     "closed_in_period": "本期销号",
@@ -333,7 +333,7 @@ LEVELS_DISTRICT: dict[str, str] = {
     "village": "村(社区)",
 }
 
-#: Headers of shoreline coverage (geo.coverage) and patrol completion (geo.patrols).
+#: Headers of shoreline coverage (geo.field.coverage) and patrol completion (geo.field.patrols).
 FIELD_WORK: dict[str, str] = {
     "shoreline_km": "岸线长度(公里)",
     "surveyed_km": "已巡查岸线(公里)",
@@ -377,7 +377,7 @@ def label(table: dict[str, str], key: object) -> str:
     return table.get(str(key), str(key))
 
 
-#: Column names of patrol-app exports (geo.surveys): one word list per meaning, "|"-separated.
+#: Column names of patrol-app exports (geo.field.surveys): one word list per meaning, "|"-separated.
 TRACK_WORDS: dict[str, str] = {
     "track_id": "轨迹编号|轨迹id|轨迹号|巡河编号|巡查编号|巡河记录编号|记录编号|轨迹名称",
     "surveyor": "巡查人|巡河人|巡查员|巡河人员|巡查人员|人员|姓名|上报人|采集人",
@@ -387,7 +387,7 @@ TRACK_WORDS: dict[str, str] = {
     "finding": "问题类型|发现问题|问题",
 }
 
-#: The shoreline layer of the map (geo.maps): covered and uncovered bank lines.
+#: The shoreline layer of the map (geo.maps.status): covered and uncovered bank lines.
 SHORELINE: dict[str, str] = {
     "layer": "岸线巡查",
     "covered": "已巡查岸线",
@@ -396,7 +396,7 @@ SHORELINE: dict[str, str] = {
     "km": "公里",
 }
 
-#: The per-patch dossier (一斑一档, geo.dossier): titles, headers, check results.
+#: The per-patch dossier (一斑一档, geo.reports.dossier): titles, headers, check results.
 DOSSIER: dict[str, str] = {
     "title": "图斑档案（一斑一档）",
     "basics": "基本信息",
@@ -444,7 +444,7 @@ DOSSIER: dict[str, str] = {
     "footer": "本档案由河图（Hetu）根据图斑整改台账生成，数据截至{as_of}。",
 }
 
-#: Headers of the quarterly 4+1 assessment of townships (geo.assessment).
+#: Headers of the quarterly 4+1 assessment of townships (geo.reports.assessment).
 ASSESSMENT: dict[str, str] = {
     "township": "乡镇",
     "township_code": "乡镇代码",
@@ -464,7 +464,7 @@ ASSESSMENT: dict[str, str] = {
     "rank": "排名",
 }
 
-#: The Excel 台账's summary, charts and survey sheets (geo.summary).
+#: The Excel 台账's summary, charts and survey sheets (geo.reports.summary).
 LEDGER_SUMMARY: dict[str, str] = {
     "charts": "图表",
     "by_water": "按河湖统计",

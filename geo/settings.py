@@ -18,7 +18,7 @@ Example ``hetu.toml``::
     [lifecycle]
     rectify_days = 30                # default rectification time (days, see [calendar] count)
     # transitions, actions, evidence, labels, deadline_states, open_exempt: see
-    # geo.lifecycle.lifecycle_from_settings; the default is DESIGN.md's lifecycle.
+    # geo.policy.lifecycle.lifecycle_from_settings; the default is DESIGN.md's lifecycle.
     [lifecycle.evidence]             # evidence a verdict needs: any one set of kinds
     dismissed = [["permit"], ["photo_watermarked"]]
     closed = [["photo_before", "photo_after"]]
@@ -42,7 +42,7 @@ Example ``hetu.toml``::
 
     [export]
     template = "templates/省厅台账模板.xlsx"   # province template `hetu export` also fills
-    column_map = "templates/省厅台账列.toml"   # its column map (geo.province), relative here
+    column_map = "templates/省厅台账列.toml"   # its column map (geo.reports.province_template)
 
     [evidence]
     max_distance_m = 200.0           # a photo's GPS must lie this close to its patch
@@ -51,13 +51,13 @@ Example ``hetu.toml``::
     within_m = 50.0                  # a bank this close to a track counts as surveyed (metres)
 
     [patrols.every_days]             # one patrol every so many days, per chief level
-    county = 30.0                    # default geo.patrols.REQUIRED_DAYS for levels left out
+    county = 30.0                    # default geo.field.patrols.REQUIRED_DAYS for levels left out
     township = 15.0
     village = 7.0
 
     [ingest]
     profile = "profiles/省厅字段.toml"   # field alias profile (relative to this file); see
-                                     # geo.profiles; empty: the default profile
+                                     # geo.ingest.profiles; empty: the default profile
 
     [matching]
     near_m = 1000.0                  # "near": outside every range but within this
@@ -83,10 +83,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from geo._errors import SettingsError
-from geo.assessment import DEFAULT_RULE, AssessmentRule, assessment_rule_from_toml
+from geo.errors import SettingsError
 from geo.labels import LEVELS
-from geo.lifecycle import (
+from geo.policy.assessment import DEFAULT_RULE, AssessmentRule, assessment_rule_from_toml
+from geo.policy.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
     DeadlineRule,
@@ -95,7 +95,7 @@ from geo.lifecycle import (
     ladder_from_settings,
     lifecycle_from_settings,
 )
-from geo.workdays import WorkCalendar
+from geo.policy.workdays import WorkCalendar
 
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "none")
 
@@ -150,7 +150,7 @@ class Settings:
         How close a track must pass to a bank for it to count as surveyed (metres).
     patrol_every_days : dict
         Chief level to the required days between patrols (levels left out: the
-        defaults of :data:`geo.patrols.REQUIRED_DAYS`).
+        defaults of :data:`geo.field.patrols.REQUIRED_DAYS`).
     assessment : AssessmentRule
         The points of the quarterly township assessment (``[assessment]``).
     source : str

@@ -5,7 +5,7 @@ columns of ``Ledger.status_frame``), then times, in the same run:
 
 - ``pandas``: ``DataFrame.to_excel(engine="xlsxwriter")`` of the ledger columns
   (the rows and columns Hetu writes, no formatting);
-- ``hetu``: :func:`geo.export.write_ledger_xlsx` (summary with the overdue
+- ``hetu``: :func:`geo.reports.excel.write_ledger_xlsx` (summary with the overdue
   list, charts, ledger sheet with labels, column formats, conditional overdue
   highlighting, CJK widths, centroids);
 - ``hetu+towns``: the same with one sheet per township, as ``export_ledger``
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.export import LEDGER_COLUMNS, write_ledger_xlsx
+from geo.reports.excel import LEDGER_COLUMNS, write_ledger_xlsx
 
 _STATES = ["issued", "verifying", "confirmed", "rectifying", "rectified", "closed", "dismissed"]
 _TYPES = ["occupation", "mining", "dumping", "construction"]

@@ -8,7 +8,7 @@ cache for each; the file is in the OS page cache for both):
 - ``plain``: for each patch in the given order, ``rasterio.open`` once, then
   ``src.read(window=...)`` of the window under the same square (patch extent plus
   30 m each side) at full resolution; nothing else;
-- ``hetu``: :func:`geo.imagery.chips_for_patches` with ``size_px`` (default 128):
+- ``hetu``: :func:`geo.imagery.chipping.chips_for_patches` with ``size_px`` (default 128):
   decimated window reads (served from overviews), reprojection to the patch's
   Gauss-Kruger zone, indicators, outline and a PNG written per patch.
 
@@ -108,7 +108,7 @@ def run_plain(cog: Path, patches: gpd.GeoDataFrame) -> dict:
 
 
 def run_hetu(cog: Path, patches: gpd.GeoDataFrame, size_px: int, out: Path) -> dict:
-    from geo.imagery import chips_for_patches
+    from geo.imagery.chipping import chips_for_patches
 
     t0 = time.perf_counter()
     rows, files = chips_for_patches(

@@ -7,7 +7,7 @@ no basemap:
 - plain: one ``folium.GeoJson`` per state (and one for overdue, one for the
   ranges), every popup field a GeoJson property, ``GeoJsonPopup`` + tooltip, the
   state history as one text property;
-- ours: :func:`geo.maps.status_map`.
+- ours: :func:`geo.maps.status.status_map`.
 
 It prints the HTML bytes of both and the time headless Chromium takes from
 navigation to the first painted frame after ``load`` (median of several runs),
@@ -32,8 +32,8 @@ import shapely
 from shapely.geometry import LineString, Polygon
 
 from geo.labels import COLUMNS, ISSUE_TYPES, STATES
-from geo.mapassets import use_assets
-from geo.maps import OVERDUE_COLOR, STATE_COLORS, save_map, status_map
+from geo.maps.assets import use_assets
+from geo.maps.status import OVERDUE_COLOR, STATE_COLORS, save_map, status_map
 
 STATE_SHARES = {
     "closed": 0.55, "dismissed": 0.08, "rectifying": 0.12, "verifying": 0.08,

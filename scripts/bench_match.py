@@ -13,7 +13,7 @@ on the same GeoDataFrames in memory (EPSG:4547, metres):
   for the rest), fed WKB from the same frames (the extension comes from the
   PyPI package ``duckdb-extension-spatial``, as this network refuses DuckDB's
   own download);
-- ``hetu``: :func:`geo.matching.match_patches`.
+- ``hetu``: :func:`geo.matching.core.match_patches`.
 
 Each prints wall time (matching only, from frames in memory), peak memory, and
 the pair, primary and near counts plus a digest of the primary assignment,
@@ -211,7 +211,7 @@ def child(engine: str, size: int, seed: int) -> None:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     fn = {"geopandas": run_geopandas, "duckdb": run_duckdb, "hetu": run_hetu}[engine]
     if engine == "hetu":  # imports are not part of the timing, for any engine
-        import geo.matching  # noqa: F401
+        import geo.matching.core  # noqa: F401
     elif engine == "duckdb":
         import duckdb  # noqa: F401
         import duckdb_extension_spatial  # noqa: F401

@@ -8,7 +8,7 @@ on each backend times:
 - ``move 200 x1``: 200 separate transitions, one call each (a clerk's day);
 - ``status``: ``Ledger.status_frame`` (what the map and the exports read);
 - ``verify``: ``Ledger.verify`` (hash chain, triggers, lifecycle replay);
-- ``copy``: ``geo.transfer.copy_ledger`` of the ledger into the other backend.
+- ``copy``: ``geo.ledger.transfer.copy_ledger`` of the ledger into the other backend.
 
 Usage: ``python scripts/bench_store.py [--rows N]``. The PostGIS side uses
 ``HETU_BENCH_URL`` (a database with PostGIS that holds no ledger) or starts a
@@ -31,8 +31,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.store import ImportRecord, Ledger
-from geo.transfer import copy_ledger
+from geo.ledger.store import Ledger
+from geo.ledger.transfer import copy_ledger
+from geo.records import ImportRecord
 
 
 def _batch(n: int) -> gpd.GeoDataFrame:

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from geo.demo import DEMO_AS_OF
 from geo.labels import TEXT
+from geo.ledger.store import open_ledger
 from geo.maps import save_map, status_map
 from geo.settings import load_settings
-from geo.store import open_ledger
 
 CHROMIUM_FLAGS = [
     "--headless",

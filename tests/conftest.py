@@ -26,7 +26,7 @@ def realdata(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def demo_files(tmp_path_factory):
     """The demo county's input files, generated once per session."""
-    from geo.county import build_demo_files
+    from geo.demo.county import build_demo_files
 
     return build_demo_files(tmp_path_factory.mktemp("county"), seed=2025)
 

@@ -10,20 +10,14 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo._errors import SchemaError, SettingsError
-from geo.assessment import (
-    ASSESSMENT_COLUMNS,
-    DEFAULT_RULE,
-    AssessmentRule,
-    assess,
-    assessment_rule_from_toml,
-    quarter_bounds,
-    score_components,
-)
+from geo.errors import SchemaError, SettingsError
 from geo.labels import ASSESSMENT
+from geo.ledger.store import Ledger
+from geo.policy.assessment import DEFAULT_RULE, AssessmentRule, assessment_rule_from_toml
+from geo.policy.workdays import WorkCalendar
+from geo.records import ImportRecord
+from geo.reports.assessment import ASSESSMENT_COLUMNS, assess, quarter_bounds, score_components
 from geo.settings import Settings
-from geo.store import ImportRecord, Ledger
-from geo.workdays import WorkCalendar
 
 TOWNS = {"439999001": "清溪镇", "439999002": "白沙乡", "439999003": "龙泉镇"}
 Q4 = quarter_bounds("2025Q4")

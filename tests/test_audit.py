@@ -3,10 +3,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from geo.audit import apply_audit, audit_sample, read_audit_results, write_audit_sheet
-from geo.cli import cli
+from geo.cli.main import cli
+from geo.field.audit import apply_audit, audit_sample, read_audit_results, write_audit_sheet
+from geo.ledger.store import Ledger
 from geo.settings import load_settings
-from geo.store import Ledger
 
 
 def _frame(n_per=5):
@@ -33,7 +33,7 @@ def test_sample_is_stratified_seeded_and_limited_to_verdicts():
 
 
 @pytest.mark.filterwarnings(
-    "ignore::geo.workdays.CalendarWarning"
+    "ignore::geo.policy.workdays.CalendarWarning"
 )  # reopened today: deadline in 2027
 def test_audit_round_trip_overturns_on_the_demo(demo_run, tmp_path):
     import shutil

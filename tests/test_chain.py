@@ -2,11 +2,11 @@ import pandas as pd
 import pytest
 from conftest import gk_frame, square
 
-from geo._errors import SchemaError
-from geo.chain import CHAIN_COLUMNS, chain_ledger, chief_chain, responsible_chain
+from geo.errors import SchemaError
 from geo.labels import MATCHING
+from geo.ledger.store import Ledger
 from geo.matching import match_patches
-from geo.store import Ledger
+from geo.matching.chiefs import CHAIN_COLUMNS, chain_ledger, chief_chain, responsible_chain
 
 X0, Y0 = 500_000.0, 3_098_000.0
 

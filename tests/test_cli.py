@@ -9,7 +9,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geo.cli import cli
+from geo.cli.main import cli
 
 X0, Y0 = 500_000.0, 3_098_000.0
 SETTINGS = '[office]\nname = "测试县河长办"\ncentral_meridian = 114\n[map]\nbasemap = "none"\n'

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from geo.cli import cli
-from geo.store import Ledger
+from geo.cli.main import cli
+from geo.ledger.store import Ledger
 
 
 @pytest.fixture

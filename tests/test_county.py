@@ -1,4 +1,4 @@
-"""Tests of the seeded demo county generator (geo.county)."""
+"""Tests of the seeded demo county generator (geo.demo.county)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo import county
-from geo.county import BATCH1_MIX, BATCH2_NEW, BATCH2_RECURRENCES, DemoFiles, build_demo_files
+from geo.demo import county
+from geo.demo.county import BATCH1_MIX, BATCH2_NEW, BATCH2_RECURRENCES, DemoFiles, build_demo_files
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 GPX_NS = {"g": "http://www.topografix.com/GPX/1/1"}
@@ -329,9 +329,9 @@ def test_track_follows_a_bank_of_its_river(files: DemoFiles) -> None:
 
 
 def test_chiefs_patrols_of_the_month_count_per_level(files: DemoFiles) -> None:
-    from geo.county import PATROL_PERIOD
-    from geo.patrols import completion_by_level, patrol_completion
-    from geo.surveys import surveys_from_file, unmatched_surveyors
+    from geo.demo.county import PATROL_PERIOD
+    from geo.field.patrols import completion_by_level, patrol_completion
+    from geo.ingest.tracks import surveys_from_file, unmatched_surveyors
 
     csv, kml, photos = files.patrols
     assert csv.suffix == ".csv" and kml.suffix == ".kml" and photos.is_dir()

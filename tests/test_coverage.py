@@ -7,16 +7,16 @@ import shapely
 from conftest import gk_frame, realdata
 from shapely.ops import substring
 
-from geo._errors import SchemaError
-from geo.coverage import (
+from geo.errors import SchemaError
+from geo.field.coverage import (
     bank_lines,
     coverage_ledger,
     shoreline_coverage,
     shoreline_pieces,
     township_coverage,
 )
-from geo.store import open_ledger
-from geo.surveys import surveys_from_file
+from geo.ingest.tracks import surveys_from_file
+from geo.ledger.store import open_ledger
 
 
 def _river(length_m: float = 12_000) -> shapely.LineString:

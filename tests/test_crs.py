@@ -3,7 +3,6 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo._errors import CRSError
 from geo.crs import (
     central_meridian_for,
     check_extent,
@@ -11,6 +10,7 @@ from geo.crs import (
     infer_crs,
     metric_crs,
 )
+from geo.errors import CRSError
 
 WUHAN = (114.30, 30.59)
 

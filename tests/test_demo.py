@@ -5,8 +5,8 @@ import pandas as pd
 import pyogrio
 
 from geo.demo import DEMO_AS_OF, run_demo
+from geo.ledger.store import Ledger
 from geo.settings import load_settings
-from geo.store import Ledger
 
 
 def test_outputs_are_written(demo_run):

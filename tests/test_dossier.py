@@ -14,15 +14,16 @@ import pytest
 import shapely
 from PIL import Image
 
-from geo._errors import NotFoundError, SchemaError
-from geo.county import write_photo
-from geo.dossier import dossier_html, write_dossier, write_dossiers
-from geo.evidence import attach_evidence
+from geo.demo.county import write_photo
+from geo.errors import NotFoundError, SchemaError
+from geo.field.evidence import attach_evidence
 from geo.labels import ACTIONS, DOSSIER, EVIDENCE, IMAGERY, MATCHING, STATES
+from geo.ledger.store import Ledger
 from geo.matching import match_ledger
-from geo.notices import find_pdf_converter
+from geo.records import ImportRecord
+from geo.reports.dossier import dossier_html, write_dossier, write_dossiers
+from geo.reports.pdf import find_pdf_converter
 from geo.settings import Settings
-from geo.store import ImportRecord, Ledger
 
 OFFICE = "示范县河长制办公室"
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
@@ -259,7 +260,7 @@ def test_unknown_patch_is_named_with_how_to_list_ids_and_nothing_is_written(ledg
 
 
 def test_ids_with_unsafe_characters_get_distinct_safe_names():
-    from geo.dossier import file_name
+    from geo.reports.dossier import file_name
 
     names = {file_name(p) for p in ("A/B", "A_B", "A B", "../x")}
     assert len(names) == 4

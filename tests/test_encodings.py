@@ -5,7 +5,7 @@ from conftest import realdata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.encodings import sniff_dbf_encoding, sniff_text_encoding, zip_member_name
+from geo.ingest.encodings import sniff_dbf_encoding, sniff_text_encoding, zip_member_name
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tests of geo.export.write_ledger_xlsx, read back with openpyxl and pandas."""
+"""Tests of geo.reports.excel.write_ledger_xlsx, read back with openpyxl and pandas."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from geo.export import LEDGER_COLUMNS, LIFECYCLE, write_ledger_xlsx
 from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEDGER_SUMMARY, STATES, TEXT
+from geo.reports.excel import LEDGER_COLUMNS, LIFECYCLE, write_ledger_xlsx
 
 SUMMARY, LEDGER, CHARTS = TEXT["summary"], TEXT["ledger_sheet"], LEDGER_SUMMARY["charts"]
 INJECTIONS = ['=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1:A2)"]
@@ -198,8 +198,8 @@ def test_atomic_no_leftovers(tmp_path, patches):
 
 @pytest.fixture(scope="module")
 def demo_ledger(demo_run):
+    from geo.ledger.store import open_ledger
     from geo.settings import load_settings
-    from geo.store import open_ledger
 
     with open_ledger(demo_run.ledger, settings=load_settings(demo_run.data.settings)) as led:
         yield led
@@ -207,7 +207,7 @@ def demo_ledger(demo_run):
 
 @pytest.fixture(scope="module")
 def exported(demo_ledger, tmp_path_factory):
-    from geo.schedule import export_ledger
+    from geo.reports.exports import export_ledger
 
     out = tmp_path_factory.mktemp("exports")
     return export_ledger(demo_ledger, out, as_of="2026-06-30", title="示范县")
@@ -271,7 +271,7 @@ def test_export_csv_bom_and_gpkg_snapshot(exported):
 def test_export_gbk_shapefile_round_trip(exported, demo_ledger):
     import pyogrio
 
-    from geo.shapefile import FIELD_CODES
+    from geo.reports.shapefile import FIELD_CODES
 
     assert exported.shp.with_suffix(".cpg").read_text().strip().upper() == "GBK"
     info = pyogrio.read_info(exported.shp, encoding="gbk")
@@ -291,7 +291,7 @@ def test_export_gbk_shapefile_round_trip(exported, demo_ledger):
 
 
 def test_export_rerun_same_names_and_since_from_previous(exported, demo_ledger):
-    from geo.schedule import export_ledger
+    from geo.reports.exports import export_ledger
 
     out = exported.xlsx.parent
     before = sorted(p.name for p in out.iterdir())
@@ -307,7 +307,7 @@ def test_export_rerun_same_names_and_since_from_previous(exported, demo_ledger):
 
 
 def test_export_refuses_while_locked(demo_ledger, tmp_path):
-    from geo.schedule import ExportLockedError, export_ledger, export_lock
+    from geo.reports.exports import ExportLockedError, export_ledger, export_lock
 
     with export_lock(tmp_path), pytest.raises(ExportLockedError, match="lock held"):
         export_ledger(demo_ledger, tmp_path, as_of="2026-06-30")
@@ -318,8 +318,8 @@ def test_export_refuses_while_locked(demo_ledger, tmp_path):
 def test_shapefile_value_cut_on_character_and_code_guard(tmp_path, patches):
     import pyogrio
 
-    from geo._errors import SchemaError
-    from geo.shapefile import check_field_codes, write_shapefile
+    from geo.errors import SchemaError
+    from geo.reports.shapefile import check_field_codes, write_shapefile
 
     long = patches.copy()
     long["description"] = "a" + "很长的描述" * 60  # odd byte offset: a naive cut splits a character
@@ -334,7 +334,7 @@ def test_shapefile_value_cut_on_character_and_code_guard(tmp_path, patches):
 
 
 def test_sheet_names_valid_and_unique():
-    from geo.export import sheet_name
+    from geo.reports.excel import sheet_name
 
     assert sheet_name("a/b[c]:d*?") == "a_b_c__d__"
     assert len(sheet_name("镇" * 40)) == 31
@@ -342,7 +342,7 @@ def test_sheet_names_valid_and_unique():
 
 
 def test_schedule_lines_weekly():
-    from geo.timers import schedule_lines
+    from geo.reports.timers import schedule_lines
 
     lines = schedule_lines("/data/led ger.gpkg", out_dir="/srv/out", weekday="mon", time="7:30")
     assert lines["cron"].splitlines() == [

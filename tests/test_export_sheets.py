@@ -1,4 +1,4 @@
-"""The leaders' sheets of the Excel 台账 (geo.summary), read back with openpyxl."""
+"""The leaders' sheets of the Excel 台账 (geo.reports.summary), read back with openpyxl."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from conftest import status_row
 from shapely.geometry import box
 
-from geo.export import write_ledger_xlsx
 from geo.labels import (
     COLUMNS,
     EXPORT,
@@ -22,7 +21,14 @@ from geo.labels import (
     STATES,
     TEXT,
 )
-from geo.summary import LIFECYCLE, OVERDUE_COLUMNS, chief_level, overdue_list, summary_tables
+from geo.reports.excel import write_ledger_xlsx
+from geo.reports.summary import (
+    LIFECYCLE,
+    OVERDUE_COLUMNS,
+    chief_level,
+    overdue_list,
+    summary_tables,
+)
 
 SUMMARY, CHARTS = TEXT["summary"], LEDGER_SUMMARY["charts"]
 N = len(LIFECYCLE)
@@ -224,9 +230,9 @@ def test_empty_frame_still_has_summary_and_state_chart(tmp_path, patches):
 
 @pytest.fixture(scope="module")
 def demo_surveys(demo_run):
-    from geo.coverage import coverage_ledger
-    from geo.patrols import patrols_ledger
-    from geo.store import open_ledger
+    from geo.field.coverage import coverage_ledger
+    from geo.field.patrols import patrols_ledger
+    from geo.ledger.store import open_ledger
 
     with open_ledger(demo_run.ledger) as ledger:
         frame = ledger.status_frame(as_of="2025-10-31")
@@ -252,8 +258,8 @@ def test_survey_sheets_only_when_given(book):
 
 
 def test_coverage_and_patrol_sheets(tmp_path, demo_surveys):
-    from geo.coverage import township_coverage
-    from geo.patrols import behind, completion_by_level
+    from geo.field.coverage import township_coverage
+    from geo.field.patrols import behind, completion_by_level
 
     frame, cov, per = demo_surveys
     out = write_ledger_xlsx(frame, tmp_path / "s.xlsx", coverage=cov, patrols=per)
@@ -300,7 +306,7 @@ def test_coverage_and_patrol_sheets(tmp_path, demo_surveys):
 
 
 def test_survey_frames_without_their_columns_are_refused(tmp_path, patches):
-    from geo._errors import SchemaError
+    from geo.errors import SchemaError
 
     with pytest.raises(SchemaError, match=r"coverage.*shoreline_km"):
         write_ledger_xlsx(patches, tmp_path / "x.xlsx", coverage=pd.DataFrame({"segment_id": []}))

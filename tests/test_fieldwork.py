@@ -1,4 +1,4 @@
-"""The field round trip: task packages out, filled sheets back (geo.fieldwork)."""
+"""The field round trip: task packages out, filled sheets back (geo.field.fieldwork)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from geo._errors import IngestError, InvalidTransitionError, LedgerError, SchemaError
-from geo.fieldwork import HEADERS, apply_sheet, implied_steps, target_options
+from geo.errors import IngestError, InvalidTransitionError, LedgerError, SchemaError
+from geo.field.fieldwork import HEADERS, apply_sheet, implied_steps, target_options
+from geo.field.tasks import write_tasks
 from geo.labels import COLUMNS, EVIDENCE, FIELDWORK, STATES
-from geo.layers import ingest_file
-from geo.lifecycle import DEFAULT_LIFECYCLE
+from geo.ledger.loading import ingest_file
+from geo.ledger.store import Ledger
 from geo.matching import match_ledger
+from geo.policy.lifecycle import DEFAULT_LIFECYCLE
 from geo.settings import load_settings
-from geo.store import Ledger
-from geo.tasks import write_tasks
 
 AS_OF = "2025-10-01"
 

@@ -3,8 +3,8 @@ import pytest
 import shapely
 from conftest import gk_frame, square
 
-from geo.findings import FINDING_LINK_COLUMNS, findings_ledger, link_findings
-from geo.store import Ledger
+from geo.ledger.store import Ledger
+from geo.matching.findings import FINDING_LINK_COLUMNS, findings_ledger, link_findings
 
 X0, Y0 = 500_000.0, 3_098_000.0
 

@@ -1,9 +1,9 @@
 import pytest
 from conftest import gk_frame, square
 
-from geo.gaps import GAP_COLUMNS, boundary_gaps, gap_patches, gaps_ledger
+from geo.ledger.store import Ledger
 from geo.matching import match_patches
-from geo.store import Ledger
+from geo.matching.gaps import GAP_COLUMNS, boundary_gaps, gap_patches, gaps_ledger
 
 X0, Y0 = 500_000.0, 3_098_000.0
 

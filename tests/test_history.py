@@ -10,11 +10,13 @@ from conftest import raw_sql
 from PIL import Image
 from PIL.ExifTags import GPS, IFD
 
-from geo._changes import Change
-from geo._errors import EvidenceError, InvalidTransitionError
-from geo.evidence import attach_evidence, read_exif
+from geo.errors import EvidenceError, InvalidTransitionError
+from geo.field.evidence import attach_evidence
+from geo.ingest.photos import read_exif
+from geo.ledger.changes import Change
+from geo.ledger.store import Ledger
+from geo.records import ImportRecord
 from geo.settings import Settings
-from geo.store import ImportRecord, Ledger
 
 LON, LAT = 114.0, 28.0
 

@@ -6,9 +6,9 @@ from conftest import gk_frame, square
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo._errors import SchemaError
-from geo.identity import LINK_COLUMNS, batch_order, link_batches, link_patches
-from geo.store import Ledger
+from geo.errors import SchemaError
+from geo.ledger.store import Ledger
+from geo.matching.identity import LINK_COLUMNS, batch_order, link_batches, link_patches
 
 X0, Y0 = 500_000.0, 3_098_000.0
 

@@ -19,11 +19,11 @@ from PIL import Image
 from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning
 
-from geo.demoimagery import AFTER_DATE, BEFORE_DATE, write_demo_imagery
-from geo.imagery import chips_for_patches, imagery_for_ledger, thumbnails_for_map
-from geo.mapdata import thumbnail_uris
-from geo.scenes import BandError, ImageryError, date_from_name, open_scene, read_window
-from geo.store import Ledger
+from geo.demo.imagery import AFTER_DATE, BEFORE_DATE, write_demo_imagery
+from geo.imagery.chipping import chips_for_patches, imagery_for_ledger, thumbnails_for_map
+from geo.imagery.scenes import BandError, ImageryError, date_from_name, open_scene, read_window
+from geo.ledger.store import Ledger
+from geo.maps.data import thumbnail_uris
 
 ORIGIN = (500_000.0, 3_100_000.0)  # EPSG:4547, near 114E 28N
 

@@ -11,17 +11,17 @@ from conftest import realdata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo._errors import CRSError, IngestError, SchemaError
-from geo.layers import (
+from geo.errors import CRSError, IngestError, SchemaError
+from geo.ingest.readers import (
     chiefs_from_file,
-    ingest_file,
     iso_date,
     patches_from_file,
     read_layer,
     sniff_dbf_encoding,
 )
+from geo.ledger.loading import ingest_file
+from geo.ledger.store import Ledger
 from geo.settings import Settings
-from geo.store import Ledger
 
 OFFICE = Settings(central_meridian=114, extent=(113.5, 27.5, 114.5, 28.5))
 X0, Y0 = 500_000.0, 3_098_000.0  # EPSG:4547 near (114E, 28N)

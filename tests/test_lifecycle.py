@@ -5,9 +5,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo._errors import InvalidTransitionError, SettingsError
+from geo.errors import InvalidTransitionError, SettingsError
 from geo.labels import STATES
-from geo.lifecycle import (
+from geo.policy.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
     DeadlineRule,
@@ -19,7 +19,7 @@ from geo.lifecycle import (
     rectify_days,
     replay,
 )
-from geo.workdays import WorkCalendar
+from geo.policy.workdays import WorkCalendar
 
 LC = DEFAULT_LIFECYCLE
 

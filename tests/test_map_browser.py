@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from geo.coverage import shoreline_pieces
+from geo.field.coverage import shoreline_pieces
 from geo.labels import SHORELINE, STATES, TEXT
+from geo.ledger.store import open_ledger
 from geo.maps import save_map, status_map
-from geo.store import open_ledger
 
 SCRIPT = '<script>alert("xss")</script>'
 IMG = "<img src=x onerror=alert(1)>"

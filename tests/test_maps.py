@@ -1,4 +1,4 @@
-"""Tests of geo.maps (and its helpers mapdata/mapassets): data, layers, escaping, assets."""
+"""Tests of geo.maps.status (and its helpers mapdata/mapassets): data, layers, escaping, assets."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from geo._errors import NotFoundError, SchemaError, SettingsError
+from geo.errors import NotFoundError, SchemaError, SettingsError
 from geo.labels import COLUMNS, STATES, TEXT
-from geo.mapdata import encode_geometries, script_json
-from geo.maps import OVERDUE_COLOR, POLYGON_ZOOM, STATE_COLORS, save_map, status_map
+from geo.maps.data import encode_geometries, script_json
+from geo.maps.status import OVERDUE_COLOR, POLYGON_ZOOM, STATE_COLORS, save_map, status_map
 
 SCRIPT = '<script>alert("xss")</script>'
 IMG = "<img src=x onerror=alert(1)>"
@@ -422,7 +422,7 @@ def test_save_map_atomic(tmp_path, patches):
 
 def _shoreline_case():
     """Two 12 km segments in two townships; a 10 km patrol along the first one only."""
-    from geo.coverage import shoreline_pieces
+    from geo.field.coverage import shoreline_pieces
 
     x0, y0 = 500_000.0, 3_080_000.0
     segs = gpd.GeoDataFrame(
@@ -451,7 +451,7 @@ def _shoreline_case():
 
 def test_shoreline_layer_green_and_red_with_legend_and_dashboard():
     from geo.labels import SHORELINE
-    from geo.maps import SHORELINE_COLORS
+    from geo.maps.status import SHORELINE_COLORS
 
     frame, segs, track, pieces = _shoreline_case()
     page = _render(status_map(frame, ranges=segs, tracks=track, shoreline=pieces, basemap="none"))

@@ -7,8 +7,9 @@ from conftest import gk_frame, square
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo._errors import SchemaError
-from geo.matching import RESULT_COLUMNS, match_patches
+from geo.errors import SchemaError
+from geo.matching import match_patches
+from geo.matching.core import RESULT_COLUMNS
 
 X0, Y0 = 500_000.0, 3_098_000.0
 

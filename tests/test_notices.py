@@ -13,20 +13,17 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo._errors import SchemaError, SettingsError
-from geo.county import XSS_BATCH1
+from geo.demo.county import XSS_BATCH1
+from geo.errors import SchemaError, SettingsError
 from geo.labels import ACTIONS, LEVELS, NOTICE
-from geo.layers import ingest_file
+from geo.ledger.loading import ingest_file
+from geo.ledger.store import Ledger
 from geo.matching import match_ledger
-from geo.notices import (
-    DUE_COLUMNS,
-    due_escalations,
-    escalate,
-    find_pdf_converter,
-    thumbnail_svg,
-)
+from geo.records import ImportRecord
+from geo.reports.documents import thumbnail_svg
+from geo.reports.escalation import DUE_COLUMNS, due_escalations, escalate
+from geo.reports.pdf import find_pdf_converter
 from geo.settings import Settings, load_settings
-from geo.store import ImportRecord, Ledger
 
 DEADLINE = "2025-09-30"  # the day before National Day 2025 (Oct 1–8 off, Sep 28 / Oct 11 worked)
 XSS = '<script>alert("xss")</script>'

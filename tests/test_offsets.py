@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from geo.offsets import from_wgs84, geometries_to_wgs84, source_crs_name, to_wgs84
+from geo.ingest.offsets import from_wgs84, geometries_to_wgs84, source_crs_name, to_wgs84
 
 # Published pairs for the common algorithm (wandergis/coordTransform README):
 # WGS84 (116.404, 39.915) -> GCJ-02 (116.41024449916938, 39.91640428150164)

@@ -3,9 +3,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from geo._errors import SchemaError
-from geo.labels import LEVELS_DISTRICT
-from geo.patrols import (
+from geo.errors import SchemaError
+from geo.field.patrols import (
     behind,
     completion_by_level,
     patrol_completion,
@@ -13,7 +12,8 @@ from geo.patrols import (
     required_patrols,
     unattributed,
 )
-from geo.store import open_ledger
+from geo.labels import LEVELS_DISTRICT
+from geo.ledger.store import open_ledger
 
 OCT = {"start": dt.date(2025, 10, 1), "end": dt.date(2025, 10, 31)}
 

@@ -4,12 +4,12 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geo._db import pg_statements
-from geo._errors import LedgerError
-from geo._schema import MIGRATIONS
-from geo.cli import cli
-from geo.store import Ledger
-from geo.transfer import copy_ledger, ledger_tables
+from geo.cli.main import cli
+from geo.errors import LedgerError
+from geo.ledger.db import pg_statements
+from geo.ledger.schema import MIGRATIONS
+from geo.ledger.store import Ledger
+from geo.ledger.transfer import copy_ledger, ledger_tables
 
 
 def _frames(led):

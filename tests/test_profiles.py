@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from geo._errors import SchemaError, SettingsError
-from geo.profiles import DEFAULT_PROFILE, load_profile, merge_profile, rename_to_canonical
+from geo.errors import SchemaError, SettingsError
+from geo.ingest.profiles import DEFAULT_PROFILE, load_profile, merge_profile, rename_to_canonical
 
 
 def test_profile_file_merges_over_the_default(tmp_path):

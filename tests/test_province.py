@@ -14,9 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from geo._errors import SettingsError
+from geo.errors import SettingsError
 from geo.labels import ISSUE_TYPES, STATES
-from geo.province import (
+from geo.reports.province_template import (
     TRANSFORMS,
     TemplateError,
     fill_template,
@@ -88,8 +88,8 @@ def make_template(path, *, styled_row=True, footer=True):
 
 @pytest.fixture(scope="module")
 def frame(demo_run):
+    from geo.ledger.store import open_ledger
     from geo.settings import load_settings
-    from geo.store import open_ledger
 
     with open_ledger(demo_run.ledger, settings=load_settings(demo_run.data.settings)) as led:
         return led.status_frame(as_of="2026-06-30")

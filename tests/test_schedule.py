@@ -13,7 +13,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from geo.schedule import (
+from geo.ledger.store import Ledger
+from geo.reports.exports import (
     EXIT_CODES,
     ExportLockedError,
     exit_code,
@@ -21,8 +22,7 @@ from geo.schedule import (
     export_lock,
     run_logger,
 )
-from geo.store import Ledger
-from geo.timers import (
+from geo.reports.timers import (
     UNIT_NAME,
     ScheduleError,
     cron_marker,
@@ -32,7 +32,7 @@ from geo.timers import (
 )
 
 needs_exports = pytest.mark.skipif(
-    not hasattr(Ledger, "record_export"), reason="Ledger.record_export not in geo.store yet"
+    not hasattr(Ledger, "record_export"), reason="Ledger.record_export not in geo.ledger.store yet"
 )
 
 # --- merging our line into a crontab (pure) ------------------------------------------------------
@@ -275,7 +275,7 @@ def test_no_log_file_stays_silent(ledger, tmp_path, caplog):
 def test_run_fills_province_template_under_the_lock(ledger, tmp_path):
     import openpyxl
 
-    from geo.province import TemplateError
+    from geo.reports.province_template import TemplateError
 
     template = tmp_path / "省厅模板.xlsx"
     book = openpyxl.Workbook()

@@ -1,6 +1,6 @@
 import pytest
 
-from geo._errors import SettingsError
+from geo.errors import SettingsError
 from geo.settings import Settings, load_settings, settings_from_dict
 
 

@@ -8,10 +8,11 @@ import pytest
 import shapely
 from conftest import raw_sql
 
-from geo._errors import BatchConflictError, InvalidTransitionError, LedgerError, NotFoundError
-from geo._schema import STATUS_COLUMNS
+from geo.errors import BatchConflictError, InvalidTransitionError, LedgerError, NotFoundError
+from geo.ledger.schema import STATUS_COLUMNS
+from geo.ledger.store import Ledger
+from geo.records import ImportRecord, event_hash
 from geo.settings import Settings
-from geo.store import ImportRecord, Ledger, _event_hash
 
 
 def _patches(ids, *, batch="b1", x0=114.0):
@@ -99,7 +100,7 @@ def test_events_are_append_only_and_hash_chained(ledger):
     assert len(rows) == 3 and len(ledger.events()) == 3
     prev = None
     for row in rows:
-        assert row[9] == prev and row[10] == _event_hash(prev, row[:9])
+        assert row[9] == prev and row[10] == event_hash(prev, row[:9])
         prev = row[10]
 
 

@@ -2,8 +2,8 @@ import pytest
 import shapely
 from conftest import realdata
 
-from geo._errors import CRSError, IngestError
-from geo.surveys import FINDING_COLUMNS, TRACK_COLUMNS, surveys_from_file
+from geo.errors import CRSError, IngestError
+from geo.ingest.tracks import FINDING_COLUMNS, TRACK_COLUMNS, surveys_from_file
 
 
 def test_real_garmin_tracks_and_waypoints():
@@ -49,9 +49,10 @@ def test_findings_near_no_patch_become_survey_patches(demo_run, tmp_path):
     import json
     import shutil
 
-    from geo.findings import link_findings
-    from geo.store import ImportRecord, open_ledger
-    from geo.surveys import SURVEY_PATCH_COLUMNS, survey_patches
+    from geo.field.surveys import SURVEY_PATCH_COLUMNS, survey_patches
+    from geo.ledger.store import open_ledger
+    from geo.matching.findings import link_findings
+    from geo.records import ImportRecord
 
     path = tmp_path / "ledger.gpkg"
     shutil.copy(demo_run.ledger, path)
@@ -79,7 +80,7 @@ def test_survey_patch_ids_count_per_day():
     import geopandas as gpd
     import shapely
 
-    from geo.surveys import survey_patches
+    from geo.field.surveys import survey_patches
 
     findings = gpd.GeoDataFrame(
         {
@@ -112,7 +113,7 @@ import pandas as pd  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from geo.surveys import unmatched_surveyors  # noqa: E402
+from geo.ingest.tracks import unmatched_surveyors  # noqa: E402
 
 KML_HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2" '
@@ -288,7 +289,7 @@ def test_csv_grouping_property(tmp_path, fixes, rnd):
 
 
 def test_photo_folder_and_photo_list(demo_files, tmp_path):
-    from geo.county import write_photo
+    from geo.demo.county import write_photo
 
     folder = demo_files.patrols[2]
     tracks, findings = surveys_from_file(folder)
@@ -325,9 +326,9 @@ def test_unmatched_surveyors():
 
 
 def test_ingest_patrols_into_a_ledger(demo_files, tmp_path):
-    from geo.layers import ingest_file
+    from geo.ledger.loading import ingest_file
+    from geo.ledger.store import Ledger
     from geo.settings import load_settings
-    from geo.store import Ledger
 
     settings = load_settings(demo_files.settings)
     with Ledger.create(tmp_path / "l.gpkg", settings=settings) as ledger:
@@ -343,7 +344,7 @@ def test_ingest_patrols_into_a_ledger(demo_files, tmp_path):
 
 
 def test_patrol_app_in_gaode_coordinates_is_converted(tmp_path):
-    from geo.offsets import from_wgs84
+    from geo.ingest.offsets import from_wgs84
 
     truth = [(114.000, 27.800), (114.001, 27.801), (114.002, 27.803)]
     shifted = [from_wgs84(lon, lat, source="gcj02") for lon, lat in truth]

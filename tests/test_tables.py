@@ -6,10 +6,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Transformer
 
-from geo._errors import IngestError, SchemaError
-from geo.layers import patches_from_file, read_layer
+from geo.errors import IngestError, SchemaError
+from geo.ingest.readers import patches_from_file, read_layer
+from geo.ingest.tabular import UNREADABLE, parse_coordinate, points_from_table, read_table
 from geo.settings import Settings
-from geo.tables import UNREADABLE, parse_coordinate, points_from_table, read_table
 
 OFFICE = Settings(central_meridian=114, extent=(113.5, 27.5, 114.5, 28.5))
 TO_GK = Transformer.from_crs(4490, 4547, always_xy=True)

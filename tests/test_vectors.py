@@ -11,11 +11,11 @@ from conftest import realdata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo._errors import CRSError, IngestError
-from geo.layers import patches_from_file, read_layer
+from geo.errors import CRSError, IngestError
+from geo.ingest.readers import patches_from_file, read_layer
+from geo.ingest.tabular import UNREADABLE
+from geo.ingest.vectors import SHX_RESTORED, read_vector, salvage_with_fiona
 from geo.settings import Settings
-from geo.tables import UNREADABLE
-from geo.vectors import SHX_RESTORED, read_vector, salvage_with_fiona
 
 OFFICE = Settings(central_meridian=114, extent=(113.5, 27.5, 114.5, 28.5))
 WORLD = Settings(extent=(-180.0, -90.0, 180.0, 90.0))  # for real files from abroad

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.workdays import CalendarWarning, WorkCalendar
+from geo.policy.workdays import CalendarWarning, WorkCalendar
 
 CAL = WorkCalendar()
 D = dt.date

@@ -1,0 +1,352 @@
+"""The ``hetu`` commands that make reports: imagery, coverage, patrols, map, exports, dossiers.
+
+Registered on the ``hetu`` group by :mod:`geo.cli.main`; thin like the others (one
+library call each, errors turned into one line by the group).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geo.cli.common import (
+    as_of_opt,
+    ledger_arg,
+    one_line,
+    open_from_cli,
+    pairs,
+    settings_of,
+    today,
+    write_table,
+)
+from geo.labels import LEVELS, TEXT, label
+from geo.settings import BASEMAPS
+
+
+@click.command()
+@ledger_arg
+@click.option(
+    "--before", multiple=True, type=click.Path(exists=True), help="Image before (repeat)."
+)
+@click.option("--after", multiple=True, type=click.Path(exists=True), help="Image after (repeat).")
+@click.option("--bands", help="Band roles, e.g. red=3,green=2,blue=1,nir=4.")
+@click.option("--size-px", default=256, show_default=True, help="Chip size in pixels.")
+@click.option("--buffer-m", default=30.0, show_default=True, help="Margin around the patch.")
+@click.option("--ring-m", default=20.0, show_default=True, help="Ring width for the indicators.")
+@click.option("--date", "dates", multiple=True, metavar="FILE=YYYY-MM-DD",
+              help="Acquisition date of a file without one in its tags or name.")  # fmt: skip
+@click.pass_context
+def imagery(ctx: click.Context, ledger: str, **opts: Any) -> None:
+    """Cut before/after chips for every patch and store change indicators."""
+    from geo.imagery.chipping import imagery_for_ledger
+    from geo.labels import IMAGERY
+
+    if not (opts["before"] or opts["after"]):
+        raise click.UsageError("give --before and/or --after images")
+    spec = opts.pop("bands")
+    roles = pairs(tuple(spec.split(",")), name="--bands") if spec else {}
+    if not all(v.isdigit() for v in roles.values()):
+        raise click.BadParameter(f"{spec!r}: band numbers are integers", param_hint="--bands")
+    bands_i = {k: int(v) for k, v in roles.items()} or None
+    dates = pairs(opts.pop("dates"), name="--date") or None
+    with open_from_cli(ctx, ledger) as led:
+        run = imagery_for_ledger(led, bands=bands_i, acquired_on=dates, **opts)
+    for image in run.images:
+        when = image.get("acquired_on") or "-"
+        extra = f"  {image['error']}" if image.get("error") else ""
+        click.echo(f"{IMAGERY.get(image['role'], image['role'])} {image['path']}: {when}{extra}")
+    for role, counts in run.counts.items():
+        parts = ", ".join(f"{IMAGERY.get(k, k)} {n}" for k, n in counts.items())
+        click.echo(f"{IMAGERY.get(role, role)}: {parts}")
+
+
+@click.command()
+@ledger_arg
+@click.option(
+    "--within-m", type=float, help="A bank within this of a track is surveyed ([surveys] within_m)."
+)
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Tracks started on or after."
+)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Tracks started on or before.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Per-segment table (.xlsx/.csv), or the banks (.gpkg).")  # fmt: skip
+@click.pass_context
+def coverage(ctx: click.Context, ledger: str, within_m: float | None, **opts: Any) -> None:
+    """Measure shoreline surveyed per segment and township (km and %), from the tracks."""
+    from geo.field.coverage import shoreline_coverage, shoreline_pieces, township_coverage
+    from geo.labels import FIELD_WORK
+
+    start = opts["start"].date() if opts["start"] else None
+    end = opts["end"].date() if opts["end"] else None
+    with open_from_cli(ctx, ledger) as led:
+        tracks, segments = led.tracks(), led.segments()
+        within = led.settings.survey_within_m if within_m is None else within_m
+        kw = {"within_m": within, "start": start, "end": end,
+              "central_meridian": led.settings.central_meridian}  # fmt: skip
+    pieces = shoreline_pieces(tracks, segments, **kw)  # computed once: table and map layer
+    per_segment = shoreline_coverage(tracks, segments, pieces=pieces, **kw)
+    towns = township_coverage(per_segment)
+    for row in towns.itertuples(index=False):
+        name = settings_of(ctx).township_name(row.township_code)
+        click.echo(
+            f"{name}: {row.surveyed_km:.1f} / {row.shoreline_km:.1f} km, {row.coverage_pct:.1f}%"
+        )
+    total = per_segment["shoreline_km"].sum()
+    done = per_segment["surveyed_km"].sum()
+    pct = 100 * done / total if total else 0.0
+    click.echo(f"{FIELD_WORK['coverage_pct']}: {done:.1f} / {total:.1f} km, {pct:.1f}%")
+    if opts["output"] and opts["output"].lower().endswith(".gpkg"):
+        pieces.to_file(opts["output"], layer="shoreline", driver="GPKG", engine="pyogrio")
+        click.echo(f"banks written to {opts['output']}")
+    elif opts["output"]:
+        write_table(per_segment.drop(columns="geometry", errors="ignore"), opts["output"])
+
+
+@click.command()
+@ledger_arg
+@click.option(
+    "--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day."
+)
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Per-chief table (.xlsx/.csv)."
+)
+@click.pass_context
+def patrols(ctx: click.Context, ledger: str, start: dt.datetime, end: dt.datetime,
+            output: str | None) -> None:  # fmt: skip
+    """Count chiefs' patrols in a period against the required frequency; list who is behind."""
+    from geo.field.patrols import behind, completion_by_level, patrols_ledger
+    from geo.labels import FIELD_WORK
+
+    with open_from_cli(ctx, ledger) as led:
+        per_chief = patrols_ledger(
+            led, start=start.date(), end=end.date(), required=led.settings.patrol_every_days or None
+        )
+    for row in completion_by_level(per_chief).itertuples(index=False):
+        click.echo(
+            f"{label(LEVELS, row.level)}: {row.done} / {row.required}, {row.completion_pct:.0f}%"
+        )
+    late = behind(per_chief)
+    click.echo(f"{FIELD_WORK['n_behind']}: {len(late)}")
+    if output:
+        write_table(per_chief, output)
+
+
+@click.command("map")
+@ledger_arg
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file.")
+@click.option("--township", help="Only this township (name as in settings, or its 9-digit code).")
+@click.option(
+    "--offline", is_flag=True, help="Carry Leaflet inside the file: no internet but tiles."
+)
+@click.option("--basemap", type=click.Choice(BASEMAPS), help="Default from settings (osm).")
+@click.option(
+    "--shoreline/--no-shoreline",
+    default=True,
+    show_default=True,
+    help="Draw surveyed (green) and unsurveyed (red) shoreline: layer 岸线巡查.",
+)
+@as_of_opt
+@click.pass_context
+def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
+    """Write the leadership map of LEDGER as one HTML file."""
+    from geo.field.coverage import shoreline_pieces
+    from geo.maps.status import save_map, status_map
+
+    settings = settings_of(ctx)
+    as_of = opts["as_of"] or today()
+    with open_from_cli(ctx, ledger) as led:
+        frame = led.status_frame(as_of=as_of)
+        layers = {"ranges": led.segments(), "tracks": led.tracks(), "events": led.events(),
+                  "links": led.links()}  # fmt: skip
+    if opts["shoreline"] and len(layers["ranges"]) and len(layers["tracks"]):
+        layers["shoreline"] = shoreline_pieces(
+            layers["tracks"], layers["ranges"], within_m=settings.survey_within_m,
+            central_meridian=settings.central_meridian,
+        )  # fmt: skip
+    title = " ".join(p for p in (settings.office_name, opts["township"], TEXT["ledger"]) if p)
+    m = status_map(
+        frame,
+        **layers,
+        title=title,
+        as_of=as_of,
+        basemap=opts["basemap"] or settings.basemap,
+        tianditu_key=settings.tianditu_key,
+        township=opts["township"],
+        offline=opts["offline"],
+    )
+    click.echo(f"map written to {save_map(m, output)}")
+
+
+@click.command()
+@ledger_arg
+@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option(
+    "--as-of", type=click.DateTime(["%Y-%m-%d"]), help="Day of the export (default today)."
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="End of the previous period (default: the ledger's last recorded export).",
+)
+@click.option("--log", "log_file", type=click.Path(dir_okay=False),
+              help="Run log to append one line to (default OUT_DIR/hetu-export.log).")  # fmt: skip
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Province .xlsx template to fill as well (default [export] template).",
+)
+@click.option("--column-map", type=click.Path(exists=True, dir_okay=False),
+              help="TOML column map of the template (default [export] column_map).")  # fmt: skip
+@click.pass_context
+def export(ctx: click.Context, ledger: str, out_dir: str, as_of: Any, since: Any,
+           log_file: str | None, template: str | None, column_map: str | None) -> None:  # fmt: skip
+    """Write the 台账 into OUT_DIR: dated Excel, CSV, GeoPackage snapshot, GBK shapefile.
+
+    Each run appends a line to the log and is recorded in the ledger. Exit codes
+    (geo.reports.exports.EXIT_CODES): 0 written; 1 an error (one line); 2 a usage error;
+    3 another export holds the lock (nothing written; the next scheduled run catches up).
+    """
+    from geo.reports.exports import EXIT_CODES, ExportLockedError, export_ledger
+    from geo.reports.province_template import load_column_map
+
+    settings = settings_of(ctx)
+    template = template or settings.export_template
+    column_map = column_map or settings.export_column_map
+    if bool(template) != bool(column_map):
+        raise click.UsageError(
+            "a province template needs its column map: give --template and --column-map "
+            "(or [export] template and column_map in the settings)"
+        )
+    cmap = load_column_map(column_map) if column_map else None
+    day = as_of.date().isoformat() if as_of else today()
+    prev = since.date().isoformat() if since else None
+    title = f"{settings.office_name} {TEXT['ledger']}"
+    log = log_file or str(Path(out_dir) / "hetu-export.log")
+    with open_from_cli(ctx, ledger) as led:
+        try:
+            result = export_ledger(led, out_dir, as_of=day, since=prev, title=title,
+                                   log_file=log, template=template, column_map=cmap)  # fmt: skip
+        except ExportLockedError as exc:
+            click.echo(one_line(exc), err=True)
+            ctx.exit(EXIT_CODES["locked"])
+    for path in result.files:
+        click.echo(str(path))
+    period = f"since {result.since or '-'}: {result.new} new, {result.closed} closed"
+    click.echo(f"{result.rows} patches; {period}")
+
+
+@click.command()
+@ledger_arg
+@click.option(
+    "-o", "--output", "out_dir", required=True, help="Folder the weekly export writes to."
+)
+@click.option("--weekday", default="MON", show_default=True, help="MON … SUN.")
+@click.option("--time", "at", default="08:00", show_default=True, help="HH:MM, Asia/Shanghai.")
+@click.option("--hetu", default="hetu", show_default=True, help="Path of the hetu command.")
+@click.option(
+    "--install",
+    type=click.Choice(["auto", "systemd", "cron", "windows"]),
+    is_flag=False,
+    flag_value="auto",
+    default=None,
+    help="Also install it: systemd user units, a crontab line (replacing this "
+    "ledger's earlier one), or print the schtasks command (Windows).",
+)
+@click.option("--unit-dir", type=click.Path(file_okay=False),
+              help="Folder of the systemd units (default ~/.config/systemd/user).")  # fmt: skip
+def schedule(ledger: str, out_dir: str, weekday: str, at: str, hetu: str,
+             install: str | None, unit_dir: str | None) -> None:  # fmt: skip
+    """Print (and with --install, install) the weekly export: cron, systemd timer, schtasks."""
+    from geo.reports.timers import install_schedule, schedule_lines
+
+    if install is None:
+        lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=at, hetu=hetu)
+        for name, text in lines.items():
+            click.echo(f"# {name}\n{text.rstrip()}\n")
+        return
+    try:
+        done = install_schedule(ledger, out_dir=out_dir, target=install, weekday=weekday,
+                                time=at, hetu=hetu, unit_dir=unit_dir)  # fmt: skip
+    except ValueError as exc:
+        raise click.UsageError(one_line(exc)) from None
+    for path in done.files:
+        click.echo(f"wrote {path}")
+    if done.crontab is not None:
+        click.echo(f"crontab installed:\n{done.crontab.rstrip()}")
+    if done.command:
+        click.echo(f"now run:\n{done.command}")
+
+
+@click.command()
+@ledger_arg
+@click.argument("patch_ids", nargs=-1, required=True, metavar="PATCH_ID...")
+@click.option("-o", "--out", "out_dir", default="dossiers", show_default=True,
+              type=click.Path(file_okay=False), help="Folder for the pages.")  # fmt: skip
+@click.option("--pdf/--no-pdf", default=None, help="Require or skip PDFs (default: if Chromium).")
+@as_of_opt
+@click.pass_context
+def dossier(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], out_dir: str,
+            pdf: bool | None, as_of: str | None) -> None:  # fmt: skip
+    """Write each PATCH_ID's dossier (一斑一档): map, imagery, history, evidence; HTML and PDF."""
+    from geo.reports.dossier import write_dossiers
+
+    with open_from_cli(ctx, ledger) as led:
+        paths = write_dossiers(led, patch_ids, out_dir, pdf=pdf, as_of=as_of)
+    for path in paths:
+        click.echo(str(path))
+
+
+@click.command()
+@ledger_arg
+@click.option("--quarter", metavar="YYYYQn", help="The quarter assessed, e.g. 2026Q2.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day (with --end).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (with --start).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the table (.xlsx/.csv)."
+)
+@as_of_opt
+@click.pass_context
+def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datetime | None,
+           end: dt.datetime | None, output: str | None, as_of: str | None) -> None:  # fmt: skip
+    """Score each township over a quarter or period (4+1 考核), with the points per component.
+
+    The formula is [assessment] in hetu.toml (see geo.reports.assessment.AssessmentRule).
+    """
+    import math
+
+    from geo.labels import ASSESSMENT
+    from geo.reports.assessment import assess as assess_townships
+    from geo.reports.assessment import quarter_bounds
+
+    if quarter and (start or end):
+        raise click.UsageError("give --quarter or --start/--end, not both")
+    if quarter:
+        first, last = quarter_bounds(quarter)
+    elif start and end:
+        first, last = start.date(), end.date()
+    else:
+        raise click.UsageError("give --quarter (e.g. 2026Q2), or both --start and --end")
+    with open_from_cli(ctx, ledger) as led:
+        table = assess_townships(
+            led, start=first, end=last, as_of=as_of, rule=led.settings.assessment
+        )
+    click.echo(f"{first} – {last}")
+    for row in table.itertuples(index=False):
+        rate = "-" if math.isnan(row.closure_rate) else f"{row.closure_rate:.0%}"
+        click.echo(
+            f"{row.rank:>3} {row.township:<8} {ASSESSMENT['score']} {row.score:6.2f}  "
+            f"{ASSESSMENT['closure_rate']} {rate}  "
+            f"{ASSESSMENT['overdue_patch_days']} {row.overdue_patch_days}  "
+            f"{ASSESSMENT['recurrences']} {row.recurrences}"
+        )
+    if output:
+        write_table(table.rename(columns=ASSESSMENT), output)
+
+
+#: The commands of this module, in the order ``hetu --help`` lists them.
+COMMANDS = [imagery, coverage, patrols, map_, export, schedule, dossier, assess]

@@ -1,0 +1,584 @@
+"""Imagery evidence: before/after chips and change indicators for every patch.
+
+For each patch, :func:`chips_for_patches` finds the images covering it, reads
+only the window under a square around the patch (decimated, so GDAL serves it
+from overviews when the chip is small), reprojects it to the patch's metric CRS
+(the CGCS2000 3-degree Gauss-Kruger zone in China), draws the patch outline and
+saves a PNG. It also measures change indicators inside the patch against a ring
+around it: the mean brightness, and NDVI and NDWI when a near-infrared band is
+known. :func:`imagery_for_ledger` does this for every patch of a ledger and both
+roles, adds the before → after differences, and stores rows and chips in the
+ledger all or nothing. A bad image (corrupt, no CRS, all nodata, patch outside)
+becomes a per-patch ``status`` and ``reason``; it never stops the batch.
+
+How an image is chosen: images are tried in the order given (so list the
+preferred ones first); the first one covering the patch that gives a chip wins,
+and a failure falls through to the next. How its date is decided:
+:func:`geo.imagery.scenes.acquisition_date`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from affine import Affine
+from PIL import Image, ImageDraw, ImageFont
+from pyproj import CRS
+from rasterio.features import geometry_mask
+
+from geo.crs import CHINA_BOX, central_meridian_for, gauss_kruger_epsg
+from geo.errors import SchemaError
+from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip
+from geo.imagery.scenes import (
+    ImageryError,
+    NoDataError,
+    OutsideError,
+    Scene,
+    open_scene,
+    read_window,
+)
+
+log = logging.getLogger(__name__)
+
+ROLES = ("before", "after")
+#: Columns of the rows :func:`chips_for_patches` returns that the ledger stores.
+ROW_COLUMNS = [
+    "patch_id",
+    "role",
+    "source",
+    "acquired_on",
+    "attachment_id",
+    "status",
+    "reason",
+    "indicators",
+]
+#: Indicators compared before → after (``delta_<name>`` = after − before).
+DELTA_KEYS = (
+    "brightness_patch",
+    "brightness_ratio",
+    "ndvi_patch",
+    "ndvi_diff",
+    "ndwi_patch",
+    "ndwi_diff",
+)
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def patch_crs(lon: float, lat: float) -> int:
+    """Return the EPSG code of the metric CRS to draw a patch at ``lon, lat`` in.
+
+    Inside China's box this is the CGCS2000 3-degree Gauss-Kruger zone of the
+    longitude (EPSG:4534–4554); elsewhere (test imagery, say) the WGS84 UTM zone.
+    """
+    lon0, lat0, lon1, lat1 = CHINA_BOX
+    if lon0 <= lon <= lon1 and lat0 <= lat <= lat1:
+        return gauss_kruger_epsg(central_meridian_for(lon))
+    zone = min(60, max(1, int((lon + 180) // 6) + 1))
+    return (32600 if lat >= 0 else 32700) + zone
+
+
+@dataclass
+class _Job:
+    """One patch to chip, in its metric CRS."""
+
+    pid: str
+    geom: shapely.Geometry
+    crs: CRS
+    transform: Affine
+    candidates: list[tuple[Scene, tuple[float, float, float, float]]]
+
+
+def _chip(
+    job: _Job, scene: Scene, bounds: tuple, *, size_px: int, ring_m: float
+) -> tuple[np.ndarray, dict[str, float], dict[str, Any]]:
+    """Read, warp and measure one chip; raise ImageryError when the scene cannot give it."""
+    display = scene.display_bands
+    indexes = sorted({*display, *scene.bands.values()})
+    read = read_window(scene, bounds, max_px=size_px, indexes=indexes)
+    try:
+        chip = warp_chip(
+            read.data, read.transform, scene.dataset.crs, job.transform, job.crs, size_px
+        )
+    except ImageryError as exc:
+        raise ImageryError(f"{scene.path.name}: {exc}") from exc
+    if not np.isfinite(chip).any():
+        raise NoDataError(f"{scene.path.name}: every pixel around the patch is nodata")
+    shape = (size_px, size_px)
+    inside = geometry_mask([job.geom], out_shape=shape, transform=job.transform, invert=True)
+    if not inside.any():  # a patch smaller than a pixel
+        inside = geometry_mask(
+            [job.geom], out_shape=shape, transform=job.transform, invert=True, all_touched=True
+        )
+    grown = geometry_mask(
+        [job.geom.buffer(ring_m)], out_shape=shape, transform=job.transform, invert=True
+    )
+    ring = grown & ~inside
+    pos = {k: indexes.index(v) for k, v in scene.bands.items()}
+    show = [indexes.index(b) for b in display]
+    try:
+        figures = chip_indicators(chip, inside=inside, ring=ring, bands=pos, display=show)
+    except NoDataError as exc:
+        raise NoDataError(f"{scene.path.name}: {exc}") from exc
+    figures["res_m"] = round(job.transform.a, 3)
+    meta = {"decimation": round(read.decimation, 3), "overview": read.overview, "show": show}
+    return chip, figures, meta
+
+
+def _metric_groups(geoms: gpd.GeoSeries, crs: Any) -> dict[int | str, np.ndarray]:
+    """Group patch positions by the metric CRS each is drawn in."""
+    if crs is not None:
+        return {CRS.from_user_input(crs).to_wkt(): np.arange(len(geoms))}
+    b = geoms.to_crs(4490).bounds.to_numpy()
+    codes = np.array(
+        [patch_crs((x0 + x1) / 2, (y0 + y1) / 2) if np.isfinite(x0) else 0 for x0, y0, x1, y1 in b]
+    )
+    return {int(c): np.flatnonzero(codes == c) for c in np.unique(codes)}
+
+
+def _open_all(
+    images: Sequence[str | os.PathLike], stack: contextlib.ExitStack, **kw: Any
+) -> tuple[list[Scene], list[tuple[Path, ImageryError]]]:
+    scenes, bad = [], []
+    given = {str(k): v for k, v in (kw.pop("acquired_on") or {}).items()}
+    for path in images:
+        p = Path(path)
+        when = given.get(str(path), given.get(p.name))
+        try:
+            scenes.append(stack.enter_context(open_scene(p, acquired_on=when, **kw)))
+        except ImageryError as exc:
+            log.info("skipping %s: %s", p, exc)
+            bad.append((p, exc))
+    return scenes, bad
+
+
+def chips_for_patches(
+    patches: gpd.GeoDataFrame,
+    images: Sequence[str | os.PathLike],
+    *,
+    role: str,
+    out_dir: str | os.PathLike,
+    size_px: int = 256,
+    buffer_m: float = 30.0,
+    ring_m: float = 20.0,
+    bands: Mapping[str, int] | None = None,
+    acquired_on: Mapping[str, str | dt.date] | None = None,
+    crs: Any = None,
+) -> tuple[pd.DataFrame, dict[str, Path]]:
+    """Cut a chip from the images for every patch, measure it and save it as a PNG.
+
+    Parameters
+    ----------
+    patches : GeoDataFrame
+        ``patch_id`` and polygons, any CRS (set). Not modified.
+    images : sequence of path-like
+        GeoTIFF, COG or VRT files in any CRS, tried in this order for each patch.
+    role : str
+        ``before`` or ``after`` (recorded on each row).
+    out_dir : path-like
+        Where the PNG chips are written (``<patch_id>_<role>_<sha8>.png``).
+    size_px : int
+        Chip width and height in pixels.
+    buffer_m : float
+        Margin around the patch's extent, in metres; the chip is the square around both.
+    ring_m : float
+        Width of the ring around the patch the indicators compare with, in metres.
+    bands : mapping, optional
+        Band roles for every image, e.g. ``{"red": 3, "green": 2, "blue": 1, "nir": 4}``
+        (1-based); otherwise read from each file (:func:`geo.imagery.scenes.band_roles`).
+    acquired_on : mapping, optional
+        File path or name → acquisition date, overriding what the files say.
+    crs : CRS-like, optional
+        Draw every chip in this metric CRS instead of each patch's own zone.
+
+    Returns
+    -------
+    rows : DataFrame
+        One row per patch, in the input order: the :data:`ROW_COLUMNS` stored by
+        :meth:`geo.ledger.store.Ledger.replace_imagery` (``indicators`` as JSON text), and
+        ``acquired_from``, ``chip`` (the PNG path or None), ``crs``, ``decimation``
+        (source pixels per pixel read) and ``overview`` (the overview factor used).
+    files : dict of str to Path
+        sha256 → chip file, for :meth:`~geo.ledger.store.Ledger.replace_imagery`.
+
+    Raises
+    ------
+    SchemaError
+        If ``patches`` lacks ``patch_id`` or a CRS, or ``role`` is unknown.
+    FileNotFoundError
+        If an image path does not exist (nothing is done).
+    BandError
+        If ``bands`` names a band an image lacks.
+    """
+    if role not in ROLES:
+        raise SchemaError(f"role {role!r} is not one of {ROLES}")
+    if "patch_id" not in patches.columns or patches.crs is None:
+        raise SchemaError(
+            "patches: need a patch_id column and a CRS; found columns "
+            f"{list(patches.columns)} and CRS {patches.crs}"
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ids = patches["patch_id"].astype(str).to_numpy()
+    geoms = patches.geometry
+    empty = (geoms.isna() | geoms.is_empty).to_numpy()
+    rows: list[dict[str, Any] | None] = [None] * len(patches)
+    files: dict[str, Path] = {}
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(rasterio.Env())  # one GDAL environment for every read and warp
+        scenes, bad = _open_all(images, stack, bands=bands, acquired_on=acquired_on)
+        for key, idx in _metric_groups(geoms, crs).items():
+            idx = idx[~empty[idx]]
+            if not len(idx):
+                continue
+            metric = CRS.from_user_input(key)
+            for job in _jobs(ids[idx], geoms.iloc[idx], metric, scenes, size_px, buffer_m):
+                pos = int(idx[job.order])
+                rows[pos] = _one(job.job, role, out, files, size_px=size_px, ring_m=ring_m)
+        for k in np.flatnonzero(empty):
+            rows[k] = _row(ids[k], role, None, "no_geometry", "the patch has no geometry")
+        for row in rows:
+            if row is not None and row["status"] == "outside" and bad:
+                p, exc = bad[0]
+                row.update(source=str(p), status=exc.code, reason=f"{row['reason']}; {exc}")
+    frame = pd.DataFrame([r for r in rows if r is not None])
+    return frame, files
+
+
+@dataclass
+class _Ordered:
+    order: int
+    job: _Job
+
+
+def _jobs(
+    ids: np.ndarray,
+    geoms: gpd.GeoSeries,
+    metric: CRS,
+    scenes: list[Scene],
+    size_px: int,
+    buffer_m: float,
+) -> Iterator[_Ordered]:
+    """Yield one job per patch, in Hilbert order (neighbours share blocks in GDAL's cache)."""
+    gm = geoms.to_crs(metric).make_valid()
+    b = gm.bounds.to_numpy()
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    side = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) + 2 * buffer_m
+    boxes = gpd.GeoSeries(
+        shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), crs=metric
+    )
+    dense = boxes.segmentize(side / 8)
+    in_scene = []
+    for scene in scenes:
+        sb = dense.to_crs(scene.dataset.crs).bounds.to_numpy()
+        pb = gm.to_crs(scene.dataset.crs).bounds.to_numpy()
+        left, bottom, right, top = scene.dataset.bounds
+        hit = (
+            np.isfinite(sb).all(axis=1)
+            & np.isfinite(pb).all(axis=1)
+            & (pb[:, 0] < right)
+            & (pb[:, 2] > left)
+            & (pb[:, 1] < top)
+            & (pb[:, 3] > bottom)
+        )
+        in_scene.append((scene, sb, hit))
+    order = np.argsort(boxes.hilbert_distance().to_numpy(), kind="stable") if len(gm) > 1 else [0]
+    for k in order:
+        res = side[k] / size_px
+        transform = Affine(res, 0, cx[k] - side[k] / 2, 0, -res, cy[k] + side[k] / 2)
+        cands = [(s, tuple(sb[k])) for s, sb, hit in in_scene if hit[k]]
+        yield _Ordered(int(k), _Job(str(ids[k]), gm.iloc[k], metric, transform, cands))
+
+
+def _row(
+    pid: str, role: str, scene: Scene | Path | None, status: str, reason: str | None
+) -> dict[str, Any]:
+    path = scene.path if isinstance(scene, Scene) else scene
+    return {
+        "patch_id": pid,
+        "role": role,
+        "source": str(path) if path is not None else "",
+        "acquired_on": scene.acquired_on if isinstance(scene, Scene) else None,
+        "attachment_id": None,
+        "status": status,
+        "reason": reason,
+        "indicators": None,
+        "acquired_from": scene.acquired_from if isinstance(scene, Scene) else None,
+        "chip": None,
+        "crs": None,
+        "decimation": None,
+        "overview": None,
+    }
+
+
+def _one(
+    job: _Job, role: str, out: Path, files: dict[str, Path], *, size_px: int, ring_m: float
+) -> dict[str, Any]:
+    """Chip one patch from the first candidate scene that gives one; else say why not."""
+    if not job.candidates:
+        return _row(job.pid, role, None, OutsideError.code, "the patch is outside every image")
+    failures: list[tuple[Scene, ImageryError]] = []
+    for scene, bounds in job.candidates:
+        try:
+            chip, figures, meta = _chip(job, scene, bounds, size_px=size_px, ring_m=ring_m)
+        except ImageryError as exc:
+            log.info("%s %s: %s", job.pid, role, exc)
+            failures.append((scene, exc))
+            continue
+        img = render_chip(chip, display=meta["show"], outline=job.geom, transform=job.transform)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", compress_level=1)
+        data = buf.getvalue()
+        sha = hashlib.sha256(data).hexdigest()
+        path = out / f"{_UNSAFE.sub('_', job.pid)}_{role}_{sha[:8]}.png"
+        path.write_bytes(data)
+        files[sha] = path
+        row = _row(job.pid, role, scene, "ok", None)
+        row.update(
+            attachment_id=sha,
+            indicators=json.dumps(figures, sort_keys=True),
+            chip=path,
+            crs=job.crs.to_string(),
+            decimation=meta["decimation"],
+            overview=meta["overview"],
+        )
+        return row
+    scene, exc = failures[0]
+    reason = "; ".join(str(e) for _, e in failures)
+    return _row(job.pid, role, scene, exc.code, reason)
+
+
+def add_deltas(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Return ``after`` with ``delta_<name>`` (after − before) added to its indicators.
+
+    Parameters
+    ----------
+    before, after : DataFrame
+        Imagery rows (``patch_id``, ``status``, ``indicators`` as JSON text); the last
+        ``ok`` row of a patch in ``before`` is the one compared. Not modified.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``after``; rows of patches without both chips are unchanged.
+    """
+    ok = before[before["status"] == "ok"].drop_duplicates("patch_id", keep="last")
+    base = {
+        pid: json.loads(text) for pid, text in zip(ok["patch_id"], ok["indicators"], strict=True)
+    }
+    out = after.copy()
+    texts = []
+    for pid, status, text in zip(out["patch_id"], out["status"], out["indicators"], strict=True):
+        if status != "ok" or pid not in base or not text:
+            texts.append(text)
+            continue
+        now = json.loads(text)
+        for key in DELTA_KEYS:
+            if key in now and key in base[pid]:
+                now[f"delta_{key}"] = round(now[key] - base[pid][key], 4)
+        texts.append(json.dumps(now, sort_keys=True))
+    out["indicators"] = texts
+    return out
+
+
+@dataclass
+class ImageryRun:
+    """What :func:`imagery_for_ledger` did.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        Every row written (see :func:`chips_for_patches`).
+    counts : dict
+        Role → status → number of patches.
+    images : list of dict
+        Per image file: ``role``, ``path``, ``acquired_on``, ``acquired_from``, ``bands``,
+        ``bands_from``, or ``error`` for a file that could not be used at all.
+    written : int
+        Rows stored in the ledger.
+    """
+
+    rows: pd.DataFrame
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    images: list[dict[str, Any]] = field(default_factory=list)
+    written: int = 0
+
+
+def describe_images(
+    images: Sequence[str | os.PathLike], *, role: str, bands: Mapping[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """Say, per image file, its date (and where from) and band roles, or why it is unusable."""
+    out = []
+    for path in images:
+        entry: dict[str, Any] = {"role": role, "path": str(path)}
+        try:
+            with open_scene(path, bands=bands) as scene:
+                entry.update(
+                    acquired_on=scene.acquired_on,
+                    acquired_from=scene.acquired_from,
+                    bands=scene.bands,
+                    bands_from=scene.bands_from,
+                    crs=scene.dataset.crs.to_string(),
+                )
+        except ImageryError as exc:
+            entry.update(error=str(exc), status=exc.code)
+        out.append(entry)
+    return out
+
+
+def imagery_for_ledger(
+    ledger: Any,
+    *,
+    before: Sequence[str | os.PathLike] = (),
+    after: Sequence[str | os.PathLike] = (),
+    out_dir: str | os.PathLike | None = None,
+    size_px: int = 256,
+    buffer_m: float = 30.0,
+    ring_m: float = 20.0,
+    bands: Mapping[str, int] | None = None,
+    acquired_on: Mapping[str, str | dt.date] | None = None,
+) -> ImageryRun:
+    """Chip every patch of a ledger from before and after images and store the results.
+
+    Rows replace earlier ones of the same (patch, role, source); chips go to the
+    ledger's attachment store; everything is written in one transaction. When a
+    patch has an ``ok`` before chip (from this run, or stored earlier) and an ``ok``
+    after chip, the after row's indicators gain ``delta_<name>`` (after − before).
+
+    Parameters
+    ----------
+    ledger : geo.ledger.store.Ledger
+        The open ledger.
+    before, after : sequence of path-like
+        Image files for each role (either may be empty).
+    out_dir : path-like, optional
+        Keep the PNG chips here too (default: a temporary folder, removed after).
+    size_px, buffer_m, ring_m, bands, acquired_on
+        As in :func:`chips_for_patches`.
+
+    Returns
+    -------
+    ImageryRun
+
+    Raises
+    ------
+    FileNotFoundError
+        If an image path does not exist; nothing is written.
+    BandError
+        If ``bands`` names a band an image lacks; nothing is written.
+    """
+    patches = ledger.patches()[["patch_id", "geometry"]]
+    run = ImageryRun(rows=pd.DataFrame(columns=ROW_COLUMNS))
+    frames: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    opts = dict(size_px=size_px, buffer_m=buffer_m, ring_m=ring_m, bands=bands)
+    with contextlib.ExitStack() as stack:
+        folder = (
+            Path(out_dir) if out_dir else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        )
+        for role, images in (("before", before), ("after", after)):
+            if not images:
+                continue
+            run.images += describe_images(images, role=role, bands=bands)
+            rows, made = chips_for_patches(
+                patches, images, role=role, out_dir=folder / role, acquired_on=acquired_on, **opts
+            )
+            frames[role] = rows
+            files.update(made)
+            run.counts[role] = {str(k): int(v) for k, v in rows["status"].value_counts().items()}
+        if "after" in frames:
+            earlier = frames.get("before")
+            if earlier is None:
+                stored = ledger.imagery()
+                earlier = stored[stored["role"] == "before"] if len(stored) else None
+            if earlier is not None and len(earlier):
+                frames["after"] = add_deltas(earlier, frames["after"])
+        if frames:
+            run.rows = pd.concat(frames.values(), ignore_index=True)
+            run.written = ledger.replace_imagery(run.rows, files=files)
+    return run
+
+
+def _label(img: Image.Image, text: str) -> None:
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=max(10, img.height // 12))
+    x0, y0, x1, y1 = draw.textbbox((4, 4), text, font=font)
+    draw.rectangle((x0 - 2, y0 - 2, x1 + 2, y1 + 2), fill=(0, 0, 0))
+    draw.text((4, 4), text, fill=(255, 255, 255), font=font)
+
+
+def thumbnails_for_map(
+    ledger: Any,
+    *,
+    roles: str | Sequence[str] = ROLES,
+    max_px: int = 160,
+    quality: int = 70,
+) -> dict[str, list[str]]:
+    """Return, per patch, its latest chips as small JPEG data URIs for the map popups.
+
+    Parameters
+    ----------
+    ledger : geo.ledger.store.Ledger
+        The open ledger.
+    roles : str or sequence of str
+        Which chips, in popup order (default before, then after).
+    max_px : int
+        Longest side of each thumbnail.
+    quality : int
+        JPEG quality (70 keeps a 160 px chip near 6 KB).
+
+    Returns
+    -------
+    dict of str to list of str
+        Patch id → ``data:image/jpeg;base64,…`` URIs, each stamped with its
+        acquisition date; patches without an ``ok`` chip are left out. Pass it as
+        ``thumbnails=`` to :func:`geo.maps.status.status_map`.
+    """
+    wanted = [roles] if isinstance(roles, str) else list(roles)
+    rows = ledger.imagery()
+    if rows.empty:
+        return {}
+    rows = rows[(rows["status"] == "ok") & rows["role"].isin(wanted)]
+    rows = rows.sort_values("made_at", kind="stable").drop_duplicates(
+        ["patch_id", "role"], keep="last"
+    )
+    out: dict[str, list[str]] = {}
+    rank = {r: k for k, r in enumerate(wanted)}
+    rows = rows.assign(rank=rows["role"].map(rank)).sort_values(["patch_id", "rank"], kind="stable")
+    for pid, sha, day in zip(
+        rows["patch_id"], rows["attachment_id"], rows["acquired_on"], strict=True
+    ):
+        path = ledger.attachment_path(sha)
+        if path is None:
+            log.warning("chip %s of patch %s is not in the attachment store", sha, pid)
+            continue
+        with Image.open(path) as src:
+            img = src.convert("RGBA")
+        flat = Image.new("RGB", img.size, NODATA_RGB)
+        flat.paste(img, mask=img.getchannel("A"))
+        flat.thumbnail((max_px, max_px))
+        if isinstance(day, str) and day:
+            _label(flat, day)
+        buf = io.BytesIO()
+        flat.save(buf, format="JPEG", quality=quality)
+        out.setdefault(str(pid), []).append(
+            "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        )
+    return out

@@ -1,0 +1,201 @@
+"""Chips as arrays: warp a window onto the chip grid, measure it, draw it.
+
+The pure numeric steps of :mod:`geo.imagery.chipping`: :func:`warp_chip` (GDAL's warper
+onto a small square grid), :func:`chip_indicators` (brightness, NDVI, NDWI inside
+the patch against a ring around it) and :func:`render_chip` (a stretched image
+with the patch outlined).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from affine import Affine
+from PIL import Image, ImageDraw
+from pyproj import CRS
+from rasterio.crs import CRS as RioCRS
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioError
+from rasterio.warp import reproject
+
+from geo.imagery.scenes import ImageryError, NoDataError
+
+OUTLINE_RGB = (255, 230, 0)
+NODATA_RGB = (128, 128, 128)
+
+
+def chip_indicators(
+    chip: np.ndarray,
+    *,
+    inside: np.ndarray,
+    ring: np.ndarray,
+    bands: Mapping[str, int],
+    display: Sequence[int],
+) -> dict[str, float]:
+    """Measure a chip inside the patch against the ring around it.
+
+    Parameters
+    ----------
+    chip : numpy.ndarray
+        ``(bands, rows, cols)`` float, NaN for nodata.
+    inside, ring : numpy.ndarray
+        Boolean ``(rows, cols)`` masks of the patch and of the ring around it.
+    bands : mapping
+        Role (``red``, ``green``, ``nir`` …) → 0-based position in ``chip``.
+    display : sequence of int
+        0-based positions of the bands whose mean is the brightness.
+
+    Returns
+    -------
+    dict of str to float
+        ``valid_share`` (of patch pixels with data), ``brightness_patch``,
+        ``brightness_ring`` (mean digital number of the display bands),
+        ``brightness_ratio`` (patch / ring: free of the sensor's scale); with a
+        near-infrared band, ``ndvi_*`` (red) and ``ndwi_*`` (green, McFeeters)
+        as ``_patch``, ``_ring`` and ``_diff`` (patch − ring). Keys that cannot be
+        computed (an empty ring, no NIR) are left out. Indices from digital
+        numbers, not reflectance: compare them between dates, not to thresholds
+        from the literature.
+
+    Raises
+    ------
+    NoDataError
+        If no pixel inside the patch has data.
+    """
+    valid = np.isfinite(chip).all(axis=0)
+    n_inside = int(inside.sum())
+    use_in, use_ring = inside & valid, ring & valid
+    if n_inside == 0 or not use_in.any():
+        raise NoDataError("every pixel inside the patch is nodata")
+    out: dict[str, float] = {"valid_share": use_in.sum() / n_inside}
+    bright = chip[list(display)].mean(axis=0)
+    out["brightness_patch"] = float(bright[use_in].mean())
+    if use_ring.any():
+        out["brightness_ring"] = float(bright[use_ring].mean())
+        if out["brightness_ring"] > 0:
+            out["brightness_ratio"] = out["brightness_patch"] / out["brightness_ring"]
+    for name, other in (("ndvi", "red"), ("ndwi", "green")):
+        if "nir" not in bands or other not in bands:
+            continue
+        nir, vis = chip[bands["nir"]], chip[bands[other]]
+        total = nir + vis
+        with np.errstate(invalid="ignore", divide="ignore"):
+            index = (nir - vis) / total if name == "ndvi" else (vis - nir) / total
+        ok = np.isfinite(index) & (total > 0)
+        if (use_in & ok).any():
+            out[f"{name}_patch"] = float(index[use_in & ok].mean())
+        if (use_ring & ok).any():
+            out[f"{name}_ring"] = float(index[use_ring & ok].mean())
+        if f"{name}_patch" in out and f"{name}_ring" in out:
+            out[f"{name}_diff"] = out[f"{name}_patch"] - out[f"{name}_ring"]
+    return {k: round(float(v), 4) for k, v in out.items()}
+
+
+def render_chip(
+    chip: np.ndarray,
+    *,
+    display: Sequence[int],
+    outline: shapely.Geometry,
+    transform: Affine,
+) -> Image.Image:
+    """Draw a chip as an image: a 2–98 % stretch shared by the bands, the patch outlined.
+
+    Parameters
+    ----------
+    chip : numpy.ndarray
+        ``(bands, rows, cols)`` float, NaN for nodata (drawn transparent).
+    display : sequence of int
+        0-based positions of the red, green, blue bands (or one grey band).
+    outline : shapely geometry
+        The patch, in the chip's CRS.
+    transform : Affine
+        The chip's transform.
+
+    Returns
+    -------
+    PIL.Image.Image
+        RGB, or RGBA when some pixels have no data.
+    """
+    rgb = chip[list(display)]
+    if rgb.shape[0] == 1:
+        rgb = np.repeat(rgb, 3, axis=0)
+    valid = np.isfinite(rgb).all(axis=0)
+    values = rgb[:, valid]
+    lo, hi = np.percentile(values, (2, 98)) if values.size else (0.0, 1.0)
+    hi = hi if hi > lo else lo + 1.0
+    scaled = np.clip((np.nan_to_num(rgb, nan=lo) - lo) * (255.0 / (hi - lo)), 0, 255)
+    pixels = np.ascontiguousarray(scaled.astype(np.uint8).transpose(1, 2, 0))
+    pixels[~valid] = NODATA_RGB
+    img = Image.fromarray(pixels, "RGB")
+    if not valid.all():
+        img.putalpha(Image.fromarray((valid * 255).astype(np.uint8), "L"))
+    draw = ImageDraw.Draw(img)
+    inv = ~transform
+    width = max(1, round(img.width / 128))
+    for poly in getattr(outline, "geoms", [outline]):
+        if not isinstance(poly, shapely.Polygon) or poly.is_empty:
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            pts = [inv @ xy for xy in ring.coords]
+            draw.line(pts, fill=OUTLINE_RGB, width=width, joint="curve")
+    return img
+
+
+@functools.lru_cache(maxsize=64)
+def _rio_crs(wkt: str) -> RioCRS:
+    return RioCRS.from_wkt(wkt)
+
+
+def warp_chip(
+    data: np.ndarray,
+    src_transform: Affine,
+    src_crs: Any,
+    dst_transform: Affine,
+    dst_crs: CRS,
+    size_px: int,
+) -> np.ndarray:
+    """Reproject a small array onto a ``size_px`` square grid, bilinearly (GDAL's warper).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        ``(bands, rows, cols)`` float32 source, NaN for nodata.
+    src_transform, src_crs
+        Where ``data`` lies.
+    dst_transform, dst_crs
+        The chip's grid.
+    size_px : int
+        The chip's width and height.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(bands, size_px, size_px)`` float32, NaN where the source has no data.
+
+    Raises
+    ------
+    ImageryError
+        If GDAL cannot warp between the two CRSs.
+    """
+    chip = np.full((data.shape[0], size_px, size_px), np.nan, dtype=np.float32)
+    try:
+        reproject(
+            data,
+            chip,
+            src_transform=src_transform,
+            src_crs=src_crs,
+            src_nodata=np.nan,
+            dst_transform=dst_transform,
+            dst_crs=_rio_crs(dst_crs.to_wkt()),
+            dst_nodata=np.nan,
+            resampling=Resampling.bilinear,
+        )
+    except RasterioError as exc:
+        raise ImageryError(
+            f"the chip cannot be reprojected to {dst_crs.to_string()} ({exc})"
+        ) from exc
+    return chip

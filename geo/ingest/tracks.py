@@ -1,0 +1,694 @@
+"""Survey and patrol tracks from the field: lines with surveyor and time, and findings.
+
+Read from GPX (tracks, waypoints); KML/KMZ (LineString, ``gx:Track`` with its
+``when`` times, else ``TimeSpan``/``TimeStamp``; points are findings; the
+surveyor from an ``ExtendedData`` field named as in :data:`geo.labels.TRACK_WORDS`);
+CSV/Excel patrol-app exports (one row per GPS fix, grouped by a track-id column,
+else by surveyor and day, ordered by time; coordinates read as :mod:`geo.ingest.tabular`
+reads them); and photos with EXIF GPS (one track per surveyor and day, every
+photo a finding; surveyor: the caller's, else EXIF ``Artist``, else the
+sub-folder name). Zone-less times are Asia/Shanghai (GPX: UTC, by the format);
+unknown columns are kept in ``attrs`` (JSON).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import exifread
+import geopandas as gpd
+import gpxpy
+import gpxpy.gpx
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import crs as crs_mod
+from geo.clock import TZ, as_time
+from geo.errors import CRSError, IngestError, SchemaError
+from geo.ingest import offsets
+from geo.ingest.photos import PHOTO_SUFFIXES, read_exif
+from geo.ingest.readers import issue_type_of, source_sha256, with_meta
+from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, points_from_table, read_table
+from geo.labels import TRACK_WORDS
+from geo.records import ImportRecord, file_sha256
+
+#: Columns of the tracks frame (besides the geometry) and of the findings frame.
+TRACK_COLUMNS = ("name", "surveyor", "started_at", "ended_at", "n_points", "attrs")
+FINDING_COLUMNS = ("finding_id", "observed_at", "surveyor", "finding_type", "description", "attrs")
+#: Suffixes of the photos read from a folder (those :mod:`geo.field.evidence` reads EXIF from).
+#: Formats :func:`surveys_from_file` reads, for messages.
+FORMATS = "GPX, KML/KMZ, CSV/Excel (one row per GPS fix), or photos with EXIF GPS"
+
+_KML = "{http://www.opengis.net/kml/2.2}"
+_GX = "{http://www.google.com/kml/ext/2.2}"
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _words(key: str, *english: str) -> set[str]:
+    return {w.lower() for w in TRACK_WORDS[key].split("|")} | set(english)
+
+
+_TRACK_ID = _words("track_id", "track", "trackid", "track_id", "trackname", "route", "routeid")
+_SURVEYOR = _words("surveyor", "patroller", "user", "username", "author", "person", "inspector")
+_CHIEF = _words("chief", "chief", "chiefname", "riverchief")
+_TIME = _words("time", "time", "timestamp", "datetime", "gpstime", "recordtime", "fixtime", "when")
+_DATE = _words("date", "date", "day")
+_FINDING = _words("finding", "finding", "findingtype", "issue", "issuetype")
+
+
+def _norm(name: object) -> str:
+    """Normalise a column or field name: NFKC, lower case, no blanks, brackets or separators."""
+    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
+    text = re.sub(r"\(.*?\)|\[.*?\]|【.*?】", "", text)
+    return re.sub(r"[\s_\-.:/]", "", text)
+
+
+def _pick(names: Iterable[str], wanted: set[str]) -> str | None:
+    for name in names:
+        if _norm(name) in wanted:
+            return name
+    return None
+
+
+def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(columns=[*columns], geometry=[], crs=crs_mod.STORAGE_EPSG)
+
+
+def _frames(
+    rows: list[dict], geoms: list, frows: list[dict], fgeoms: list, rec: ImportRecord
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Build the two frames (EPSG:4490) and attach the import record to the tracks."""
+    tracks = gpd.GeoDataFrame(rows, geometry=geoms, crs=crs_mod.STORAGE_EPSG)
+    tracks = tracks[[*TRACK_COLUMNS, "geometry"]] if rows else _empty(TRACK_COLUMNS)
+    findings = gpd.GeoDataFrame(frows, geometry=fgeoms, crs=crs_mod.STORAGE_EPSG)
+    findings = findings[[*FINDING_COLUMNS, "geometry"]] if frows else _empty(FINDING_COLUMNS)
+    rec.n_read = rec.n_read or len(tracks) + len(findings)
+    with_meta(tracks, rec)
+    rec.n_kept = len(tracks) + len(findings)
+    tracks.attrs["hetu"]["record"]["n_kept"] = rec.n_kept
+    return tracks, findings
+
+
+def _track_row(
+    name: object, who: str, times: list[str], n_points: int, attrs: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "name": None if name is None else str(name),
+        "surveyor": who,
+        "started_at": min(times) if times else None,
+        "ended_at": max(times) if times else None,
+        "n_points": int(n_points),
+        "attrs": json.dumps(attrs, ensure_ascii=False, default=str),
+    }
+
+
+def surveys_from_file(
+    path: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    surveyor: str | None = None,
+    crs: str | int | None = None,
+    x_col: str | None = None,
+    y_col: str | None = None,
+    sheet: str | int = 0,
+    encoding: str | None = None,
+    central_meridian: int | None = None,
+    source_crs: str | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read a survey or patrol: tracks (lines) and findings (points).
+
+    Parameters
+    ----------
+    path : path-like or sequence of path-like
+        A GPX, KML or KMZ file; a CSV or Excel table with one row per GPS fix;
+        a photo, a folder of photos (searched recursively) or a list of photos.
+    surveyor : str, optional
+        Who surveyed, overriding what the file says (GPX author, KML or table
+        field, EXIF artist, photo folder name).
+    crs : str or int, optional
+        For tables: the CRS of the coordinates, when they are not lon/lat or
+        Gauss-Kruger coordinates whose zone can be inferred.
+    x_col, y_col : str, optional
+        For tables: the easting/longitude and northing/latitude columns.
+    sheet : str or int
+        For Excel: the sheet.
+    encoding : str, optional
+        For CSV: override the sniffed encoding.
+    central_meridian : int, optional
+        For tables in Gauss-Kruger coordinates without zone prefix: the office's
+        central meridian (``Settings.central_meridian``).
+    source_crs : {"wgs84", "cgcs2000", "gcj02", "bd09"}, optional
+        Declare that the coordinates are Gaode/Tencent (``gcj02``) or Baidu
+        (``bd09``) ones, as many Chinese patrol apps record them: they are
+        converted to CGCS2000 (:mod:`geo.ingest.offsets`).
+
+    Returns
+    -------
+    tracks, findings : GeoDataFrame
+        EPSG:4490. Tracks: ``name, surveyor, started_at, ended_at, n_points,
+        attrs`` and a MultiLineString; findings: ``finding_id, observed_at,
+        surveyor, finding_type, description, attrs`` and a Point. Times in
+        Asia/Shanghai. The import record (decisions, counts) is in
+        ``tracks.attrs["hetu"]``.
+
+    Raises
+    ------
+    IngestError
+        If the input is missing, of no known format, or a row or element cannot
+        be read (the message names the file, row and field).
+    CRSError
+        If ``source_crs`` is not one of the names above.
+    """
+    offset = None
+    if source_crs is not None:
+        try:
+            offset = offsets.source_crs_name(source_crs)
+        except ValueError as exc:
+            raise CRSError(f"{path}: {exc}") from exc
+    tracks, findings = _read_any(
+        path, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
+        encoding=encoding, central_meridian=central_meridian,
+    )  # fmt: skip
+    if offset in ("gcj02", "bd09"):
+        for frame in (tracks, findings):
+            if len(frame):
+                fixed = offsets.geometries_to_wgs84(frame.geometry.to_numpy(), source=offset)
+                frame.set_geometry(fixed, crs=crs_mod.STORAGE_EPSG, inplace=True)
+        meta = tracks.attrs.get("hetu", {}).get("record")
+        if meta is not None:
+            meta["crs"] = (meta.get("crs") or "") + (
+                f"; source declared {offsets.SOURCE_CRS[offset]}: converted to CGCS2000"
+            )
+    return tracks, findings
+
+
+def _read_any(
+    path: str | os.PathLike | Sequence[str | os.PathLike],
+    *,
+    surveyor: str | None,
+    crs: str | int | None,
+    x_col: str | None,
+    y_col: str | None,
+    sheet: str | int,
+    encoding: str | None,
+    central_meridian: int | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    if isinstance(path, str | os.PathLike):
+        p = Path(path)
+        if not p.exists():
+            raise IngestError(f"{p}: file not found")
+        if p.is_dir():
+            return _from_photos(_photos_in(p), root=p, surveyor=surveyor, folder=p)
+        suffix = p.suffix.lower()
+        if suffix in PHOTO_SUFFIXES:
+            return _from_photos([p], root=p.parent, surveyor=surveyor)
+        if suffix in (".kml", ".kmz"):
+            return _from_kml(p, surveyor=surveyor)
+        if suffix in TABLE_SUFFIXES:
+            return _from_table(
+                p, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
+                encoding=encoding, central_meridian=central_meridian,
+            )  # fmt: skip
+        return _from_gpx(p, surveyor=surveyor)
+    files = [Path(f) for f in path]
+    if not files:
+        raise IngestError("no photos given; pass a folder or a list of photo files")
+    for f in files:
+        if not f.is_file():
+            raise IngestError(f"{f}: file not found")
+    root = Path(os.path.commonpath([f.resolve().parent for f in files]))
+    return _from_photos(files, root=root, surveyor=surveyor)
+
+
+# -- GPX ---------------------------------------------------------------------------------
+
+
+def _from_gpx(p: Path, *, surveyor: str | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    rec = ImportRecord(kind="surveys", file=str(p), sha256=file_sha256(p))
+    text = p.read_text(encoding="utf-8-sig", errors="replace")
+    if not re.search(r"<(\w+:)?gpx[\s>]", text[:4096]):
+        raise IngestError(
+            f"{p}: not a GPX file (no <gpx> element at the start); export GPX 1.1, "
+            f"or give one of: {FORMATS}"
+        )
+    try:
+        gpx = gpxpy.parse(text)
+    except gpxpy.gpx.GPXException as exc:
+        raise IngestError(f"{p}: not a readable GPX file ({exc})") from exc
+    rec.encoding, rec.crs = "utf-8 (GPX)", "file: GPX is WGS84, taken as CGCS2000 (EPSG:4490)"
+    who = surveyor or gpx.author_name or ""
+    rows, geoms = [], []
+    for track in gpx.tracks:
+        lines, times = [], []
+        for seg in track.segments:
+            pts = [(q.longitude, q.latitude) for q in seg.points]
+            times += [_shanghai(q.time) for q in seg.points if q.time]
+            if len(pts) >= 2:
+                lines.append(shapely.LineString(pts))
+            elif pts:
+                rec.decisions.append(f"track {track.name}: a one-point segment skipped")
+        if not lines:
+            rec.decisions.append(f"track {track.name}: no segment with two points, skipped")
+            continue
+        n = sum(len(s.points) for s in track.segments)
+        rows.append(_track_row(track.name, who, times, n, {"type": track.type}))
+        geoms.append(shapely.MultiLineString(lines))
+    frows, fgeoms = [], []
+    for w in gpx.waypoints:
+        kind = issue_type_of(w.type) if w.type else None
+        frows.append(
+            {
+                "finding_id": w.name,
+                "observed_at": _shanghai(w.time) if w.time else None,
+                "surveyor": who,
+                "finding_type": kind or (w.type or None),
+                "description": w.description or w.comment,
+                "attrs": json.dumps({"symbol": w.symbol}, ensure_ascii=False),
+            }
+        )
+        fgeoms.append(shapely.Point(w.longitude, w.latitude))
+    return _frames(rows, geoms, frows, fgeoms, rec)
+
+
+def _shanghai(t: dt.datetime) -> str:
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return as_time(t)
+
+
+def _local_time(text: object) -> str | None:
+    """Parse a time cell or element (naive means Asia/Shanghai); None when blank.
+
+    Raises
+    ------
+    ValueError
+        When the text is no time (the caller names the file, row and field).
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return None
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
+    if not raw or raw.lower() in {"nan", "nat", "none", "null", "-"}:
+        return None
+    if re.fullmatch(r"\d{10}(\d{3})?(\.0)?", raw):  # epoch seconds or milliseconds (UTC)
+        value = float(raw)
+        stamp = dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC)
+        return as_time(stamp)
+    cleaned = re.sub(r"[年月/]", "-", raw).replace("日", " ").strip()
+    try:  # ISO 8601 and what apps write (2026/4/3 8:05, 2026年4月3日 08:05:00)
+        if not re.match(r"\d{4}-", cleaned):  # not "now" nor "today"
+            raise ValueError(cleaned)
+        value = pd.Timestamp(cleaned).to_pydatetime()
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"{text!r} is not a date and time (use 2026-04-03 08:15:00)") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=TZ)
+    return as_time(value)
+
+
+# -- KML / KMZ ---------------------------------------------------------------------------
+
+
+def _kml_root(p: Path) -> ET.Element:
+    data = p.read_bytes()
+    if p.suffix.lower() == ".kmz" or data[:2] == b"PK":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = [n for n in z.namelist() if n.lower().endswith(".kml")]
+                if not names:
+                    raise IngestError(f"{p}: a KMZ without a .kml inside; export KML or KMZ again")
+                main = "doc.kml" if "doc.kml" in names else sorted(names)[0]
+                data = z.read(main)
+        except zipfile.BadZipFile as exc:
+            raise IngestError(f"{p}: not a readable KMZ (zip) file ({exc})") from exc
+    try:
+        return ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise IngestError(f"{p}: not a readable KML file ({exc}); export it again") from exc
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text(el: ET.Element | None) -> str | None:
+    if el is None or el.text is None:
+        return None
+    return el.text.strip() or None
+
+
+def _kml_fields(pm: ET.Element) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for data in pm.iter(f"{_KML}Data"):
+        value = _text(data.find(f"{_KML}value"))
+        if data.get("name") and value is not None:
+            out[data.get("name", "")] = value
+    for data in pm.iter(f"{_GX}SimpleArrayData"):  # per-fix values of a gx:Track
+        out[data.get("name", "")] = [_text(v) for v in data.findall(f"{_GX}value")]
+    for data in pm.iter(f"{_KML}SimpleData"):
+        if data.get("name") and _text(data) is not None:
+            out[data.get("name", "")] = _text(data) or ""
+    return out
+
+
+def _coords(text: str | None) -> list[tuple[float, float]]:
+    pts = []
+    for tup in (text or "").split():
+        parts = tup.split(",")
+        pts.append((float(parts[0]), float(parts[1])))
+    return pts
+
+
+def _placemark_parts(
+    pm: ET.Element, where: str
+) -> tuple[list[list[tuple[float, float]]], list[str], list[tuple[float, float]], list[str]]:
+    """Return a placemark's lines, their times, its points and the geometry kinds skipped."""
+    lines, times, points, skipped = [], [], [], []
+    for el in pm.iter():
+        kind = _local(el.tag)
+        if kind == "LineString":
+            lines.append(_coords(_text(el.find(f"{_KML}coordinates"))))
+        elif kind == "Track":
+            whens = [_text(w) for w in el.findall(f"{_KML}when")]
+            coords = [(_text(c) or "").split() for c in el.findall(f"{_GX}coord")]
+            if whens and len(whens) != len(coords):
+                raise IngestError(
+                    f"{where}: gx:Track has {len(whens)} <when> but {len(coords)} <gx:coord>; "
+                    "export the track again"
+                )
+            lines.append([(float(c[0]), float(c[1])) for c in coords])
+            for w in whens:
+                try:
+                    stamp = _local_time(w)
+                except ValueError as exc:
+                    raise IngestError(f"{where}: <when> {exc}") from exc
+                if stamp:
+                    times.append(stamp)
+        elif kind == "Point":
+            points += _coords(_text(el.find(f"{_KML}coordinates")))[:1]
+        elif kind in ("Polygon", "Model"):
+            skipped.append(kind)
+    return lines, times, points, skipped
+
+
+def _from_kml(p: Path, *, surveyor: str | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    rec = ImportRecord(kind="surveys", file=str(p), sha256=file_sha256(p))
+    rec.encoding, rec.crs = "utf-8 (KML)", "file: KML is WGS84, taken as CGCS2000 (EPSG:4490)"
+    root = _kml_root(p)
+    author = _text(root.find(f".//{_ATOM}author/{_ATOM}name"))
+    rows, geoms, frows, fgeoms = [], [], [], []
+    placemarks = list(root.iter(f"{_KML}Placemark"))
+    if not placemarks and not root.tag.startswith(_KML):
+        raise IngestError(f"{p}: not a KML 2.2 document (root <{_local(root.tag)}>); {FORMATS}")
+    for k, pm in enumerate(placemarks, start=1):
+        name = _text(pm.find(f"{_KML}name"))
+        where = f"{p.name}: placemark {k}" + (f" ({name})" if name else "")
+        fields = _kml_fields(pm)
+        who_key = _pick(fields, _SURVEYOR) or _pick(fields, _CHIEF)
+        who = surveyor or (str(fields[who_key]) if who_key else "") or author or ""
+        try:
+            lines, times, points, skipped = _placemark_parts(pm, where)
+        except (ValueError, IndexError) as exc:
+            raise IngestError(f"{where}: coordinates are not lon,lat[,alt] ({exc})") from exc
+        span = pm.find(f"{_KML}TimeSpan")
+        stamp = pm.find(f"{_KML}TimeStamp")
+        try:
+            given = [_local_time(_text(span.find(f"{_KML}{t}"))) for t in ("begin", "end")] if (
+                span is not None) else [_local_time(_text(stamp.find(f"{_KML}when")))] if (
+                stamp is not None) else []  # fmt: skip
+        except ValueError as exc:
+            raise IngestError(f"{where}: TimeSpan/TimeStamp {exc}") from exc
+        times = times or [t for t in given if t]
+        attrs = {key: v for key, v in fields.items() if key != who_key}
+        if skipped:
+            rec.decisions.append(f"{where}: {', '.join(sorted(set(skipped)))} skipped (no track)")
+        good = [ln for ln in lines if len(set(ln)) >= 2]
+        if len(good) < len(lines):
+            rec.decisions.append(
+                f"{where}: {len(lines) - len(good)} line(s) under two points skipped"
+            )
+        if good:
+            n = sum(len(ln) for ln in good)
+            rows.append(_track_row(name, who, times, n, attrs))
+            geoms.append(shapely.MultiLineString([shapely.LineString(ln) for ln in good]))
+        for q, (lon, lat) in enumerate(points, start=1):
+            kind_key = _pick(fields, _FINDING)
+            kind = fields.get(kind_key) if kind_key else None
+            frows.append(
+                {
+                    "finding_id": name or f"{p.stem}-{k}-{q}",
+                    "observed_at": min(times) if times else None,
+                    "surveyor": who,
+                    "finding_type": (issue_type_of(kind) or kind) if kind else None,
+                    "description": _text(pm.find(f"{_KML}description")),
+                    "attrs": json.dumps(attrs, ensure_ascii=False),
+                }
+            )
+            fgeoms.append(shapely.Point(lon, lat))
+    rec.n_read = len(placemarks)
+    return _frames(rows, geoms, frows, fgeoms, rec)
+
+
+# -- CSV / Excel: one row per GPS fix -----------------------------------------------------
+
+
+def _table_crs(
+    pts: gpd.GeoDataFrame, crs: str | int | None, central_meridian: int | None, source: str
+) -> tuple[Any, str]:
+    if crs is not None:
+        return crs, f"given: {crs}"
+    ok = pts.geometry.notna()
+    if not ok.any():
+        raise IngestError(f"{source}: no row has coordinates; check the lon/lat columns")
+    decision = crs_mod.infer_crs(
+        tuple(pts.geometry[ok].total_bounds), central_meridian=central_meridian, source=source
+    )
+    return decision.crs, f"{decision.how}: {decision.note}"
+
+
+def _from_table(
+    p: Path,
+    *,
+    surveyor: str | None,
+    crs: str | int | None,
+    x_col: str | None,
+    y_col: str | None,
+    sheet: str | int,
+    encoding: str | None,
+    central_meridian: int | None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    rec = ImportRecord(kind="surveys", file=str(p), sha256=file_sha256(p))
+    table, rec.encoding = read_table(p, sheet=sheet, encoding=encoding)
+    cols = [str(c) for c in table.columns]
+    time_col = _pick(cols, _TIME)
+    if time_col is None:
+        raise SchemaError(
+            f"{p.name}: no time column among: {', '.join(cols)}; a patrol export needs one "
+            f"(named e.g. {TRACK_WORDS['time'].split('|')[1]} or time) to order the fixes"
+        )
+    pts, notes = points_from_table(table, source=p.name, x_col=x_col, y_col=y_col)
+    rec.decisions += notes
+    if UNREADABLE in pts.columns and pts[UNREADABLE].notna().any():
+        raise IngestError(f"{p.name}: {pts[UNREADABLE].dropna().iloc[0]}")
+    the_crs, rec.crs = _table_crs(pts, crs, central_meridian, p.name)
+    geom = pts.geometry.set_crs(the_crs, allow_override=True).to_crs(crs_mod.STORAGE_EPSG)
+    date_col = _pick(cols, _DATE)
+    id_col, who_col = _pick(cols, _TRACK_ID), _pick(cols, _SURVEYOR)
+    chief_col = _pick(cols, _CHIEF)
+    who_col = who_col or chief_col
+    times = []
+    for i, cell in enumerate(table[time_col].tolist()):
+        if date_col and isinstance(cell, str) and re.fullmatch(r"\s*\d{1,2}:\d{2}.*", cell):
+            cell = f"{table[date_col].iloc[i]} {cell.strip()}"
+        try:
+            times.append(_local_time(cell))
+        except ValueError as exc:
+            raise IngestError(f"{p.name}: row {i + 2}, field {time_col}: {exc}") from exc
+    who = (
+        table[who_col].fillna("").astype(str).str.strip()
+        if who_col and surveyor is None
+        else pd.Series(surveyor or "", index=table.index)
+    )
+    frame = pd.DataFrame({"_row": np.arange(2, len(table) + 2), "_at": times, "_who": who})
+    frame["_day"] = frame["_at"].str[:10]
+    no_fix = geom.isna().to_numpy() | frame["_at"].isna().to_numpy()
+    if no_fix.any():
+        rows = frame.loc[no_fix, "_row"].astype(str).tolist()
+        rec.decisions.append(
+            f"{len(rows)} row(s) without a position or a time skipped: rows {', '.join(rows[:20])}"
+            + (" …" if len(rows) > 20 else "")
+        )
+    if id_col:
+        frame["_key"] = table[id_col].fillna("").astype(str).str.strip()
+        rec.decisions.append(f"fixes grouped into tracks by the column {id_col}")
+    else:
+        frame["_key"] = frame["_who"] + " " + frame["_day"].fillna("")
+        grouped = f"the column {who_col} and the day" if who_col else "the day"
+        rec.decisions.append(f"no track-id column: fixes grouped into tracks by {grouped}")
+    used = {time_col, date_col, id_col, who_col} | set(_coordinate_columns(notes, cols))
+    extra = [c for c in cols if c not in used]
+    keep = frame.index[~no_fix]
+    rows_out, geoms = [], []
+    for key, part in frame.loc[keep].groupby("_key", sort=True):
+        part = part.sort_values(["_at", "_row"], kind="stable")
+        xy = [(g.x, g.y) for g in geom.loc[part.index]]
+        first = int(part["_row"].min())
+        if len(set(xy)) < 2:
+            rec.decisions.append(
+                f"track {key}: fewer than two distinct fixes (row {first}), skipped"
+            )
+            continue
+        names = sorted(set(part["_who"]) - {""})
+        if len(names) > 1:
+            rec.decisions.append(f"track {key}: several surveyors ({', '.join(names)}); first kept")
+        attrs: dict[str, Any] = {"rows": [first, int(part["_row"].max())]}
+        for c in extra:
+            values = [None if pd.isna(v) else v for v in table.loc[part.index, c]]
+            attrs[c] = values[0] if len(set(values)) == 1 else values
+        if chief_col and chief_col != who_col:
+            attrs[chief_col] = table.loc[part.index, chief_col].dropna().iloc[0] if (
+                table.loc[part.index, chief_col].notna().any()) else None  # fmt: skip
+        name = key if id_col else f"{names[0] if names else ''} {part['_day'].iloc[0]}".strip()
+        track = _track_row(name, names[0] if names else "", part["_at"].tolist(), len(part), attrs)
+        rows_out.append(track)
+        geoms.append(shapely.MultiLineString([shapely.LineString(xy)]))
+    rec.n_read = len(table)
+    return _frames(rows_out, geoms, [], [], rec)
+
+
+def _coordinate_columns(notes: list[str], cols: list[str]) -> list[str]:
+    """The coordinate columns :func:`geo.ingest.tabular.points_from_table` named in its decision."""
+    text = " ".join(notes)
+    return [c for c in cols if re.search(rf"(?<![\w]){re.escape(c)}(?![\w])", text)]
+
+
+# -- photos with EXIF GPS -------------------------------------------------------------------
+
+
+def _photos_in(folder: Path) -> list[Path]:
+    files = sorted(
+        f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in PHOTO_SUFFIXES
+    )
+    if not files:
+        raise IngestError(
+            f"{folder}: no photos ({', '.join(PHOTO_SUFFIXES)}) in this folder; "
+            "give the folder the patrol app saved its photos to"
+        )
+    return files
+
+
+def _artist(path: Path) -> str:
+    with open(path, "rb") as fh:
+        tags = exifread.process_file(fh, details=False, stop_tag="Artist")
+    value = tags.get("Image Artist")
+    return str(value).strip() if value is not None else ""
+
+
+def _from_photos(
+    files: list[Path], *, root: Path, surveyor: str | None, folder: Path | None = None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    root = root.resolve()
+    parts = [f"{f.resolve().relative_to(root).as_posix()}:{file_sha256(f)}" for f in files]
+    digest = hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()
+    if folder is not None:  # as the ingest computes it, so a folder read twice is reused
+        digest = source_sha256(folder)
+    rec = ImportRecord(
+        kind="surveys", file=str(root if len(files) > 1 else files[0]), sha256=digest
+    )
+    rec.encoding = "not applicable (photos)"
+    rec.crs = "EXIF GPS is WGS84, taken as CGCS2000 (EPSG:4490)"
+    frows, fgeoms, skipped = [], [], []
+    for f in files:
+        rel = f.resolve().relative_to(root)
+        try:
+            meta = read_exif(f)
+            artist = _artist(f)
+        except (OSError, ValueError, KeyError, ZeroDivisionError) as exc:
+            raise IngestError(f"{f}: EXIF cannot be read ({exc}); is it a photo?") from exc
+        if meta["lon"] is None or meta["taken_at"] is None:
+            skipped.append(rel.as_posix())
+            continue
+        folder = rel.parent.name if rel.parent != Path(".") else ""
+        frows.append(
+            {
+                "finding_id": rel.with_suffix("").as_posix(),
+                "observed_at": as_time(meta["taken_at"]),
+                "surveyor": surveyor or artist or folder,
+                "finding_type": None,
+                "description": None,
+                "attrs": json.dumps({"photo": rel.as_posix()}, ensure_ascii=False),
+            }
+        )
+        fgeoms.append(shapely.Point(meta["lon"], meta["lat"]))
+    if skipped:
+        rec.decisions.append(
+            f"{len(skipped)} photo(s) without EXIF time or GPS position, not placed: "
+            + ", ".join(skipped[:20])
+            + (" …" if len(skipped) > 20 else "")
+        )
+    if frows:
+        rec.decisions.append("photos grouped into one track per surveyor and day, in time order")
+    rows, geoms = [], []
+    found = pd.DataFrame(frows)
+    if len(found):
+        found["_g"] = fgeoms
+        found["_day"] = found["observed_at"].str[:10]
+        for (who, day), part in found.groupby(["surveyor", "_day"], sort=True):
+            part = part.sort_values(["observed_at", "finding_id"])
+            xy = [(g.x, g.y) for g in part["_g"]]
+            if len(set(xy)) < 2:
+                rec.decisions.append(f"{who or '?'} {day}: one photo position, no track drawn")
+                continue
+            attrs = {"photos": part["finding_id"].tolist()}
+            rows.append(_track_row(f"{who} {day}".strip(), who, list(part["observed_at"]),
+                                   len(part), attrs))  # fmt: skip
+            geoms.append(shapely.MultiLineString([shapely.LineString(xy)]))
+    rec.n_read = len(files)
+    return _frames(rows, geoms, frows, fgeoms, rec)
+
+
+# -- checks at ingest -----------------------------------------------------------------------
+
+
+def _name_key(name: object) -> str:
+    return "".join(str(name).split()) if isinstance(name, str) else ""
+
+
+def unmatched_surveyors(tracks: pd.DataFrame, chiefs: pd.DataFrame) -> list[str]:
+    """Return the tracks' surveyors whose name matches no chief's (spaces ignored).
+
+    A patrol counts for the chief named as its surveyor (:mod:`geo.field.patrols`), so
+    these tracks count for nobody: the office should correct the name in the
+    patrol app or in the chiefs' list.
+
+    Parameters
+    ----------
+    tracks : DataFrame
+        With ``surveyor`` (:func:`surveys_from_file`, ``Ledger.tracks()``).
+    chiefs : DataFrame
+        With ``name`` (``Ledger.chiefs()``); when empty, nothing is checked.
+
+    Returns
+    -------
+    list of str
+        Distinct non-blank surveyor names, sorted; empty when every name
+        matches or there are no chiefs.
+    """
+    if chiefs is None or len(chiefs) == 0 or len(tracks) == 0:
+        return []
+    for frame, col, what in ((tracks, "surveyor", "tracks"), (chiefs, "name", "chiefs")):
+        if col not in frame.columns:
+            raise SchemaError(f"{what} need a {col!r} column; found {list(frame.columns)}")
+    known = {_name_key(n) for n in chiefs["name"]} - {""}
+    names = {str(n).strip() for n in tracks["surveyor"] if _name_key(n)}
+    return sorted(n for n in names if _name_key(n) not in known)

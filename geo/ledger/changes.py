@@ -1,0 +1,304 @@
+"""Changes to the ledger's history: check them all, then write them all, or none.
+
+One mechanism behind every write that touches the history: a transition, an
+escalation notice, an attachment, a filled field sheet. :func:`apply` walks the
+changes in order inside the write lock, keeping each patch's state as it would
+be after the earlier changes, and collects every problem (unknown patch,
+illegal transition, missing evidence, bad date, time out of order). With no
+problem, attachments are copied into the content-addressed store and the
+events appended; otherwise nothing is written and the problems say why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from geo.errors import (
+    EvidenceError,
+    HetuError,
+    InvalidTransitionError,
+    LedgerError,
+    NotFoundError,
+    SchemaError,
+)
+from geo.policy.lifecycle import ESCALATION_ACTIONS, EVIDENCE_KINDS, deadline_for, rectify_days
+
+if TYPE_CHECKING:
+    from geo.ledger.store import Ledger
+
+#: Chief levels from the lowest up; a river's level is its highest chief's.
+LEVEL_ORDER = ("village", "township", "county", "city", "province")
+ATTACHMENT_COLUMNS = (
+    "attachment_id", "filename", "media_type", "size", "taken_at", "lon", "lat", "added_at"
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to one patch.
+
+    Attributes
+    ----------
+    patch_id : str
+        The patch.
+    steps : tuple of str
+        Target states, in order (empty: the state stays).
+    actor : str
+        Who.
+    at : datetime or str, optional
+        When (default now).
+    deadline : date or str, optional
+        For a step into a deadline state; default from the office's rules.
+    note : str, optional
+        Recorded on each event.
+    action : str, optional
+        An event that keeps the state (``reminder``, ``audit_sample`` …).
+    files : tuple
+        ``(path, kind, meta)`` attachments; they count as evidence for the steps.
+    row : int, optional
+        The source row (of a field sheet), for reports.
+    """
+
+    patch_id: str
+    steps: tuple[str, ...]
+    actor: str
+    at: dt.datetime | str | None = None
+    deadline: dt.date | str | None = None
+    note: str | None = None
+    action: str | None = None
+    files: tuple[tuple[Path, str, dict[str, Any]], ...] = ()
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a change cannot be applied: the row, patch, field and reason, and its typed error."""
+
+    row: int | None
+    patch_id: str
+    field: str
+    reason: str
+    error: HetuError
+
+
+@dataclass
+class _Patch:
+    state: str
+    at: str
+    deadline: str | None
+    issue_type: str | None
+    level: str | None
+    kinds: set[str] = field(default_factory=set)
+
+
+class _Rollback(Exception):
+    """Leave the transaction without writing."""
+
+
+def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
+    """The patches' current state, last time, deadline, type, river level and evidence.
+
+    A few set-based, indexed queries per 500 patches (the ``patch_state`` view
+    would scan every event, and a query per patch costs a round trip each on PostGIS).
+    """
+    out: dict[str, _Patch | None] = dict.fromkeys(pids)
+    unique = list(out)
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        issue = dict(
+            conn.execute(f"SELECT patch_id, issue_type FROM patches WHERE patch_id IN ({marks})",
+                         chunk).fetchall()
+        )  # fmt: skip
+        last = {
+            r[0]: (r[1], r[2])
+            for r in conn.execute(
+                "SELECT patch_id, to_state, at FROM events WHERE event_id IN (SELECT max(event_id)"
+                f" FROM events WHERE patch_id IN ({marks}) GROUP BY patch_id)",
+                chunk,
+            )
+        }
+        due = dict(
+            conn.execute(
+                "SELECT patch_id, deadline FROM events WHERE event_id IN (SELECT max(event_id)"
+                f" FROM events WHERE patch_id IN ({marks}) AND deadline IS NOT NULL"
+                " GROUP BY patch_id)",
+                chunk,
+            ).fetchall()
+        )
+        levels: dict[str, set[str]] = {}
+        for pid, level in conn.execute(
+            "SELECT a.patch_id, c.level FROM assignments a JOIN chiefs c"
+            f" ON c.segment_id = a.segment_id WHERE a.is_primary = 1 AND a.patch_id IN ({marks})",
+            chunk,
+        ):
+            levels.setdefault(pid, set()).add(level)
+        kinds: dict[str, set[str]] = {}
+        for pid, kind in conn.execute(
+            f"SELECT patch_id, kind FROM evidence WHERE patch_id IN ({marks})", chunk
+        ):
+            kinds.setdefault(pid, set()).add(kind)
+        for pid in chunk:
+            if pid not in issue or pid not in last:
+                continue
+            found = levels.get(pid, set())
+            known = found <= set(LEVEL_ORDER)
+            level = max(found, key=LEVEL_ORDER.index, default=None) if known else None
+            state, at = last[pid]
+            out[pid] = _Patch(state, at, due.get(pid), issue[pid], level, kinds.get(pid, set()))
+    return out
+
+
+def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
+    """Check every change and apply them all in one transaction, or none (see module doc)."""
+    from geo.clock import as_time
+    from geo.records import file_sha256
+
+    lc, st = ledger.lifecycle, ledger.settings
+    problems: list[Problem] = []
+    events: list[tuple] = []
+    stored: dict[str, tuple[Path, dict[str, Any]]] = {}
+    evidence_rows: list[tuple] = []
+
+    def fail(ch: Change, where: str, error: HetuError) -> None:
+        problems.append(Problem(ch.row, ch.patch_id, where, str(error), error))
+
+    try:
+        with ledger.transaction() as conn:
+            patches = _load(conn, [ch.patch_id for ch in changes])
+            for ch in changes:
+                pid = ch.patch_id
+                cur = patches[pid]
+                if cur is None:
+                    fail(ch, "patch_id", NotFoundError(f"patch {pid} is not in the ledger"))
+                    continue
+                try:
+                    when = as_time(ch.at)
+                except ValueError:
+                    fail(ch, "at", SchemaError(f"patch {pid}: {ch.at!r} is not a date or time"))
+                    continue
+                if dt.datetime.fromisoformat(when) < dt.datetime.fromisoformat(cur.at):
+                    fail(ch, "at", LedgerError(
+                        f"patch {pid}: time {when} is before its last event ({cur.at}); "
+                        "events are recorded in time order"
+                    ))  # fmt: skip
+                    continue
+                if not (ch.steps or ch.files or ch.action):
+                    fail(ch, "state", SchemaError(f"patch {pid}: nothing to do"))
+                    continue
+                ok = True
+                for path, kind, meta in ch.files:
+                    if kind not in EVIDENCE_KINDS:
+                        fail(ch, "evidence", EvidenceError(
+                            f"patch {pid}: evidence kind {kind!r} unknown; use one of "
+                            f"{', '.join(EVIDENCE_KINDS)}"
+                        ))  # fmt: skip
+                        ok = False
+                    elif not Path(path).is_file():
+                        fail(ch, "evidence", EvidenceError(f"patch {pid}: file {path} not found"))
+                        ok = False
+                    else:
+                        sha = file_sha256(path)
+                        stored[sha] = (Path(path), meta)
+                        checks = json.dumps(meta.get("checks"), ensure_ascii=False)
+                        evidence_rows.append((pid, sha, kind, checks, ch.actor, when))
+                        events.append((pid, when, ch.actor, "attach", cur.state, cur.state,
+                                       cur.deadline, kind, json.dumps([sha])))  # fmt: skip
+                        cur.kinds.add(kind)
+                if not ok:
+                    continue
+                for target in ch.steps:
+                    try:
+                        action = lc.check(cur.state, target, patch_id=pid)
+                    except InvalidTransitionError as exc:
+                        fail(ch, "state", exc)
+                        break
+                    missing = lc.missing_evidence(target, cur.kinds)
+                    if missing:
+                        fail(ch, "evidence", EvidenceError(
+                            f"patch {pid}: {target} needs evidence {missing}; attach it first"
+                        ))  # fmt: skip
+                        break
+                    deadline = None
+                    if target in lc.deadline_states:
+                        try:
+                            deadline = _deadline(ch, cur, when, st)
+                        except ValueError:
+                            fail(ch, "deadline", SchemaError(
+                                f"patch {pid}: deadline {ch.deadline!r} is not YYYY-MM-DD"
+                            ))  # fmt: skip
+                            break
+                        cur.deadline = deadline
+                    events.append((pid, when, ch.actor, action, cur.state, target, deadline,
+                                   ch.note, None))  # fmt: skip
+                    cur.state = target
+                if ch.action and not _already_escalated(conn, events, pid, ch.action, cur.deadline):
+                    events.append((pid, when, ch.actor, ch.action, cur.state, cur.state,
+                                   cur.deadline, ch.note, None))  # fmt: skip
+                cur.at = when
+            if problems or dry_run:
+                raise _Rollback
+            store_files(ledger.attachments_dir, stored)
+            conn.executemany(
+                conn.insert_sql("attachments", ATTACHMENT_COLUMNS, conflict="ignore"),
+                [
+                    (sha, p.name, meta.get("media_type"), p.stat().st_size, meta.get("taken_at"),
+                     meta.get("lon"), meta.get("lat"), as_time(None))
+                    for sha, (p, meta) in stored.items()
+                ],
+            )  # fmt: skip
+            conn.executemany(
+                conn.insert_sql(
+                    "evidence",
+                    ["patch_id", "attachment_id", "kind", "checks", "actor", "added_at"],
+                    conflict="ignore",
+                ),
+                evidence_rows,
+            )
+            ledger._append_events(conn, events)
+    except _Rollback:
+        pass
+    return problems
+
+
+def _already_escalated(
+    conn: Any, pending: list[tuple], pid: str, action: str, deadline: str | None
+) -> bool:
+    """Whether this rung was already recorded for this deadline (two runs at once issue one)."""
+    if action not in ESCALATION_ACTIONS:
+        return False
+    if any(e[0] == pid and e[3] == action and e[6] == deadline for e in pending):
+        return True
+    same = "deadline IS NULL" if deadline is None else "deadline = ?"
+    params = (pid, action) if deadline is None else (pid, action, deadline)
+    row = conn.execute(
+        f"SELECT 1 FROM events WHERE patch_id = ? AND action = ? AND {same} LIMIT 1", params
+    ).fetchone()
+    return row is not None
+
+
+def _deadline(ch: Change, cur: _Patch, when: str, st: Any) -> str:
+    if ch.deadline is not None:
+        return dt.date.fromisoformat(str(ch.deadline)[:10]).isoformat()
+    days = rectify_days(
+        st.deadline_rules, issue_type=cur.issue_type, level=cur.level, default=st.rectify_days
+    )
+    start = dt.date.fromisoformat(when[:10])
+    return deadline_for(start, days, calendar=st.calendar).isoformat()
+
+
+def store_files(root: Path, stored: dict[str, tuple[Path, dict[str, Any]]]) -> None:
+    """Copy files into the content-addressed store ``root/ab/abcd….ext`` (once each)."""
+    for sha, (path, _meta) in stored.items():
+        target = root / sha[:2] / (sha + path.suffix.lower())
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(target.suffix + ".part")
+            shutil.copyfile(path, tmp)
+            tmp.replace(target)

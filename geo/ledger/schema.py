@@ -1,0 +1,191 @@
+"""The ledger's schema: the initial script, named migrations, and column lists.
+
+Each migration is a named SQL script applied in one transaction by
+:meth:`geo.ledger.store.Ledger.migrate` and recorded in ``hetu_migrations``; add new
+ones at the end of :data:`MIGRATIONS`, never edit an applied one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from geo.ledger import gpkg as _gpkg
+
+_INITIAL = """
+CREATE TABLE batches (
+    batch_id TEXT PRIMARY KEY NOT NULL, issued_on TEXT, import_id INTEGER, created_at TEXT);
+CREATE TABLE imports (
+    import_id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, file TEXT NOT NULL,
+    sha256 TEXT NOT NULL, batch_id TEXT, encoding TEXT, crs TEXT, decisions TEXT,
+    n_read INTEGER, n_kept INTEGER, n_quarantined INTEGER, imported_at TEXT NOT NULL);
+CREATE INDEX imports_sha ON imports (kind, sha256);
+CREATE TABLE quarantine (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, import_id INTEGER NOT NULL REFERENCES imports,
+    row INTEGER, feature_id TEXT, reason TEXT NOT NULL, attrs TEXT, wkb BLOB);
+CREATE TABLE patches (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, patch_id TEXT NOT NULL UNIQUE,
+    batch_id TEXT NOT NULL REFERENCES batches, issue_type TEXT NOT NULL, admin_code TEXT,
+    detected_on TEXT, issued_on TEXT, area_m2 REAL, source_area REAL, description TEXT,
+    attrs TEXT, import_id INTEGER REFERENCES imports, geom MULTIPOLYGON);
+CREATE TABLE segments (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, segment_id TEXT NOT NULL UNIQUE,
+    range_id TEXT NOT NULL, water_name TEXT, water_code TEXT, segment_name TEXT,
+    admin_code TEXT, attrs TEXT, import_id INTEGER REFERENCES imports, geom MULTIPOLYGON);
+CREATE TABLE chiefs (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, chief_id TEXT NOT NULL, name TEXT NOT NULL,
+    title TEXT, level TEXT NOT NULL, segment_id TEXT NOT NULL, admin_code TEXT, phone TEXT,
+    term_start TEXT, term_end TEXT, attrs TEXT, import_id INTEGER REFERENCES imports,
+    UNIQUE (chief_id, segment_id));
+CREATE TABLE assignments (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, segment_id TEXT,
+    range_id TEXT, relation TEXT NOT NULL, overlap_m2 REAL, share REAL, distance_m REAL,
+    is_primary INTEGER NOT NULL, matched_at TEXT NOT NULL);
+CREATE INDEX assignments_patch ON assignments (patch_id);
+CREATE TABLE events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, at TEXT NOT NULL,
+    actor TEXT NOT NULL, action TEXT NOT NULL, from_state TEXT, to_state TEXT NOT NULL,
+    deadline TEXT, note TEXT, evidence TEXT, prev_hash TEXT, hash TEXT NOT NULL);
+CREATE INDEX events_patch ON events (patch_id, event_id);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: record a new event instead'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only: record a new event instead'); END;
+CREATE VIEW patch_state AS
+    SELECT e.patch_id, e.to_state AS state, e.at AS state_since,
+        (SELECT d.deadline FROM events d WHERE d.patch_id = e.patch_id AND d.deadline IS NOT NULL
+         ORDER BY d.event_id DESC LIMIT 1) AS deadline
+    FROM events e WHERE e.event_id IN (SELECT max(event_id) FROM events GROUP BY patch_id);
+CREATE TABLE attachments (
+    attachment_id TEXT PRIMARY KEY NOT NULL, filename TEXT, media_type TEXT, size INTEGER,
+    taken_at TEXT, lon REAL, lat REAL, added_at TEXT);
+CREATE TABLE evidence (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL,
+    attachment_id TEXT NOT NULL REFERENCES attachments, kind TEXT NOT NULL, checks TEXT,
+    actor TEXT, added_at TEXT NOT NULL, UNIQUE (patch_id, attachment_id, kind));
+CREATE INDEX evidence_patch ON evidence (patch_id);
+CREATE TABLE survey_tracks (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, name TEXT, surveyor TEXT,
+    started_at TEXT, ended_at TEXT, n_points INTEGER, attrs TEXT,
+    import_id INTEGER REFERENCES imports, geom MULTILINESTRING);
+CREATE TABLE survey_findings (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, finding_id TEXT, observed_at TEXT,
+    surveyor TEXT, finding_type TEXT, description TEXT, attrs TEXT,
+    import_id INTEGER REFERENCES imports, geom POINT);
+"""
+
+FEATURE_TABLES = {
+    "patches": ("MULTIPOLYGON", "图斑"),
+    "segments": ("MULTIPOLYGON", "河湖管理范围河段"),
+    "survey_tracks": ("MULTILINESTRING", "巡河轨迹"),
+    "survey_findings": ("POINT", "巡查发现"),
+}
+ATTRIBUTE_TABLES = {
+    "batches": "下发批次",
+    "imports": "导入记录",
+    "quarantine": "隔离要素",
+    "chiefs": "河长",
+    "assignments": "匹配结果",
+    "events": "事件",
+    "attachments": "附件（按内容哈希存放）",
+    "evidence": "佐证材料",
+}
+
+
+def register_all(conn: sqlite3.Connection) -> None:
+    """Register every feature and attribute table in the GeoPackage contents."""
+    for table, (gtype, desc) in FEATURE_TABLES.items():
+        _gpkg.register_table(conn, table, description=desc, geometry=("geom", gtype))
+    for table, desc in ATTRIBUTE_TABLES.items():
+        _gpkg.register_table(conn, table, description=desc)
+
+
+_PATCH_LINKS = """
+CREATE TABLE patch_links (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, earlier_id TEXT NOT NULL,
+    kind TEXT NOT NULL, overlap_ratio REAL, iou REAL, centroid_m REAL, linked_at TEXT NOT NULL,
+    UNIQUE (patch_id, earlier_id));
+CREATE INDEX patch_links_earlier ON patch_links (earlier_id);
+"""
+
+_IMAGERY = """
+CREATE TABLE imagery (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL, role TEXT NOT NULL,
+    source TEXT, acquired_on TEXT, attachment_id TEXT, status TEXT NOT NULL, reason TEXT,
+    indicators TEXT, made_at TEXT NOT NULL, UNIQUE (patch_id, role, source));
+CREATE INDEX imagery_patch ON imagery (patch_id);
+"""
+
+_EXPORTS = """
+CREATE TABLE exports (
+    export_id INTEGER PRIMARY KEY AUTOINCREMENT, as_of TEXT NOT NULL, since TEXT,
+    started_at TEXT NOT NULL, finished_at TEXT NOT NULL, files TEXT, counts TEXT,
+    status TEXT NOT NULL, message TEXT);
+"""
+
+_FINDING_LINKS = """
+CREATE TABLE finding_links (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, finding_id TEXT NOT NULL, patch_id TEXT NOT NULL,
+    distance_m REAL, linked_at TEXT NOT NULL, UNIQUE (finding_id, patch_id));
+CREATE INDEX finding_links_patch ON finding_links (patch_id);
+"""
+
+#: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
+#: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
+MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("0001_initial", _INITIAL, {}),
+    ("0002_patch_links", _PATCH_LINKS, {"patch_links": "图斑关联（同一/反弹/挂账重复）"}),
+    ("0003_imagery", _IMAGERY, {"imagery": "影像切片与变化指标"}),
+    ("0004_exports", _EXPORTS, {"exports": "定期导出记录"}),
+    ("0005_finding_links", _FINDING_LINKS, {"finding_links": "巡查发现与图斑关联"}),
+)
+
+
+#: Columns of :meth:`Ledger.status_frame`, in order.
+STATUS_COLUMNS = [
+    "patch_id",
+    "batch_id",
+    "issue_type",
+    "admin_code",
+    "township",
+    "detected_on",
+    "issued_on",
+    "area_m2",
+    "description",
+    "state",
+    "state_since",
+    "deadline",
+    "overdue_days",
+    "water_name",
+    "segment_id",
+    "segment_name",
+    "range_id",
+    "relation",
+    "share",
+    "distance_m",
+    "chief_village",
+    "chief_township",
+    "chief_county",
+    "chief_city",
+    "chief_province",
+    "attrs",
+    "geometry",
+]
+
+#: The chief chain's columns in the status frame, lowest level first.
+CHIEF_COLUMNS = ["chief_village", "chief_township", "chief_county", "chief_city", "chief_province"]
+
+
+def split_sql(script: str) -> list[str]:
+    """Split a migration script into statements, keeping trigger bodies whole."""
+    statements, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        text = "\n".join(buf).strip()
+        if text.endswith(";") and (
+            not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")
+        ):
+            statements.append(text)
+            buf = []
+    if "".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements

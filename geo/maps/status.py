@@ -1,0 +1,699 @@
+"""Leadership maps: one self-contained HTML file of the patches' status.
+
+The map is a summary for leaders, not a data dump. Open patches are drawn one
+layer per lifecycle state, overdue ones in their own layer with a red outline;
+below zoom level :data:`POLYGON_ZOOM` each patch is a coloured dot (20–90 m
+polygons vanish at county zoom), above it its polygon. Closed patches are
+clustered markers; recurrence sites are ringed; management ranges (one layer
+per river, simplified in metres) and patrol tracks sit underneath. A title
+with the 数据截至 date, a Chinese legend, a dashboard (counts per state,
+closure rate per township, overdue patches per chief) and a search box by
+图斑编号 complete the page.
+
+The geometry and popup data travel as one compact JSON document (see
+:mod:`geo.maps.data`) drawn by Hetu's own script (:mod:`geo.maps.assets`), which
+builds every popup with ``textContent``; text from the ledger therefore never
+becomes markup. Text that Python writes as HTML (layer names, legend,
+dashboard) is escaped here. Chinese words come from :mod:`geo.labels`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import stat
+import tempfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.errors import CRSError, NotFoundError, SchemaError, SettingsError
+from geo.labels import COLUMNS, ISSUE_TYPES, SHORELINE, STATES, TEXT, label
+from geo.maps import data as _md
+from geo.maps.assets import HETU_CSS, HETU_JS, use_assets
+from geo.maps.data import Strings, encode_geometries, missing, script_json, simplified
+from geo.maps.data import thumbnail_uris as _thumbnail_uris
+from geo.settings import BASEMAPS
+
+__all__ = [
+    "OVERDUE_COLOR", "POLYGON_ZOOM", "SHORELINE_COLORS", "STATE_COLORS", "save_map",
+    "status_map",
+]  # fmt: skip
+
+#: Fill colour of each lifecycle state (identifier → CSS colour).
+STATE_COLORS: dict[str, str] = {
+    "issued": "#e6550d",
+    "verifying": "#fbc02d",
+    "confirmed": "#c2185b",
+    "dismissed": "#9e9e9e",
+    "monitored": "#8e24aa",
+    "rectifying": "#00acc1",
+    "rectified": "#7cb342",
+    "closed": "#2e7d32",
+}
+#: Outline colour of overdue patches.
+OVERDUE_COLOR = "#d50000"
+#: From this zoom level on, patches are drawn as polygons instead of dots.
+POLYGON_ZOOM = 15
+_UNKNOWN_COLOR = "#607d8b"
+_RANGE_COLOR = "#0277bd"
+_TRACK_COLOR = "#1565c0"
+_RECURRENCE_COLOR = "#6a1b9a"
+#: Shoreline within reach of a track (covered) and the gaps (geo.field.coverage.shoreline_pieces).
+SHORELINE_COLORS = {"covered": "#2e9e44", "gap": "#e53935"}
+_SETTLED = ("closed", "dismissed")
+_SIMPLIFY_M = {"patches": 0.5, "ranges": 5.0, "tracks": 2.0, "shoreline": 2.0}
+_QUANTUM = 1e-6
+_MAX_ZOOM = 18
+_MAX_RIVERS = 8
+_TOP_CHIEFS = 10
+_DEFAULT_VIEW = ([30.0, 110.0], 5)
+_CST = timezone(timedelta(hours=8))
+
+_TIANDITU_URL = (
+    "https://t{{s}}.tianditu.gov.cn/DataServer?T={layer}&x={{x}}&y={{y}}&l={{z}}&tk={key}"
+)
+_TIANDITU_LAYERS = {
+    "tianditu": (("vec_w", "tianditu_vec", False), ("cva_w", "tianditu_cva", True)),
+    "tianditu-img": (("img_w", "tianditu_img", False), ("cia_w", "tianditu_cva", True)),
+}
+
+# Popup labels handed to the script, by the key it uses.
+_POPUP_LABELS = {
+    "patch_id": COLUMNS["patch_id"],
+    "issue_type": COLUMNS["issue_type"],
+    "area": COLUMNS["area_m2"],
+    "water": TEXT["water_segment"],
+    "state": COLUMNS["state"],
+    "deadline": COLUMNS["deadline"],
+    "overdue_days": COLUMNS["overdue_days"],
+    "chief_village": COLUMNS["chief_village"],
+    "chief_township": COLUMNS["chief_township"],
+    "chief_county": COLUMNS["chief_county"],
+    "description": COLUMNS["description"],
+    "history": TEXT["history"],
+    "photos": TEXT["photos"],
+    "recurrence_of": TEXT["recurrence_of"],
+    "search": TEXT["search"],
+    "search_none": TEXT["search_none"],
+}
+
+
+class _Panel(MacroElement):
+    """A fixed box of ready-made (already escaped) HTML, with optional page CSS."""
+
+    _template = Template(
+        "{% macro header(this, kwargs) %}"
+        "{% if this.css %}<style>{{ this.css }}</style>{% endif %}"
+        "{% endmacro %}"
+        "{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}"
+    )
+
+    def __init__(self, body: str, *, css: str = "") -> None:
+        super().__init__()
+        self._name = "HetuPanel"
+        self.body = body
+        self.css = css
+
+
+class _HetuLayers(MacroElement):
+    """The compact data document and the script that draws it into the groups."""
+
+    _template = Template(
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" id="{{ this.get_name() }}_data">'
+        "{{ this.data }}</script>"
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}"
+    )
+
+    def __init__(self, data: str, groups: dict[str, folium.FeatureGroup], map_name: str) -> None:
+        super().__init__()
+        self._name = "HetuLayers"
+        self.data = data
+        refs = ",".join(f'"{key}":{group.get_name()}' for key, group in groups.items())
+        self.code = (
+            HETU_JS.replace("__DATA_ID__", f"{self.get_name()}_data")
+            .replace("__MAP__", map_name)
+            .replace("__GROUPS__", "{" + refs + "}")
+        )
+
+
+def _esc(value: object) -> str:
+    """Return ``value`` as escaped HTML text; missing values give ``""``."""
+    return "" if missing(value) else html.escape(str(value), quote=True)
+
+
+def _drawable(gdf: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
+    """Return ``gdf`` without missing or empty geometries, or None when nothing is left."""
+    if gdf is None or gdf.empty:
+        return None
+    if gdf.crs is None:
+        raise CRSError(f"{what}: the frame has no CRS; set EPSG:4490 with .set_crs() first")
+    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
+    out = gdf.loc[keep]
+    return None if out.empty else out
+
+
+def _is_overdue(frame: pd.DataFrame) -> pd.Series:
+    if "overdue_days" not in frame:
+        return pd.Series(False, index=frame.index)
+    days = pd.to_numeric(frame["overdue_days"], errors="coerce").fillna(0)
+    return (days > 0) & ~frame["state"].isin(_SETTLED)
+
+
+def _column(frame: pd.DataFrame, name: str) -> list[Any]:
+    return frame[name].tolist() if name in frame else [None] * len(frame)
+
+
+def _select_township(
+    patches: gpd.GeoDataFrame, township: str
+) -> tuple[gpd.GeoDataFrame, set[str], set[str]]:
+    """Return the patches of one township (by name or 9-digit code), its codes and segments."""
+    names = patches["township"].astype(str) if "township" in patches else None
+    codes = patches["admin_code"].astype(str).str[:9] if "admin_code" in patches else None
+    mask = pd.Series(False, index=patches.index)
+    if names is not None:
+        mask |= names == township
+    if codes is not None:
+        mask |= codes == township
+    if not mask.any():
+        known = sorted(set(names.dropna())) if names is not None else []
+        raise NotFoundError(
+            f"township {township!r} has no patch in the status frame; "
+            f"townships present: {', '.join(known) or 'none'}"
+        )
+    chosen = patches.loc[mask]
+    town_codes = set(codes[mask]) if codes is not None else set()
+    segments = set(chosen["segment_id"].dropna().astype(str)) if "segment_id" in chosen else set()
+    return chosen, town_codes, segments
+
+
+def _states(frame: pd.DataFrame, events: pd.DataFrame | None) -> list[str]:
+    seen = set(frame["state"].dropna().astype(str))
+    if events is not None and "to_state" in events:
+        seen |= set(events["to_state"].dropna().astype(str))
+    return list(STATE_COLORS) + sorted(seen - set(STATE_COLORS))
+
+
+def _histories(
+    events: pd.DataFrame | None, ids: set[str], state_index: dict[str, int], strings: Strings
+) -> dict[str, list[list[int]]]:
+    """Return per patch id its state history: [[date, state, actor] …] in time order."""
+    if events is None or events.empty:
+        return {}
+    needed = [c for c in ("patch_id", "at", "to_state") if c not in events]
+    if needed:
+        raise SchemaError(f"events: lacks {needed}; pass Ledger.events()")
+    ev = events.loc[events["patch_id"].astype(str).isin(ids) & events["to_state"].notna()]
+    order = ["at", "event_id"] if "event_id" in ev else ["at"]
+    ev = ev.sort_values(order, kind="stable")
+    out: dict[str, list[list[int]]] = {}
+    for pid, at, state, actor in zip(
+        ev["patch_id"].astype(str), ev["at"].astype(str), ev["to_state"].astype(str),
+        _column(ev, "actor"), strict=True,
+    ):  # fmt: skip
+        day = at[:16].replace("T", " ")
+        out.setdefault(pid, []).append([strings(day), state_index[state], strings(actor)])
+    return out
+
+
+def _water_text(water: object, segment: object, segment_id: object) -> str:
+    parts = [str(v) for v in (water, segment) if not missing(v) and str(v)]
+    if parts:
+        return " / ".join(parts)
+    return "" if missing(segment_id) else str(segment_id)
+
+
+def _patch_records(
+    frame: gpd.GeoDataFrame,
+    geoms: gpd.GeoSeries,
+    *,
+    origin: tuple[int, int],
+    state_index: dict[str, int],
+    strings: Strings,
+    histories: dict[str, list[list[int]]],
+    thumbs: dict[str, list[str]],
+) -> list[list[Any]]:
+    """Return one compact record per patch (the order the script expects)."""
+    centers, shapes = encode_geometries(geoms.values, quantum=_QUANTUM, origin=origin)
+    days = pd.to_numeric(frame.get("overdue_days"), errors="coerce")
+    days = days.fillna(0).astype(int).tolist() if days is not None else [0] * len(frame)
+    overdue = _is_overdue(frame).tolist()
+    records = []
+    for i, row in enumerate(
+        zip(
+            frame["patch_id"].astype(str), frame["state"].astype(str), _column(frame, "issue_type"),
+            _column(frame, "area_m2"), _column(frame, "water_name"),
+            _column(frame, "segment_name"), _column(frame, "segment_id"),
+            _column(frame, "chief_village"), _column(frame, "chief_township"),
+            _column(frame, "chief_county"), _column(frame, "deadline"),
+            _column(frame, "description"), strict=True,
+        )
+    ):  # fmt: skip
+        pid, state, kind, area, water, seg, seg_id, vil, town, county, deadline, desc = row
+        area_value = None if missing(area) else round(float(area), 1)
+        records.append(
+            [
+                pid,
+                state_index[state],
+                days[i] if overdue[i] else 0,
+                strings(label(ISSUE_TYPES, kind) if not missing(kind) else None),
+                area_value,
+                strings(_water_text(water, seg, seg_id)),
+                strings(vil),
+                strings(town),
+                strings(county),
+                strings(None if missing(deadline) else str(deadline)[:10]),
+                strings(desc),
+                int(centers[i, 0]),
+                int(centers[i, 1]),
+                shapes[i],
+                histories.get(pid, []),
+                [strings(u) for u in thumbs.get(pid, [])],
+            ]
+        )
+    return records
+
+
+def _river_keys(ranges: gpd.GeoDataFrame) -> tuple[list[str], dict[str, int]]:
+    """Return the rivers given their own layer (most segments first) and their index."""
+    names = ranges["water_name"].fillna("").astype(str) if "water_name" in ranges else None
+    if names is None:
+        return [], {}
+    top = names[names != ""].value_counts().index[:_MAX_RIVERS].tolist()
+    return top, {name: k for k, name in enumerate(top)}
+
+
+def _base_map(basemap: str, tianditu_key: str) -> folium.Map:
+    """Return an empty map with the requested basemap; refuse bad settings."""
+    if basemap not in BASEMAPS:
+        raise SettingsError(f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)}")
+    options: dict[str, Any] = {"prefer_canvas": True, "control_scale": True}
+    if basemap == "osm":
+        return folium.Map(tiles="OpenStreetMap", **options)
+    if basemap == "none":
+        return folium.Map(tiles=None, **options)
+    key = (tianditu_key or os.environ.get("TIANDITU_KEY", "")).strip()
+    if not key:
+        raise SettingsError(
+            f"basemap {basemap!r} needs a Tianditu key: set [map] tianditu_key in hetu.toml "
+            "or the TIANDITU_KEY environment variable, or use basemap 'osm' or 'none'"
+        )
+    m = folium.Map(tiles=None, **options)
+    for layer, name_key, overlay in _TIANDITU_LAYERS[basemap]:
+        folium.TileLayer(
+            tiles=_TIANDITU_URL.format(layer=layer, key=quote(key, safe="")),
+            attr=TEXT["tianditu"],
+            name=TEXT[name_key],
+            subdomains="01234567",
+            max_zoom=18,
+            overlay=overlay,
+            control=overlay,
+        ).add_to(m)
+    return m
+
+
+def _legend_html(*, ranges: bool, tracks: bool, recurrence: bool, shoreline: bool) -> str:
+    rows = [f"<b>{_esc(TEXT['legend'])}</b>"]
+    for state, color in STATE_COLORS.items():
+        rows.append(
+            f'<div><i class="dot" style="background:{color}"></i>{_esc(STATES[state])}</div>'
+        )
+    rows.append(
+        f'<div><i class="dot" style="background:#fff;border:3px solid {OVERDUE_COLOR};'
+        f'width:7px;height:7px"></i>{_esc(STATES["overdue"])}</div>'
+    )
+    if recurrence:
+        rows.append(
+            f'<div><i class="dot" style="border:3px solid {_RECURRENCE_COLOR};width:7px;'
+            f'height:7px"></i>{_esc(TEXT["recurrence_sites"])}</div>'
+        )
+    if ranges:
+        rows.append(
+            f'<div><i style="background:{_RANGE_COLOR};opacity:.3;border:1px solid '
+            f'{_RANGE_COLOR}"></i>{_esc(TEXT["ranges"])}</div>'
+        )
+    if tracks:
+        rows.append(
+            f'<div><i style="height:3px;background:{_TRACK_COLOR}"></i>{_esc(TEXT["tracks"])}</div>'
+        )
+    if shoreline:
+        for key, color in SHORELINE_COLORS.items():
+            rows.append(
+                f'<div><i style="height:4px;background:{color}"></i>{_esc(SHORELINE[key])}</div>'
+            )
+    rows.append(f'<div style="color:#555">{_esc(TEXT["zoom_hint"])}</div>')
+    return f'<div class="hetu-box hetu-legend">{"".join(rows)}</div>'
+
+
+def _table(rows: list[tuple[str, ...]], *, late: bool = False) -> str:
+    cls = ' class="n late"' if late else ' class="n"'
+    body = "".join(
+        "<tr><td>" + _esc(r[0]) + "</td>" + "".join(f"<td{cls}>{_esc(v)}</td>" for v in r[1:])
+        + "</tr>"
+        for r in rows
+    )  # fmt: skip
+    return f"<table>{body}</table>"
+
+
+def _dashboard_html(
+    frame: pd.DataFrame, overdue: pd.Series, shore: list[tuple[str, str, str]] | None = None
+) -> str:
+    """Counts per state, closure rate per township and overdue patches per chief."""
+    states = frame["state"].astype(str)
+    counts = states.value_counts()
+    order = [s for s in STATE_COLORS if s in counts] + sorted(set(counts.index) - set(STATE_COLORS))
+    by_state = [(label(STATES, s), str(int(counts[s]))) for s in order]
+    by_state.append((STATES["overdue"], str(int(overdue.sum()))))
+    by_state.append((COLUMNS["total"], str(len(frame))))
+    town = (
+        frame["township"].fillna("").astype(str).replace("", TEXT["no_township"])
+        if "township" in frame
+        else pd.Series(TEXT["no_township"], index=frame.index)
+    )
+    towns = []
+    for name, part in states.groupby(town, sort=True):
+        closed = int((part == "closed").sum())
+        towns.append((name, f"{closed}/{len(part)}", f"{closed / len(part):.0%}"))
+    chief = pd.Series(TEXT["no_chief"], index=frame.index, dtype=object)
+    for column in ("chief_village", "chief_township"):
+        if column in frame:
+            value = frame[column].astype(object)
+            chief = value.where(value.notna() & (value.astype(str) != ""), chief)
+    days = pd.to_numeric(frame.get("overdue_days"), errors="coerce").fillna(0)
+    late = pd.DataFrame({"chief": chief[overdue], "days": days[overdue]})
+    chiefs = []
+    if not late.empty:
+        agg = late.groupby("chief")["days"].agg(["count", "max"])
+        agg = agg.sort_values(["count", "max"], ascending=False).head(_TOP_CHIEFS)
+        chiefs = [(str(n), str(int(r["count"])), str(int(r["max"]))) for n, r in agg.iterrows()]
+    parts = [
+        f'<div class="hetu-box hetu-dash"><details open><summary>{_esc(TEXT["dashboard"])}'
+        "</summary>",
+        f"<h4>{_esc(TEXT['by_state'])}</h4>{_table(by_state)}",
+        f"<h4>{_esc(TEXT['closure_by_township'])}</h4>{_table(towns)}",
+        f"<h4>{_esc(TEXT['overdue_by_chief'])}</h4>",
+        _table(chiefs, late=True) if chiefs else f"<div>{_esc(TEXT['none_overdue'])}</div>",
+        f"<h4>{_esc(SHORELINE['by_township'])}</h4>{_table(shore)}" if shore else "",
+        "</details></div>",
+    ]
+    return "".join(parts)
+
+
+def status_map(
+    patches: gpd.GeoDataFrame,
+    *,
+    ranges: gpd.GeoDataFrame | None = None,
+    tracks: gpd.GeoDataFrame | None = None,
+    shoreline: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    as_of: str | None = None,
+    basemap: str = "osm",
+    tianditu_key: str = "",
+    events: pd.DataFrame | None = None,
+    links: pd.DataFrame | None = None,
+    thumbnails: dict[str, list[str]] | None = None,
+    township: str | None = None,
+    offline: bool = False,
+) -> folium.Map:
+    """Draw the status frame as a leadership map.
+
+    Parameters
+    ----------
+    patches : GeoDataFrame
+        The ledger's status frame (EPSG:4490), one row per patch. Not modified.
+    ranges : GeoDataFrame, optional
+        Management-range segments (``water_name``, ``segment_name`` …): one layer per
+        river (the eight with most segments; the rest share one), simplified by 5 m.
+    tracks : GeoDataFrame, optional
+        Patrol tracks (lines) with ``surveyor`` and ``started_at`` or ``observed_at``.
+    shoreline : GeoDataFrame, optional
+        Covered and uncovered bank lines (:func:`geo.field.coverage.shoreline_pieces`:
+        ``covered``, ``length_m``, ``admin_code`` …): one layer 岸线巡查, green where
+        surveyed and red in the gaps, and the coverage per township in the dashboard.
+    title : str, optional
+        Title shown at the top; defaults to ``labels.TEXT["map_title"]``, preceded by
+        the township when one is chosen.
+    as_of : str, optional
+        Date the data stand at, shown under the title; defaults to today (UTC+8).
+    basemap : str
+        One of :data:`geo.settings.BASEMAPS`: ``"osm"``, ``"tianditu"`` (vector with
+        annotation), ``"tianditu-img"`` (imagery with annotation) or ``"none"``.
+    tianditu_key : str
+        Tianditu key for the two Tianditu basemaps; when blank, the ``TIANDITU_KEY``
+        environment variable is used.
+    events : DataFrame, optional
+        ``Ledger.events()``; each popup then lists the patch's state history.
+    links : DataFrame, optional
+        ``Ledger.links()``; rows of kind ``recurrence`` are ringed as recurrence sites.
+    thumbnails : mapping, optional
+        Patch id → list of ``data:image/...;base64,`` thumbnails shown in its popup.
+    township : str, optional
+        Draw only this township's patches (name in ``township`` or 9-digit code), the
+        segments they lie on or that belong to the township, and the tracks nearby.
+    offline : bool
+        Write Leaflet and MarkerCluster inline from the XStatic packages, so the page
+        requests nothing but basemap tiles (and nothing with ``basemap="none"``).
+
+    Returns
+    -------
+    folium.Map
+        Save it with :func:`save_map`.
+
+    Raises
+    ------
+    SettingsError
+        If the basemap is unknown, a Tianditu basemap has no key, or ``offline`` and
+        an XStatic package is missing.
+    CRSError
+        If a non-empty frame has no CRS.
+    SchemaError
+        If the patches lack ``patch_id`` or ``state``, the shoreline lacks ``covered``
+        or ``length_m``, the events lack their columns,
+        or a thumbnail is not an image data URI.
+    NotFoundError
+        If ``township`` matches no patch.
+    """
+    m = _base_map(basemap, tianditu_key)
+    m.options["max_zoom"] = _MAX_ZOOM  # clustering needs it even without tiles
+    use_assets(m, offline=offline)
+    thumbs = _thumbnail_uris(thumbnails)
+    frame = _drawable(patches, "patches")
+    if frame is not None:
+        missing_cols = [c for c in ("patch_id", "state") if c not in frame.columns]
+        if missing_cols:
+            raise SchemaError(
+                f"patches: the status frame lacks {missing_cols}; found {list(frame.columns)}; "
+                "build it with the ledger's status function"
+            )
+    range_frame = _drawable(ranges, "ranges")
+    track_frame = _drawable(tracks, "tracks")
+    shore_frame = _drawable(shoreline, "shoreline")
+    if shore_frame is not None and not {"covered", "length_m"} <= set(shore_frame.columns):
+        raise SchemaError(
+            f"shoreline: lacks 'covered' or 'length_m'; found {list(shore_frame.columns)}; "
+            "pass geo.field.coverage.shoreline_pieces(tracks, segments)"
+        )
+    if township is not None:
+        if frame is None:
+            raise NotFoundError(f"township {township!r}: the status frame has no patch")
+        frame, codes, segments = _select_township(frame, township)
+        range_frame = _md.in_township(range_frame, segments, codes)
+        shore_frame = _md.in_township(shore_frame, segments, codes)
+        if track_frame is not None:
+            # tracks within about a kilometre (0.01 degree) of the township's patches
+            minx, miny, maxx, maxy = frame.to_crs(track_frame.crs).total_bounds
+            near = track_frame.intersects(shapely.box(minx, miny, maxx, maxy).buffer(0.01))
+            track_frame = track_frame.loc[near] if near.any() else None
+        title = title or f"{township} {TEXT['map_title']}"
+
+    strings = Strings()
+    states = _states(frame if frame is not None else pd.DataFrame({"state": []}), events)
+    state_index = {s: k for k, s in enumerate(states)}
+    layers = {"patches": frame, "ranges": range_frame, "tracks": track_frame}
+    layers["shoreline"] = shore_frame
+    drawn = [simplified(f, _SIMPLIFY_M[k], k) for k, f in layers.items() if f is not None]
+    if drawn:
+        bounds = np.array([g.total_bounds for g in drawn])
+        minx, miny = bounds[:, 0].min(), bounds[:, 1].min()
+        maxx, maxy = bounds[:, 2].max(), bounds[:, 3].max()
+        origin = (math.floor(minx / _QUANTUM), math.floor(miny / _QUANTUM))
+        m.fit_bounds([[float(miny), float(minx)], [float(maxy), float(maxx)]])
+    else:
+        origin = (0, 0)
+        m.location, m.options["zoom"] = _DEFAULT_VIEW
+    geo_iter = iter(drawn)
+
+    groups: dict[str, folium.FeatureGroup] = {}
+    records: list[list[Any]] = []
+    recurrences: list[list[int]] = []
+    overdue = pd.Series(dtype=bool)
+    if frame is not None:
+        geoms = next(geo_iter)
+        ids = set(frame["patch_id"].astype(str))
+        histories = _histories(events, ids, state_index, strings)
+        records = _patch_records(
+            frame, geoms, origin=origin, state_index=state_index, strings=strings,
+            histories=histories, thumbs=thumbs,
+        )  # fmt: skip
+        overdue = _is_overdue(frame)
+        counts = frame.loc[~overdue, "state"].astype(str).value_counts()
+        for state in states:
+            if state in counts:
+                name = f"{label(STATES, state)} ({int(counts[state])})"
+                groups[f"patch:{state}"] = folium.FeatureGroup(name=_esc(name))
+        if overdue.any():
+            name = f"{STATES['overdue']} ({int(overdue.sum())})"
+            groups["patch:overdue"] = folium.FeatureGroup(name=_esc(name))
+        if links is not None and not links.empty and "kind" in links:
+            position = {pid: k for k, pid in enumerate(frame["patch_id"].astype(str))}
+            rec = links.loc[links["kind"].astype(str) == "recurrence"]
+            for pid, earlier in zip(rec["patch_id"].astype(str), rec["earlier_id"], strict=True):
+                if pid in position:
+                    recurrences.append([position[pid], strings(earlier)])
+            if recurrences:
+                name = f"{TEXT['recurrence_sites']} ({len(recurrences)})"
+                groups["recurrence"] = folium.FeatureGroup(name=_esc(name))
+
+    range_records: list[list[Any]] = []
+    if range_frame is not None:
+        rgeoms = next(geo_iter)
+        rivers, river_index = _river_keys(range_frame)
+        centers, shapes = encode_geometries(rgeoms.values, quantum=_QUANTUM, origin=origin)
+        waters = _column(range_frame, "water_name")
+        used: set[int] = set()
+        for i, (water, seg, seg_id) in enumerate(
+            zip(waters, _column(range_frame, "segment_name"), _column(range_frame, "segment_id"),
+                strict=True)
+        ):  # fmt: skip
+            key = river_index.get("" if missing(water) else str(water), len(rivers))
+            used.add(key)
+            tip = strings(_water_text(water, seg, seg_id))
+            range_records.append([key, tip, int(centers[i, 0]), int(centers[i, 1]), shapes[i]])
+        for key in sorted(used):
+            river = rivers[key] if key < len(rivers) else TEXT["other_waters"]
+            groups[f"range:{key}"] = folium.FeatureGroup(name=_esc(f"{TEXT['ranges']} · {river}"))
+
+    track_records: list[list[Any]] = []
+    if track_frame is not None:
+        tgeoms = next(geo_iter).apply(
+            lambda g: g if g.geom_type == "LineString" else max(g.geoms, key=lambda p: p.length)
+        )  # one line per track: the longest part of a multi-line
+        centers, shapes = encode_geometries(tgeoms.values, quantum=_QUANTUM, origin=origin)
+        started = _column(track_frame, "started_at")
+        observed = _column(track_frame, "observed_at")
+        for i, who in enumerate(_column(track_frame, "surveyor")):
+            when = started[i] if not missing(started[i]) else observed[i]
+            tip = " ".join(
+                p for p in (
+                    "" if missing(who) else f"{COLUMNS['surveyor']}: {who}",
+                    "" if missing(when) else f"{COLUMNS['observed_at']}: {str(when)[:10]}",
+                ) if p
+            )  # fmt: skip
+            track_records.append([strings(tip), int(centers[i, 0]), int(centers[i, 1]),
+                                  shapes[i][0][0]])  # fmt: skip
+        groups["tracks"] = folium.FeatureGroup(name=_esc(TEXT["tracks"]))
+
+    shore_records: list[list[Any]] = []
+    shore_rows: list[tuple[str, str, str]] = []
+    if shore_frame is not None:
+        shore_records = _md.shoreline_records(
+            shore_frame, next(geo_iter), origin=origin, quantum=_QUANTUM, strings=strings,
+            words=SHORELINE,
+        )  # fmt: skip
+        groups["shoreline"] = folium.FeatureGroup(name=_esc(SHORELINE["layer"]))
+        shore_rows = _md.shoreline_by_township(shore_frame, frame)
+
+    # ranges first (underneath), the shoreline, then patches, recurrence sites and tracks
+    order = sorted(
+        groups, key=lambda k: (not k.startswith("range:"), k != "shoreline", k == "tracks")
+    )
+    groups = {k: groups[k] for k in order}
+    for group in groups.values():
+        group.add_to(m)
+    data = {
+        "q": _QUANTUM,
+        "x0": origin[0],
+        "y0": origin[1],
+        "zpoly": POLYGON_ZOOM,
+        "states": states,
+        "state_labels": [label(STATES, s) for s in states],
+        "colors": [STATE_COLORS.get(s, _UNKNOWN_COLOR) for s in states],
+        "settled": [state_index[s] for s in _SETTLED if s in state_index],
+        "overdue_color": OVERDUE_COLOR,
+        "range_color": _RANGE_COLOR,
+        "track_color": _TRACK_COLOR,
+        "recurrence_color": _RECURRENCE_COLOR,
+        "labels": _POPUP_LABELS,
+        "patches": records,
+        "ranges": range_records,
+        "tracks": track_records,
+        "shoreline": shore_records,
+        "shore_colors": [SHORELINE_COLORS["gap"], SHORELINE_COLORS["covered"]],
+        "recurrences": recurrences,
+        "s": strings.items,
+    }
+    _HetuLayers(script_json(data), groups, m.get_name()).add_to(m)
+
+    day = as_of or datetime.now(_CST).date().isoformat()
+    heading = (
+        f'<div class="hetu-box hetu-title"><b>{_esc(title or TEXT["map_title"])}</b><br>'
+        f"<span>{_esc(TEXT['as_of'])} {_esc(day)}</span></div>"
+    )
+    _Panel(heading, css=HETU_CSS).add_to(m)
+    legend = _legend_html(
+        ranges=range_frame is not None,
+        tracks=track_frame is not None,
+        recurrence=bool(recurrences),
+        shoreline=shore_frame is not None,
+    )
+    _Panel(legend).add_to(m)
+    if frame is not None:
+        _Panel(_dashboard_html(frame, overdue, shore_rows)).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
+    """Write the map to an HTML file atomically.
+
+    The page is written to a temporary file in the target directory and moved
+    over the target with :func:`os.replace`, so a reader never sees half a file.
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map from :func:`status_map`.
+    path : path-like
+        The HTML file to write; its directory must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    target = Path(path)
+    page = m.get_root().render()
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(page)
+        # mkstemp creates the file private (0600); give it the usual mode of a document.
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target

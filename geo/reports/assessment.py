@@ -1,0 +1,403 @@
+"""The quarterly assessment of townships ("4+1" 督查考核): closure, timeliness, overdue, recurrence.
+
+Seed 001 (株洲) describes the "4+1" system: every quarter ("4") the office
+assesses each subordinate area and publishes the result with rewards and
+penalties, and the year-end assessment ("1") feeds the performance review.
+:func:`assess` computes, for each township over a period, what such an
+assessment of the remote-sensing patches rests on, from the ledger's own
+history (the events, replayed up to the end of the period, not today's state):
+
+- ``closure_rate`` (销号率): of the patches due in the period, the share closed
+  by its end. *Due* means: closed within the period, or, still not closed at
+  its end, with a deadline on or before its end (the backlog carried over
+  counts). Patches dismissed or kept on the books (``monitored``) at the end
+  are not due.
+- ``on_time_rate`` (按期销号率): of the same patches, the share closed on or
+  before their deadline.
+- ``overdue_patch_days`` (逾期图斑·天数): the sum over patches of the days
+  within the period each spent past its deadline while still being worked on
+  (counted like the ledger's overdue days: working days unless
+  ``[calendar] count = "calendar"``).
+- ``recurrences`` (反弹回潮): patches issued in the period that the matching
+  linked to a closed earlier one (``patch_links`` kind ``recurrence``).
+
+The score is the sum of one column of points per component, so a reader can
+check it by hand (:func:`score_components`, :class:`AssessmentRule`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import SchemaError
+from geo.labels import TEXT
+from geo.policy.assessment import DEFAULT_RULE, AssessmentRule
+from geo.policy.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, overdue_days
+from geo.policy.workdays import WorkCalendar
+
+if TYPE_CHECKING:  # geo.settings imports this module; geo.ledger.store imports geo.settings
+    from geo.ledger.store import Ledger
+
+__all__ = [
+    "ASSESSMENT_COLUMNS",
+    "assess",
+    "quarter_bounds",
+    "score_components",
+]
+
+#: The columns of :func:`assess`, in order.
+ASSESSMENT_COLUMNS = [
+    "township",
+    "township_code",
+    "n_due",
+    "n_closed",
+    "closure_rate",
+    "n_on_time",
+    "on_time_rate",
+    "n_overdue",
+    "overdue_patch_days",
+    "recurrences",
+    "closure_points",
+    "on_time_points",
+    "overdue_points",
+    "recurrence_points",
+    "score",
+    "rank",
+]
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
+_CLOSED = "closed"
+_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
+    """Return the first and last day of a quarter written ``2026Q2`` (or ``2026-Q2``).
+
+    Raises
+    ------
+    SchemaError
+        If ``quarter`` is not a year followed by Q1–Q4.
+    """
+    found = _QUARTER.match(str(quarter))
+    if found is None:
+        raise SchemaError(f"quarter {quarter!r} is not a quarter; write it like 2026Q2")
+    year, q = int(found.group(1)), int(found.group(2))
+    first = dt.date(year, 3 * q - 2, 1)
+    after = dt.date(year + 1, 1, 1) if q == 4 else dt.date(year, 3 * q + 1, 1)
+    return first, after - dt.timedelta(days=1)
+
+
+def _as_day(value: dt.date | str, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise SchemaError(f"{name} {value!r} is not a date; give YYYY-MM-DD") from None
+
+
+# -- scoring ---------------------------------------------------------------------------------
+
+
+def score_components(table: pd.DataFrame, rule: AssessmentRule = DEFAULT_RULE) -> pd.DataFrame:
+    """Add the points of each component, the score and the rank to a table of components.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``closure_rate`` and ``on_time_rate`` (0–1, NaN when nothing was due),
+        ``overdue_patch_days`` and ``recurrences`` (counts >= 0). Not modified.
+    rule : AssessmentRule
+        The points.
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``closure_points``, ``on_time_points``, ``overdue_points``,
+        ``recurrence_points``, ``score`` (their sum, 2 decimals) and ``rank``
+        (1 = best; equal scores share a rank).
+
+    Raises
+    ------
+    SchemaError
+        If a column is missing, a rate lies outside 0–1 or a count is negative.
+    """
+    need = ["closure_rate", "on_time_rate", "overdue_patch_days", "recurrences"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"assessment table lacks {', '.join(missing)}; columns found: "
+            + ", ".join(map(str, table.columns))
+        )
+    out = table.copy()
+    rates = {}
+    for col in ("closure_rate", "on_time_rate"):
+        rate = pd.to_numeric(out[col], errors="raise").astype(float)
+        bad = rate.notna() & ~rate.between(0.0, 1.0)
+        if bad.any():
+            raise SchemaError(f"{col} must lie between 0 and 1; got {rate[bad].iloc[0]!r}")
+        rates[col] = rate.fillna(1.0).to_numpy()
+    counts = {}
+    for col in ("overdue_patch_days", "recurrences"):
+        value = pd.to_numeric(out[col], errors="raise").astype(float).to_numpy()
+        if (value < 0).any() or np.isnan(value).any():
+            raise SchemaError(f"{col} must be counts >= 0")
+        counts[col] = value
+    out["closure_points"] = np.round(rule.closure * rates["closure_rate"], 2)
+    out["on_time_points"] = np.round(rule.on_time * rates["on_time_rate"], 2)
+    out["overdue_points"] = np.round(
+        np.maximum(0.0, rule.overdue - rule.overdue_per_day * counts["overdue_patch_days"]), 2
+    )
+    out["recurrence_points"] = np.round(
+        np.maximum(0.0, rule.recurrence - rule.recurrence_each * counts["recurrences"]), 2
+    )
+    points = ["closure_points", "on_time_points", "overdue_points", "recurrence_points"]
+    out["score"] = np.round(out[points].sum(axis=1).to_numpy(dtype=float), 2)
+    out["rank"] = out["score"].rank(method="min", ascending=False).astype(int)
+    return out
+
+
+# -- the components from the history ---------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _can_be_overdue(state: str) -> bool:
+    """Whether :func:`geo.policy.lifecycle.overdue_days` counts days in ``state``."""
+    return overdue_days(dt.date(2000, 1, 3), state, dt.date(2000, 1, 10)) > 0
+
+
+def _counted_days(start: dt.date, end: dt.date, calendar: WorkCalendar | None) -> np.ndarray:
+    """Cumulative counted days: ``cum[i]`` = days counted in ``start .. start + i - 1``."""
+    n = (end - start).days + 1
+    if calendar is None:
+        flags = np.ones(n, dtype=np.int64)
+    else:
+        flags = np.array(
+            [calendar.is_workday(start + dt.timedelta(days=i)) for i in range(n)], dtype=np.int64
+        )
+    return np.concatenate([[0], np.cumsum(flags)])
+
+
+def _ten(values: pd.Series) -> pd.Series:
+    """The first ten characters (the date of an ISO time), missing values kept missing."""
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    return text.str.slice(0, 10)
+
+
+def _history(events: pd.DataFrame, end: dt.date) -> pd.DataFrame:
+    """Events up to ``end``, with their day, carried deadline and the next event's day."""
+    need = ["patch_id", "at", "to_state", "deadline"]
+    missing = [c for c in need if c not in events.columns]
+    if missing:
+        raise SchemaError(f"events lack {', '.join(missing)} (a ledger's events() frame is needed)")
+    ev = events[need + (["from_state"] if "from_state" in events.columns else [])].copy()
+    if "event_id" in events.columns:
+        ev = ev.iloc[np.argsort(events["event_id"].to_numpy(), kind="stable")]
+    ev["day"] = pd.to_datetime(_ten(ev["at"]), format="%Y-%m-%d", errors="coerce")
+    ev = ev[ev["day"].notna() & (ev["day"] <= pd.Timestamp(end))]
+    ev["deadline"] = pd.to_datetime(_ten(ev["deadline"]), format="%Y-%m-%d", errors="coerce")
+    ev["deadline"] = ev.groupby("patch_id", sort=False)["deadline"].ffill()
+    ev["next_day"] = ev.groupby("patch_id", sort=False)["day"].shift(-1)
+    return ev.reset_index(drop=True)
+
+
+def _overdue_by_patch(
+    ev: pd.DataFrame, start: dt.date, end: dt.date, calendar: WorkCalendar | None
+) -> pd.Series:
+    """Counted days in ``start .. end`` each patch spent past its deadline while being worked on."""
+    cum = _counted_days(start, end, calendar)
+    t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
+    states = {s: _can_be_overdue(str(s)) for s in ev["to_state"].dropna().unique()}
+    eligible = ev["to_state"].map(states).fillna(False).astype(bool)
+    runs = ev[eligible & ev["deadline"].notna()]
+    if runs.empty:
+        return pd.Series(dtype=float)
+    n = (t1 - t0).days + 1  # days as offsets from start: 0 .. n - 1
+
+    def offset(col: str) -> np.ndarray:
+        return (runs[col] - t0).dt.days.to_numpy(dtype=float, na_value=np.nan)
+
+    lo_i = np.maximum(np.maximum(offset("day"), offset("deadline") + 1), 0)
+    hi_i = np.minimum(np.nan_to_num(offset("next_day"), nan=n) - 1, n - 1)
+    lo_i, hi_i = lo_i.astype(np.int64), hi_i.astype(np.int64)
+    ok = hi_i >= lo_i
+    days = np.zeros(len(runs), dtype=np.int64)
+    days[ok] = cum[hi_i[ok] + 1] - cum[lo_i[ok]]
+    return pd.Series(days, index=runs["patch_id"].to_numpy()).groupby(level=0).sum()
+
+
+def _per_patch(
+    status: pd.DataFrame,
+    ev: pd.DataFrame,
+    links: pd.DataFrame | None,
+    *,
+    start: dt.date,
+    end: dt.date,
+    calendar: WorkCalendar | None,
+    lifecycle: Lifecycle,
+) -> pd.DataFrame:
+    """One row per patch: township, due, closed, on time, overdue days, recurrence."""
+    t0, t1 = pd.Timestamp(start), pd.Timestamp(end)
+    last = ev.groupby("patch_id", sort=False).tail(1).set_index("patch_id")
+    into_closed = ev["to_state"].eq(_CLOSED)
+    if "from_state" in ev.columns:
+        into_closed &= ev["from_state"].ne(_CLOSED)
+    closing = ev[into_closed].groupby("patch_id", sort=False).tail(1).set_index("patch_id")
+    out = pd.DataFrame({"patch_id": status["patch_id"].astype(str)})
+    town = status["township"].fillna("").astype(str) if "township" in status.columns else ""
+    out["township"] = town
+    code = (
+        status["admin_code"] if "admin_code" in status.columns else pd.Series("", index=out.index)
+    )
+    out["township_code"] = code.fillna("").astype(str).str[:9]
+    out["state_end"] = out["patch_id"].map(last["to_state"])
+    out["deadline_end"] = out["patch_id"].map(last["deadline"])
+    out["closed_on"] = out["patch_id"].map(closing["day"])
+    is_closed = out["state_end"].eq(_CLOSED) & out["closed_on"].notna()
+    closed_in = is_closed & out["closed_on"].between(t0, t1)
+    exempt = lifecycle.open_exempt - {_CLOSED}
+    open_due = (
+        ~is_closed
+        & ~out["state_end"].isin(exempt)
+        & out["state_end"].notna()
+        & out["deadline_end"].notna()
+        & (out["deadline_end"] <= t1)
+    )
+    out["due"] = closed_in | open_due
+    out["closed"] = closed_in
+    out["on_time"] = closed_in & (
+        out["deadline_end"].isna() | (out["closed_on"] <= out["deadline_end"])
+    )
+    overdue = _overdue_by_patch(ev, start, end, calendar)
+    out["overdue_days"] = out["patch_id"].map(overdue).fillna(0).astype(int)
+    out["recurrence"] = False
+    if links is not None and len(links):
+        rec_ids = set(links.loc[links["kind"].eq("recurrence"), "patch_id"].astype(str))
+        first = ev.groupby("patch_id", sort=False)["day"].first()
+        issued = (
+            pd.to_datetime(status["issued_on"].astype(str).str[:10], errors="coerce")
+            if "issued_on" in status.columns
+            else pd.Series(pd.NaT, index=out.index)
+        )
+        issued = issued.fillna(out["patch_id"].map(first))
+        out["recurrence"] = out["patch_id"].isin(rec_ids) & issued.between(t0, t1)
+    return out
+
+
+def _inputs(source: Any, calendar: WorkCalendar | None, end: dt.date) -> tuple:
+    if isinstance(source, Mapping):
+        missing = [k for k in ("status", "events") if k not in source]
+        if missing:
+            raise SchemaError(
+                f"assess needs a ledger or a mapping with 'status', 'events' (and 'links'); "
+                f"missing {', '.join(missing)}"
+            )
+        return (
+            source["status"],
+            source["events"],
+            source.get("links"),
+            calendar,
+            DEFAULT_LIFECYCLE,
+            {},
+        )
+    settings = source.settings
+    return (
+        source.status_frame(as_of=end),
+        source.events(),
+        source.links(),
+        settings.calendar,
+        source.lifecycle,
+        dict(settings.townships),
+    )
+
+
+def assess(
+    source: Ledger | Mapping[str, pd.DataFrame],
+    *,
+    start: dt.date | str,
+    end: dt.date | str,
+    rule: AssessmentRule | None = None,
+    calendar: WorkCalendar | None = None,
+    as_of: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """Assess every township over a period: the components, their points, score and rank.
+
+    Parameters
+    ----------
+    source : Ledger or mapping
+        An open ledger, or frames: ``{"status": Ledger.status_frame(), "events":
+        Ledger.events(), "links": Ledger.links()}`` (``links`` optional).
+    start, end : date or str
+        The first and last day of the period (inclusive; see :func:`quarter_bounds`).
+    rule : AssessmentRule, optional
+        The points; default the ledger's settings (``settings.assessment`` when the
+        office set ``[assessment]``), else :data:`DEFAULT_RULE`.
+    calendar : WorkCalendar, optional
+        For frames only: count overdue days in working days (default calendar
+        days). A ledger counts them as its settings say.
+    as_of : date or str, optional
+        Today (default: today in Asia/Shanghai). A period not over yet is assessed
+        up to this day: nothing after it is known, so nothing after it is counted.
+
+    Returns
+    -------
+    DataFrame
+        :data:`ASSESSMENT_COLUMNS`, one row per township (every township in the
+        settings, and every one a patch lies in), best score first. Rates are
+        NaN where nothing was due.
+
+    Raises
+    ------
+    SchemaError
+        If a date is not a date, ``start`` is after ``end``, or the frames lack columns.
+    """
+    t0, t1 = _as_day(start, "start"), _as_day(end, "end")
+    if t0 > t1:
+        raise SchemaError(f"the period starts ({t0}) after it ends ({t1}); swap start and end")
+    today = dt.datetime.now(_TZ).date() if as_of is None else _as_day(as_of, "as_of")
+    if today < t0:
+        raise SchemaError(f"the period starts ({t0}) after as_of ({today}): nothing to assess yet")
+    t1 = min(t1, today)
+    status, events, links, cal, lifecycle, townships = _inputs(source, calendar, t1)
+    if rule is None:
+        settings = getattr(source, "settings", None)
+        rule = getattr(settings, "assessment", None) or DEFAULT_RULE
+    ev = _history(events, t1)
+    per = _per_patch(status, ev, links, start=t0, end=t1, calendar=cal, lifecycle=lifecycle)
+    per["township"] = per["township"].where(per["township"].ne(""), TEXT["no_township"])
+    grouped = per.groupby("township", sort=True)
+    table = pd.DataFrame(
+        {
+            "township_code": grouped["township_code"].agg(
+                lambda s: s.mode().iloc[0] if len(s) else ""
+            ),
+            "n_due": grouped["due"].sum(),
+            "n_closed": grouped["closed"].sum(),
+            "n_on_time": grouped["on_time"].sum(),
+            "n_overdue": grouped["overdue_days"].agg(lambda s: int((s > 0).sum())),
+            "overdue_patch_days": grouped["overdue_days"].sum(),
+            "recurrences": grouped["recurrence"].sum(),
+        }
+    )
+    for code, name in townships.items():
+        if name not in table.index:
+            table.loc[name] = [str(code)[:9], 0, 0, 0, 0, 0, 0]
+    table = table.rename_axis("township").reset_index()
+    counts = ["n_due", "n_closed", "n_on_time", "n_overdue", "overdue_patch_days", "recurrences"]
+    table[counts] = table[counts].astype(int)
+    due = table["n_due"].where(table["n_due"] > 0)
+    table["closure_rate"] = table["n_closed"] / due
+    table["on_time_rate"] = table["n_on_time"] / due
+    scored = score_components(table, rule)  # from the exact rates; shown to 4 decimals
+    scored[["closure_rate", "on_time_rate"]] = scored[["closure_rate", "on_time_rate"]].round(4)
+    scored = scored.sort_values(["rank", "township"], kind="stable").reset_index(drop=True)
+    return scored[ASSESSMENT_COLUMNS]

@@ -1,0 +1,306 @@
+"""The weekly timer of ``hetu export``: crontab, systemd service and timer, schtasks.
+
+:func:`schedule_lines` gives the crontab line, the systemd service and timer
+(``Persistent=true``: a run missed while the machine was off happens at the next
+boot) and the Windows ``schtasks`` command that run the export weekly;
+:func:`install_schedule` writes the systemd units or merges the line into the
+user's crontab (:func:`merge_crontab`, idempotent). Exit codes of the run:
+:data:`geo.reports.exports.EXIT_CODES`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.errors import HetuError
+from geo.ledger.db import is_url
+from geo.reports.exports import _tmp
+
+__all__ = [
+    "UNIT_NAME",
+    "InstallResult",
+    "ScheduleError",
+    "cron_marker",
+    "install_schedule",
+    "merge_crontab",
+    "schedule_lines",
+]
+
+#: Base name of the systemd units (``hetu-export.service`` and ``.timer``).
+UNIT_NAME = "hetu-export"
+_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+class ScheduleError(HetuError, RuntimeError):
+    """A schedule cannot be installed on this machine (the message says what to do)."""
+
+
+def _when(weekday: str, time: str) -> tuple[str, int, int]:
+    day = weekday.upper()[:3]
+    if day not in _WEEKDAYS:
+        raise ValueError(f"weekday {weekday!r}: use one of {', '.join(_WEEKDAYS)}")
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", time)
+    if match is None:
+        raise ValueError(f"time {time!r}: use HH:MM, 24-hour, e.g. 08:00")
+    return day, int(match.group(1)), int(match.group(2))
+
+
+def _ledger_arg(ledger: str | os.PathLike) -> str:
+    """A ledger as the scheduled command names it: a path made absolute; a URL or env:NAME as is."""
+    text = os.fspath(ledger)
+    return text if is_url(text) or text.startswith("env:") else str(Path(text).resolve())
+
+
+def _cron_job(posix: str, day: str, hour: int, minute: int, logfile: Path) -> str:
+    """One crontab entry (``%`` escaped: cron turns a bare one into a newline)."""
+    command = f"{posix} >> {shlex.quote(str(logfile))} 2>&1".replace("%", r"\%")
+    return f"{minute} {hour} * * {(_WEEKDAYS.index(day) + 1) % 7} {command}"
+
+
+def schedule_lines(
+    ledger: str | os.PathLike,
+    *,
+    out_dir: str | os.PathLike,
+    weekday: str = "MON",
+    time: str = "08:00",
+    hetu: str = "hetu",
+    log: str | os.PathLike | None = None,
+) -> dict[str, str]:
+    """Return the lines that run ``hetu export`` weekly, for cron, systemd and Windows.
+
+    Parameters
+    ----------
+    ledger, out_dir : path-like
+        Passed to ``hetu export`` (made absolute).
+    weekday : str
+        ``MON`` … ``SUN`` (case-insensitive).
+    time : str
+        ``HH:MM``, Beijing time.
+    hetu : str
+        The ``hetu`` executable (a full path is safest for schedulers).
+    log : path-like, optional
+        File the cron job appends its output to; default ``out_dir/export.log``.
+
+    Returns
+    -------
+    dict
+        ``cron`` (a crontab line with ``CRON_TZ``), ``systemd_service`` and
+        ``systemd_timer`` (unit files; the timer has ``Persistent=true`` so a
+        run missed while the machine was off happens at the next boot) and
+        ``schtasks`` (the Windows command that creates the task).
+
+    Raises
+    ------
+    ValueError
+        If ``weekday`` or ``time`` is malformed.
+    """
+    day, hour, minute = _when(weekday, time)
+    led, out = _ledger_arg(ledger), Path(out_dir).resolve()
+    logfile = Path(log).resolve() if log is not None else out / "export.log"
+    posix = shlex.join([hetu, "export", str(led), "-o", str(out)])
+    cron = f"CRON_TZ=Asia/Shanghai\n{_cron_job(posix, day, hour, minute, logfile)}"
+    service = (
+        "[Unit]\nDescription=Hetu weekly ledger export\n\n"
+        # systemd expands %-specifiers: a literal % is written %%
+        f"[Service]\nType=oneshot\nExecStart={posix.replace('%', '%%')}\n"
+    )
+    timer = (
+        "[Unit]\nDescription=Hetu weekly ledger export\n\n"
+        f"[Timer]\nOnCalendar={day.title()} *-*-* {hour:02d}:{minute:02d}:00 Asia/Shanghai\n"
+        "Persistent=true\n\n[Install]\nWantedBy=timers.target\n"
+    )
+    command = f'\\"{hetu}\\" export \\"{led}\\" -o \\"{out}\\"'
+    schtasks = (
+        f'schtasks /Create /TN "Hetu weekly export" /SC WEEKLY /D {day} '
+        f'/ST {hour:02d}:{minute:02d} /TR "{command}" /F'
+    )
+    return {
+        "cron": cron,
+        "systemd_service": service,
+        "systemd_timer": timer,
+        "schtasks": schtasks,
+    }
+
+
+# --- installing the schedule ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """What :func:`install_schedule` did.
+
+    ``target`` is ``systemd`` (``files``: the unit files written; ``command``:
+    the ``systemctl --user`` commands to run), ``cron`` (``crontab``: the text
+    installed) or ``windows`` (``command``: the ``schtasks`` command to run;
+    nothing installed).
+    """
+
+    target: str
+    files: tuple[Path, ...] = ()
+    command: str = ""
+    crontab: str | None = None
+
+
+def cron_marker(ledger: str | os.PathLike) -> str:
+    """Return the comment that marks the crontab line of ``ledger`` (made absolute).
+
+    Raises
+    ------
+    ValueError
+        If the path holds a line break (it cannot stand in a crontab).
+    """
+    text = _ledger_arg(ledger)
+    if "\n" in text or "\r" in text:
+        raise ValueError(f"ledger path {text!r} holds a line break; rename the file")
+    return f"# hetu-export {text}".replace("%", r"\%")
+
+
+def merge_crontab(current: str, entry: str, *, marker: str) -> str:
+    """Return ``current`` with the line ending in ``marker`` replaced by ``entry + marker``.
+
+    Every line ending with `` <marker>`` (or equal to it) is dropped, the
+    other lines are kept in order, and ``entry`` followed by the marker is
+    appended as the last line. Merging twice gives the same text; a crontab
+    always ends with a newline.
+
+    Parameters
+    ----------
+    current : str
+        The current crontab (``crontab -l``; empty when the user has none).
+    entry : str
+        The cron entry (one line: schedule and command).
+    marker : str
+        A comment starting with ``#`` (see :func:`cron_marker`).
+
+    Returns
+    -------
+    str
+        The new crontab text.
+
+    Raises
+    ------
+    ValueError
+        If ``entry`` or ``marker`` spans lines, or the marker is not a comment.
+    """
+    if "\n" in entry or "\r" in entry or "\n" in marker or "\r" in marker:
+        raise ValueError("a crontab entry and its marker must each be one line")
+    if not marker.startswith("#"):
+        raise ValueError(f"marker {marker!r} must be a comment starting with #")
+    kept = [
+        line
+        for line in current.splitlines()
+        if not (line.rstrip() == marker or line.rstrip().endswith(" " + marker))
+    ]
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join([*kept, f"{entry.rstrip()} {marker}"]) + "\n"
+
+
+def _crontab_binary() -> str:
+    found = shutil.which("crontab")
+    if found is None:
+        raise ScheduleError(
+            "no `crontab` command on this machine: install cron, or use the systemd timer "
+            "(hetu schedule … --install systemd)"
+        )
+    return found
+
+
+def _install_crontab(entry: str, marker: str) -> str:
+    binary = _crontab_binary()
+    listed = subprocess.run([binary, "-l"], capture_output=True, text=True, check=False)
+    if listed.returncode == 0:
+        current = listed.stdout
+    elif "no crontab" in listed.stderr.lower():
+        current = ""
+    else:
+        raise ScheduleError(f"`crontab -l` failed: {' '.join(listed.stderr.split())}")
+    text = merge_crontab(current, entry, marker=marker)
+    wrote = subprocess.run([binary, "-"], input=text, capture_output=True, text=True, check=False)
+    if wrote.returncode != 0:
+        raise ScheduleError(
+            f"`crontab -` refused the new crontab: {' '.join(wrote.stderr.split())}"
+        )
+    return text
+
+
+def _write_text(path: Path, text: str) -> Path:
+    tmp = _tmp(path.parent, path.name)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def install_schedule(
+    ledger: str | os.PathLike,
+    *,
+    out_dir: str | os.PathLike,
+    target: str = "auto",
+    weekday: str = "MON",
+    time: str = "08:00",
+    hetu: str = "hetu",
+    log: str | os.PathLike | None = None,
+    unit_dir: str | os.PathLike | None = None,
+) -> InstallResult:
+    """Install the weekly export: systemd user units, a crontab line, or (Windows) print only.
+
+    Rerunning replaces what an earlier call installed for the same ledger.
+    ``hetu`` is resolved to a full path when it is on ``PATH`` (schedulers run
+    with a minimal ``PATH``).
+
+    Parameters
+    ----------
+    ledger, out_dir : path-like
+        As for :func:`schedule_lines`.
+    target : {"auto", "systemd", "cron", "windows"}
+        ``auto``: ``windows`` on Windows, ``systemd`` where ``systemctl``
+        exists, else ``cron``.
+    weekday, time, hetu, log
+        As for :func:`schedule_lines`.
+    unit_dir : path-like, optional
+        Where the systemd units go; default ``~/.config/systemd/user``.
+        Nothing is enabled: :attr:`InstallResult.command` says what to run.
+
+    Returns
+    -------
+    InstallResult
+
+    Raises
+    ------
+    ScheduleError
+        For ``cron`` without a ``crontab`` command, or when ``crontab`` fails.
+    ValueError
+        If ``target``, ``weekday`` or ``time`` is malformed.
+    """
+    if target == "auto":
+        if sys.platform == "win32":
+            target = "windows"
+        else:
+            target = "systemd" if shutil.which("systemctl") else "cron"
+    if target not in ("systemd", "cron", "windows"):
+        raise ValueError(f"target {target!r}: use auto, systemd, cron or windows")
+    hetu = shutil.which(hetu) or hetu if target != "windows" else hetu
+    lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=time, hetu=hetu, log=log)
+    if target == "windows":
+        return InstallResult(target, command=lines["schtasks"])
+    if target == "cron":
+        entry = lines["cron"].splitlines()[-1]  # the job; the machine's clock is Beijing time
+        return InstallResult(target, crontab=_install_crontab(entry, cron_marker(ledger)))
+    units = Path(unit_dir) if unit_dir is not None else Path.home() / ".config/systemd/user"
+    units.mkdir(parents=True, exist_ok=True)
+    files = (
+        _write_text(units / f"{UNIT_NAME}.service", lines["systemd_service"]),
+        _write_text(units / f"{UNIT_NAME}.timer", lines["systemd_timer"]),
+    )
+    command = f"systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}.timer"
+    return InstallResult(target, files=files, command=command)
