@@ -22,6 +22,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports   # the layer rules in pyproject.toml [tool.importlinter]
 
 test: lint
 	$(BIN)/python -m pytest

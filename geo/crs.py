@@ -112,8 +112,8 @@ def infer_crs(
 ) -> CRSDecision:
     """Infer a CRS from the coordinate magnitudes of a layer without one.
 
-    Rules (PITFALLS.md §1): degrees inside China → EPSG:4490; an easting with a
-    zone prefix (1.3e7–4.6e7) → the exact 6- or 3-degree zone; a plain
+    Rules (docs/architecture.md, Input pitfalls 1): degrees inside China →
+    EPSG:4490; an easting with a zone prefix (1.3e7–4.6e7) → the exact 6- or 3-degree zone; a plain
     Gauss-Kruger easting (2e5–8e5) with a northing (1.9e6–6.1e6) → the
     3-degree zone of the office's central meridian. Swapped axes are refused.
 

@@ -1,25 +1,198 @@
-"""Writing files safely: the one atomic write every module uses.
+"""Writing files safely: the one atomic write and the one table writer.
 
-A file Hetu writes is either complete or absent: the bytes go to a unique
-temporary file beside the target, are flushed to disk, and are then renamed
-over it; the temporary file is removed on any failure.
+A file Hetu writes is either complete or absent: the content goes to a
+temporary file with a unique name beside the target, is flushed to disk, and
+the temporary file is then renamed over the target (which keeps its
+permissions); the temporary file is removed on any failure.
+
+- :func:`write_atomic` writes bytes and :func:`copy_atomic` copies a file.
+- :func:`atomic_path` lends a library that writes by file name (openpyxl,
+  GDAL, Folium, pandas) a temporary path that becomes the target on success;
+  :func:`xlsx_workbook` does the same for an xlsxwriter workbook.
+- :func:`temp_beside` and :func:`move_into_place` are the two halves of
+  :func:`atomic_path`, for a writer that decides at the end where the file
+  goes (the exports' fallback name when Excel holds the target open).
+- :func:`write_table` writes a table as ``.xlsx`` or CSV with text that a
+  spreadsheet would run as a formula kept as text.
+
+Standard library only at import time; pandas and xlsxwriter are imported by
+the functions that need them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import shutil
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xlsxwriter
+
+__all__ = [
+    "FORMULA_START",
+    "XLSX_TEXT",
+    "atomic_path",
+    "copy_atomic",
+    "move_into_place",
+    "temp_beside",
+    "write_atomic",
+    "write_table",
+    "xlsx_workbook",
+]
+
+#: xlsxwriter options under which text is written as text: never a formula, a number or a link.
+XLSX_TEXT = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP, CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a unique temporary file beside ``path``, then move it into place."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+@contextlib.contextmanager
+def temp_beside(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a unique temporary path in the directory of ``path``; remove it when the block ends.
+
+    The file is not created (GDAL insists on creating it); its name is hidden
+    (a leading dot) and ends in the target's suffix, for libraries that choose
+    the format by the suffix. Whatever is still at the path when the block
+    ends, normally or by an exception, is removed.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.stem}.{os.getpid()}-{secrets.token_hex(4)}{target.suffix}")
     try:
-        with open(tmp, "xb") as fh:  # created with the umask's permissions, like any file
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        yield tmp
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def move_into_place(tmp: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Flush ``tmp`` to disk and rename it over ``target``, which keeps its permissions.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+
+    Raises
+    ------
+    PermissionError
+        On Windows, when another program (Excel) holds ``target`` open.
+    """
+    dest = Path(target)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    with contextlib.suppress(FileNotFoundError):
+        os.chmod(tmp, stat.S_IMODE(dest.stat().st_mode))
+    os.replace(tmp, dest)
+    return dest
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is moved over ``path``.
+
+    For libraries that write by file name: ``with atomic_path(p) as tmp:
+    book.save(tmp)``. If the block raises, ``path`` is left as it was and the
+    temporary file is removed.
+    """
+    with temp_beside(path) as tmp:
+        yield tmp
+        move_into_place(tmp, path)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; return ``path``."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def copy_atomic(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Copy the file ``src`` to ``dst`` atomically; return ``dst``."""
+    with atomic_path(dst) as tmp:
+        shutil.copyfile(src, tmp)
+    return Path(dst)
+
+
+@contextlib.contextmanager
+def xlsx_workbook(path: str | os.PathLike) -> Iterator[xlsxwriter.Workbook]:
+    """Yield an xlsxwriter workbook (text stays text: :data:`XLSX_TEXT`) saved atomically."""
+    import xlsxwriter
+
+    with atomic_path(path) as tmp:
+        book = xlsxwriter.Workbook(tmp, XLSX_TEXT)
+        yield book
+        book.close()
+
+
+def _defused(value: Any) -> Any:
+    """A text a spreadsheet would take for a formula, with a leading apostrophe; else ``value``."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and headers cannot run as formulas in a spreadsheet."""
+    import pandas as pd
+
+    out = frame.copy()
+    texts = (pd.StringDtype, pd.CategoricalDtype)
+    for i, dtype in enumerate(out.dtypes):
+        if pd.api.types.is_object_dtype(dtype) or isinstance(dtype, texts):
+            out.isetitem(i, out.iloc[:, i].map(_defused))
+    out.columns = [_defused(c) for c in out.columns]
+    return out
+
+
+def write_table(
+    frame: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    sheet: str = "Sheet1",
+    place: Callable[[Path, Path], Path] = move_into_place,
+) -> Path:
+    """Write a table, without its index, as ``.xlsx`` (by the suffix) or CSV, atomically.
+
+    The CSV is UTF-8 with a byte-order mark, which Excel opens. Text is never
+    run as a formula: in ``.xlsx`` every text is a string cell (no formula,
+    number or link, :data:`XLSX_TEXT`); a CSV has no cell types, so a text
+    starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading apostrophe (:data:`FORMULA_START`). Numbers stay numbers. Missing
+    folders are created.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; its column labels are the headers.
+    path : path-like
+        The ``.xlsx`` or ``.csv`` file.
+    sheet : str
+        The sheet's name in ``.xlsx``.
+    place : callable
+        ``place(tmp, target) -> path written``, moving the finished temporary
+        file into place; default :func:`move_into_place`.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written (what ``place`` returned).
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with temp_beside(target) as tmp:
+        if target.suffix.lower() == ".xlsx":
+            frame.to_excel(
+                tmp,
+                sheet_name=sheet,
+                index=False,
+                engine="xlsxwriter",
+                engine_kwargs={"options": XLSX_TEXT},
+            )
+        else:
+            _csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        return place(tmp, target)

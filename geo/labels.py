@@ -7,7 +7,7 @@ no Chinese literal is scattered through the other modules.
 
 from __future__ import annotations
 
-#: Lifecycle states (DESIGN.md, Lifecycle) and the derived display state ``overdue``.
+#: Lifecycle states (docs/architecture.md, Lifecycle) and the derived display state ``overdue``.
 STATES: dict[str, str] = {
     "issued": "已下发",
     "verifying": "核查中",
@@ -484,4 +484,19 @@ LEDGER_SUMMARY: dict[str, str] = {
     "none_behind": "无未达标河长",
     "chief_name": "河长姓名",
     "period_range": "{start} 至 {end}",
+}
+
+#: Words of the command line (geo.cli): the prefix of a log line by level, and the label
+#: of each progress bar.
+CLI: dict[str, str] = {
+    "DEBUG": "调试",
+    "INFO": "信息",
+    "WARNING": "警告",
+    "ERROR": "错误",
+    "CRITICAL": "严重错误",
+    "ingest": "写入台账",
+    "imagery": "影像切片",
+    "export": "导出",
+    "dossier": "一斑一档",
+    "pdf": "打印PDF",
 }

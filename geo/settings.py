@@ -4,6 +4,12 @@ Where the file is looked for, first hit wins: the path given by the caller
 (``--settings`` on the command line), the ``HETU_SETTINGS`` environment
 variable, ``./hetu.toml``. Without a file the documented defaults apply.
 
+The example below lists every table and key; leave out what you do not change
+and its default applies. Reading is strict: an unknown table or key (a typo) and a
+value of the wrong type are a :class:`~geo.errors.SettingsError` naming the
+file, the table, the key and the fix, e.g. ``hetu.toml: [surveys] unknown key
+'witin_m' (did you mean 'within_m'?); known keys: within_m``.
+
 Example ``hetu.toml``::
 
     [office]
@@ -17,14 +23,28 @@ Example ``hetu.toml``::
 
     [lifecycle]
     rectify_days = 30                # default rectification time (days, see [calendar] count)
-    # transitions, actions, evidence, labels, deadline_states, open_exempt: see
-    # geo.policy.lifecycle.lifecycle_from_settings; the default is DESIGN.md's lifecycle.
+    # The default states and transitions: docs/architecture.md, Lifecycle. An office's
+    # own (checked by geo.policy.lifecycle.lifecycle_from_settings) is written as:
+    # initial = "issued"             # the state a newly issued patch is in
+    # deadline_states = ["rectifying"]       # states entered with a deadline
+    # open_exempt = ["closed", "dismissed"]  # states no longer open (动态清零)
+    # [lifecycle.transitions]        # from = [to, ...]; replaces the whole default graph
+    # issued = ["verifying"]
+    # verifying = ["confirmed", "dismissed"]
+    # confirmed = ["rectifying"]
+    # rectifying = ["reviewing"]
+    # reviewing = ["closed", "rectifying"]
+    # [lifecycle.actions]            # "from->to" = the action the move is recorded as
+    # "reviewing->closed" = "close"  # (default: the built-in name, or to_<state>)
+    # [lifecycle.labels]             # state = Chinese label, for every state you add
+    # reviewing = "复核中"
     [lifecycle.evidence]             # evidence a verdict needs: any one set of kinds
-    dismissed = [["permit"], ["photo_watermarked"]]
-    closed = [["photo_before", "photo_after"]]
+    dismissed = [["permit"], ["photo_watermarked"]]  # kinds: photo_before photo_after
+    closed = [["photo_before", "photo_after"]]       # photo_watermarked permit document
     [[lifecycle.deadline]]           # rectification days by issue type and/or river level;
-    issue_type = "dumping"           # the most specific rule wins
-    days = 10
+    issue_type = "dumping"           # occupation mining dumping construction other
+    level = "village"                # province city county township village
+    days = 10                        # the most specific rule wins
 
     [calendar]
     count = "workdays"               # deadlines and overdue days: "workdays" or "calendar"
@@ -51,7 +71,9 @@ Example ``hetu.toml``::
     within_m = 50.0                  # a bank this close to a track counts as surveyed (metres)
 
     [patrols.every_days]             # one patrol every so many days, per chief level
-    county = 30.0                    # default geo.field.patrols.REQUIRED_DAYS for levels left out
+    province = 182.0                 # default geo.field.patrols.REQUIRED_DAYS for levels left out
+    city = 91.0
+    county = 30.0
     township = 15.0
     village = 7.0
 
@@ -77,18 +99,24 @@ Example ``hetu.toml``::
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import math
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from geo.errors import SettingsError
-from geo.labels import LEVELS
+from geo.errors import SettingsError, check_keys
+from geo.labels import ISSUE_TYPES, LEVELS
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule, assessment_rule_from_toml
 from geo.policy.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
+    ESCALATION_ACTIONS,
     DeadlineRule,
     EscalationStep,
     Lifecycle,
@@ -187,16 +215,201 @@ class Settings:
         return self.townships.get(code, code)
 
 
-def _get(table: dict[str, Any], key: str, kind: type | tuple, where: str, default: Any) -> Any:
-    if key not in table:
-        return default
-    value = table[key]
-    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
-        raise SettingsError(
-            f"{where}: [{key}] must be {getattr(kind, '__name__', kind)}, got {value!r}; "
-            "fix the value or delete the line to use the default"
-        )
-    return value
+@dataclass(frozen=True)
+class _Value:
+    """What a value must be: its description, an example, and the test."""
+
+    name: str
+    example: str
+    ok: Callable[[Any], bool]
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A table: its known keys, or free keys (matching ``key_pattern``) holding ``each``."""
+
+    keys: Mapping[str, _Value | _Table | _Tables] | None = None
+    each: _Value | None = None
+    key_pattern: str = ""
+    key_name: str = ""
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """An array of tables (``[[name]]``), each one a :class:`_Table`."""
+
+    table: _Table
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _date(value: Any) -> bool:
+    if isinstance(value, dt.date):
+        return not isinstance(value, dt.datetime)
+    try:
+        return isinstance(value, str) and len(value) == 10 and bool(dt.date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def _list_of(ok: Callable[[Any], bool], n: int | None = None) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, list) and n in (None, len(v)) and all(ok(x) for x in v)
+
+
+def _one_of(choices: Iterable[str]) -> _Value:
+    names = tuple(choices)
+    return _Value(f"one of {', '.join(names)}", f'"{names[0]}"', lambda v: v in names, names)
+
+
+_STRING = _Value("a string", '"text"', _is_str)
+_INTEGER = _Value("an integer", "30", lambda v: isinstance(v, int) and not isinstance(v, bool))
+_DAYS = _Value("an integer >= 1", "30", lambda v: _INTEGER.ok(v) and v >= 1)
+_AT_LEAST_0 = _Value("a number >= 0", "50.0", lambda v: _number(v) and math.isfinite(v) and v >= 0)
+_ABOVE_0 = _Value("a number > 0", "7.0", lambda v: _number(v) and math.isfinite(v) and v > 0)
+_BOOLEAN = _Value("true or false", "true", lambda v: isinstance(v, bool))
+_STRINGS = _Value("a list of strings", '["a", "b"]', _list_of(_is_str))
+_DATES = _Value("a list of dates YYYY-MM-DD", '["2027-01-01"]', _list_of(_date))
+_EXTENT = _Value("a list of 4 numbers", "[113.7, 27.6, 114.3, 28.1]", _list_of(_number, 4))
+_KIND_SETS = _Value(
+    "a list of lists of evidence kinds", '[["photo_before", "photo_after"]]', _list_of(_STRINGS.ok)
+)
+
+#: Every table and key a ``hetu.toml`` may hold (the module docstring documents each).
+SCHEMA = _Table(
+    {
+        "office": _Table(
+            {
+                "name": _STRING,
+                "admin_code": _STRING,
+                "extent": _EXTENT,
+                "central_meridian": _INTEGER,
+            }
+        ),
+        "townships": _Table(each=_STRING, key_pattern=r"\d{9}", key_name="a 9-digit township code"),
+        "lifecycle": _Table(
+            {
+                "rectify_days": _DAYS,
+                "initial": _STRING,
+                "transitions": _Table(each=_STRINGS),
+                "actions": _Table(each=_STRING),
+                "evidence": _Table(each=_KIND_SETS),
+                "labels": _Table(each=_STRING),
+                "deadline_states": _STRINGS,
+                "open_exempt": _STRINGS,
+                "deadline": _Tables(
+                    _Table(
+                        {
+                            "issue_type": _one_of(ISSUE_TYPES),
+                            "level": _one_of(LEVELS),
+                            "days": _DAYS,
+                        }
+                    )
+                ),
+            }
+        ),
+        "calendar": _Table(
+            {"count": _one_of(("workdays", "calendar")), "holidays": _DATES, "workdays": _DATES}
+        ),
+        "escalation": _Table(
+            {
+                "template": _STRING,
+                "pdf": _BOOLEAN,
+                "steps": _Tables(
+                    _Table(
+                        {
+                            "action": _one_of(ESCALATION_ACTIONS),
+                            "days": _INTEGER,
+                            "to": _one_of(LEVELS),
+                        }
+                    )
+                ),
+            }
+        ),
+        "export": _Table({"template": _STRING, "column_map": _STRING}),
+        "evidence": _Table({"max_distance_m": _AT_LEAST_0}),
+        "surveys": _Table({"within_m": _AT_LEAST_0}),
+        "patrols": _Table({"every_days": _Table(dict.fromkeys(LEVELS, _ABOVE_0))}),
+        "ingest": _Table({"profile": _STRING}),
+        "matching": _Table({"near_m": _AT_LEAST_0}),
+        "map": _Table({"basemap": _one_of(BASEMAPS), "tianditu_key": _STRING}),
+        "assessment": _Table({f.name: _AT_LEAST_0 for f in fields(AssessmentRule)}),
+    }
+)
+
+
+def check_settings(data: Mapping[str, Any], *, source: str = "settings") -> None:
+    """Check parsed settings against :data:`SCHEMA`: every table, key and value type.
+
+    Parameters
+    ----------
+    data : mapping
+        The parsed TOML document.
+    source : str
+        The file, named in error messages.
+
+    Raises
+    ------
+    SettingsError
+        For an unknown table or key (naming the closest valid one), a value of the
+        wrong type (naming the table, the key, the type expected and the value), or
+        a key outside every table.
+    """
+    tables = SCHEMA.keys or {}
+    for key, value in data.items():
+        if key not in tables and not isinstance(value, dict):
+            homes = [
+                f"[{name}]"
+                for name, table in tables.items()
+                if isinstance(table, _Table) and table.keys and key in table.keys
+            ]
+            raise SettingsError(
+                f"{source}: {key} = {value!r} is outside every table; "
+                f"put it under {' or '.join(homes) or 'its [table]'}"
+            )
+    _check_table(data, SCHEMA, "", source=source)
+
+
+def _check_table(table: Mapping[str, Any], schema: _Table, name: str, *, source: str) -> None:
+    """Check one table; ``name`` is its dotted name (``""``: the file) or ``[[name]] n``."""
+    label = name if name.startswith("[[") else f"[{name}]"
+    where = f"{source}: {label}" if name else f"{source}:"
+    if schema.keys is not None:
+        check_keys(table, schema.keys, where=where, what="key" if name else "table")
+    dotted = name.split("]]")[0].lstrip("[")
+    for key, value in table.items():
+        node = schema.each if schema.keys is None else schema.keys[key]
+        if schema.key_pattern and not re.fullmatch(schema.key_pattern, key):
+            raise SettingsError(f"{where} key {key!r} must be {schema.key_name}")
+        sub = f"{dotted}.{key}" if dotted else key
+        if isinstance(node, _Table):
+            if not isinstance(value, dict):
+                raise SettingsError(
+                    f"{where} {key} must be a table (keys under [{sub}]), got {value!r}"
+                )
+            _check_table(value, node, sub, source=source)
+        elif isinstance(node, _Tables):
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise SettingsError(
+                    f"{where} {key} must be an array of tables (keys under each "
+                    f"[[{sub}]]), got {value!r}"
+                )
+            for i, item in enumerate(value):
+                _check_table(item, node.table, f"[[{sub}]] {i + 1}", source=source)
+        elif node is not None and not node.ok(value):
+            close = difflib.get_close_matches(str(value), node.choices, n=1)
+            example = f'"{close[0]}"' if close else node.example
+            default = " to use the default" if schema.keys and not name.startswith("[[") else ""
+            raise SettingsError(
+                f"{where} {key} must be {node.name}, got {value!r}; write it as "
+                f"{key} = {example} or delete the line{default}"
+            )
 
 
 def _beside(source: str, path: str) -> str | None:
@@ -214,98 +427,73 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
     Parameters
     ----------
     data : dict
-        Tables ``office``, ``townships``, ``lifecycle``, ``matching``, ``map``.
+        The tables of the module docstring (``office``, ``townships``, ``lifecycle``, ...).
     source : str
         Named in error messages.
 
     Returns
     -------
     Settings
+
+    Raises
+    ------
+    SettingsError
+        For an unknown table or key or a value of the wrong type
+        (:func:`check_settings`), or a value out of range.
     """
+    check_settings(data, source=source)
     office = data.get("office", {})
     lifecycle = data.get("lifecycle", {})
-    matching = data.get("matching", {})
+    calendar_table = data.get("calendar", {})
+    escalation = data.get("escalation", {})
+    export = data.get("export", {})
     map_ = data.get("map", {})
-    extent = _get(office, "extent", list, source, None)
+    extent = office.get("extent")
     if extent is not None:
-        if len(extent) != 4 or not (extent[0] < extent[2] and extent[1] < extent[3]):
+        if not (extent[0] < extent[2] and extent[1] < extent[3]):
             raise SettingsError(
                 f"{source}: [office] extent must be [min_lon, min_lat, max_lon, max_lat], "
                 f"got {extent!r}"
             )
         extent = tuple(float(v) for v in extent)
-    cm = _get(office, "central_meridian", int, source, None)
+    cm = office.get("central_meridian")
     if cm is not None and (cm % 3 != 0 or not 75 <= cm <= 135):
         raise SettingsError(
             f"{source}: [office] central_meridian must be a multiple of 3 "
             f"between 75 and 135, got {cm}"
         )
-    basemap = _get(map_, "basemap", str, source, "osm")
-    if basemap not in BASEMAPS:
-        raise SettingsError(f"{source}: [map] basemap must be one of {BASEMAPS}, got {basemap!r}")
-    townships = {str(k): str(v) for k, v in data.get("townships", {}).items()}
-    calendar_table = data.get("calendar", {})
-    count = _get(calendar_table, "count", str, source, "workdays")
-    if count not in ("workdays", "calendar"):
-        raise SettingsError(f"{source}: [calendar] count must be workdays or calendar")
-    try:
-        calendar = WorkCalendar.from_lists(
-            holidays=_get(calendar_table, "holidays", list, source, []),
-            workdays=_get(calendar_table, "workdays", list, source, []),
-        )
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"{source}: [calendar] dates must be YYYY-MM-DD ({exc})") from exc
+    calendar = WorkCalendar.from_lists(
+        holidays=calendar_table.get("holidays", []), workdays=calendar_table.get("workdays", [])
+    )
     rules = []
     for i, rule in enumerate(lifecycle.get("deadline", [])):
-        days = _get(rule, "days", int, f"{source}: [[lifecycle.deadline]] {i + 1}", None)
-        if days is None or days < 1:
+        if "days" not in rule:
             raise SettingsError(f"{source}: [[lifecycle.deadline]] {i + 1} needs days >= 1")
-        rules.append(DeadlineRule(days, rule.get("issue_type"), rule.get("level")))
-    steps = data.get("escalation", {}).get("steps")
-    evidence = data.get("evidence", {})
-    escalation = data.get("escalation", {})
-    profile = _beside(source, _get(data.get("ingest", {}), "profile", str, source, ""))
-    template = _beside(source, _get(escalation, "template", str, source, ""))
-    export = data.get("export", {})
-    within_m = float(_get(data.get("surveys", {}), "within_m", (int, float), source, 50.0))
-    if not within_m >= 0:
-        raise SettingsError(f"{source}: [surveys] within_m must be metres >= 0, got {within_m!r}")
-    every: dict[str, float] = {}
-    for level, days in _get(data.get("patrols", {}), "every_days", dict, source, {}).items():
-        if level not in LEVELS:
-            raise SettingsError(
-                f"{source}: [patrols.every_days] {level!r} is no chief level; "
-                f"use {', '.join(LEVELS)}"
-            )
-        if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
-            raise SettingsError(
-                f"{source}: [patrols.every_days] {level} must be days > 0, got {days!r}"
-            )
-        every[level] = float(days)
+        rules.append(DeadlineRule(rule["days"], rule.get("issue_type"), rule.get("level")))
+    steps = escalation.get("steps")
+    every = data.get("patrols", {}).get("every_days", {})
     return Settings(
-        office_name=_get(office, "name", str, source, Settings.office_name),
-        admin_code=str(_get(office, "admin_code", str, source, "")),
+        office_name=office.get("name", Settings.office_name),
+        admin_code=office.get("admin_code", ""),
         extent=extent,
         central_meridian=cm,
-        townships=townships,
-        rectify_days=_get(lifecycle, "rectify_days", int, source, 30),
-        near_m=float(_get(matching, "near_m", (int, float), source, 1000.0)),
-        basemap=basemap,
-        tianditu_key=os.environ.get("TIANDITU_KEY") or _get(map_, "tianditu_key", str, source, ""),
+        townships=dict(data.get("townships", {})),
+        rectify_days=lifecycle.get("rectify_days", 30),
+        near_m=float(data.get("matching", {}).get("near_m", 1000.0)),
+        basemap=map_.get("basemap", "osm"),
+        tianditu_key=os.environ.get("TIANDITU_KEY") or map_.get("tianditu_key", ""),
         lifecycle=lifecycle_from_settings(lifecycle, source=source),
         deadline_rules=tuple(rules),
-        calendar=calendar if count == "workdays" else None,
+        calendar=calendar if calendar_table.get("count", "workdays") == "workdays" else None,
         ladder=DEFAULT_LADDER if steps is None else ladder_from_settings(steps, source=source),
-        evidence_max_distance_m=float(
-            _get(evidence, "max_distance_m", (int, float), source, 200.0)
-        ),
-        ingest_profile=profile,
-        notice_template=template,
-        notice_pdf=_get(escalation, "pdf", bool, source, None),
-        export_template=_beside(source, _get(export, "template", str, source, "")),
-        export_column_map=_beside(source, _get(export, "column_map", str, source, "")),
-        survey_within_m=within_m,
-        patrol_every_days=every,
+        evidence_max_distance_m=float(data.get("evidence", {}).get("max_distance_m", 200.0)),
+        ingest_profile=_beside(source, data.get("ingest", {}).get("profile", "")),
+        notice_template=_beside(source, escalation.get("template", "")),
+        notice_pdf=escalation.get("pdf"),
+        export_template=_beside(source, export.get("template", "")),
+        export_column_map=_beside(source, export.get("column_map", "")),
+        survey_within_m=float(data.get("surveys", {}).get("within_m", 50.0)),
+        patrol_every_days={level: float(days) for level, days in every.items()},
         assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
         source=source,
     )

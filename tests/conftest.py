@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -38,6 +39,17 @@ def demo_run(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("demo")
     return run_demo(out_dir=base / "out", data_dir=base / "data", seed=2025)
+
+
+@pytest.fixture
+def demo_copy(demo_run, tmp_path):
+    """The demo ledger (and its evidence store) copied, so commands may write to it."""
+    target = tmp_path / "ledger.gpkg"
+    shutil.copyfile(demo_run.ledger, target)
+    shutil.copytree(
+        demo_run.ledger.with_name("ledger.gpkg.attachments"), tmp_path / "ledger.gpkg.attachments"
+    )
+    return target
 
 
 @pytest.fixture(scope="session")

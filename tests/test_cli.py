@@ -101,6 +101,71 @@ def test_errors_are_one_line(tmp_path, monkeypatch, args, words):
     assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
 
 
+def test_debug_prints_the_traceback_before_the_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("--debug", "status", "missing.gpkg", ok=False)
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("Traceback") and "LedgerError" in result.stderr
+    assert lines[-1].startswith("Error: ") and "no ledger at" in lines[-1]
+
+
+def test_library_log_reaches_stderr_by_level(office):
+    """The GBK shapefile export logs a warning when characters are lost: shown, one line."""
+    s, led = office / "hetu.toml", office / "ledger.gpkg"
+    run("--settings", s, "init", led)
+    drop = gpd.GeoDataFrame(
+        {"TBBH": ["TB9"], "WTLX": ["3"], "问题描述": ["堆放💧"]},
+        geometry=[shapely.box(X0 + 10, Y0 + 10, X0 + 50, Y0 + 50)],
+        crs=4547,
+    )
+    drop.to_file(office / "emoji.gpkg")
+    run("--settings", s, "ingest", led, "patches", office / "emoji.gpkg")
+    export = ["export", led, "-o", office / "exports", "--as-of", "2025-09-01"]
+    warned = run("--settings", s, *export)
+    assert warned.stderr.splitlines() == [
+        "警告: shapefile: 1 value(s) had characters GBK cannot hold"
+    ]
+    assert "警告" not in warned.stdout
+    assert run("--settings", s, "-q", *export).stderr == ""
+    told = run("--settings", s, "-v", *export).stderr
+    assert "信息: export 2025-09-01: 1 patches into" in told and "警告: shapefile" in told
+    assert '"status": "ok"' not in told  # the run record goes to the export's log file only
+    assert run("-v", "-q", "status", led, ok=False).exit_code == 2
+
+
+def test_library_warnings_warn_reaches_the_terminal(office):
+    """A ``warnings.warn`` of the library (a deadline in a year without holidays) is one line."""
+    s, led = office / "hetu.toml", office / "ledger.gpkg"
+    run("--settings", s, "init", led)
+    run("--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "b")
+    for pid in ("TB1", "TB2"):
+        for state in ("verifying", "confirmed"):
+            run("--settings", s, "transition", led, pid, "--to", state, "--actor", "t",
+                "--at", "2099-03-03T10:00")  # fmt: skip
+    exe = Path(sys.executable).parent / "hetu"
+    rectify = ["transition", led, "--to", "rectifying", "--actor", "t", "--at", "2099-03-04T10:00"]
+    out = subprocess.run([exe, "--settings", s, *rectify, "TB1"], capture_output=True, text=True)
+    assert out.returncode == 0 and "now rectifying" in out.stdout
+    assert out.stderr.splitlines() == [
+        "警告: no holiday arrangement known for 2099: counted Monday–Friday; "
+        "add the State Council's 2099 notice to [calendar] in hetu.toml"
+    ]
+    quiet = subprocess.run(
+        [exe, "-q", "--settings", s, *rectify, "TB2"], capture_output=True, text=True
+    )
+    assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_help_loads_no_data_library_and_no_progress_bar():
+    code = (
+        "import sys; from geo.cli import cli; "
+        "cli.main(['--help'], prog_name='hetu', standalone_mode=False); "
+        "print(sorted(m for m in ('pandas', 'geopandas', 'shapely', 'tqdm') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage: hetu" in out.stdout and out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_ingest_error_names_the_file(office):
     s, led = office / "hetu.toml", office / "ledger.gpkg"
     run("--settings", s, "init", led)

@@ -1,25 +1,12 @@
 """Report commands on a copy of the demo ledger: survey patches, dossier, assessment, schedule."""
 
 import json
-import shutil
 
-import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from geo.cli.main import cli
 from geo.ledger.store import Ledger
-
-
-@pytest.fixture
-def demo_copy(demo_run, tmp_path):
-    """The demo ledger (and its evidence store) copied, so commands may write to it."""
-    target = tmp_path / "ledger.gpkg"
-    shutil.copyfile(demo_run.ledger, target)
-    shutil.copytree(
-        demo_run.ledger.with_name("ledger.gpkg.attachments"), tmp_path / "ledger.gpkg.attachments"
-    )
-    return target
 
 
 def run(*args, code=0):

@@ -307,7 +307,8 @@ def test_export_rerun_same_names_and_since_from_previous(exported, demo_ledger):
 
 
 def test_export_refuses_while_locked(demo_ledger, tmp_path):
-    from geo.reports.exports import ExportLockedError, export_ledger, export_lock
+    from geo.errors import ExportLockedError
+    from geo.reports.exports import export_ledger, export_lock
 
     with export_lock(tmp_path), pytest.raises(ExportLockedError, match="lock held"):
         export_ledger(demo_ledger, tmp_path, as_of="2026-06-30")

@@ -20,8 +20,9 @@ from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning
 
 from geo.demo.imagery import AFTER_DATE, BEFORE_DATE, write_demo_imagery
+from geo.errors import BandError, ImageryError
 from geo.imagery.chipping import chips_for_patches, imagery_for_ledger, thumbnails_for_map
-from geo.imagery.scenes import BandError, ImageryError, date_from_name, open_scene, read_window
+from geo.imagery.scenes import date_from_name, open_scene, read_window
 from geo.ledger.store import Ledger
 from geo.maps.data import thumbnail_uris
 
@@ -222,8 +223,12 @@ def test_demo_pair_shows_cleared_and_new_patches_in_the_ledger(demo_ledger, tmp_
         water=demo_ledger.segments(),
     )  # fmt: skip
     assert before.stat().st_size + after.stat().st_size < 20e6
-    run = imagery_for_ledger(demo_ledger, before=[before], after=[after], size_px=64)
+    chips = []
+    run = imagery_for_ledger(
+        demo_ledger, before=[before], after=[after], size_px=64, progress=chips.append
+    )
     assert run.counts == {"before": {"ok": len(patches)}, "after": {"ok": len(patches)}}
+    assert sum(chips) == 2 * len(patches)  # progress: one per patch and role
     assert [(i["acquired_on"], i["acquired_from"]) for i in run.images] == [
         (BEFORE_DATE, "tag ACQUISITIONDATETIME"),
         (AFTER_DATE, "file name"),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import html
 import json
 import math
 import re
+import tomllib
+from importlib import resources
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +23,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from geo.errors import NotFoundError, SchemaError, SettingsError
 from geo.labels import COLUMNS, STATES, TEXT
+from geo.maps.assets import hetu_script
 from geo.maps.data import encode_geometries, script_json
 from geo.maps.status import OVERDUE_COLOR, POLYGON_ZOOM, STATE_COLORS, save_map, status_map
 
@@ -488,3 +493,47 @@ def test_shoreline_follows_the_township_and_is_checked():
         status_map(frame, shoreline=pieces.drop(columns="covered"), basemap="none")
     plain = _data(_render(status_map(frame, basemap="none")))
     assert plain["shoreline"] == []
+
+
+# -- Hetu's own script and stylesheet: package files in geo/maps/static/ ---------------------
+
+STATIC = ("hetu-map.css", "hetu-map.js")
+
+
+def test_static_files_ship_and_are_what_the_map_embeds(tmp_path, patches, ranges, tracks):
+    static = resources.files("geo.maps") / "static"
+    assert sorted(p.name for p in static.iterdir()) == list(STATIC)
+    # the package data of pyproject.toml names them, so wheels and sdists carry them
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    globs = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"]
+    for name in STATIC:
+        assert any(fnmatch.fnmatch(f"maps/static/{name}", g) for g in globs["package-data"]["geo"])
+    m = status_map(patches, ranges=ranges, tracks=tracks, as_of="2025-06-10", offline=True)
+    page = save_map(m, tmp_path / "map.html").read_text(encoding="utf-8")
+    for name in STATIC:
+        text = (static / name).read_text(encoding="utf-8")
+        assert len(text) > 1000 and "</" not in text  # nothing that could close its element
+        assert page.count(text) == 1, f"{name} is not in the page exactly once, verbatim"
+    # Python adds one call to the script: the data id JSON-encoded, the map and groups by name
+    calls = re.findall(r"\nhetuDraw\((\"hetu_layers_\w+_data\"), map_\w+, \{(.*)\}\);\n", page)
+    assert len(calls) == 1 and '"patch:issued":feature_group_' in calls[0][1]
+    assert re.search(rf'<script type="application/json" id={calls[0][0]}>', page)
+
+
+def test_layer_keys_reach_the_script_as_json(patches):
+    odd = 'x"</script><script>alert(1)//'
+    frame = patches.copy()
+    frame.loc[0, "state"] = odd
+    page = _render(status_map(frame, basemap="none"))
+    (call,) = re.findall(r"\nhetuDraw\((.*)\);\n", page)
+    assert script_json(f"patch:{odd}") in call and "</script" not in call
+
+
+def test_hetu_script_takes_variable_names_only():
+    assert hetu_script("d", "map_1", {"k": "fg_1"}).endswith(
+        '\nhetuDraw("d", map_1, {"k":fg_1});\n'
+    )
+    with pytest.raises(ValueError, match="variable name"):
+        hetu_script("d", "map_1; alert(1)", {})
+    with pytest.raises(ValueError, match="variable name"):
+        hetu_script("d", "map_1", {"k": "fg()"})

@@ -14,11 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from geo.errors import SettingsError
+from geo.errors import SettingsError, TemplateError
 from geo.labels import ISSUE_TYPES, STATES
 from geo.reports.province_template import (
     TRANSFORMS,
-    TemplateError,
     fill_template,
     load_column_map,
     parse_source,

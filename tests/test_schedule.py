@@ -13,10 +13,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from geo.errors import ExportLockedError, ScheduleError, TemplateError
 from geo.ledger.store import Ledger
 from geo.reports.exports import (
     EXIT_CODES,
-    ExportLockedError,
     exit_code,
     export_ledger,
     export_lock,
@@ -24,7 +24,6 @@ from geo.reports.exports import (
 )
 from geo.reports.timers import (
     UNIT_NAME,
-    ScheduleError,
     cron_marker,
     install_schedule,
     merge_crontab,
@@ -274,8 +273,6 @@ def test_no_log_file_stays_silent(ledger, tmp_path, caplog):
 @needs_exports
 def test_run_fills_province_template_under_the_lock(ledger, tmp_path):
     import openpyxl
-
-    from geo.reports.province_template import TemplateError
 
     template = tmp_path / "省厅模板.xlsx"
     book = openpyxl.Workbook()

@@ -1,9 +1,12 @@
 """The ``hetu`` command line: one thin command per library call.
 
 Library errors (:class:`geo.errors.HetuError`) and file errors become a
-one-line message on stderr and exit code 1; usage errors exit 2. Nothing here
-holds logic the library lacks: each command parses options, calls one
-function, and prints its result.
+one-line message on stderr and exit code 1 (``--debug`` prints the traceback
+first); usage errors exit 2. The library's log and warnings are shown on
+stderr (warnings by default, ``-v``/``-vv`` more, ``-q`` errors only), and long
+work draws a progress bar there when stderr is a terminal. Nothing here holds
+logic the library lacks: each command parses options, calls one function, and
+prints its result.
 """
 
 from __future__ import annotations
@@ -21,14 +24,14 @@ from geo.cli.common import (
     as_of_opt,
     ledger_arg,
     location,
-    one_line,
     open_from_cli,
+    progress_bar,
     settings_of,
-    write_table,
+    show_log,
+    write_report,
 )
 from geo.cli.reports import COMMANDS
-from geo.errors import HetuError
-from geo.labels import COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
+from geo.labels import CLI, COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
 from geo.policy.lifecycle import EVIDENCE_KINDS
 from geo.settings import load_settings
 
@@ -42,14 +45,19 @@ from geo.settings import load_settings
     envvar="HETU_SETTINGS",
     help="Office settings file (default ./hetu.toml when present; env HETU_SETTINGS).",
 )
+@click.option("-v", "--verbose", count=True, help="Say more on stderr: -v steps, -vv details.")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only on stderr: no warnings, no bars.")
+@click.option("--debug", is_flag=True, help="On an error, print its traceback too.")
 @click.pass_context
-def cli(ctx: click.Context, settings_path: str | None) -> None:
+def cli(
+    ctx: click.Context, settings_path: str | None, verbose: int, quiet: bool, debug: bool
+) -> None:
     """Hetu (河图): track river and lake remote-sensing patches from issue to close-out."""
-    try:
-        settings = load_settings(settings_path)
-    except HetuError as exc:
-        raise click.ClickException(one_line(exc)) from None
-    ctx.obj = {"settings": settings}
+    if verbose and quiet:
+        raise click.UsageError("give -v or -q, not both")
+    show_log(ctx, verbose=verbose, quiet=quiet)
+    ctx.obj = {"debug": debug, "quiet": quiet}
+    ctx.obj["settings"] = load_settings(settings_path)
 
 
 @cli.command()
@@ -130,8 +138,8 @@ def ingest(
     if opts["sheet"] is not None and opts["sheet"].isdigit():
         opts["sheet"] = int(opts["sheet"])
 
-    with open_from_cli(ctx, ledger) as led:
-        rec = ingest_file(led, kind, file, **opts)
+    with open_from_cli(ctx, ledger) as led, progress_bar(CLI["ingest"]) as progress:
+        rec = ingest_file(led, kind, file, progress=progress, **opts)
     if as_json:
         click.echo(json.dumps(record_as_dict(rec), ensure_ascii=False, indent=2))
         return
@@ -206,7 +214,7 @@ def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
     for kind, n in links["kind"].value_counts().items() if len(links) else []:
         click.echo(f"{MATCHING.get(kind, kind)} {kind}: {n}")
     for path, frame in reports.items():
-        write_table(frame, path)
+        write_report(frame, path)
 
 
 @cli.command("survey-patches")
@@ -378,8 +386,8 @@ def escalate(
     settings = settings_of(ctx)
     opts["template"] = opts["template"] or settings.notice_template
     opts["pdf"] = settings.notice_pdf if opts["pdf"] is None else opts["pdf"]
-    with open_from_cli(ctx, ledger) as led:
-        res = issue(led, as_of=as_of.date(), **opts)
+    with open_from_cli(ctx, ledger) as led, progress_bar(CLI["pdf"], unit="份") as progress:
+        res = issue(led, as_of=as_of.date(), progress=progress, **opts)
     if as_json:
         out = {
             "as_of": str(res.as_of),
@@ -463,7 +471,7 @@ def demo(out_dir: str, data_dir: str, seed: int) -> None:
         out_dir=out_dir,
         data_dir=data_dir,
         seed=seed,
-        progress=lambda msg: click.echo(f"· {msg}", err=True),
+        on_step=lambda msg: click.echo(f"· {msg}", err=True),
     )
     for state, n in result.counts.items():
         click.echo(f"  {label(STATES, state)} {state}: {n}")

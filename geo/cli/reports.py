@@ -18,11 +18,12 @@ from geo.cli.common import (
     one_line,
     open_from_cli,
     pairs,
+    progress_bar,
     settings_of,
     today,
-    write_table,
+    write_report,
 )
-from geo.labels import LEVELS, TEXT, label
+from geo.labels import CLI, LEVELS, TEXT, label
 from geo.settings import BASEMAPS
 
 
@@ -52,8 +53,8 @@ def imagery(ctx: click.Context, ledger: str, **opts: Any) -> None:
         raise click.BadParameter(f"{spec!r}: band numbers are integers", param_hint="--bands")
     bands_i = {k: int(v) for k, v in roles.items()} or None
     dates = pairs(opts.pop("dates"), name="--date") or None
-    with open_from_cli(ctx, ledger) as led:
-        run = imagery_for_ledger(led, bands=bands_i, acquired_on=dates, **opts)
+    with open_from_cli(ctx, ledger) as led, progress_bar(CLI["imagery"], unit="张") as progress:
+        run = imagery_for_ledger(led, bands=bands_i, acquired_on=dates, progress=progress, **opts)
     for image in run.images:
         when = image.get("acquired_on") or "-"
         extra = f"  {image['error']}" if image.get("error") else ""
@@ -103,7 +104,7 @@ def coverage(ctx: click.Context, ledger: str, within_m: float | None, **opts: An
         pieces.to_file(opts["output"], layer="shoreline", driver="GPKG", engine="pyogrio")
         click.echo(f"banks written to {opts['output']}")
     elif opts["output"]:
-        write_table(per_segment.drop(columns="geometry", errors="ignore"), opts["output"])
+        write_report(per_segment.drop(columns="geometry", errors="ignore"), opts["output"])
 
 
 @click.command()
@@ -133,7 +134,7 @@ def patrols(ctx: click.Context, ledger: str, start: dt.datetime, end: dt.datetim
     late = behind(per_chief)
     click.echo(f"{FIELD_WORK['n_behind']}: {len(late)}")
     if output:
-        write_table(per_chief, output)
+        write_report(per_chief, output)
 
 
 @click.command("map")
@@ -227,10 +228,11 @@ def export(ctx: click.Context, ledger: str, out_dir: str, as_of: Any, since: Any
     prev = since.date().isoformat() if since else None
     title = f"{settings.office_name} {TEXT['ledger']}"
     log = log_file or str(Path(out_dir) / "hetu-export.log")
-    with open_from_cli(ctx, ledger) as led:
+    with open_from_cli(ctx, ledger) as led, progress_bar(CLI["export"], unit="件") as progress:
         try:
             result = export_ledger(led, out_dir, as_of=day, since=prev, title=title,
-                                   log_file=log, template=template, column_map=cmap)  # fmt: skip
+                                   log_file=log, template=template, column_map=cmap,
+                                   progress=progress)  # fmt: skip
         except ExportLockedError as exc:
             click.echo(one_line(exc), err=True)
             ctx.exit(EXIT_CODES["locked"])
@@ -295,8 +297,8 @@ def dossier(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], out_dir
     """Write each PATCH_ID's dossier (一斑一档): map, imagery, history, evidence; HTML and PDF."""
     from geo.reports.dossier import write_dossiers
 
-    with open_from_cli(ctx, ledger) as led:
-        paths = write_dossiers(led, patch_ids, out_dir, pdf=pdf, as_of=as_of)
+    with open_from_cli(ctx, ledger) as led, progress_bar(CLI["dossier"], unit="件") as progress:
+        paths = write_dossiers(led, patch_ids, out_dir, pdf=pdf, as_of=as_of, progress=progress)
     for path in paths:
         click.echo(str(path))
 
@@ -345,7 +347,7 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datet
             f"{ASSESSMENT['recurrences']} {row.recurrences}"
         )
     if output:
-        write_table(table.rename(columns=ASSESSMENT), output)
+        write_report(table.rename(columns=ASSESSMENT), output)
 
 
 #: The commands of this module, in the order ``hetu --help`` lists them.

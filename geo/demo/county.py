@@ -34,6 +34,9 @@ from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 from shapely.ops import split, unary_union
 
+from geo.clock import TZ
+from geo.fileio import write_table
+
 COUNTY_CODE = "439999"
 COUNTY_BOX = (113.85, 27.70, 114.25, 28.00)
 METRIC_CRS = "EPSG:4547"
@@ -456,7 +459,6 @@ def _surveys(
     """
     spans = _segment_spans(lay)
     to_ll = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
-    tz = dt.timezone(dt.timedelta(hours=8))
     paths, fid = [], 0
     for river, day in ((0, dt.date(2025, 10, 12)), (1, dt.date(2025, 10, 15))):
         rv = lay.rivers[river]
@@ -466,7 +468,7 @@ def _surveys(
         starts = np.clip(pos - 300, 0, max(rv.line.length - span, 0))
         s0 = float(starts[np.argmax([((pos >= a) & (pos <= a + span)).sum() for a in starts])])
         side = float(rng.choice([-1.0, 1.0]))
-        t0 = dt.datetime.combine(day, dt.time(8, int(rng.integers(0, 50))), tzinfo=tz)
+        t0 = dt.datetime.combine(day, dt.time(8, int(rng.integers(0, 50))), tzinfo=TZ)
         arcs, secs, s, clock = [], [], s0, 0.0
         while s <= min(s0 + span, rv.line.length):
             arcs.append(s)
@@ -529,7 +531,6 @@ def _patrols(
 ) -> tuple[Path, ...]:
     """The chiefs' patrols of :data:`PATROL_PERIOD` as CSV (village), KML (others), photos."""
     to_ll = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
-    tz = dt.timezone(dt.timedelta(hours=8))
     spans = _segment_spans(lay)
     first, last = PATROL_PERIOD
     days = (last - first).days + 1
@@ -540,7 +541,7 @@ def _patrols(
         done = need - 1 if int(cid[2:]) % 3 == 0 else need  # a third fall behind
         for k in range(done):
             day = first + dt.timedelta(days=int(k * days / need + rng.integers(0, days // need)))
-            start = dt.datetime.combine(day, dt.time(int(rng.integers(8, 16)), 0), tzinfo=tz)
+            start = dt.datetime.combine(day, dt.time(int(rng.integers(8, 16)), 0), tzinfo=TZ)
             seg = str(rng.choice(rows["河段编码"].tolist()))
             walk = _patrol_walk(
                 rng, lay, spans[seg], start + dt.timedelta(minutes=int(rng.integers(0, 50)))
@@ -555,7 +556,7 @@ def _patrols(
                 walks.append((tid, name, walk))
     csv = out / f"巡河APP导出_{first:%Y-%m}.csv"
     cols = ["轨迹编号", "巡河人", "定位时间", "经度", "纬度", "速度(米/秒)"]
-    pd.DataFrame(fixes, columns=cols).to_csv(csv, index=False, encoding="utf-8-sig")
+    write_table(pd.DataFrame(fixes, columns=cols), csv)
     kml = out / f"巡河轨迹_乡级县级_{first:%Y-%m}.kml"
     _kml(kml, walks)
     photos = out / "巡河照片"
@@ -660,7 +661,7 @@ def build_demo_files(data_dir: str | os.PathLike, *, seed: int = 2025) -> DemoFi
     segs = lay.segments.rename(columns=_RANGE_FIELDS).to_crs("EPSG:4490")
     segs.to_file(ranges, layer="河湖管理范围", driver="GPKG", engine="pyogrio")
     chiefs_path = out / "河长名录.xlsx"
-    chiefs.to_excel(chiefs_path, sheet_name="河长名录", index=False, engine="xlsxwriter")
+    write_table(chiefs, chiefs_path, sheet="河长名录")
     patches = {"2025-Q3": out / "图斑_2025-Q3.shp", "2026-Q1": out / "图斑_2026-Q1.shp"}
     _write_patches(b1, patches["2025-Q3"], METRIC_CRS)
     _write_patches(b2, patches["2026-Q1"], "EPSG:4526")

@@ -145,7 +145,7 @@ def run_demo(
     out_dir: str | os.PathLike = "out/demo",
     data_dir: str | os.PathLike = "data/demo",
     seed: int = 2025,
-    progress: Callable[[str], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Build the demo county and run the whole flow.
 
@@ -158,14 +158,14 @@ def run_demo(
         Where the county's input files are generated.
     seed : int
         The seed of the generator.
-    progress : callable, optional
+    on_step : callable, optional
         Called with a short description before each step.
 
     Returns
     -------
     DemoResult
     """
-    say = progress or (lambda _msg: None)
+    say = on_step or (lambda _msg: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     say("generating the demo county's files")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from geo.errors import SchemaError
+from geo.fileio import xlsx_workbook
 from geo.labels import COLUMNS, STATES, TEXT, label
 from geo.ledger.changes import Change, Problem
 from geo.ledger.store import Ledger
@@ -79,29 +79,26 @@ def write_audit_sheet(sample: pd.DataFrame, path: str | os.PathLike, *, seed: in
     """Write the sample as an Excel sheet with a result drop-down (维持/改判) and a note column."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_name(p.name + ".part")
-    book = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_numbers": False})
-    sheet = book.add_worksheet(TEXT["audit"])
-    head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    headers = [COLUMNS[c] for c in _SHEET_COLUMNS] + [TEXT["audit_result"], TEXT["audit_note"]]
-    sheet.write_row(0, 0, headers, head)
-    for r, row in enumerate(sample.itertuples(index=False), start=1):
-        values = [
-            label(STATES, v) if c == "state" else v
-            for c, v in zip(_SHEET_COLUMNS, row, strict=True)
-        ]
-        for c, v in enumerate(values):
-            sheet.write_string(r, c, "" if v is None or v != v else str(v))
-    n = len(_SHEET_COLUMNS)
-    if len(sample):
-        sheet.data_validation(
-            1, n, len(sample), n, {"validate": "list", "source": list(RESULTS.values())}
-        )
-    sheet.freeze_panes(1, 1)
-    sheet.set_column(0, n + 1, 16)
-    sheet.write_string(len(sample) + 2, 0, f"seed={seed}")
-    book.close()
-    tmp.replace(p)
+    with xlsx_workbook(p) as book:
+        sheet = book.add_worksheet(TEXT["audit"])
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        headers = [COLUMNS[c] for c in _SHEET_COLUMNS] + [TEXT["audit_result"], TEXT["audit_note"]]
+        sheet.write_row(0, 0, headers, head)
+        for r, row in enumerate(sample.itertuples(index=False), start=1):
+            values = [
+                label(STATES, v) if c == "state" else v
+                for c, v in zip(_SHEET_COLUMNS, row, strict=True)
+            ]
+            for c, v in enumerate(values):
+                sheet.write_string(r, c, "" if v is None or v != v else str(v))
+        n = len(_SHEET_COLUMNS)
+        if len(sample):
+            sheet.data_validation(
+                1, n, len(sample), n, {"validate": "list", "source": list(RESULTS.values())}
+            )
+        sheet.freeze_panes(1, 1)
+        sheet.set_column(0, n + 1, 16)
+        sheet.write_string(len(sample) + 2, 0, f"seed={seed}")
     return p
 
 

@@ -37,34 +37,32 @@ any row is bad it writes a rejection report beside the sheet. The rules:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import re
-import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pandas as pd
-import xlsxwriter
 from openpyxl.utils.exceptions import InvalidFileException
 
-from geo.clock import TZ, as_time
+from geo.clock import as_time, now
 from geo.errors import IngestError, InvalidTransitionError, SchemaError
 from geo.field.evidence import evidence_meta
+from geo.fileio import xlsx_workbook
 from geo.labels import COLUMNS, EVIDENCE, FIELDWORK, TEXT
 from geo.ledger.changes import Change
 from geo.ledger.store import Ledger
 from geo.policy.lifecycle import EVIDENCE_KINDS, Lifecycle
 from geo.records import file_sha256
+from geo.text import normalise_header
 
 __all__ = ["HEADERS", "ApplyResult", "apply_sheet", "implied_steps", "read_sheet"]
 
@@ -86,7 +84,7 @@ HEADERS: dict[str, str] = {
     **{k: EVIDENCE[k] for k in EVIDENCE_KINDS},
 }
 HEADERS = {f: HEADERS[f] for f in (*CONTEXT_FIELDS, *FILL_FIELDS)}
-_FIELD_OF_HEADER = {h: f for f, h in HEADERS.items()}
+_FIELD_OF_HEADER = {normalise_header(h, keep_notes=True): f for f, h in HEADERS.items()}
 #: Fields whose content makes a row count (see the module doc).
 _COUNTING = ("target", "measures", "note", *EVIDENCE_KINDS)
 #: Names of problem fields that are not sheet columns.
@@ -188,28 +186,6 @@ def as_day(value: Any) -> dt.date | None:
         return None
 
 
-def temp_beside(path: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    return Path(name)
-
-
-@contextlib.contextmanager
-def atomic_workbook(path: Path) -> Iterator[xlsxwriter.Workbook]:
-    """An xlsxwriter workbook written to a temporary file and moved onto ``path`` when done."""
-    tmp = temp_beside(path)
-    try:
-        book = xlsxwriter.Workbook(
-            tmp,
-            {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
-        )
-        yield book
-        book.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 # -- reading a filled sheet back ----------------------------------------------------------
 
 
@@ -250,12 +226,11 @@ def read_sheet(path: str | os.PathLike) -> list[tuple[int, dict[str, Any]]]:
                 if index > 10:
                     break
                 heads = ["" if v is None else str(v).strip() for v in row]
-                if HEADERS["patch_id"] not in heads:
+                keys = [normalise_header(h, keep_notes=True) for h in heads]
+                if "patch_id" not in (_FIELD_OF_HEADER.get(k) for k in keys):
                     seen = seen or [h for h in heads if h]
                     continue
-                cols = {
-                    _FIELD_OF_HEADER[h]: i for i, h in enumerate(heads) if h in _FIELD_OF_HEADER
-                }
+                cols = {_FIELD_OF_HEADER[k]: i for i, k in enumerate(keys) if k in _FIELD_OF_HEADER}
                 if "target" not in cols:
                     raise SchemaError(
                         f"{p} sheet {name}: no {HEADERS['target']} column; found "
@@ -318,7 +293,7 @@ def _parse_when(value: Any) -> dt.date | dt.datetime | None:
     day = when.date() if isinstance(when, dt.datetime) else when
     if not DATE_MIN <= day <= DATE_MAX:
         raise ValueError(f"{day.isoformat()} is not a plausible date (2000 to 2100)")
-    if day > dt.datetime.now(TZ).date():
+    if day > now().date():
         raise ValueError(f"{day.isoformat()} is in the future")
     return when
 
@@ -563,7 +538,7 @@ def write_report(problems: pd.DataFrame, path: str | os.PathLike) -> Path:
     Path
     """
     target = Path(path)
-    with atomic_workbook(target) as book:
+    with xlsx_workbook(target) as book:
         base = {"font_name": FONT, "font_size": 10, "valign": "top", "border": 1}
         head = book.add_format({**base, "bold": True, "bg_color": "#F8CBAD"})
         cell = book.add_format({**base, "text_wrap": True})

@@ -36,6 +36,7 @@ import pandas as pd
 
 from geo.errors import SchemaError
 from geo.labels import LEVELS
+from geo.text import name_key
 
 if TYPE_CHECKING:
     from geo.ledger.store import Ledger
@@ -97,10 +98,6 @@ def required_patrols(start: dt.date, end: dt.date, *, every_days: float) -> int:
     return math.floor(days / every_days + 0.5)
 
 
-def _key(name: object) -> str:
-    return "".join(str(name).split()) if isinstance(name, str) else ""
-
-
 def _patrol_days(tracks: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
     for col in ("surveyor", "started_at"):
         if col not in tracks.columns:
@@ -108,7 +105,7 @@ def _patrol_days(tracks: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataF
                 f"tracks need a {col!r} column (Ledger.tracks()); found {list(tracks.columns)}"
             )
     day = pd.to_datetime(tracks["started_at"].astype("string").str[:10], errors="coerce")
-    df = pd.DataFrame({"who": tracks["surveyor"].map(_key), "day": day.dt.date})
+    df = pd.DataFrame({"who": tracks["surveyor"].map(name_key), "day": day.dt.date})
     df = df[df["day"].notna()]
     df = df[(df["day"] >= start) & (df["day"] <= end)]
     return df.drop_duplicates()
@@ -177,7 +174,7 @@ def patrol_completion(
     )
     rows = []
     for _, c in people.iterrows():
-        key = _key(c["name"])
+        key = name_key(c["name"])
         done = int(by_who["count"].get(key, 0))
         need = required_patrols(start, end, every_days=float(every[c["level"]]))
         credited = min(done, need)
@@ -268,13 +265,13 @@ def unattributed(
         The tracks' non-geometry columns plus ``reason`` (``"no chief named so"`` or
         ``"no start time"``).
     """
-    names = set(chiefs["name"].map(_key))
+    names = set(chiefs["name"].map(name_key))
     cols = [c for c in tracks.columns if c != getattr(tracks, "_geometry_column_name", None)]
     df = pd.DataFrame(tracks[cols])
     day = pd.to_datetime(df["started_at"].astype("string").str[:10], errors="coerce").dt.date
     no_time = day.isna()
     in_period = ~no_time & day.map(lambda d: not pd.isna(d) and start <= d <= end)
-    stranger = in_period & ~df["surveyor"].map(_key).isin(names)
+    stranger = in_period & ~df["surveyor"].map(name_key).isin(names)
     out = df[no_time | stranger].copy()
     out["reason"] = np.where(no_time[no_time | stranger], "no start time", "no chief named so")
     return out.reset_index(drop=True)

@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,14 +35,14 @@ from geo.field.fieldwork import (
     HEADERS,
     PHOTOS,
     as_day,
-    atomic_workbook,
     is_blank,
     target_options,
-    temp_beside,
 )
+from geo.fileio import atomic_path, xlsx_workbook
 from geo.labels import COLUMNS, FIELDWORK, ISSUE_TYPES, TEXT, label
 from geo.ledger.store import Ledger
 from geo.policy.lifecycle import EVIDENCE_KINDS, Lifecycle
+from geo.text import display_width
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +70,6 @@ _GPKG_FIELDS = {
     "water": "water_segment", "descr": "description", "issued_on": "issued_on",
     "deadline": "deadline", "chief_vil": "chief_village", "chief_town": "chief_township",
 }  # fmt: skip
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in text)
 
 
 def _safe_name(name: str) -> str:
@@ -128,14 +123,14 @@ def _write_sheet(
     frame: pd.DataFrame, path: Path, *, lifecycle: Lifecycle, title: str, as_of: str
 ) -> None:
     """Write one task sheet (rows sorted by state, so each state's rows share a drop-down)."""
-    with atomic_workbook(path) as book:
+    with xlsx_workbook(path) as book:
         fmt = _SheetFormats(book)
         sheet = book.add_worksheet(FIELDWORK["sheet"])
         guide = book.add_worksheet(FIELDWORK["guide_sheet"])
         options = book.add_worksheet(FIELDWORK["options_sheet"])
         fields = list(HEADERS)
         col = {f: i for i, f in enumerate(fields)}
-        widths = [_width(HEADERS[f]) for f in fields]
+        widths = [display_width(HEADERS[f]) for f in fields]
         for f in fields:
             head = fmt.head_context if f in CONTEXT_FIELDS else fmt.head_fill
             sheet.write_string(0, col[f], HEADERS[f], head)
@@ -154,7 +149,7 @@ def _write_sheet(
                     widths[c] = max(widths[c], len(str(v)))
                 else:
                     sheet.write_string(i + 1, c, v, fmt.context)
-                    widths[c] = max(widths[c], _width(v))
+                    widths[c] = max(widths[c], display_width(v))
             for f in FILL_FIELDS:
                 sheet.write_blank(i + 1, col[f], None, fmt.fill_date if f == "date" else fmt.fill)
         for f in FILL_FIELDS:
@@ -233,9 +228,7 @@ def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, *, lifecycle: Lifecycle) ->
     aliases = {"state": COLUMNS["state"]} | {n: HEADERS[f] for n, f in _GPKG_FIELDS.items()}
     geoms = gpd.GeoSeries(frame.geometry.to_numpy(), crs=frame.crs).to_crs(4326)
     gdf = gpd.GeoDataFrame(cols, geometry=geoms.to_numpy(), crs=4326)
-    tmp = temp_beside(path)
-    tmp.unlink()  # GDAL creates the file itself
-    try:
+    with atomic_path(path) as tmp:
         options = {"IDENTIFIER": FIELDWORK["layer"], "DESCRIPTION": FIELDWORK["layer"]}
         gdf.to_file(tmp, layer=_LAYER, driver="GPKG", engine="pyogrio", layer_options=options)
         conn = sqlite3.connect(tmp)
@@ -250,9 +243,6 @@ def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, *, lifecycle: Lifecycle) ->
                 )
         finally:
             conn.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_tasks(

@@ -45,16 +45,11 @@ from pyproj import CRS
 from rasterio.features import geometry_mask
 
 from geo.crs import CHINA_BOX, central_meridian_for, gauss_kruger_epsg
-from geo.errors import SchemaError
+from geo.errors import ImageryError, NoDataError, OutsideError, SchemaError
+from geo.fileio import write_atomic
 from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip
-from geo.imagery.scenes import (
-    ImageryError,
-    NoDataError,
-    OutsideError,
-    Scene,
-    open_scene,
-    read_window,
-)
+from geo.imagery.scenes import Scene, open_scene, read_window
+from geo.progress import Progress, expect, no_progress
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +176,7 @@ def chips_for_patches(
     bands: Mapping[str, int] | None = None,
     acquired_on: Mapping[str, str | dt.date] | None = None,
     crs: Any = None,
+    progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Cut a chip from the images for every patch, measure it and save it as a PNG.
 
@@ -207,6 +203,8 @@ def chips_for_patches(
         File path or name → acquisition date, overriding what the files say.
     crs : CRS-like, optional
         Draw every chip in this metric CRS instead of each patch's own zone.
+    progress : Progress, optional
+        Told of each patch done, chipped or not (:mod:`geo.progress`).
 
     Returns
     -------
@@ -241,6 +239,7 @@ def chips_for_patches(
     empty = (geoms.isna() | geoms.is_empty).to_numpy()
     rows: list[dict[str, Any] | None] = [None] * len(patches)
     files: dict[str, Path] = {}
+    tick = progress or no_progress
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env())  # one GDAL environment for every read and warp
         scenes, bad = _open_all(images, stack, bands=bands, acquired_on=acquired_on)
@@ -252,8 +251,10 @@ def chips_for_patches(
             for job in _jobs(ids[idx], geoms.iloc[idx], metric, scenes, size_px, buffer_m):
                 pos = int(idx[job.order])
                 rows[pos] = _one(job.job, role, out, files, size_px=size_px, ring_m=ring_m)
+                tick(1)
         for k in np.flatnonzero(empty):
             rows[k] = _row(ids[k], role, None, "no_geometry", "the patch has no geometry")
+        tick(int(empty.sum()))
         for row in rows:
             if row is not None and row["status"] == "outside" and bad:
                 p, exc = bad[0]
@@ -348,7 +349,7 @@ def _one(
         data = buf.getvalue()
         sha = hashlib.sha256(data).hexdigest()
         path = out / f"{_UNSAFE.sub('_', job.pid)}_{role}_{sha[:8]}.png"
-        path.write_bytes(data)
+        write_atomic(path, data)
         files[sha] = path
         row = _row(job.pid, role, scene, "ok", None)
         row.update(
@@ -454,6 +455,7 @@ def imagery_for_ledger(
     ring_m: float = 20.0,
     bands: Mapping[str, int] | None = None,
     acquired_on: Mapping[str, str | dt.date] | None = None,
+    progress: Progress | None = None,
 ) -> ImageryRun:
     """Chip every patch of a ledger from before and after images and store the results.
 
@@ -472,6 +474,9 @@ def imagery_for_ledger(
         Keep the PNG chips here too (default: a temporary folder, removed after).
     size_px, buffer_m, ring_m, bands, acquired_on
         As in :func:`chips_for_patches`.
+    progress : Progress, optional
+        Told how many chips to expect (patches × roles given), then of each patch done
+        per role (:mod:`geo.progress`).
 
     Returns
     -------
@@ -488,7 +493,9 @@ def imagery_for_ledger(
     run = ImageryRun(rows=pd.DataFrame(columns=ROW_COLUMNS))
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
-    opts = dict(size_px=size_px, buffer_m=buffer_m, ring_m=ring_m, bands=bands)
+    roles = [r for r, images in (("before", before), ("after", after)) if images]
+    tick = expect(progress, len(patches) * len(roles))
+    opts = dict(size_px=size_px, buffer_m=buffer_m, ring_m=ring_m, bands=bands, progress=tick)
     with contextlib.ExitStack() as stack:
         folder = (
             Path(out_dir) if out_dir else Path(stack.enter_context(tempfile.TemporaryDirectory()))

@@ -22,7 +22,7 @@ from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
 from rasterio.warp import reproject
 
-from geo.imagery.scenes import ImageryError, NoDataError
+from geo.errors import ImageryError, NoDataError
 
 OUTLINE_RGB = (255, 230, 0)
 NODATA_RGB = (128, 128, 128)

@@ -31,7 +31,7 @@ from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
-from geo.errors import HetuError
+from geo.errors import BandError, NoCRSError, OutsideError, UnreadableImageError
 
 log = logging.getLogger(__name__)
 
@@ -62,40 +62,6 @@ _DATE_IN_NAME = re.compile(
     r"(?<!\d)((?:19[7-9]|20\d)\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)"
 )
 _DATE_IN_TAG = re.compile(r"((?:19|20)\d\d)[-:/.]?(\d\d)[-:/.]?(\d\d)")
-
-
-class ImageryError(HetuError, ValueError):
-    """An image cannot give a chip for a patch; ``code`` is the short status stored."""
-
-    code = "bad_image"
-
-
-class BandError(HetuError, ValueError):
-    """A band role the caller gave is unknown or names a band the image lacks."""
-
-
-class UnreadableImageError(ImageryError):
-    """The file is not a raster GDAL opens, or reading its pixels fails (a corrupt block)."""
-
-    code = "unreadable"
-
-
-class NoCRSError(ImageryError):
-    """The image has no coordinate reference system, so nothing can be placed on it."""
-
-    code = "no_crs"
-
-
-class OutsideError(ImageryError):
-    """The patch lies outside the image (or outside every image given)."""
-
-    code = "outside"
-
-
-class NoDataError(ImageryError):
-    """Every pixel under the patch is nodata (a gap in a mosaic, a cloud mask, a blank edge)."""
-
-    code = "nodata"
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Text encodings of what offices send: shapefile DBFs and CSV files.
 
 A GBK DBF without a ``.cpg`` is decoded by GDAL as Latin-1 without a word
-(PITFALLS.md §2), and a CSV saved by Chinese-locale Excel is GBK while one
+(docs/architecture.md, Input pitfalls 2), and a CSV saved by Chinese-locale Excel is GBK while one
 saved elsewhere is UTF-8, with or without a byte-order mark. The functions
 here decide the encoding from the bytes and say why, for the import record.
 """

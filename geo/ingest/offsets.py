@@ -1,7 +1,7 @@
 """GCJ-02 and BD-09: the offset coordinates of Chinese web maps, back to CGCS2000.
 
 Gaode/AMap, Tencent and Google-China give GCJ-02; Baidu gives BD-09 (lon/lat,
-``bd09ll``). Both are WGS84 shifted by hundreds of metres (PITFALLS.md §1).
+``bd09ll``). Both are WGS84 shifted by hundreds of metres (docs/architecture.md, Input pitfalls 1).
 A source declared so is converted with prcoords' iterative inverse (sub-
 millimetre against the forward formula) and then taken as CGCS2000, which
 differs from WGS84 by centimetres. Nothing is converted unless declared:

@@ -14,7 +14,9 @@ common names; an office adds its own in a TOML file, merged over the default::
     segment_id = ["HDDM2"]
 
 Names given in the file are tried before the default ones. Matching ignores
-case and surrounding blanks; unknown fields are kept in ``attrs``.
+case, full-/half-width forms, blanks, underscores and hyphens
+(:func:`geo.text.normalise_header`; a bracketed unit still tells two columns
+apart); unknown fields are kept in ``attrs``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import SchemaError, SettingsError
+from geo.text import normalise_header
 
 Profile = dict[str, dict[str, tuple[str, ...]]]
 
@@ -190,11 +193,11 @@ def rename_to_canonical(
     by_key: dict[str, object] = {}
     for col in df.columns:
         if col not in skip:
-            by_key.setdefault(str(col).strip().lower(), col)
+            by_key.setdefault(normalise_header(col, keep_notes=True), col)
     mapping: dict[object, str] = {}
     for canon, names in fields.items():
         for name in names:
-            col = by_key.get(name.strip().lower())
+            col = by_key.get(normalise_header(name, keep_notes=True))
             if col is not None and col not in mapping:
                 mapping[col] = canon
                 break

@@ -455,7 +455,7 @@ def patches_from_file(
     Returns
     -------
     GeoDataFrame
-        EPSG:4490 with the columns of DESIGN.md (``patch_id``, ``batch_id``,
+        EPSG:4490 with the columns of docs/architecture.md (Data model) (``patch_id``, ``batch_id``,
         ``issue_type``, ``admin_code``, ``detected_on``, ``issued_on``,
         ``area_m2``, ``source_area``, ``description``, ``attrs``). The import
         record and quarantined features are in ``frame.attrs["hetu"]``.

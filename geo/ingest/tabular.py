@@ -5,7 +5,7 @@ column), or named by the caller. Cells may be degree-minute-second strings
 (``114°18′00″``, ``114度18分``), carry hemisphere letters, or be typed with
 full-width digits and punctuation (``１１４．３``); all are normalised. Swapped
 columns are detected from the magnitudes and swapped, and the decision is
-recorded. Surveyors' X is the northing (PITFALLS.md §1): an X/Y pair is
+recorded. Surveyors' X is the northing (docs/architecture.md, Input pitfalls 1): an X/Y pair is
 assigned by magnitude, never by name alone.
 
 The CRS is not decided here: the points come back without one, for
@@ -30,6 +30,7 @@ import shapely
 from geo.errors import IngestError, SchemaError
 from geo.ingest.encodings import sniff_text_encoding
 from geo.labels import COORDINATE_WORDS
+from geo.text import normalise_header
 
 #: Column holding the reason a row's geometry could not be read (kept, then quarantined).
 UNREADABLE = "_hetu_unreadable"
@@ -37,13 +38,14 @@ UNREADABLE = "_hetu_unreadable"
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 
 _W = COORDINATE_WORDS
+# Column names as :func:`_key` gives them (``the_geom`` is ``thegeom``).
 _LON = {"lon", "lng", "long", "longitude", "jd", _W["lon"], _W["lon_east"]}
 _LAT = {"lat", "latitude", "wd", _W["lat"], _W["lat_north"]}
 _EAST = {"easting", "east", "e", _W["easting"], _W["easting_dir"], _W["easting_survey"]}
 _NORTH = {"northing", "north", "n", _W["northing"], _W["northing_dir"], _W["northing_survey"]}
 _X = {"x", "xzb", "xcoord", "pointx", _W["x"], _W["x_alt"]}
 _Y = {"y", "yzb", "ycoord", "pointy", _W["y"], _W["y_alt"]}
-_WKT = {"wkt", "geometry", "geom", "shape", "the_geom", _W["geometry"], _W["geometry_alt"]}
+_WKT = {"wkt", "geometry", "geom", "shape", "thegeom", _W["geometry"], _W["geometry_alt"]}
 _HEMI = f"NSEW{_W['north']}{_W['south']}{_W['east']}{_W['west']}"
 _NEGATIVE = {"S", "W", _W["south"], _W["west"]}
 
@@ -59,11 +61,8 @@ _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def _key(name: object) -> str:
-    """Normalise a column name for matching: NFKC, lower case, no blanks, brackets or units."""
-    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
-    text = re.sub(r"\(.*?\)|\[.*?\]|【.*?】", "", text)
-    text = re.sub(r"[\s_\-.°/:]", "", text)
-    return text.removeprefix(_W["centre_point"]).removeprefix(_W["centre"])
+    """A column name as matched: :func:`geo.text.normalise_header`, without 中心点/中心."""
+    return normalise_header(name).removeprefix(_W["centre_point"]).removeprefix(_W["centre"])
 
 
 def parse_coordinate(value: object) -> float | None:

@@ -43,6 +43,7 @@ from geo.ingest.readers import issue_type_of, source_sha256, with_meta
 from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, points_from_table, read_table
 from geo.labels import TRACK_WORDS
 from geo.records import ImportRecord, file_sha256
+from geo.text import name_key, normalise_header
 
 #: Columns of the tracks frame (besides the geometry) and of the findings frame.
 TRACK_COLUMNS = ("name", "surveyor", "started_at", "ended_at", "n_points", "attrs")
@@ -57,7 +58,7 @@ _ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def _words(key: str, *english: str) -> set[str]:
-    return {w.lower() for w in TRACK_WORDS[key].split("|")} | set(english)
+    return {normalise_header(w) for w in (*TRACK_WORDS[key].split("|"), *english)}
 
 
 _TRACK_ID = _words("track_id", "track", "trackid", "track_id", "trackname", "route", "routeid")
@@ -68,16 +69,9 @@ _DATE = _words("date", "date", "day")
 _FINDING = _words("finding", "finding", "findingtype", "issue", "issuetype")
 
 
-def _norm(name: object) -> str:
-    """Normalise a column or field name: NFKC, lower case, no blanks, brackets or separators."""
-    text = unicodedata.normalize("NFKC", str(name)).strip().lower()
-    text = re.sub(r"\(.*?\)|\[.*?\]|【.*?】", "", text)
-    return re.sub(r"[\s_\-.:/]", "", text)
-
-
 def _pick(names: Iterable[str], wanted: set[str]) -> str | None:
     for name in names:
-        if _norm(name) in wanted:
+        if normalise_header(name) in wanted:
             return name
     return None
 
@@ -660,10 +654,6 @@ def _from_photos(
 # -- checks at ingest -----------------------------------------------------------------------
 
 
-def _name_key(name: object) -> str:
-    return "".join(str(name).split()) if isinstance(name, str) else ""
-
-
 def unmatched_surveyors(tracks: pd.DataFrame, chiefs: pd.DataFrame) -> list[str]:
     """Return the tracks' surveyors whose name matches no chief's (spaces ignored).
 
@@ -689,6 +679,6 @@ def unmatched_surveyors(tracks: pd.DataFrame, chiefs: pd.DataFrame) -> list[str]
     for frame, col, what in ((tracks, "surveyor", "tracks"), (chiefs, "name", "chiefs")):
         if col not in frame.columns:
             raise SchemaError(f"{what} need a {col!r} column; found {list(frame.columns)}")
-    known = {_name_key(n) for n in chiefs["name"]} - {""}
-    names = {str(n).strip() for n in tracks["surveyor"] if _name_key(n)}
-    return sorted(n for n in names if _name_key(n) not in known)
+    known = {name_key(n) for n in chiefs["name"]} - {""}
+    names = {str(n).strip() for n in tracks["surveyor"] if name_key(n)}
+    return sorted(n for n in names if name_key(n) not in known)

@@ -5,7 +5,7 @@
   (every layer, each feature tagged with its layer).
 - A shapefile without its ``.shx`` is read from a temporary copy on which GDAL
   rebuilds the index (``SHAPE_RESTORE_SHX``): GDAL would otherwise write the
-  new ``.shx`` beside the user's file (PITFALLS.md §4).
+  new ``.shx`` beside the user's file (docs/architecture.md, Input pitfalls 3).
 - pyogrio reads a layer whole and fails whole on one bad feature; then the
   layer is read again feature by feature (pyogrio's raw WKB, or fiona when
   GDAL itself fails) and each bad feature is kept with its reason in the

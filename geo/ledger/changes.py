@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from geo.errors import (
     EvidenceError,
@@ -27,10 +27,36 @@ from geo.errors import (
     NotFoundError,
     SchemaError,
 )
-from geo.policy.lifecycle import ESCALATION_ACTIONS, EVIDENCE_KINDS, deadline_for, rectify_days
+from geo.fileio import copy_atomic
+from geo.policy.lifecycle import (
+    ESCALATION_ACTIONS,
+    EVIDENCE_KINDS,
+    Lifecycle,
+    deadline_for,
+    rectify_days,
+)
+from geo.settings import Settings
 
-if TYPE_CHECKING:
-    from geo.ledger.store import Ledger
+
+class Writable(Protocol):
+    """What :func:`apply` needs of a ledger (:class:`geo.ledger.store.Ledger` has it)."""
+
+    lifecycle: Lifecycle
+    settings: Settings
+
+    @property
+    def attachments_dir(self) -> Path:
+        """The folder of the content-addressed evidence files."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """The write lock and transaction, yielding the connection."""
+        ...
+
+    def append_events(self, conn: Any, rows: list[tuple]) -> None:
+        """Append event rows to the hash chain inside a transaction."""
+        ...
+
 
 #: Chief levels from the lowest up; a river's level is its highest chief's.
 LEVEL_ORDER = ("village", "township", "county", "city", "province")
@@ -155,7 +181,7 @@ def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
     return out
 
 
-def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
+def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
     """Check every change and apply them all in one transaction, or none (see module doc)."""
     from geo.clock import as_time
     from geo.records import file_sha256
@@ -261,7 +287,7 @@ def apply(ledger: Ledger, changes: Sequence[Change], *, dry_run: bool = False) -
                 ),
                 evidence_rows,
             )
-            ledger._append_events(conn, events)
+            ledger.append_events(conn, events)
     except _Rollback:
         pass
     return problems
@@ -299,6 +325,4 @@ def store_files(root: Path, stored: dict[str, tuple[Path, dict[str, Any]]]) -> N
         target = root / sha[:2] / (sha + path.suffix.lower())
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".part")
-            shutil.copyfile(path, tmp)
-            tmp.replace(target)
+            copy_atomic(path, target)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,7 @@ from geo.ingest.readers import (
 )
 from geo.ingest.tracks import surveys_from_file, unmatched_surveyors
 from geo.ledger.store import Ledger
+from geo.progress import Progress, expect
 from geo.records import ImportRecord
 from geo.settings import Settings
 
@@ -34,6 +36,16 @@ def _record(frame: pd.DataFrame) -> tuple[ImportRecord, pd.DataFrame]:
     meta = frame.attrs.get("hetu", {})
     rec = ImportRecord(**meta["record"])
     return rec, pd.DataFrame(meta.get("quarantine", []))
+
+
+def _at_once(
+    progress: Progress | None, rec: ImportRecord, write: Callable[[], ImportRecord]
+) -> ImportRecord:
+    """Run ``write``, then tell ``progress`` that all ``rec.n_read`` features are done."""
+    tick = expect(progress, rec.n_read)
+    done = write()
+    tick(rec.n_read)
+    return done
 
 
 def ingest_file(
@@ -53,6 +65,7 @@ def ingest_file(
     sheet: str | int = 0,
     profile: Profile | str | os.PathLike | None = None,
     surveyor: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportRecord:
     """Read a file and load it into the ledger in one transaction.
 
@@ -77,6 +90,10 @@ def ingest_file(
         when the settings have one, else :data:`DEFAULT_PROFILE`.
     surveyor : str, optional
         For surveys: who walked them, overriding what the file says.
+    progress : Progress, optional
+        Told, once the file is read, how many features it holds (:func:`geo.progress.expect`),
+        then the features done: quarantined ones at once, patches per chunk written, other
+        kinds when written (:mod:`geo.progress`).
 
     Returns
     -------
@@ -106,15 +123,19 @@ def ingest_file(
     if kind == "patches":
         frame = patches_from_file(p, batch_id=batch_id, issued_on=issued_on, **opts)
         rec, quarantine = _record(frame)
-        return ledger.add_patches(frame, rec, quarantine=quarantine)
+        tick = expect(progress, rec.n_read)
+        tick(rec.n_read - len(frame))
+        return ledger.add_patches(frame, rec, quarantine=quarantine, progress=tick)
     if kind == "ranges":
         frame = segments_from_file(p, **opts)
         rec, quarantine = _record(frame)
-        return ledger.add_segments(frame, rec, quarantine=quarantine)
+        return _at_once(
+            progress, rec, lambda: ledger.add_segments(frame, rec, quarantine=quarantine)
+        )
     if kind == "chiefs":
         frame = chiefs_from_file(p, sheet=sheet, encoding=encoding, profile=profile)
         rec, _ = _record(frame)
-        return ledger.add_chiefs(frame, rec)
+        return _at_once(progress, rec, lambda: ledger.add_chiefs(frame, rec))
     tracks, findings = surveys_from_file(
         p, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
         encoding=encoding, central_meridian=settings.central_meridian, source_crs=source_crs,
@@ -126,4 +147,4 @@ def ingest_file(
             f"surveyor(s) {', '.join(strangers)} match no chief's name: these patrols count for "
             "no chief; correct the name in the patrol app or in the chiefs' list"
         )
-    return ledger.add_surveys(tracks, findings, rec)
+    return _at_once(progress, rec, lambda: ledger.add_surveys(tracks, findings, rec))

@@ -41,12 +41,15 @@ from geo.ledger.db import Database
 from geo.ledger.reads import LedgerReads
 from geo.ledger.schema import FEATURE_TABLES, MIGRATIONS
 from geo.policy.lifecycle import ISSUE_ACTION, Lifecycle
+from geo.progress import Progress, no_progress
 from geo.records import PATCH_COLUMNS, ImportRecord, event_hash, file_sha256, none_if_nan
 from geo.settings import Settings
 
 __all__ = ["BATCH_COLUMNS", "Ledger", "open_ledger"]
 
 BATCH_COLUMNS = ("batch_id", "issued_on", "import_id", "created_at")
+#: Patches written per statement batch by :meth:`Ledger.add_patches` (one progress report each).
+_WRITE_CHUNK = 5_000
 
 
 class Ledger(LedgerReads):
@@ -264,6 +267,7 @@ class Ledger(LedgerReads):
         *,
         quarantine: pd.DataFrame | None = None,
         actor: str = "hetu",
+        progress: Progress | None = None,
     ) -> ImportRecord:
         """Write a batch of canonical patches and their ``issue`` events, all or nothing.
 
@@ -277,6 +281,8 @@ class Ledger(LedgerReads):
             Features kept aside, with ``row, feature_id, reason, attrs, wkb``.
         actor : str
             Who issued (recorded on each first event).
+        progress : Progress, optional
+            Told the number of patches written, per chunk (:mod:`geo.progress`).
 
         Returns
         -------
@@ -320,25 +326,31 @@ class Ledger(LedgerReads):
                 (record.batch_id, none_if_nan(issued_on), record.import_id, record.imported_at),
             )
             frame = patches.assign(import_id=record.import_id)
-            self._insert_features(conn, "patches", frame, [*PATCH_COLUMNS, "import_id"])
             at_default = record.imported_at
-            self._append_events(
-                conn,
-                [
-                    (
-                        pid,
-                        as_time(issued) if none_if_nan(issued) else at_default,
-                        actor,
-                        ISSUE_ACTION,
-                        None,
-                        self.lifecycle.initial,
-                        None,
-                        f"batch {record.batch_id}",
-                        None,
-                    )
-                    for pid, issued in zip(ids, frame["issued_on"], strict=True)
-                ],
-            )
+            tick = progress or no_progress
+            for start in range(0, len(frame), _WRITE_CHUNK):
+                part = frame.iloc[start : start + _WRITE_CHUNK]
+                self._insert_features(conn, "patches", part, [*PATCH_COLUMNS, "import_id"])
+                self.append_events(
+                    conn,
+                    [
+                        (
+                            pid,
+                            as_time(issued) if none_if_nan(issued) else at_default,
+                            actor,
+                            ISSUE_ACTION,
+                            None,
+                            self.lifecycle.initial,
+                            None,
+                            f"batch {record.batch_id}",
+                            None,
+                        )
+                        for pid, issued in zip(
+                            ids[start : start + _WRITE_CHUNK], part["issued_on"], strict=True
+                        )
+                    ],
+                )
+                tick(len(part))
         return record
 
     def add_segments(
@@ -547,7 +559,8 @@ class Ledger(LedgerReads):
             ).fetchone()  # fmt: skip
         return int(row[0])
 
-    def _append_events(self, conn: Database, rows: list[tuple]) -> None:
+    def append_events(self, conn: Database, rows: list[tuple]) -> None:
+        """Append event rows to the hash chain; call inside :meth:`transaction` only."""
         last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()
         prev = last[0] if last else None
         out = []

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from geo.errors import LedgerError
+from geo.fileio import copy_atomic
 from geo.ledger.schema import FEATURE_TABLES, MIGRATIONS
 from geo.ledger.store import Ledger
 from geo.settings import Settings
@@ -148,7 +148,5 @@ def _copy_files(src: Ledger, dst: Ledger, report: CopyReport) -> None:
         target = dst.attachments_dir / sha[:2] / path.name
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".part")
-            shutil.copyfile(path, tmp)
-            tmp.replace(target)
+            copy_atomic(path, target)
             report.files += 1

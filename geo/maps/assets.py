@@ -8,19 +8,26 @@ request but for basemap tiles. Folium's other default assets (jQuery,
 Bootstrap, Font Awesome, awesome-markers) are dropped: the map draws circle
 markers and carries its own small stylesheet.
 
-The script :data:`HETU_JS` is Hetu's own renderer. It reads the compact JSON the
-map module writes, builds the layers on Leaflet's canvas renderer (points below
-a zoom level, polygons above it, closed patches clustered), and builds every
-popup, tooltip and search result with ``textContent``, never ``innerHTML``, so
-text from the ledger cannot become markup.
+Hetu's own script and stylesheet are package files, ``static/hetu-map.js`` and
+``static/hetu-map.css`` (written for this project, shipped as package data),
+read once with :mod:`importlib.resources` and written inline. The script is
+Hetu's renderer: it reads the compact JSON the map module writes, builds the
+layers on Leaflet's canvas renderer (points below a zoom level, polygons above
+it, closed patches clustered), and builds every popup, tooltip and search
+result with ``textContent``, never ``innerHTML``, so text from the ledger
+cannot become markup. Python fills in no part of the script's source: the one
+call :func:`hetu_script` appends passes the data element's id and the group
+keys as JSON and the map and groups by their folium variable names.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from functools import cache
+from collections.abc import Mapping
+from functools import cache, lru_cache
 from importlib import import_module
+from importlib.resources import files
 from pathlib import Path
 
 import folium
@@ -28,8 +35,9 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.errors import SettingsError
+from geo.maps.data import script_json
 
-__all__ = ["HETU_CSS", "HETU_JS", "InlineAssets", "use_assets"]
+__all__ = ["InlineAssets", "hetu_css", "hetu_script", "static_text", "use_assets"]
 
 #: CDN addresses used when the page is not offline (same versions as the XStatic packages).
 CDN_JS = (
@@ -156,234 +164,54 @@ def use_assets(m: folium.Map, *, offline: bool) -> folium.Map:
     return m
 
 
-#: Hetu's stylesheet (the font list names the common Chinese UI fonts).
-HETU_CSS = """
-.hetu-box {position: fixed; z-index: 1000; background: rgba(255,255,255,.93);
-  border: 1px solid #888; border-radius: 4px; padding: 6px 10px;
-  font-family: "Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px;}
-.hetu-title {top: 10px; left: 50%; transform: translateX(-50%); text-align: center;}
-.hetu-title b {font-size: 17px;}
-.hetu-title span {font-size: 12px; color: #444;}
-.hetu-legend {bottom: 24px; left: 10px; line-height: 18px;}
-.hetu-legend i {display: inline-block; width: 14px; height: 11px; margin-right: 6px;
-  vertical-align: middle; opacity: .85;}
-.hetu-legend i.dot {border-radius: 50%; width: 11px;}
-.hetu-dash {top: 130px; left: 10px; max-width: 260px; max-height: 40vh; overflow: auto;}
-.hetu-dash summary {font-weight: bold; cursor: pointer;}
-.hetu-dash table {border-collapse: collapse; margin: 2px 0 6px;}
-.hetu-dash td, .hetu-dash th {padding: 0 4px; text-align: left; white-space: nowrap;}
-.hetu-dash td.n {text-align: right;}
-.hetu-dash h4 {margin: 6px 0 2px; font-size: 12px;}
-.hetu-dash .late {color: #d50000;}
-.hetu-search {font-family: inherit; background: #fff; padding: 4px; border-radius: 4px;}
-.hetu-search input {width: 150px; font-size: 12px; padding: 2px 4px;}
-.hetu-search div {cursor: pointer; padding: 1px 4px; font-size: 12px;}
-.hetu-search div:hover {background: #e3f2fd;}
-.hetu-pop {font-family: "Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;
-  font-size: 12px;}
-.hetu-pop th {text-align: right; padding-right: 6px; white-space: nowrap; vertical-align: top;}
-.hetu-pop td {word-break: break-all;}
-.hetu-pop ol {margin: 2px 0 0; padding-left: 18px;}
-.hetu-pop img {max-width: 150px; max-height: 110px; margin: 2px; border: 1px solid #ccc;}
-.hetu-pop .late {color: #d50000; font-weight: bold;}
-.leaflet-control-layers, .leaflet-tooltip {
-  font-family: "Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif;}
-"""
+#: The package files of Hetu's own script and stylesheet (in ``geo/maps/static/``).
+HETU_JS_FILE = "hetu-map.js"
+HETU_CSS_FILE = "hetu-map.css"
+_JS_NAME = re.compile(r"[A-Za-z_$][\w$]*", re.ASCII)
 
-#: Hetu's renderer; ``__DATA_ID__``, ``__MAP__`` and ``__GROUPS__`` are filled per map.
-HETU_JS = r"""
-(function () {
-  "use strict";
-  var D = JSON.parse(document.getElementById("__DATA_ID__").textContent);
-  var map = __MAP__, G = __GROUPS__, S = D.s, Q = D.q, L_ = D.labels;
-  var renderer = L.canvas({padding: 0.3});
-  function s(i) { return i < 0 ? "" : S[i]; }
-  function ll(x, y) { return [(D.y0 + y) * Q, (D.x0 + x) * Q]; }
-  function rings(cx, cy, geom) {
-    return geom.map(function (poly) {
-      return poly.map(function (ring) {
-        var x = cx, y = cy, out = [];
-        for (var k = 0; k < ring.length; k += 2) {
-          x += ring[k]; y += ring[k + 1]; out.push(ll(x, y));
-        }
-        return out;
-      });
-    });
-  }
-  function el(tag, text, cls) {
-    var e = document.createElement(tag);
-    if (text !== undefined && text !== null) { e.textContent = text; }
-    if (cls) { e.className = cls; }
-    return e;
-  }
-  // patch record: [id, state, overdue days, type, area, water, village, township, county,
-  //                deadline, description, cx, cy, geometry, events, thumbnails]
-  var P = D.patches;
-  function popup(i, extra) {
-    var p = P[i], box = el("div", null, "hetu-pop"), t = el("table");
-    function row(label, value, cls) {
-      if (value === "" || value === null || value === undefined) { return; }
-      var tr = el("tr"); tr.appendChild(el("th", label)); tr.appendChild(el("td", value, cls));
-      t.appendChild(tr);
-    }
-    row(L_.patch_id, p[0]);
-    row(L_.issue_type, s(p[3]));
-    row(L_.area, p[4] === null ? "" : p[4].toLocaleString("zh-CN"));
-    row(L_.water, s(p[5]));
-    row(L_.state, D.state_labels[p[1]]);
-    row(L_.deadline, s(p[9]));
-    if (p[2] > 0) { row(L_.overdue_days, String(p[2]), "late"); }
-    row(L_.chief_village, s(p[6]));
-    row(L_.chief_township, s(p[7]));
-    row(L_.chief_county, s(p[8]));
-    row(L_.description, s(p[10]));
-    if (extra) { row(extra[0], extra[1], "late"); }
-    box.appendChild(t);
-    if (p[14] && p[14].length) {
-      box.appendChild(el("b", L_.history));
-      var ol = el("ol");
-      p[14].forEach(function (e) {
-        var who = s(e[2]);
-        ol.appendChild(el("li", s(e[0]) + " " + D.state_labels[e[1]] + (who ? " · " + who : "")));
-      });
-      box.appendChild(ol);
-    }
-    if (p[15] && p[15].length) {
-      box.appendChild(el("div", L_.photos));
-      p[15].forEach(function (k) {
-        var img = el("img"); img.src = s(k); img.alt = L_.photos; box.appendChild(img);
-      });
-    }
-    return box;
-  }
-  function open(i, latlng, extra) {
-    var p = P[i];
-    L.popup({maxWidth: 380}).setLatLng(latlng || ll(p[11], p[12]))
-      .setContent(popup(i, extra)).openOn(map);
-  }
-  function onClick(e) { var l = e.layer || e.propagatedFrom; if (l && l.hetu !== undefined) {
-    L.DomEvent.stopPropagation(e); open(l.hetu, e.latlng, l.hetuExtra); } }
-  var pts = {}, polys = {}, built = new Uint8Array(P.length), cluster = null;
-  Object.keys(G).forEach(function (key) {
-    if (key.indexOf("patch:") === 0) {
-      pts[key] = L.featureGroup().on("click", onClick);
-      polys[key] = L.featureGroup().on("click", onClick);
-    }
-  });
-  if (G["patch:closed"] && L.markerClusterGroup) {
-    cluster = L.markerClusterGroup({showCoverageOnHover: false, maxClusterRadius: 50,
-      spiderfyOnMaxZoom: true, disableClusteringAtZoom: D.zpoly + 1});
-    cluster.on("click", onClick);
-    G["patch:closed"].addLayer(cluster);
-  }
-  function key(p) { return p[2] > 0 && D.settled.indexOf(p[1]) < 0 ? "patch:overdue"
-    : "patch:" + D.states[p[1]]; }
-  var closedMarkers = [];
-  for (var i = 0; i < P.length; i++) {
-    var p = P[i], k = key(p), color = D.colors[p[1]], late = k === "patch:overdue";
-    var m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: late ? 7 : 5,
-      color: late ? D.overdue_color : "#fff", weight: late ? 3 : 1, fillColor: color,
-      fillOpacity: 0.9});
-    m.hetu = i;
-    if (k === "patch:closed" && cluster) { closedMarkers.push(m); } else if (pts[k]) {
-      pts[k].addLayer(m);
-    }
-  }
-  if (cluster) { cluster.addLayers(closedMarkers); }
-  function buildPolygons() {
-    var b = map.getBounds().pad(0.5);
-    for (var i = 0; i < P.length; i++) {
-      if (built[i]) { continue; }
-      var p = P[i], k = key(p);
-      if (!polys[k] || !b.contains(ll(p[11], p[12]))) { continue; }
-      var late = k === "patch:overdue";
-      var poly = L.polygon(rings(p[11], p[12], p[13]), {renderer: renderer,
-        color: late ? D.overdue_color : D.colors[p[1]], weight: late ? 3.5 : 1.5,
-        fillColor: D.colors[p[1]], fillOpacity: 0.45});
-      poly.hetu = i; polys[k].addLayer(poly); built[i] = 1;
-    }
-  }
-  var detail = null;
-  function rescale() {
-    var want = map.getZoom() >= D.zpoly;
-    if (want) { buildPolygons(); }
-    if (want === detail) { return; }
-    detail = want;
-    Object.keys(pts).forEach(function (k) {
-      if (!G[k]) { return; }
-      G[k].removeLayer(want ? pts[k] : polys[k]);
-      G[k].addLayer(want ? polys[k] : pts[k]);
-    });
-  }
-  map.on("zoomend moveend", rescale);
-  // ranges, tracks and recurrence sites
-  function tip(layer, text) { if (text) { layer.bindTooltip(function () {
-    return el("span", text); }, {sticky: true}); } }
-  D.ranges.forEach(function (r) {
-    var g = G["range:" + r[0]]; if (!g) { return; }
-    var poly = L.polygon(rings(r[2], r[3], r[4]), {renderer: renderer, color: D.range_color,
-      weight: 1, fillColor: D.range_color, fillOpacity: 0.12});
-    tip(poly, s(r[1])); g.addLayer(poly);
-  });
-  D.tracks.forEach(function (t) {
-    if (!G.tracks) { return; }
-    var line = L.polyline(rings(t[1], t[2], [[t[3]]])[0][0], {renderer: renderer,
-      color: D.track_color, weight: 3, opacity: 0.85});
-    tip(line, s(t[0])); G.tracks.addLayer(line);
-  });
-  (D.shoreline || []).forEach(function (b) {
-    if (!G.shoreline) { return; }
-    var parts = rings(b[2], b[3], b[4].map(function (l) { return [l]; })).map(function (p) {
-      return p[0]; });
-    var line = L.polyline(parts, {renderer: renderer, color: D.shore_colors[b[0]],
-      weight: b[0] ? 4 : 5, opacity: 0.9});
-    tip(line, s(b[1])); G.shoreline.addLayer(line);
-  });
-  if (G.recurrence) {
-    var rec = L.featureGroup().on("click", onClick);
-    D.recurrences.forEach(function (r) {
-      var p = P[r[0]], m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 11,
-        color: D.recurrence_color, weight: 3, fill: false});
-      m.hetu = r[0]; m.hetuExtra = [L_.recurrence_of, s(r[1])]; rec.addLayer(m);
-    });
-    G.recurrence.addLayer(rec);
-  }
-  // search by patch id
-  var ids = P.map(function (p) { return p[0]; });
-  var Search = L.Control.extend({options: {position: "topleft"}, onAdd: function () {
-    var box = el("div", null, "leaflet-bar hetu-search"), input = el("input");
-    var list = el("div"); input.type = "search"; input.placeholder = L_.search;
-    box.appendChild(input); box.appendChild(list);
-    L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
-    function go(i) {
-      var p = P[i]; list.textContent = "";
-      map.once("moveend", function () { open(i); });
-      map.setView(ll(p[11], p[12]), Math.max(map.getZoom(), D.zpoly + 2));
-    }
-    input.addEventListener("input", function () {
-      var q = input.value.trim().toUpperCase(); list.textContent = "";
-      if (!q) { return; }
-      var n = 0;
-      for (var i = 0; i < ids.length && n < 8; i++) {
-        if (ids[i].toUpperCase().indexOf(q) >= 0) {
-          var item = el("div", ids[i]); item.dataset.i = i;
-          item.addEventListener("click", function (e) { L.DomEvent.stop(e); go(+this.dataset.i); });
-          list.appendChild(item); n++;
-        }
-      }
-      if (!n) { list.appendChild(el("span", L_.search_none)); }
-    });
-    input.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { var i = ids.indexOf(input.value.trim()); if (i < 0 &&
-        list.firstChild && list.firstChild.dataset) { i = +list.firstChild.dataset.i; }
-        if (i >= 0) { go(i); } }
-    });
-    return box;
-  }});
-  new Search().addTo(map);
-  rescale();
-  window.hetu = {map: map, groups: G, open: open, ids: ids, ready: true,
-    center: function (i) { return ll(P[i][11], P[i][12]); }};
-})();
-"""
+
+@lru_cache(maxsize=8)
+def static_text(name: str) -> str:
+    """Return the text of the package file ``geo/maps/static/<name>`` (read once)."""
+    return (files("geo.maps") / "static" / name).read_text(encoding="utf-8")
+
+
+def hetu_css() -> str:
+    """Return Hetu's stylesheet (the font list names the common Chinese UI fonts)."""
+    return static_text(HETU_CSS_FILE)
+
+
+def _js_name(name: str) -> str:
+    if not _JS_NAME.fullmatch(name):
+        raise ValueError(f"not a JavaScript variable name: {name!r}")
+    return name
+
+
+def hetu_script(data_id: str, map_name: str, groups: Mapping[str, str]) -> str:
+    """Return Hetu's renderer and the call that draws one map's data.
+
+    Parameters
+    ----------
+    data_id : str
+        The ``id`` of the ``<script type="application/json">`` element holding the
+        map's compact data document.
+    map_name : str
+        The JavaScript variable of the Leaflet map (folium's ``get_name()``).
+    groups : mapping
+        Layer key (``"patch:issued"``, ``"range:0"``, ``"tracks"`` …) → JavaScript
+        variable of its feature group.
+
+    Returns
+    -------
+    str
+        The text of ``static/hetu-map.js`` unchanged, followed by one call of its
+        ``hetuDraw``: the id and keys as script-safe JSON, the names checked to be names.
+
+    Raises
+    ------
+    ValueError
+        If a map or group name is not a JavaScript variable name.
+    """
+    refs = ",".join(f"{script_json(key)}:{_js_name(name)}" for key, name in groups.items())
+    call = f"hetuDraw({script_json(data_id)}, {_js_name(map_name)}, {{{refs}}});\n"
+    return static_text(HETU_JS_FILE) + call

@@ -2,7 +2,7 @@
 
 Folium's GeoJson writes every coordinate as a 17-digit float and every property
 of every feature again and again, JSON-escaped. The map instead carries one JSON
-document read by :data:`geo.maps.assets.HETU_JS`: coordinates as integers on a
+document read by the map's script (``geo/maps/static/hetu-map.js``): coordinates as integers on a
 fixed grid (``quantum`` degrees), each ring delta-coded from its feature's
 centroid, and every repeated text (chiefs, rivers, dates, labels) once in a
 string table that records point into. Geometries are simplified in metres

@@ -22,9 +22,6 @@ from __future__ import annotations
 import html
 import math
 import os
-import stat
-import tempfile
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,10 +34,12 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo.clock import now
 from geo.errors import CRSError, NotFoundError, SchemaError, SettingsError
+from geo.fileio import write_atomic
 from geo.labels import COLUMNS, ISSUE_TYPES, SHORELINE, STATES, TEXT, label
 from geo.maps import data as _md
-from geo.maps.assets import HETU_CSS, HETU_JS, use_assets
+from geo.maps.assets import hetu_css, hetu_script, use_assets
 from geo.maps.data import Strings, encode_geometries, missing, script_json, simplified
 from geo.maps.data import thumbnail_uris as _thumbnail_uris
 from geo.settings import BASEMAPS
@@ -78,7 +77,6 @@ _MAX_ZOOM = 18
 _MAX_RIVERS = 8
 _TOP_CHIEFS = 10
 _DEFAULT_VIEW = ([30.0, 110.0], 5)
-_CST = timezone(timedelta(hours=8))
 
 _TIANDITU_URL = (
     "https://t{{s}}.tianditu.gov.cn/DataServer?T={layer}&x={{x}}&y={{y}}&l={{z}}&tk={key}"
@@ -141,12 +139,8 @@ class _HetuLayers(MacroElement):
         super().__init__()
         self._name = "HetuLayers"
         self.data = data
-        refs = ",".join(f'"{key}":{group.get_name()}' for key, group in groups.items())
-        self.code = (
-            HETU_JS.replace("__DATA_ID__", f"{self.get_name()}_data")
-            .replace("__MAP__", map_name)
-            .replace("__GROUPS__", "{" + refs + "}")
-        )
+        refs = {key: group.get_name() for key, group in groups.items()}
+        self.code = hetu_script(f"{self.get_name()}_data", map_name, refs)
 
 
 def _esc(value: object) -> str:
@@ -646,12 +640,12 @@ def status_map(
     }
     _HetuLayers(script_json(data), groups, m.get_name()).add_to(m)
 
-    day = as_of or datetime.now(_CST).date().isoformat()
+    day = as_of or now().date().isoformat()
     heading = (
         f'<div class="hetu-box hetu-title"><b>{_esc(title or TEXT["map_title"])}</b><br>'
         f"<span>{_esc(TEXT['as_of'])} {_esc(day)}</span></div>"
     )
-    _Panel(heading, css=HETU_CSS).add_to(m)
+    _Panel(heading, css=hetu_css()).add_to(m)
     legend = _legend_html(
         ranges=range_frame is not None,
         tracks=track_frame is not None,
@@ -668,8 +662,8 @@ def status_map(
 def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
     """Write the map to an HTML file atomically.
 
-    The page is written to a temporary file in the target directory and moved
-    over the target with :func:`os.replace`, so a reader never sees half a file.
+    The page is written with :func:`geo.fileio.write_atomic` (a temporary file
+    beside the target, then a rename), so a reader never sees half a file.
 
     Parameters
     ----------
@@ -685,15 +679,4 @@ def save_map(m: folium.Map, path: str | os.PathLike) -> Path:
     """
     target = Path(path)
     page = m.get_root().render()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(page)
-        # mkstemp creates the file private (0600); give it the usual mode of a document.
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_atomic(target, page.encode("utf-8"))

@@ -18,7 +18,7 @@ Relations, one per patch (repeated on each of its rows):
 - ``outside``: nothing within ``near_m``; the id is empty and ``distance_m``
   is the distance to the nearest range (NaN when there is none).
 
-How the in-memory engine is fast (PITFALLS.md §6 and issue 4): the STRtree
+How the in-memory engine is fast (docs/architecture.md, Input pitfalls 4): the STRtree
 holds the *patches* and is queried with the *ranges*, so the prepared side is
 the large range polygons, each prepared once; a pair whose range covers the
 patch takes the patch's own area without an intersection; and the GEOS work

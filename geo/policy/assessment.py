@@ -7,13 +7,12 @@ Pure rules (no data): :class:`AssessmentRule` and its ``[assessment]`` table in
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from geo.errors import SettingsError
+from geo.errors import SettingsError, check_keys
 
 __all__ = ["DEFAULT_RULE", "AssessmentRule", "assessment_rule_from_toml"]
 
@@ -125,16 +124,7 @@ def assessment_rule_from_toml(
     """
     if not isinstance(mapping, Mapping):
         raise SettingsError(f"{source}: [assessment] must be a table, got {mapping!r}")
-    unknown = [k for k in mapping if k not in _KEYS]
-    if unknown:
-        hints = []
-        for key in unknown:
-            close = difflib.get_close_matches(str(key), _KEYS, n=1)
-            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise SettingsError(
-            f"{source}: [assessment] has unknown key(s) {', '.join(hints)}; "
-            f"known keys: {', '.join(_KEYS)}"
-        )
+    check_keys(mapping, _KEYS, where=f"{source}: [assessment]")
     values: dict[str, float] = {}
     for key, value in mapping.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):

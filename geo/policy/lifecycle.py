@@ -1,6 +1,6 @@
 """The lifecycle of a patch: states, allowed transitions, deadlines. Pure, no I/O.
 
-Default (DESIGN.md)::
+Default (docs/architecture.md, Lifecycle)::
 
     issued 已下发 → verifying 核查中 → confirmed 已认定 | dismissed 不是问题 | monitored 挂账监管
     confirmed | monitored → rectifying 整改中 (deadline) → rectified 已整改待验收 → closed 已销号
@@ -161,7 +161,7 @@ _NAME = re.compile(r"[a-z][a-z0-9_]*")
 def lifecycle_from_settings(table: Mapping[str, Any], *, source: str = "settings") -> Lifecycle:
     """Build and validate an office's lifecycle from its ``[lifecycle]`` table.
 
-    Keys (all optional; the default of DESIGN.md otherwise): ``initial``;
+    Keys (all optional; the default lifecycle otherwise): ``initial``;
     ``transitions`` (``from = [to, ...]``, replacing the default graph);
     ``actions`` (``"from->to" = name``); ``evidence`` (``to = [[kind, ...], ...]``,
     any one set satisfies); ``labels`` (``state = 中文`` for states you add);

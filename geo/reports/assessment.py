@@ -32,11 +32,11 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from geo.clock import as_date
 from geo.errors import SchemaError
 from geo.labels import TEXT
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule
@@ -74,7 +74,6 @@ ASSESSMENT_COLUMNS = [
 ]
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
 _CLOSED = "closed"
-_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
@@ -95,12 +94,8 @@ def quarter_bounds(quarter: str) -> tuple[dt.date, dt.date]:
 
 
 def _as_day(value: dt.date | str, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value)[:10])
+        return as_date(value)
     except ValueError:
         raise SchemaError(f"{name} {value!r} is not a date; give YYYY-MM-DD") from None
 
@@ -363,7 +358,7 @@ def assess(
     t0, t1 = _as_day(start, "start"), _as_day(end, "end")
     if t0 > t1:
         raise SchemaError(f"the period starts ({t0}) after it ends ({t1}); swap start and end")
-    today = dt.datetime.now(_TZ).date() if as_of is None else _as_day(as_of, "as_of")
+    today = as_date(None) if as_of is None else _as_day(as_of, "as_of")
     if today < t0:
         raise SchemaError(f"the period starts ({t0}) after as_of ({today}): nothing to assess yet")
     t1 = min(t1, today)

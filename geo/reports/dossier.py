@@ -41,7 +41,7 @@ import shapely
 from markupsafe import Markup
 
 from geo.clock import as_date
-from geo.errors import HetuError, NotFoundError, SchemaError
+from geo.errors import NotFoundError, PdfError, SchemaError
 from geo.fileio import write_atomic
 from geo.labels import (
     ACTIONS,
@@ -56,6 +56,7 @@ from geo.labels import (
     label,
 )
 from geo.ledger.store import Ledger
+from geo.progress import Progress, expect
 from geo.records import is_missing
 from geo.reports.documents import thumbnail_svg
 from geo.reports.pdf import pdf_converter, print_pdfs
@@ -78,10 +79,6 @@ _AROUND_DEG = 0.01
 _UNSAFE = re.compile(r"[^0-9A-Za-z_.-]+")
 _IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _CHIEFS = ["chief_village", "chief_township", "chief_county", "chief_city", "chief_province"]
-
-
-class PdfError(HetuError, RuntimeError):
-    """A required PDF could not be printed (the HTML pages stand)."""
 
 
 @dataclass
@@ -499,6 +496,7 @@ def write_dossiers(
     *,
     pdf: bool | None = None,
     as_of: dt.date | str | None = None,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write the dossiers of several patches, ``<patch id>.html`` each, into ``out_dir``.
 
@@ -521,6 +519,9 @@ def write_dossiers(
         ``False``: none; ``True``: required.
     as_of : date or str, optional
         The day overdue days are counted to (default today, Asia/Shanghai).
+    progress : Progress, optional
+        Told how many files to expect (pages, and as many PDFs when they are printed),
+        then of each page made and each PDF done (:mod:`geo.progress`).
 
     Returns
     -------
@@ -546,14 +547,18 @@ def write_dossiers(
         return []
     src = _sources(ledger, ids, out, day)
     env = _environment()
-    pages = [(out / src.names[pid], _render(src, pid, env)) for pid in ids]
+    tick = expect(progress, len(ids) * (1 if browser is None else 2))
+    pages = []
+    for pid in ids:
+        pages.append((out / src.names[pid], _render(src, pid, env)))
+        tick(1)
     out.mkdir(parents=True, exist_ok=True)
     for path, html in pages:
         write_atomic(path, html.encode("utf-8"))
     written = [path for path, _ in pages]
     if browser is None:
         return written
-    printed, failed = print_pdfs(written, browser=browser)
+    printed, failed = print_pdfs(written, browser=browser, progress=tick)
     if failed and pdf:
         raise PdfError(
             f"PDF not printed for {', '.join(str(p) for p in failed)} with {browser} "

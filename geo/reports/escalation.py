@@ -25,17 +25,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from geo.clock import as_date
+from geo.clock import TZ, as_date
 from geo.errors import SchemaError
 from geo.fileio import write_atomic
 from geo.labels import ACTIONS, LEVELS, TEXT, label
 from geo.ledger.changes import Change
 from geo.ledger.store import Ledger
 from geo.policy.lifecycle import ESCALATION_ACTIONS, due_step
+from geo.progress import Progress, expect
 from geo.records import is_missing
 from geo.reports.documents import render_notice, thumbnail_svg
 from geo.reports.pdf import pdf_converter, print_pdfs
@@ -49,7 +49,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_TZ = ZoneInfo("Asia/Shanghai")
 #: Chief levels from the lowest up: where a notice goes when a segment lacks its level.
 LEVELS_UP = tuple(reversed(LEVELS))
 #: Columns of :func:`due_escalations`, one row per (patch, addressed chief).
@@ -260,7 +259,7 @@ def _file_name(day: dt.date, action: str, chief_id: str) -> str:
 
 def _event_times(ledger: Ledger, ids: Iterable[str], day: dt.date) -> dict[str, dt.datetime]:
     """When to record each patch's notice: ``day`` 09:00, or its last event if later."""
-    base = dt.datetime.combine(day, dt.time(9, 0), tzinfo=_TZ)
+    base = dt.datetime.combine(day, dt.time(9, 0), tzinfo=TZ)
     events = ledger.events()
     last = events.groupby("patch_id")["at"].last()
     out = {}
@@ -278,6 +277,7 @@ def escalate(
     actor: str | None = None,
     template: str | os.PathLike | None = None,
     pdf: bool | None = None,
+    progress: Progress | None = None,
 ) -> EscalationResult:
     """Issue every escalation rung due on ``as_of``: record the events and write the notices.
 
@@ -304,6 +304,9 @@ def escalate(
     pdf : bool, optional
         ``None`` (default): print PDFs if a converter is found, skip silently
         otherwise; ``False``: never; ``True``: require one.
+    progress : Progress, optional
+        Told how many PDFs to expect, then of each one done, printed or failed
+        (:mod:`geo.progress`); not told anything when no PDF is printed.
 
     Returns
     -------
@@ -375,7 +378,8 @@ def escalate(
         write_atomic(path, html.encode("utf-8"))
         result.documents.append(path)
     if browser is not None:
-        printed, failed = print_pdfs([p for p, _ in docs], browser=browser)
+        tick = expect(progress, len(docs))
+        printed, failed = print_pdfs([p for p, _ in docs], browser=browser, progress=tick)
         result.pdfs.extend(printed)
         result.pdf_failed.extend(failed)
     return result

@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import math
 import os
-import stat
-import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +34,10 @@ import shapely
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from geo.clock import TZ, now
 from geo.crs import STORAGE_EPSG
-from geo.errors import CRSError, HetuError, SchemaError
+from geo.errors import CRSError, ExportTooLargeError, SchemaError
+from geo.fileio import XLSX_TEXT, move_into_place, temp_beside
 from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEDGER_SUMMARY, RELATIONS, STATES, TEXT
 from geo.labels import label as _label
 from geo.reports.summary import (
@@ -45,13 +45,13 @@ from geo.reports.summary import (
     MAX_WIDTH,
     Formats,
     Period,
-    display_width,
     write_charts,
     write_coverage,
     write_patrols,
     write_summary,
     xl_cell,
 )
+from geo.text import display_width
 
 __all__ = [
     "LEDGER_COLUMNS",
@@ -91,7 +91,6 @@ LEDGER_COLUMNS: dict[str, str] = {
 #: Rows an Excel sheet holds, the header included.
 EXCEL_MAX_ROWS = 1_048_576
 
-_CST = timezone(timedelta(hours=8))
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 _DIGITS = {"area": 2, "int": 0, "coord": 6}
@@ -100,10 +99,6 @@ _LABELS: dict[str, dict[str, str]] = {
     "relation": RELATIONS,
     "state": STATES,
 }
-
-
-class ExportTooLargeError(HetuError, ValueError):
-    """The ledger has more patches than an Excel sheet has rows."""
 
 
 def _parse_date(value: Any) -> date | None:
@@ -121,7 +116,7 @@ def _parse_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     if when.tzinfo is not None:
-        when = when.astimezone(_CST).replace(tzinfo=None)
+        when = when.astimezone(TZ).replace(tzinfo=None)
     return when
 
 
@@ -135,11 +130,6 @@ def _serial_time(value: Any) -> float | None:
     """Return the Excel serial number of an ISO time, in Beijing time."""
     when = _parse_datetime(value)
     return None if when is None else (when - _EXCEL_EPOCH) / timedelta(days=1)
-
-
-def _text_width(text: str) -> int:
-    """Width of ``text`` in Excel units: a 3-byte UTF-8 (CJK) character counts 2."""
-    return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
 
 
 @dataclass(frozen=True)
@@ -213,7 +203,7 @@ def _numbers(raw: pd.Series, kind: str) -> _Cells:
     for i in np.flatnonzero(odd):
         text = str(raw.iloc[i])
         if text != "":
-            cells[i], widths[i] = text, _text_width(text)
+            cells[i], widths[i] = text, display_width(text)
     return _Cells(np.arange(n), cells, widths)
 
 
@@ -247,7 +237,7 @@ def _ledger_cells(frame: pd.DataFrame) -> list[_Cells]:
             wide = 16 if kind == "datetime" else 10
             out.append(_distinct(frame[name], _dated_cell(kind), lambda _, w=wide: w))
         else:
-            out.append(_distinct(frame[name], _text_cell(kind), _text_width))
+            out.append(_distinct(frame[name], _text_cell(kind), display_width))
     return out
 
 
@@ -322,14 +312,11 @@ def sheet_name(name: str, taken: Collection[str] = ()) -> str:
 def _replace_or_fallback(tmp: Path, target: Path) -> Path:
     """Move ``tmp`` over ``target``; if the target is locked, use a timestamped name."""
     try:
-        os.replace(tmp, target)
+        return move_into_place(tmp, target)
     except PermissionError:
         # Windows: the target is open in Excel. Keep the new ledger beside it.
-        stamp = datetime.now(_CST).strftime("%H%M%S")
-        fallback = target.with_name(f"{target.stem}_{stamp}{target.suffix}")
-        os.replace(tmp, fallback)
-        return fallback
-    return target
+        stamp = now().strftime("%H%M%S")
+        return move_into_place(tmp, target.with_name(f"{target.stem}_{stamp}{target.suffix}"))
 
 
 def write_ledger_xlsx(
@@ -423,15 +410,9 @@ def write_ledger_xlsx(
             f"({EXCEL_MAX_ROWS - 1:,} at most); export the CSV or GeoPackage instead"
         )
     target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    day = as_of or datetime.now(_CST).date().isoformat()
-    try:
-        book = xlsxwriter.Workbook(
-            tmp,
-            {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
-        )
+    day = as_of or now().date().isoformat()
+    with temp_beside(target) as tmp:
+        book = xlsxwriter.Workbook(tmp, XLSX_TEXT)
         fmt = Formats(book)
         summary = book.add_worksheet(TEXT["summary"])
         ledger = book.add_worksheet(TEXT["ledger_sheet"])
@@ -466,11 +447,7 @@ def write_ledger_xlsx(
                 rows = positions.get(key, np.array([], dtype=np.int64))
                 _write_ledger(book.add_worksheet(taken[-1]), columns, fmt, rows)
         book.close()
-        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-        os.chmod(tmp, mode)
         return _replace_or_fallback(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _township_names(patches: pd.DataFrame) -> dict[str, str]:

@@ -33,11 +33,13 @@ from typing import IO, Any
 import geopandas as gpd
 import pandas as pd
 
-from geo.clock import as_date
-from geo.errors import HetuError
+from geo.clock import as_date, now
+from geo.errors import ExportLockedError, TemplateError
+from geo.fileio import temp_beside, write_table
 from geo.labels import COLUMNS, EXPORT, ISSUE_TYPES, RELATIONS, STATES, label
+from geo.progress import Progress, expect
 from geo.reports.excel import LEDGER_COLUMNS, Period, _replace_or_fallback, write_ledger_xlsx
-from geo.reports.province_template import TemplateError, fill_template
+from geo.reports.province_template import fill_template
 from geo.reports.shapefile import ENCODING, write_shapefile
 
 __all__ = [
@@ -67,11 +69,6 @@ EXIT_CODES: dict[str, int] = {"ok": 0, "error": 1, "usage": 2, "locked": 3}
 LOCK_NAME = ".hetu-export.lock"
 _DATED = re.compile(r"^ledger_(\d{4}-\d{2}-\d{2})\.xlsx$")
 _LABELLED = {"issue_type": ISSUE_TYPES, "relation": RELATIONS, "state": STATES}
-_CST = dt.timezone(dt.timedelta(hours=8))
-
-
-class ExportLockedError(HetuError, RuntimeError):
-    """Another export holds the lock on the output directory."""
 
 
 def exit_code(exc: BaseException | None) -> int:
@@ -230,30 +227,15 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _tmp(out_dir: Path, name: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=Path(name).suffix, dir=out_dir)
-    os.close(fd)
-    Path(tmp).unlink()
-    return Path(tmp)
-
-
 def _write_csv(frame: pd.DataFrame, target: Path) -> Path:
-    tmp = _tmp(target.parent, target.name)
-    try:
-        _labelled(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
-        return _replace_or_fallback(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return write_table(_labelled(frame), target, place=_replace_or_fallback)
 
 
 def _write_gpkg(frame: gpd.GeoDataFrame, target: Path) -> Path:
-    tmp = _tmp(target.parent, target.name)
-    try:
+    with temp_beside(target) as tmp:
         snapshot = gpd.GeoDataFrame(_labelled(frame), geometry=frame.geometry.values, crs=frame.crs)
         snapshot.to_file(tmp, layer=EXPORT["layer"], driver="GPKG", engine="pyogrio")
         return _replace_or_fallback(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_shp(frame: gpd.GeoDataFrame, target: Path) -> tuple[Path, pd.DataFrame]:
@@ -268,16 +250,7 @@ def _write_shp(frame: gpd.GeoDataFrame, target: Path) -> tuple[Path, pd.DataFram
 
 
 def _write_aliases(aliases: pd.DataFrame, target: Path) -> Path:
-    tmp = _tmp(target.parent, target.name)
-    try:
-        aliases.to_excel(tmp, sheet_name=EXPORT["aliases"], index=False, engine="xlsxwriter")
-        return _replace_or_fallback(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _now() -> str:
-    return dt.datetime.now(_CST).replace(microsecond=0).isoformat()
+    return write_table(aliases, target, sheet=EXPORT["aliases"], place=_replace_or_fallback)
 
 
 def _message(exc: BaseException) -> str:
@@ -330,7 +303,7 @@ def _run_log(log_file: str | os.PathLike | None) -> Iterator[None]:
 
 
 def _log_run(entry: dict[str, Any]) -> None:
-    entry["end"] = _now()
+    entry["end"] = now().isoformat()
     line = json.dumps(entry, ensure_ascii=False)
     run_logger.log(logging.INFO if entry["status"] == "ok" else logging.ERROR, line)
 
@@ -345,6 +318,7 @@ def export_ledger(
     log_file: str | os.PathLike | None = None,
     template: str | os.PathLike | None = None,
     column_map: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> ExportResult:
     """Write the dated exports of ``ledger`` into ``out_dir``, under the directory's lock.
 
@@ -388,6 +362,9 @@ def export_ledger(
     column_map : mapping, optional
         Header → source for ``template``
         (see :func:`geo.reports.province_template.load_column_map`).
+    progress : Progress, optional
+        Told how many files to expect, then of each file written (the shapefile with its
+        sidecars is one) (:mod:`geo.progress`).
 
     Returns
     -------
@@ -404,12 +381,16 @@ def export_ledger(
     TemplateError
         If ``template`` and ``column_map`` do not fit (checked before anything is written).
     """
-    entry: dict[str, Any] = dict(start=_now(), end=None, as_of=as_of, since=since, status="failed")
+    entry: dict[str, Any] = dict(
+        start=now().isoformat(), end=None, as_of=as_of, since=since, status="failed"
+    )
     entry.update(counts={}, files=[], error="")
     with _run_log(log_file):
         try:
             province = (template, column_map) if template is not None else None
-            result = _export_recorded(ledger, Path(out_dir), as_of, since, title, province, entry)
+            result = _export_recorded(
+                ledger, Path(out_dir), as_of, since, title, province, entry, progress
+            )
         except Exception as exc:
             locked = isinstance(exc, ExportLockedError)
             entry.update(status="locked" if locked else "failed", error=_message(exc))
@@ -429,6 +410,7 @@ def _export_recorded(
     title: str | None,
     province: tuple[Any, Mapping[str, str] | None] | None,
     entry: dict[str, Any],
+    progress: Progress | None,
 ) -> ExportResult:
     """Parse the days, take the lock, write, record; fill ``entry`` on the way."""
     day = as_date(as_of).isoformat()
@@ -441,7 +423,7 @@ def _export_recorded(
             entry["since"] = start
         record = {"as_of": day, "since": start, "started_at": entry["start"]}
         try:
-            result = _write_all(ledger, out, day, start, title, province)
+            result = _write_all(ledger, out, day, start, title, province, progress)
         except Exception as exc:
             try:
                 _record(ledger, **record, files=[], counts={}, status="failed",
@@ -480,7 +462,9 @@ def _write_all(
     start: str | None,
     title: str | None,
     province: tuple[Any, Mapping[str, str] | None] | None,
+    progress: Progress | None,
 ) -> ExportResult:
+    tick = expect(progress, 5 + (province is not None))
     frame = ledger.status_frame(as_of=day)
     filled = None
     if province is not None:
@@ -489,6 +473,7 @@ def _write_all(
             raise TemplateError(f"{template}: a province template needs a column map")
         target = out / f"ledger_{day}_province.xlsx"  # the template keeps its own title
         filled = fill_template(frame, template, target, column_map=column_map)
+        tick(1)
     period = period_ids(ledger.events(), since=start, as_of=day)
     stem = f"ledger_{day}"
     coverage, patrols = _field_work(ledger, day, start)
@@ -502,10 +487,15 @@ def _write_all(
         coverage=coverage,
         patrols=patrols,
     )
+    tick(1)
     csv = _write_csv(frame, out / f"{stem}.csv")
+    tick(1)
     gpkg = _write_gpkg(frame, out / f"{stem}.gpkg")
+    tick(1)
     shp, aliases = _write_shp(frame, out / f"{stem}_gbk.shp")
+    tick(1)
     alias_path = _write_aliases(aliases, out / f"{stem}_gbk_fields.xlsx")
+    tick(1)
     return ExportResult(
         as_of=day,
         since=start,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from geo.errors import SettingsError
 from geo.fileio import write_atomic
+from geo.progress import Progress, no_progress
 
 __all__ = ["find_pdf_converter", "html_to_pdf", "pdf_converter", "print_pdfs"]
 
@@ -71,7 +72,9 @@ def pdf_converter(pdf: bool | None) -> str | None:
     return browser
 
 
-def print_pdfs(paths: list[Path], *, browser: str) -> tuple[list[Path], list[Path]]:
+def print_pdfs(
+    paths: list[Path], *, browser: str, progress: Progress | None = None
+) -> tuple[list[Path], list[Path]]:
     """Print each HTML file to a PDF beside it, a few browsers at a time.
 
     Parameters
@@ -80,6 +83,8 @@ def print_pdfs(paths: list[Path], *, browser: str) -> tuple[list[Path], list[Pat
         The HTML files.
     browser : str
         The converter (:func:`find_pdf_converter`).
+    progress : Progress, optional
+        Told of each file done, printed or failed (:mod:`geo.progress`).
 
     Returns
     -------
@@ -96,6 +101,7 @@ def print_pdfs(paths: list[Path], *, browser: str) -> tuple[list[Path], list[Pat
 
     printed: list[Path] = []
     failed: list[Path] = []
+    tick = progress or no_progress
     if not paths:
         return printed, failed
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1, len(paths))) as pool:
@@ -105,4 +111,5 @@ def print_pdfs(paths: list[Path], *, browser: str) -> tuple[list[Path], list[Pat
             else:
                 log.warning("%s: PDF not written (%s); the HTML stands", path, exc)
                 failed.append(path)
+            tick(1)
     return printed, failed

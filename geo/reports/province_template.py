@@ -26,8 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
-import tempfile
 import tomllib
 from collections.abc import Mapping
 from copy import copy
@@ -44,9 +42,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geo.errors import HetuError, SettingsError
+from geo.errors import SettingsError, TemplateError
+from geo.fileio import temp_beside
 from geo.labels import ISSUE_TYPE_CODES, ISSUE_TYPES, RELATIONS, STATES, label
 from geo.reports.excel import _parse_date, _parse_datetime, _replace_or_fallback
+from geo.text import normalise_header
 
 __all__ = ["TRANSFORMS", "TemplateError", "fill_template", "load_column_map", "parse_source"]
 
@@ -56,17 +56,12 @@ _LABELS = {"issue_type": ISSUE_TYPES, "relation": RELATIONS, "state": STATES}
 _CODES = {"issue_type": {name: code for code, name in ISSUE_TYPE_CODES.items()}}
 _DATES = {"detected_on": "date", "issued_on": "date", "deadline": "date", "state_since": "datetime"}
 _FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
-_SPACE = re.compile(r"\s+")
 _SEARCH_ROWS = 30
 
 
-class TemplateError(HetuError, ValueError):
-    """A template and its column map do not fit (the message names both and what to do)."""
-
-
 def _key(text: object) -> str:
-    """Header text compared without any whitespace (templates break headers over lines)."""
-    return _SPACE.sub("", str(text)) if text is not None else ""
+    """Header text as matched: :func:`geo.text.normalise_header`, notes kept (面积（亩）≠ 面积)."""
+    return normalise_header(text, keep_notes=True)
 
 
 def parse_source(source: str) -> tuple[str, str]:
@@ -360,11 +355,6 @@ def fill_template(
         for col, kind, source in targets:
             _set(ws.cell(r, col), *_value(record, kind, source, seq))
     target = Path(out)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with temp_beside(target) as tmp:
         book.save(tmp)
         return _replace_or_fallback(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import unicodedata
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -42,6 +41,7 @@ from geo.labels import (
     TEXT,
     label,
 )
+from geo.text import display_width
 
 __all__ = [
     "LIFECYCLE",
@@ -93,11 +93,6 @@ _OVERDUE_FILL = "#FFC7CE"
 _OVERDUE_FONT = "#9C0006"
 _TABLES = ("township", "water_name", "chief_level", "issue_type")
 _LEVEL_ORDER = tuple(LEVELS)  # highest first
-
-
-def display_width(text: str) -> int:
-    """Return the width of ``text`` in Excel units, full-width characters counting 2."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "FW" else 1 for ch in text)
 
 
 def overdue_mask(frame: pd.DataFrame) -> pd.Series:

@@ -19,9 +19,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.errors import HetuError
+from geo.clock import TZ
+from geo.errors import ScheduleError
+from geo.fileio import write_atomic
 from geo.ledger.db import is_url
-from geo.reports.exports import _tmp
 
 __all__ = [
     "UNIT_NAME",
@@ -36,10 +37,6 @@ __all__ = [
 #: Base name of the systemd units (``hetu-export.service`` and ``.timer``).
 UNIT_NAME = "hetu-export"
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-
-
-class ScheduleError(HetuError, RuntimeError):
-    """A schedule cannot be installed on this machine (the message says what to do)."""
 
 
 def _when(weekday: str, time: str) -> tuple[str, int, int]:
@@ -105,7 +102,7 @@ def schedule_lines(
     led, out = _ledger_arg(ledger), Path(out_dir).resolve()
     logfile = Path(log).resolve() if log is not None else out / "export.log"
     posix = shlex.join([hetu, "export", str(led), "-o", str(out)])
-    cron = f"CRON_TZ=Asia/Shanghai\n{_cron_job(posix, day, hour, minute, logfile)}"
+    cron = f"CRON_TZ={TZ.key}\n{_cron_job(posix, day, hour, minute, logfile)}"
     service = (
         "[Unit]\nDescription=Hetu weekly ledger export\n\n"
         # systemd expands %-specifiers: a literal % is written %%
@@ -113,7 +110,7 @@ def schedule_lines(
     )
     timer = (
         "[Unit]\nDescription=Hetu weekly ledger export\n\n"
-        f"[Timer]\nOnCalendar={day.title()} *-*-* {hour:02d}:{minute:02d}:00 Asia/Shanghai\n"
+        f"[Timer]\nOnCalendar={day.title()} *-*-* {hour:02d}:{minute:02d}:00 {TZ.key}\n"
         "Persistent=true\n\n[Install]\nWantedBy=timers.target\n"
     )
     command = f'\\"{hetu}\\" export \\"{led}\\" -o \\"{out}\\"'
@@ -231,16 +228,6 @@ def _install_crontab(entry: str, marker: str) -> str:
     return text
 
 
-def _write_text(path: Path, text: str) -> Path:
-    tmp = _tmp(path.parent, path.name)
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def install_schedule(
     ledger: str | os.PathLike,
     *,
@@ -299,8 +286,8 @@ def install_schedule(
     units = Path(unit_dir) if unit_dir is not None else Path.home() / ".config/systemd/user"
     units.mkdir(parents=True, exist_ok=True)
     files = (
-        _write_text(units / f"{UNIT_NAME}.service", lines["systemd_service"]),
-        _write_text(units / f"{UNIT_NAME}.timer", lines["systemd_timer"]),
+        write_atomic(units / f"{UNIT_NAME}.service", lines["systemd_service"].encode("utf-8")),
+        write_atomic(units / f"{UNIT_NAME}.timer", lines["systemd_timer"].encode("utf-8")),
     )
     command = f"systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}.timer"
     return InstallResult(target, files=files, command=command)

@@ -1,0 +1,196 @@
+// Hetu's renderer of the leadership map, inlined by geo/maps/assets.py (hetu_script).
+// hetuDraw(dataId, map, G) draws the compact JSON document held in the element dataId
+// (geo/maps/data.py) on the Leaflet map, into its layer groups G (key -> group).
+function hetuDraw(dataId, map, G) {
+  "use strict";
+  var D = JSON.parse(document.getElementById(dataId).textContent);
+  var S = D.s, Q = D.q, L_ = D.labels;
+  var renderer = L.canvas({padding: 0.3});
+  function s(i) { return i < 0 ? "" : S[i]; }
+  function ll(x, y) { return [(D.y0 + y) * Q, (D.x0 + x) * Q]; }
+  function rings(cx, cy, geom) {
+    return geom.map(function (poly) {
+      return poly.map(function (ring) {
+        var x = cx, y = cy, out = [];
+        for (var k = 0; k < ring.length; k += 2) {
+          x += ring[k]; y += ring[k + 1]; out.push(ll(x, y));
+        }
+        return out;
+      });
+    });
+  }
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    if (cls) { e.className = cls; }
+    return e;
+  }
+  // patch record: [id, state, overdue days, type, area, water, village, township, county,
+  //                deadline, description, cx, cy, geometry, events, thumbnails]
+  var P = D.patches;
+  function popup(i, extra) {
+    var p = P[i], box = el("div", null, "hetu-pop"), t = el("table");
+    function row(label, value, cls) {
+      if (value === "" || value === null || value === undefined) { return; }
+      var tr = el("tr"); tr.appendChild(el("th", label)); tr.appendChild(el("td", value, cls));
+      t.appendChild(tr);
+    }
+    row(L_.patch_id, p[0]);
+    row(L_.issue_type, s(p[3]));
+    row(L_.area, p[4] === null ? "" : p[4].toLocaleString("zh-CN"));
+    row(L_.water, s(p[5]));
+    row(L_.state, D.state_labels[p[1]]);
+    row(L_.deadline, s(p[9]));
+    if (p[2] > 0) { row(L_.overdue_days, String(p[2]), "late"); }
+    row(L_.chief_village, s(p[6]));
+    row(L_.chief_township, s(p[7]));
+    row(L_.chief_county, s(p[8]));
+    row(L_.description, s(p[10]));
+    if (extra) { row(extra[0], extra[1], "late"); }
+    box.appendChild(t);
+    if (p[14] && p[14].length) {
+      box.appendChild(el("b", L_.history));
+      var ol = el("ol");
+      p[14].forEach(function (e) {
+        var who = s(e[2]);
+        ol.appendChild(el("li", s(e[0]) + " " + D.state_labels[e[1]] + (who ? " · " + who : "")));
+      });
+      box.appendChild(ol);
+    }
+    if (p[15] && p[15].length) {
+      box.appendChild(el("div", L_.photos));
+      p[15].forEach(function (k) {
+        var img = el("img"); img.src = s(k); img.alt = L_.photos; box.appendChild(img);
+      });
+    }
+    return box;
+  }
+  function open(i, latlng, extra) {
+    var p = P[i];
+    L.popup({maxWidth: 380}).setLatLng(latlng || ll(p[11], p[12]))
+      .setContent(popup(i, extra)).openOn(map);
+  }
+  function onClick(e) { var l = e.layer || e.propagatedFrom; if (l && l.hetu !== undefined) {
+    L.DomEvent.stopPropagation(e); open(l.hetu, e.latlng, l.hetuExtra); } }
+  var pts = {}, polys = {}, built = new Uint8Array(P.length), cluster = null;
+  Object.keys(G).forEach(function (key) {
+    if (key.indexOf("patch:") === 0) {
+      pts[key] = L.featureGroup().on("click", onClick);
+      polys[key] = L.featureGroup().on("click", onClick);
+    }
+  });
+  if (G["patch:closed"] && L.markerClusterGroup) {
+    cluster = L.markerClusterGroup({showCoverageOnHover: false, maxClusterRadius: 50,
+      spiderfyOnMaxZoom: true, disableClusteringAtZoom: D.zpoly + 1});
+    cluster.on("click", onClick);
+    G["patch:closed"].addLayer(cluster);
+  }
+  function key(p) { return p[2] > 0 && D.settled.indexOf(p[1]) < 0 ? "patch:overdue"
+    : "patch:" + D.states[p[1]]; }
+  var closedMarkers = [];
+  for (var i = 0; i < P.length; i++) {
+    var p = P[i], k = key(p), color = D.colors[p[1]], late = k === "patch:overdue";
+    var m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: late ? 7 : 5,
+      color: late ? D.overdue_color : "#fff", weight: late ? 3 : 1, fillColor: color,
+      fillOpacity: 0.9});
+    m.hetu = i;
+    if (k === "patch:closed" && cluster) { closedMarkers.push(m); } else if (pts[k]) {
+      pts[k].addLayer(m);
+    }
+  }
+  if (cluster) { cluster.addLayers(closedMarkers); }
+  function buildPolygons() {
+    var b = map.getBounds().pad(0.5);
+    for (var i = 0; i < P.length; i++) {
+      if (built[i]) { continue; }
+      var p = P[i], k = key(p);
+      if (!polys[k] || !b.contains(ll(p[11], p[12]))) { continue; }
+      var late = k === "patch:overdue";
+      var poly = L.polygon(rings(p[11], p[12], p[13]), {renderer: renderer,
+        color: late ? D.overdue_color : D.colors[p[1]], weight: late ? 3.5 : 1.5,
+        fillColor: D.colors[p[1]], fillOpacity: 0.45});
+      poly.hetu = i; polys[k].addLayer(poly); built[i] = 1;
+    }
+  }
+  var detail = null;
+  function rescale() {
+    var want = map.getZoom() >= D.zpoly;
+    if (want) { buildPolygons(); }
+    if (want === detail) { return; }
+    detail = want;
+    Object.keys(pts).forEach(function (k) {
+      if (!G[k]) { return; }
+      G[k].removeLayer(want ? pts[k] : polys[k]);
+      G[k].addLayer(want ? polys[k] : pts[k]);
+    });
+  }
+  map.on("zoomend moveend", rescale);
+  // ranges, tracks and recurrence sites
+  function tip(layer, text) { if (text) { layer.bindTooltip(function () {
+    return el("span", text); }, {sticky: true}); } }
+  D.ranges.forEach(function (r) {
+    var g = G["range:" + r[0]]; if (!g) { return; }
+    var poly = L.polygon(rings(r[2], r[3], r[4]), {renderer: renderer, color: D.range_color,
+      weight: 1, fillColor: D.range_color, fillOpacity: 0.12});
+    tip(poly, s(r[1])); g.addLayer(poly);
+  });
+  D.tracks.forEach(function (t) {
+    if (!G.tracks) { return; }
+    var line = L.polyline(rings(t[1], t[2], [[t[3]]])[0][0], {renderer: renderer,
+      color: D.track_color, weight: 3, opacity: 0.85});
+    tip(line, s(t[0])); G.tracks.addLayer(line);
+  });
+  (D.shoreline || []).forEach(function (b) {
+    if (!G.shoreline) { return; }
+    var parts = rings(b[2], b[3], b[4].map(function (l) { return [l]; })).map(function (p) {
+      return p[0]; });
+    var line = L.polyline(parts, {renderer: renderer, color: D.shore_colors[b[0]],
+      weight: b[0] ? 4 : 5, opacity: 0.9});
+    tip(line, s(b[1])); G.shoreline.addLayer(line);
+  });
+  if (G.recurrence) {
+    var rec = L.featureGroup().on("click", onClick);
+    D.recurrences.forEach(function (r) {
+      var p = P[r[0]], m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 11,
+        color: D.recurrence_color, weight: 3, fill: false});
+      m.hetu = r[0]; m.hetuExtra = [L_.recurrence_of, s(r[1])]; rec.addLayer(m);
+    });
+    G.recurrence.addLayer(rec);
+  }
+  // search by patch id
+  var ids = P.map(function (p) { return p[0]; });
+  var Search = L.Control.extend({options: {position: "topleft"}, onAdd: function () {
+    var box = el("div", null, "leaflet-bar hetu-search"), input = el("input");
+    var list = el("div"); input.type = "search"; input.placeholder = L_.search;
+    box.appendChild(input); box.appendChild(list);
+    L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+    function go(i) {
+      var p = P[i]; list.textContent = "";
+      map.once("moveend", function () { open(i); });
+      map.setView(ll(p[11], p[12]), Math.max(map.getZoom(), D.zpoly + 2));
+    }
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toUpperCase(); list.textContent = "";
+      if (!q) { return; }
+      var n = 0;
+      for (var i = 0; i < ids.length && n < 8; i++) {
+        if (ids[i].toUpperCase().indexOf(q) >= 0) {
+          var item = el("div", ids[i]); item.dataset.i = i;
+          item.addEventListener("click", function (e) { L.DomEvent.stop(e); go(+this.dataset.i); });
+          list.appendChild(item); n++;
+        }
+      }
+      if (!n) { list.appendChild(el("span", L_.search_none)); }
+    });
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { var i = ids.indexOf(input.value.trim()); if (i < 0 &&
+        list.firstChild && list.firstChild.dataset) { i = +list.firstChild.dataset.i; }
+        if (i >= 0) { go(i); } }
+    });
+    return box;
+  }});
+  new Search().addTo(map);
+  rescale();
+  window.hetu = {map: map, groups: G, open: open, ids: ids, ready: true,
+    center: function (i) { return ll(P[i][11], P[i][12]); }};
+}
