@@ -1,6 +1,7 @@
 """A seeded demo county that runs the whole flow (``hetu demo``, ``make demo``).
 
-:mod:`geo.demo.county` writes the county's input files, :mod:`geo.demo.imagery`
+:mod:`geo.demo.county` writes the county's input files (its GPX, KML and
+geotagged photos through :mod:`geo.demo.formats`), :mod:`geo.demo.imagery`
 its before/after image pair, :mod:`geo.demo.flow` runs ingest to map.
 """
 

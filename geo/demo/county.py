@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +34,7 @@ from shapely.geometry import LineString, MultiLineString, Point, Polygon, box
 from shapely.ops import split, unary_union
 
 from geo.clock import TZ
+from geo.demo.formats import write_gpx, write_kml, write_photo
 from geo.fileio import write_table
 
 COUNTY_CODE = "439999"
@@ -82,7 +82,6 @@ _RANGE_FIELDS = {
 }
 _CHIEF_FIELDS = ("河长编号", "姓名", "职务", "级别", "河段编码", "行政区划代码", "联系电话")
 _REMARKS = ("", "", "", "", "", "需现场核实", "影像边界以现场核实为准", "上期已下发")
-_GPX_NS = "http://www.topografix.com/GPX/1/1"
 
 
 @dataclass(frozen=True)
@@ -406,36 +405,6 @@ def _chiefs(rng: np.random.Generator, lay: _Layout) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*_CHIEF_FIELDS, "任期开始", "任期结束"])
 
 
-def _gpx(path: Path, *, name: str, author: str, track: list, waypoints: list) -> None:
-    """Write GPX 1.1: track points are ``(lon, lat, time)``, waypoints add name, desc, type."""
-
-    def stamp(t: dt.datetime) -> str:
-        return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    def point(tag: str, parent: ET.Element, lon: float, lat: float, t: dt.datetime):
-        el = ET.SubElement(parent, tag, lat=f"{lat:.7f}", lon=f"{lon:.7f}")
-        ET.SubElement(el, "time").text = stamp(t)
-        return el
-
-    root = ET.Element("gpx", {"version": "1.1", "creator": "Hetu demo", "xmlns": _GPX_NS})
-    meta = ET.SubElement(root, "metadata")
-    ET.SubElement(meta, "name").text = name
-    ET.SubElement(ET.SubElement(meta, "author"), "name").text = author
-    ET.SubElement(meta, "time").text = stamp(track[0][2])
-    for lon, lat, t, wid, desc, kind in waypoints:
-        el = point("wpt", root, lon, lat, t)
-        ET.SubElement(el, "name").text = wid
-        ET.SubElement(el, "desc").text = desc
-        ET.SubElement(el, "type").text = kind
-    trk = ET.SubElement(root, "trk")
-    ET.SubElement(trk, "name").text = name
-    seg = ET.SubElement(trk, "trkseg")
-    for lon, lat, t in track:
-        point("trkpt", seg, lon, lat, t)
-    ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
-
-
 def _segment_spans(lay: _Layout) -> dict[str, tuple[int, float, float]]:
     """Segment id to (river index, first and last arc position of the segment on its line)."""
     out = {}
@@ -504,7 +473,7 @@ def _surveys(
         label = f"{rv.name}巡河 {day.isoformat()}"
         seg = next(s for s, (r, a, b) in spans.items() if r == river and a <= s0 <= b)
         author = _chief_of(chiefs, seg, "乡级")
-        _gpx(path, name=label, author=author, track=track, waypoints=waypoints)
+        write_gpx(path, name=label, author=author, track=track, waypoints=waypoints)
         paths.append(path)
     return paths
 
@@ -558,7 +527,7 @@ def _patrols(
     cols = ["轨迹编号", "巡河人", "定位时间", "经度", "纬度", "速度(米/秒)"]
     write_table(pd.DataFrame(fixes, columns=cols), csv)
     kml = out / f"巡河轨迹_乡级县级_{first:%Y-%m}.kml"
-    _kml(kml, walks)
+    write_kml(kml, walks)
     photos = out / "巡河照片"
     shutil.rmtree(photos, ignore_errors=True)
     tid, name = fixes[0][:2]
@@ -574,32 +543,6 @@ def _patrols(
             tint=n * 40,
         )
     return (csv, kml, photos)
-
-
-def _kml(path: Path, walks: list) -> None:
-    """Write KML 2.2 with one gx:Track placemark per walk, the chief in ExtendedData."""
-    kml_ns, gx_ns = "http://www.opengis.net/kml/2.2", "http://www.google.com/kml/ext/2.2"
-    ET.register_namespace("", kml_ns)
-    ET.register_namespace("gx", gx_ns)
-    root = ET.Element(f"{{{kml_ns}}}kml")
-    doc = ET.SubElement(root, f"{{{kml_ns}}}Document")
-    ET.SubElement(doc, f"{{{kml_ns}}}name").text = path.stem
-    for tid, name, walk in walks:
-        pm = ET.SubElement(doc, f"{{{kml_ns}}}Placemark")
-        ET.SubElement(pm, f"{{{kml_ns}}}name").text = tid
-        data = ET.SubElement(
-            ET.SubElement(pm, f"{{{kml_ns}}}ExtendedData"), f"{{{kml_ns}}}Data", name="巡河人"
-        )
-        ET.SubElement(data, f"{{{kml_ns}}}value").text = name
-        track = ET.SubElement(pm, f"{{{gx_ns}}}Track")
-        for _, _, t in walk:
-            ET.SubElement(track, f"{{{kml_ns}}}when").text = t.astimezone(dt.UTC).strftime(
-                "%Y-%m-%dT%H:%M:%SZ"
-            )
-        for lon, lat, _ in walk:
-            ET.SubElement(track, f"{{{gx_ns}}}coord").text = f"{lon:.7f} {lat:.7f} 0"
-    ET.indent(root)
-    ET.ElementTree(root).write(path, encoding="UTF-8", xml_declaration=True)
 
 
 def _settings_toml() -> str:
@@ -668,43 +611,3 @@ def build_demo_files(data_dir: str | os.PathLike, *, seed: int = 2025) -> DemoFi
     tracks = _surveys(rng, lay, b1, out, chiefs)
     patrols = _patrols(np.random.default_rng([seed, 10]), lay, chiefs, out)
     return DemoFiles(settings, ranges, chiefs_path, patches, tracks, recurrence, patrols)
-
-
-def write_photo(
-    path: str | os.PathLike, *, lon: float, lat: float, taken: dt.datetime, tint: int = 0
-) -> Path:
-    """Write a small field photo (JPEG) with EXIF time and GPS, as a phone would.
-
-    Parameters
-    ----------
-    path : path-like
-        Where to write it.
-    lon, lat : float
-        The position written into the GPS EXIF (degrees, CGCS2000 ≈ WGS84).
-    taken : datetime
-        The local time written as ``DateTimeOriginal``.
-    tint : int
-        Varies the picture so that different photos have different bytes.
-
-    Returns
-    -------
-    Path
-    """
-    from PIL import Image
-    from PIL.ExifTags import GPS, IFD
-
-    def dms(value: float) -> tuple[float, float, float]:
-        d = int(value)
-        m = int((value - d) * 60)
-        return float(d), float(m), round((value - d - m / 60) * 3600, 4)
-
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    img = Image.new("RGB", (48, 36), (80 + tint % 120, 120 + tint % 90, 60 + tint % 150))
-    exif = Image.Exif()
-    exif.get_ifd(IFD.Exif)[0x9003] = taken.strftime("%Y:%m:%d %H:%M:%S")
-    gps = exif.get_ifd(IFD.GPSInfo)
-    gps[GPS.GPSLatitudeRef], gps[GPS.GPSLatitude] = "N", dms(lat)
-    gps[GPS.GPSLongitudeRef], gps[GPS.GPSLongitude] = "E", dms(lon)
-    img.save(p, format="JPEG", exif=exif, quality=70)
-    return p
