@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
+import shapely
 from pyproj import CRS
 
 from geo.errors import CRSError
@@ -187,13 +189,29 @@ def infer_crs(
     )
 
 
+def finite_mask(geoms: np.ndarray | gpd.GeoSeries) -> np.ndarray:
+    """Whether each geometry's coordinates are all finite (no NaN or infinity).
+
+    A missing or empty geometry counts as finite: it has no coordinate to be wrong.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = np.zeros(len(geoms), dtype=bool)
+    bad[index[~np.isfinite(coords).all(axis=1)]] = True
+    return ~bad
+
+
 def check_extent(
     gdf: gpd.GeoDataFrame,
     extent: tuple[float, float, float, float] | None,
     *,
     source: str,
+    fix: str = "the CRS is probably wrong: give --crs, or fix [office] extent",
 ) -> None:
     """Refuse a layer (in EPSG:4490) whose bounds fall outside the office's extent.
+
+    Geometries with a non-finite coordinate are left to the caller (the readers
+    quarantine them), so one NaN does not hide where the rest lies.
 
     Parameters
     ----------
@@ -203,19 +221,23 @@ def check_extent(
         ``(min_lon, min_lat, max_lon, max_lat)``; ``None`` checks only China's box.
     source : str
         The file name, for messages.
+    fix : str
+        What the message advises.
 
     Raises
     ------
     CRSError
         When the data falls outside.
     """
-    if gdf.empty or gdf.geometry.is_empty.all():
+    geoms = gdf.geometry.to_numpy()
+    usable = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & finite_mask(geoms)
+    if not usable.any():
         return
-    minx, miny, maxx, maxy = gdf.total_bounds
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms[usable])
     ex = extent or CHINA_BOX
     if minx < ex[0] or miny < ex[1] or maxx > ex[2] or maxy > ex[3]:
         where = "the office's extent" if extent else "China"
         raise CRSError(
             f"{source}: data spans lon {minx:.4f}–{maxx:.4f}, lat {miny:.4f}–{maxy:.4f}, outside "
-            f"{where} {tuple(ex)}; the CRS is probably wrong: give --crs, or fix [office] extent"
+            f"{where} {tuple(ex)}; {fix}"
         )

@@ -49,6 +49,10 @@ class LedgerError(HetuError, RuntimeError):
     """The ledger cannot be opened, migrated or written."""
 
 
+class DiskFullError(LedgerError):
+    """The disk (or a file-size limit) ran out while writing; the transaction was rolled back."""
+
+
 class NotFoundError(HetuError, KeyError):
     """A patch, batch or other record the caller named is not in the ledger."""
 
@@ -108,6 +112,10 @@ class ScheduleError(HetuError, RuntimeError):
 
 class PdfError(HetuError, RuntimeError):
     """A required PDF could not be printed (the HTML pages stand)."""
+
+
+class OutputError(HetuError, OSError):
+    """A document cannot be written where the caller asked (naming the path and the fix)."""
 
 
 def check_keys(

@@ -12,6 +12,9 @@ permissions); the temporary file is removed on any failure.
 - :func:`temp_beside` and :func:`move_into_place` are the two halves of
   :func:`atomic_path`, for a writer that decides at the end where the file
   goes (the exports' fallback name when Excel holds the target open).
+- :func:`staging_folder` lends a run that writes several files a temporary
+  folder on the output folder's file system; each file is then moved into
+  place with :func:`move_into_place` (the notices, once their events commit).
 - :func:`write_table` writes a table as ``.xlsx`` or CSV with text that a
   spreadsheet would run as a formula kept as text.
 
@@ -22,10 +25,12 @@ the functions that need them.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +40,13 @@ if TYPE_CHECKING:
     import xlsxwriter
 
 __all__ = [
+    "DISK_FULL_ERRNOS",
     "FORMULA_START",
     "XLSX_TEXT",
     "atomic_path",
     "copy_atomic",
     "move_into_place",
+    "staging_folder",
     "temp_beside",
     "write_atomic",
     "write_table",
@@ -50,6 +57,8 @@ __all__ = [
 XLSX_TEXT = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
 #: First characters that make a spreadsheet read a CSV cell as a formula (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: ``errno`` values of a write that found no room: a full disk, a file-size limit, a full quota.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
 
 @contextlib.contextmanager
@@ -67,6 +76,31 @@ def temp_beside(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def staging_folder(folder: str | os.PathLike, *, prefix: str = ".hetu-") -> Iterator[Path]:
+    """Yield a new empty folder on the file system of ``folder``; remove it when the block ends.
+
+    For files written first and moved into ``folder`` (which must exist) at the
+    end, each by a rename (:func:`move_into_place`). The folder is beside
+    ``folder``, or inside it (hidden by the leading dot of ``prefix``) when
+    ``folder`` is a mount point or its parent is not writable. Whatever it still
+    holds when the block ends, normally or by an exception, is removed.
+    """
+    target = Path(folder)
+    parent = target.parent
+    if (
+        parent.resolve() == target.resolve()
+        or parent.stat().st_dev != target.stat().st_dev
+        or not os.access(parent, os.W_OK | os.X_OK)
+    ):
+        parent = target
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def move_into_place(tmp: str | os.PathLike, target: str | os.PathLike) -> Path:

@@ -56,6 +56,32 @@ LEVELS: dict[str, str] = {
     "village": "村级",
 }
 
+#: How chiefs' lists write each level (河长名录 级别), space-separated, besides the words of
+#: :data:`LEVELS` and their English keys; a trailing 河长, 湖长… (:data:`LEVEL_SUFFIXES`) is
+#: ignored, so 县级河长 is 县级. Full-width brackets count as half-width ones.
+LEVEL_SYNONYMS: dict[str, str] = {
+    "province": "省级 省 自治区级 自治区 直辖市级",
+    "city": "市级 市 地级 地市级 州级 州 盟级",
+    "county": "县级 县 区级 区 县区级 县(区)级 县(市、区)级 县市区级 县(市)级 旗级 旗",
+    "township": "乡级 乡 镇级 镇 乡镇级 乡镇 乡(镇)级 乡(镇、街道)级 街道级 街道 苏木级",
+    "village": "村级 村 社区级 社区 村(社区)级 村(社区) 村居级 嘎查级 居委会 村委会",
+}
+#: Words after a level that do not change it: 县级河长, 乡镇级总河长, 村级河湖长.
+LEVEL_SUFFIXES = ("副总河长", "总河长", "河湖长", "河长", "湖长")
+
+#: Headers of the quarantine listing (``hetu quarantine``) and of the ingest summary.
+QUARANTINE: dict[str, str] = {
+    "import_id": "导入编号",
+    "kind": "数据类型",
+    "file": "文件",
+    "batch_id": "下发批次",
+    "row": "行号",
+    "feature_id": "要素编号",
+    "reason": "隔离原因",
+    "imported_at": "导入时间",
+    "count": "数量",
+}
+
 #: Event actions: lifecycle transitions, escalation steps (卡单函令 and more), records.
 ACTIONS: dict[str, str] = {
     "issue": "下发",
@@ -121,6 +147,44 @@ FIELDWORK: dict[str, str] = {
         "5. “不是问题”须有许可文件或水印照片；“已销号”须有整改前、整改后照片。\n"
         "6. 填好后将整个文件夹交回河长办，由河长办导入（hetu apply）。"
     ),
+    # reasons in the rejection report (…_退回.xlsx), read by the field team
+    "why_no_patch_id": "该行有填写内容但没有图斑编号；请填写图斑编号",
+    "why_unknown_patch": "图斑 {pid} 不在台账中；请核对图斑编号",
+    "why_unknown_target": "“{text}”不是有效的状态；可选：{options}",
+    "why_unreachable": "不能从“{state}”直接改为“{target}”；可选的目标状态：{options}",
+    "why_none": "无",
+    "why_bad_date": "日期无效：{text}{detail}，请写成 YYYY-MM-DD（如 2025-08-20）",
+    "why_date_range": "日期无效：{day} 不在 2000 年至 2100 年之间，请写成 YYYY-MM-DD",
+    "why_future_date": "日期 {day} 晚于今天；请填写实际完成的日期",
+    "why_no_reporter": "没有填报人；请填写完成该项工作的人员姓名",
+    "why_full_path": "{name}：请填写本文件夹或 photos 文件夹中的文件名，不要填写完整路径",
+    "why_no_file": (
+        "找不到文件 {name}（已在本文件夹及其 photos 文件夹中查找）；请放入文件或改正文件名"
+    ),
+    "why_not_image": (
+        "{name} 不是照片（图片）；{kind}须为 JPG、PNG、HEIC 等照片，"
+        "PDF 请填在“{permit}”或“{document}”列"
+    ),
+    "why_far_photo": (
+        "整改后照片 {name} 的拍摄位置距图斑 {distance} 米，超过规定的 {limit} 米；请补拍现场照片"
+    ),
+    "why_before_last": "日期 {at} 早于该图斑上一条记录的时间 {last}；请填写不早于它的日期",
+    "why_evidence": (
+        "“{target}”须有佐证材料：{kinds}；请把文件放入 photos 文件夹并在对应列填写文件名"
+    ),
+    "why_refused": "台账未接受：{reason}",
+    "evidence_or": " 或 ",
+    "evidence_and": "、",
+}
+
+#: Python's messages for an impossible date (datetime's ValueError) in Chinese, for the field team.
+DATE_ERRORS: dict[str, str] = {
+    "month must be in 1..12": "月份应为 1 至 12",
+    "day is out of range for month": "该月没有这一天",
+    "year 0 is out of range": "年份无效",
+    "hour must be in 0..23": "小时应为 0 至 23",
+    "minute must be in 0..59": "分钟应为 0 至 59",
+    "second must be in 0..59": "秒应为 0 至 59",
 }
 
 #: Kinds of evidence (佐证材料).
@@ -139,6 +203,8 @@ COLUMNS: dict[str, str] = {
     "issue_type": "问题类型",
     "admin_code": "行政区划代码",
     "township": "乡镇",
+    "township_code": "乡镇代码",
+    "township_check": "乡镇核对",
     "detected_on": "监测时间",
     "issued_on": "下发时间",
     "area_m2": "面积(平方米)",
@@ -195,14 +261,16 @@ TEXT: dict[str, str] = {
     "ledger_sheet": "图斑台账",
     "by_township": "按乡镇统计",
     "by_issue_type": "按问题类型统计",
-    "no_township": "（未填乡镇）",
+    "no_township": "未明确乡镇",
+    # the 乡镇核对 column: the patch's own township and its segment's differ
+    "township_conflict": "图斑属{patch}，河段属{segment}",
     # leadership map (geo.maps.status)
     "recurrence_sites": "反弹回潮点",
     "recurrence_of": "反弹回潮（原图斑）",
     "dashboard": "整改态势",
     "by_state": "按状态统计",
     "closure_by_township": "各乡镇销号率",
-    "overdue_by_chief": "逾期图斑（按河长，件数/最长逾期天数）",
+    "overdue_by_chief": "逾期图斑（按河长，件数/最长逾期）",
     "none_overdue": "无逾期图斑",
     "no_chief": "（未明确河长）",
     "search": "搜索图斑编号",
@@ -211,6 +279,10 @@ TEXT: dict[str, str] = {
     "photos": "整改前后影像",
     "zoom_hint": "放大后显示图斑范围",
     "other_waters": "其他河湖",
+    "uploaded": "上传",
+    "sent": "下发",
+    "unit_workdays": "个工作日",
+    "unit_days": "天",
 }
 
 #: Words of the escalation notices (geo.reports.escalation); the body wording is in the template.
@@ -227,6 +299,7 @@ NOTICE: dict[str, str] = {
     "legend_segment": "河段管理范围",
     "fallback": "该河段未设{wanted}河长，送{got}河长",
     "date": "{y}年{m}月{d}日",
+    "regenerated": "已记入台账但文件缺失，已重新生成",
 }
 
 #: Matching outputs (geo.matching: chiefs, identity, gaps, findings): link kinds, headers, marks.
@@ -499,4 +572,101 @@ CLI: dict[str, str] = {
     "export": "导出",
     "dossier": "一斑一档",
     "pdf": "打印PDF",
+    "unexpected": (
+        "{command}：意外错误 {error}；请加 --debug 重新运行（hetu --debug {name} …）"
+        "查看出错位置，并报告此问题"
+    ),
+    "interrupted": "{command}：已中断（Ctrl+C）",
+    "on_ledger": "台账",
+    "on_file": "文件",
+    "on_output": "输出",
+    "list_sep": "，",
+    "and_more": " 等 {n} 个",
+    "disk_full": "磁盘已满",
+    # where a command's office settings came from (geo.settings, the order)
+    "settings_local": (
+        "{ledger} 未存储办公室设置，本次使用当前目录的 hetu.toml；请用 "
+        "`hetu settings {ledger} --set hetu.toml` 存入台账，定时任务和其他目录才会用同一设置"
+    ),
+    "settings_default": (
+        "{ledger} 未存储办公室设置，也未给出 --settings：本次使用默认设置（办公室名称、"
+        "乡镇名称、工作日历、整改期限和佐证规则均为默认值）；请用 "
+        "`hetu settings {ledger} --set hetu.toml` 存入台账"
+    ),
+    "settings_ignored": (
+        "当前目录的 hetu.toml 与 {ledger} 存储的设置（第 {v} 版）不同，未使用；如要改用它，请运行 "
+        "`hetu settings {ledger} --set hetu.toml`，或本次加 --settings hetu.toml"
+    ),
+    "settings_none": (
+        "{ledger} 未存储办公室设置；请用 `hetu settings {ledger} --set hetu.toml` 存入"
+    ),
+    "settings_stored": "办公室设置第 {v} 版已存入 {ledger}（来自 {source}，sha256 {sha}）",
+    "settings_same": "{ledger} 已存储同一设置（第 {v} 版，来自 {source}），未新增版本",
+}
+
+#: The ledger's integrity (``hetu verify``, ``hetu roles``; geo.ledger.integrity, .roles): the
+#: actor of the ledger's own events, the kinds of rows the chain covers, one line per problem.
+INTEGRITY: dict[str, str] = {
+    "system": "系统",
+    "chain_head": "链首校验码",
+    "patches": "图斑",
+    "segments": "河段",
+    "chiefs": "河长",
+    "evidence": "佐证",
+    "attachments": "附件记录",
+    "chief_key": "{chief}（河段 {segment}）",
+    "intact": (
+        "history intact 台账历史完整：{n} 个事件，链首校验码 {head}；哈希链、触发器、视图、"
+        "状态流转与佐证规则、{rows} 行内容和 {files} 个附件文件均核对无误"
+    ),
+    "anchored": "链首校验码 {anchor} 仍在历史中（第 {count} 个事件）",
+    "more": "……另有 {n} 处同类问题未逐条列出",
+    "trigger_missing": "触发器 {name} 缺失：{table} 表已可被改写或删除",
+    "trigger_changed": "触发器 {name} 的定义与河图建立的不符：{table} 表的保护可能已失效",
+    "trigger_function": "触发器 {name} 调用的函数 {function} 被改写：{table} 表的保护已失效",
+    "trigger_disabled": "触发器 {name} 被停用：{table} 表可被改写",
+    "trigger_unknown": "{table} 表上有河图未建立的触发器 {name}",
+    "view_missing": "视图 {name} 缺失",
+    "view_changed": "视图 {name} 的定义被改动：图斑的当前状态不再由事件推出",
+    "view_rows": (
+        "视图 {name} 给出的状态与事件不符：{n} 个图斑，"
+        "如 {pid}（视图为 {shown}，事件为 {expected}）"
+    ),
+    "no_events": "台账有 {n} 行图斑、河段、河长或佐证，却没有任何事件：事件被整体删除",
+    "gap": "事件 {first}–{last} 缺失（被删除）",
+    "tail": "末尾的事件 {first}–{last} 缺失（被删除）",
+    "link": "事件 {id}：与前一事件的哈希链接断开",
+    "hash": "事件 {id}（图斑 {pid}）：内容被改动，哈希不符",
+    "outside": "事件 {id} 及其后的事件绕过河图写入（链首记录为事件 {last}）",
+    "signature": (
+        "事件 {id}（图斑 {pid}）：签名与办公室链密钥不符（内容被改动，或 HETU_CHAIN_KEY 不对）"
+    ),
+    "unkeyed": (
+        "事件 {id}（图斑 {pid}）：在以链密钥签名的事件之后却未签名（由没有密钥的人写入或改写）"
+    ),
+    "never_keyed": (
+        "给出了链密钥（HETU_CHAIN_KEY），但没有一个事件以它签名：整条链是不用密钥写成或改写的"
+    ),
+    "keyed_unchecked": "{n} 个事件以办公室链密钥签名；设置 HETU_CHAIN_KEY 后才能核对这些签名",
+    "head_hash": "链首记录（hetu_head）的哈希与最后一个事件不符",
+    "content_bad": "事件 {id}：记录的内容摘要无法读取（被改动）",
+    "anchor_short": "链首校验码 {anchor}（{source}）：台账只有 {count} 个事件，其后的事件被删除",
+    "anchor_differs": "链首校验码 {anchor}（{source}）：第 {count} 个事件的哈希不符，历史被改写",
+    "anchor_export": "导出记录 {id}（{day}）",
+    "lc_first": "事件 {id}（图斑 {pid}）：图斑的第一个事件不是下发",
+    "lc_from": "事件 {id}（图斑 {pid}）：从“{src}”出发，但图斑当时是“{cur}”",
+    "lc_illegal": "事件 {id}（图斑 {pid}）：“{src}”→“{dst}”不是允许的状态流转",
+    "lc_evidence": "事件 {id}（图斑 {pid}）：转为“{dst}”时没有所需佐证（{need}），不合佐证规则",
+    "row_changed": "{what} {key} 的内容与链上记录不符（被改动）",
+    "row_deleted": "{what} {key} 被删除（链上有记录，表中没有）",
+    "row_unrecorded": "{what} {key} 不在链上（绕过河图写入）",
+    "file_missing": "附件文件 {sha}（{name}）不在附件库 {folder} 中（被删除或移走）",
+    "file_changed": "附件文件 {path} 的内容与其 sha256 不符（被覆盖或改动）",
+    "store_missing": (
+        "附件库 {folder} 不存在：{n} 个附件文件无法核对；用 HETU_ATTACHMENTS 指明附件库所在文件夹"
+    ),
+    "roles_done": "已建立角色并授权：{roles}（数据库 {name}）",
+    "roles_member": (
+        "给人员授权：GRANT hetu_clerk TO 用户名;（只读用 hetu_viewer，管理员用 hetu_owner）"
+    ),
 }

@@ -7,6 +7,7 @@ ledger (which stores it); times come from :mod:`geo.clock`.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 from collections.abc import Sequence
@@ -85,10 +86,40 @@ class ImportRecord:
     reused: bool = False
 
 
-def event_hash(prev: str | None, row: Sequence[Any]) -> str:
-    """Return the hash chaining one event to the previous event's hash."""
-    payload = json.dumps([prev, *row], ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def _json_plain(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+#: Compact JSON of the hash chain and of row digests (one encoder each: ``json.dumps`` with
+#: options builds an encoder per call, which ``hetu verify`` would pay once per row).
+_EVENT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+_CONTENT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_plain)
+
+
+def event_hash(prev: str | None, row: Sequence[Any], *, key: bytes | None = None) -> str:
+    """Return the hash chaining one event to the previous event's hash.
+
+    With ``key`` (the office's chain key) the hash is an HMAC-SHA256, which only a
+    holder of the key can make.
+    """
+    payload = _EVENT_JSON.encode([prev, *row]).encode("utf-8")
+    if key is not None:
+        return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def content_digest(values: Sequence[Any]) -> str:
+    """Return the sha256 of a row's canonical content (the ledger's integrity check).
+
+    The values are written as compact JSON (text as UTF-8, bytes as hex, floats
+    as Python writes them), so the same row read from a GeoPackage or from
+    PostGIS gives the same digest.
+    """
+    return hashlib.sha256(_CONTENT_JSON.encode(list(values)).encode("utf-8")).hexdigest()
 
 
 def is_missing(value: Any) -> bool:

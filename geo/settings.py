@@ -1,8 +1,24 @@
 """Office settings, read from ``hetu.toml``.
 
-Where the file is looked for, first hit wins: the path given by the caller
-(``--settings`` on the command line), the ``HETU_SETTINGS`` environment
-variable, ``./hetu.toml``. Without a file the documented defaults apply.
+The settings live with the ledger. Where a ``hetu`` command takes them from, first
+hit wins:
+
+1. ``--settings FILE`` (or the ``HETU_SETTINGS`` environment variable): an override
+   for this one command;
+2. the settings stored in the ledger, their latest version (``hetu init LEDGER
+   --settings hetu.toml`` stores them, ``hetu settings LEDGER --set hetu.toml``
+   stores a new version; :meth:`geo.ledger.office.LedgerOffice.store_settings`);
+   a ``./hetu.toml`` that differs from them is named in a warning and not used;
+3. ``./hetu.toml`` in the working directory, for a ledger that stores none (a
+   warning says to store them);
+4. the documented defaults (a warning says so).
+
+Relative paths in the file (``[escalation] template``, ``[export] template`` and
+``column_map``, ``[ingest] profile``) resolve against the file's folder; for stored
+settings, against the folder the file was stored from, recorded with each version
+(the files stay where the office keeps them; storing checks that they exist).
+:func:`load_settings`, without a ledger, reads 1, then 3, then 4;
+``geo.Ledger(path)`` without ``settings`` uses 2, else 4.
 
 The example below lists every table and key; leave out what you do not change
 and its default applies. Reading is strict: an unknown table or key (a typo) and a
@@ -66,6 +82,7 @@ Example ``hetu.toml``::
 
     [evidence]
     max_distance_m = 200.0           # a photo's GPS must lie this close to its patch
+    far_photo = "warn"               # closing with after-photos taken farther: "warn" or "refuse"
 
     [surveys]
     within_m = 50.0                  # a bank this close to a track counts as surveyed (metres)
@@ -164,6 +181,9 @@ class Settings:
         The escalation ladder.
     evidence_max_distance_m : float
         How close a photo's GPS must be to its patch.
+    evidence_far_photo : str
+        A closure whose after-photos lie beyond ``evidence_max_distance_m``: ``"warn"``
+        (closed, with a warning; the default) or ``"refuse"``.
     ingest_profile : str or None
         Path of the office's field alias profile, or None for the default.
     notice_template : str or None
@@ -199,6 +219,7 @@ class Settings:
     calendar: WorkCalendar | None = field(default_factory=WorkCalendar)
     ladder: tuple[EscalationStep, ...] = DEFAULT_LADDER
     evidence_max_distance_m: float = 200.0
+    evidence_far_photo: str = "warn"
     ingest_profile: str | None = None
     notice_template: str | None = None
     notice_pdf: bool | None = None
@@ -210,9 +231,15 @@ class Settings:
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
-        """Return the township name for a 9- or 12-digit code, or the 9-digit code."""
-        code = str(admin_code or "")[:9]
-        return self.townships.get(code, code)
+        """Return the township name for a 9- or 12-digit code, or the 9-digit code.
+
+        A missing value (None, NaN) or a code shorter than 9 digits (a county's)
+        names no township: ``""``.
+        """
+        if admin_code is None or admin_code != admin_code:  # NaN is not equal to itself
+            return ""
+        code = str(admin_code).strip()[:9]
+        return self.townships.get(code, code) if len(code) == 9 else ""
 
 
 @dataclass(frozen=True)
@@ -333,7 +360,9 @@ SCHEMA = _Table(
             }
         ),
         "export": _Table({"template": _STRING, "column_map": _STRING}),
-        "evidence": _Table({"max_distance_m": _AT_LEAST_0}),
+        "evidence": _Table(
+            {"max_distance_m": _AT_LEAST_0, "far_photo": _one_of(("warn", "refuse"))}
+        ),
         "surveys": _Table({"within_m": _AT_LEAST_0}),
         "patrols": _Table({"every_days": _Table(dict.fromkeys(LEVELS, _ABOVE_0))}),
         "ingest": _Table({"profile": _STRING}),
@@ -412,16 +441,33 @@ def _check_table(table: Mapping[str, Any], schema: _Table, name: str, *, source:
             )
 
 
-def _beside(source: str, path: str) -> str | None:
-    """Resolve a path given in a settings file against that file's folder."""
+def _beside(source: str, path: str, base: str | None = None) -> str | None:
+    """Resolve a path given in a settings file against ``base``, else that file's folder."""
     if not path:
         return None
-    if source in ("dict", "defaults") or Path(path).is_absolute():
+    if Path(path).is_absolute():
+        return path
+    if base is not None:
+        return str(Path(base) / path)
+    if source in ("dict", "defaults"):
         return path
     return str(Path(source).parent / path)
 
 
-def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Settings:
+def settings_files(settings: Settings) -> dict[str, str]:
+    """The files the settings name, by key (``"[export] template"``: its resolved path)."""
+    named = {
+        "[ingest] profile": settings.ingest_profile,
+        "[escalation] template": settings.notice_template,
+        "[export] template": settings.export_template,
+        "[export] column_map": settings.export_column_map,
+    }
+    return {key: path for key, path in named.items() if path}
+
+
+def settings_from_dict(
+    data: dict[str, Any], *, source: str = "dict", base: str | None = None
+) -> Settings:
     """Build :class:`Settings` from the parsed TOML tables.
 
     Parameters
@@ -430,6 +476,8 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
         The tables of the module docstring (``office``, ``townships``, ``lifecycle``, ...).
     source : str
         Named in error messages.
+    base : str, optional
+        The folder relative paths resolve against (default the folder of ``source``).
 
     Returns
     -------
@@ -487,11 +535,12 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "dict") -> Setting
         calendar=calendar if calendar_table.get("count", "workdays") == "workdays" else None,
         ladder=DEFAULT_LADDER if steps is None else ladder_from_settings(steps, source=source),
         evidence_max_distance_m=float(data.get("evidence", {}).get("max_distance_m", 200.0)),
-        ingest_profile=_beside(source, data.get("ingest", {}).get("profile", "")),
-        notice_template=_beside(source, escalation.get("template", "")),
+        evidence_far_photo=data.get("evidence", {}).get("far_photo", "warn"),
+        ingest_profile=_beside(source, data.get("ingest", {}).get("profile", ""), base),
+        notice_template=_beside(source, escalation.get("template", ""), base),
         notice_pdf=escalation.get("pdf"),
-        export_template=_beside(source, export.get("template", "")),
-        export_column_map=_beside(source, export.get("column_map", "")),
+        export_template=_beside(source, export.get("template", ""), base),
+        export_column_map=_beside(source, export.get("column_map", ""), base),
         survey_within_m=float(data.get("surveys", {}).get("within_m", 50.0)),
         patrol_every_days={level: float(days) for level, days in every.items()},
         assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
@@ -521,11 +570,35 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         if not Path("hetu.toml").is_file():
             return Settings()
         candidate = "hetu.toml"
-    p = Path(candidate)
+    return settings_from_text(settings_file_text(candidate), source=str(Path(candidate)))
+
+
+def settings_file_text(path: str | os.PathLike) -> str:
+    """The text of a settings file (UTF-8, a byte-order mark dropped).
+
+    Raises
+    ------
+    SettingsError
+        If the file is missing or not UTF-8.
+    """
+    p = Path(path)
     if not p.is_file():
         raise SettingsError(f"settings file {p} not found; create it or leave --settings out")
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise SettingsError(f"{p}: not a valid UTF-8 TOML file ({exc})") from exc
-    return settings_from_dict(data, source=str(p))
+
+
+def settings_from_text(text: str, *, source: str, base: str | None = None) -> Settings:
+    """Build :class:`Settings` from the text of a ``hetu.toml`` (a file's, or one stored).
+
+    ``source`` (named in messages: the file, or the ledger and the version) and
+    ``base`` are those of :func:`settings_from_dict`; a text that is not TOML is a
+    :class:`~geo.errors.SettingsError` too.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{source}: not a valid UTF-8 TOML file ({exc})") from exc
+    return settings_from_dict(data, source=source, base=base)

@@ -7,7 +7,8 @@ on each backend times:
 - ``move 2000``: one all-or-nothing change moving 2,000 patches to ``verifying``;
 - ``move 200 x1``: 200 separate transitions, one call each (a clerk's day);
 - ``status``: ``Ledger.status_frame`` (what the map and the exports read);
-- ``verify``: ``Ledger.verify`` (hash chain, triggers, lifecycle replay);
+- ``verify``: ``Ledger.verify`` (hash chain, triggers and view, lifecycle and evidence replay,
+  every row against its recorded digest, the stored files);
 - ``copy``: ``geo.ledger.transfer.copy_ledger`` of the ledger into the other backend.
 
 Usage: ``python scripts/bench_store.py [--rows N]``. The PostGIS side uses

@@ -273,3 +273,33 @@ def test_quarters_tile_the_year(year, q, dash, low):
     assert first == pd.Timestamp(year, 3 * q - 2, 1).date()
     nxt = quarter_bounds(f"{year + (q == 4)}Q{q % 4 + 1}")[0]
     assert (pd.Timestamp(nxt) - pd.Timestamp(last)).days == 1
+
+
+def test_a_ledger_where_nothing_was_ever_closed_is_assessed(tmp_path):
+    """Issue 16.8: ``hetu assess`` crashed when no patch had ever been closed (or issued)."""
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+
+    towns = "".join(f'"{code}" = "{name}"\n' for code, name in TOWNS.items())
+    settings = tmp_path / "hetu.toml"
+    settings.write_text(f"[office]\ncentral_meridian = 114\n[townships]\n{towns}", encoding="utf-8")
+    empty, path = tmp_path / "empty.gpkg", tmp_path / "ledger.gpkg"
+    Ledger.create(empty, settings=_settings()).close()
+    with Ledger.create(path, settings=_settings()) as led:
+        batch = _patches(["A", "B"], "439999001", "2025-08-01", "2025-Q3")
+        led.add_patches(
+            batch, ImportRecord(kind="patches", file="b", sha256="1", batch_id="2025-Q3")
+        )
+        led.transition("A", "verifying", actor="核查员", at="2025-08-05T09:00")
+    for ledger in (path, empty):
+        table = tmp_path / f"{ledger.stem}.csv"
+        args = ["--settings", settings, "assess", ledger, "--quarter", "2025Q3",
+                "--as-of", "2025-10-15", "-o", table]  # fmt: skip
+        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert "清溪镇" in result.stdout and "龙泉镇" in result.stdout
+        frame = pd.read_csv(table, encoding="utf-8-sig")
+        assert sorted(frame[ASSESSMENT["township"]]) == sorted(TOWNS.values())
+        assert (frame[ASSESSMENT["n_closed"]] == 0).all()
+        assert (frame[ASSESSMENT["score"]] == DEFAULT_RULE.max_score).all()  # nothing was due

@@ -58,11 +58,10 @@ def test_the_whole_flow(office):
     s, led = office / "hetu.toml", office / "ledger.gpkg"
     assert "created" in run("--settings", s, "init", led).output
     run("--settings", s, "ingest", led, "ranges", office / "ranges.gpkg")
-    out = run("--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "2025-Q3")
+    batch = ["--batch", "2025-Q3", "--issued-on", "2025-08-01"]  # issued before the as-of below
+    out = run("--settings", s, "ingest", led, "patches", office / "batch.shp", *batch)
     assert "2 read, 2 kept, 0 quarantined" in out.output and "EPSG:4547" in out.output
-    again = run(
-        "--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "2025-Q3"
-    )
+    again = run("--settings", s, "ingest", led, "patches", office / "batch.shp", *batch)
     assert "nothing changed" in again.output
     matched = run(
         "--settings", s, "match", led, "--gaps", office / "gaps.csv", "--chain", office / "c.xlsx"
@@ -119,7 +118,8 @@ def test_library_log_reaches_stderr_by_level(office):
         crs=4547,
     )
     drop.to_file(office / "emoji.gpkg")
-    run("--settings", s, "ingest", led, "patches", office / "emoji.gpkg")
+    issued = ["--issued-on", "2025-08-01"]  # issued before the export's as-of day
+    run("--settings", s, "ingest", led, "patches", office / "emoji.gpkg", *issued)
     export = ["export", led, "-o", office / "exports", "--as-of", "2025-09-01"]
     warned = run("--settings", s, *export)
     assert warned.stderr.splitlines() == [
@@ -137,18 +137,19 @@ def test_library_warnings_warn_reaches_the_terminal(office):
     """A ``warnings.warn`` of the library (a deadline in a year without holidays) is one line."""
     s, led = office / "hetu.toml", office / "ledger.gpkg"
     run("--settings", s, "init", led)
-    run("--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "b")
-    for pid in ("TB1", "TB2"):
+    run("--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "b",
+        "--issued-on", "2003-03-01")  # fmt: skip
+    for pid in ("TB1", "TB2"):  # 2003: before the chinese-calendar package's years
         for state in ("verifying", "confirmed"):
             run("--settings", s, "transition", led, pid, "--to", state, "--actor", "t",
-                "--at", "2099-03-03T10:00")  # fmt: skip
+                "--at", "2003-03-03T10:00")  # fmt: skip
     exe = Path(sys.executable).parent / "hetu"
-    rectify = ["transition", led, "--to", "rectifying", "--actor", "t", "--at", "2099-03-04T10:00"]
+    rectify = ["transition", led, "--to", "rectifying", "--actor", "t", "--at", "2003-03-04T10:00"]
     out = subprocess.run([exe, "--settings", s, *rectify, "TB1"], capture_output=True, text=True)
     assert out.returncode == 0 and "now rectifying" in out.stdout
     assert out.stderr.splitlines() == [
-        "警告: no holiday arrangement known for 2099: counted Monday–Friday; "
-        "add the State Council's 2099 notice to [calendar] in hetu.toml"
+        "警告: no holiday arrangement known for 2003: counted Monday–Friday; "
+        "add the State Council's 2003 notice to [calendar] in hetu.toml"
     ]
     quiet = subprocess.run(
         [exe, "-q", "--settings", s, *rectify, "TB2"], capture_output=True, text=True
@@ -210,11 +211,8 @@ def test_field_round_trip_from_the_command_line(demo_run, tmp_path):
     assert "applied 1 row(s)" in run("--settings", s, "apply", led, sheets[0]).output
 
 
-def test_escalate_twice_issues_once(demo_run, tmp_path):
-    import shutil
-
-    led = tmp_path / "ledger.gpkg"
-    shutil.copy(demo_run.ledger, led)
+def test_escalate_twice_issues_once(demo_run, demo_copy, tmp_path):
+    led = demo_copy  # with its evidence store: hetu verify checks the files too
     s, out = demo_run.data.settings, tmp_path / "notices"
     first = run("--settings", s, "escalate", led, "--as-of", "2026-05-15", "-o", out, "--no-pdf")
     assert "events" in first.output and sorted(out.glob("*.html"))
@@ -254,3 +252,145 @@ def test_coverage_and_patrols_from_the_command_line(demo_run, tmp_path):
     assert banks["covered"].any() and (~banks["covered"].astype(bool)).any()
     out = run("--settings", s, "patrols", led, "--from", "2025-10-01", "--to", "2025-10-31")
     assert "村级" in out.output and "未达标人数" in out.output
+
+
+# -- no traceback, ever: unexpected errors, Ctrl+C, closed pipes (issue 15.6) --------------
+
+
+def _app():
+    """A group of Hetu's kind (geo.cli.common.Group) with commands that fail as bugs do."""
+    import click
+
+    from geo.cli.common import Group
+
+    @click.group(cls=Group)
+    @click.option("--debug", is_flag=True)
+    @click.pass_context
+    def app(ctx, debug):
+        ctx.obj = {"debug": debug}
+
+    @app.command()
+    @click.argument("ledger")
+    @click.option("-o", "--output")
+    def crash(ledger, output):
+        json.loads(Path(ledger).read_text(encoding="utf-8"))  # not JSON: a bare ValueError
+
+    @app.command()
+    @click.argument("files", nargs=-1)
+    def stop(files):
+        raise KeyboardInterrupt  # what Ctrl+C raises wherever Python is
+
+    return app
+
+
+def test_an_unexpected_error_is_one_line_naming_the_command_and_its_files(tmp_path):
+    ledger = tmp_path / "county.gpkg"
+    ledger.write_text("not json", encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["crash", str(ledger), "-o", "out.xlsx"])
+    assert result.exit_code == 1 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: hetu crash（台账 ") and str(ledger) in line
+    assert "输出 out.xlsx" in line and "JSONDecodeError: Expecting value" in line
+    assert "--debug" in line and "Traceback" not in result.stderr
+    debug = CliRunner().invoke(_app(), ["--debug", "crash", str(ledger)])
+    lines = debug.stderr.strip().splitlines()
+    assert debug.exit_code == 1 and lines[0] == "Traceback (most recent call last):"
+    assert "json.decoder.JSONDecodeError" in debug.stderr and lines[-1].startswith("Error: hetu")
+
+
+def test_a_damaged_ledger_is_one_line_too(office):
+    """A real unexpected case: the ledger's state view dropped behind Hetu's back."""
+    import sqlite3
+
+    s, led = office / "hetu.toml", office / "ledger.gpkg"
+    run("--settings", s, "init", led)
+    with sqlite3.connect(led) as conn:
+        conn.execute("DROP VIEW patch_state")
+    exe = Path(sys.executable).parent / "hetu"
+    out = subprocess.run([exe, "--settings", s, "status", led], capture_output=True, text=True)
+    assert out.returncode == 1 and out.stdout == "" and "Traceback" not in out.stderr
+    assert len(out.stderr.splitlines()) == 1 and str(led) in out.stderr
+
+
+def test_ctrl_c_is_one_line_and_exit_130():
+    result = CliRunner().invoke(_app(), ["stop", "a.gpkg", "b.gpkg", "c.gpkg"])
+    assert result.exit_code == 130
+    assert result.stderr == "hetu stop（文件 a.gpkg，b.gpkg 等 1 个）：已中断（Ctrl+C）\n"
+
+
+def _pipe(command: str, cwd: Path) -> tuple[str, str, int]:
+    """Run ``command`` in bash; return its stdout, stderr and the exit code of hetu (first)."""
+    exe = Path(sys.executable).parent / "hetu"
+    script = f'{command.replace("hetu", str(exe), 1)}; exit "${{PIPESTATUS[0]}}"'
+    out = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True)
+    return out.stdout, out.stderr, out.returncode
+
+
+def test_a_closed_pipe_is_silent_with_exit_0(office):
+    s, led = office / "hetu.toml", office / "ledger.gpkg"
+    run("--settings", s, "init", led)
+    run("--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "b")
+    first, err, code = _pipe(f"hetu --settings {s} status {led} | head -1", office)
+    assert (first.split(), err, code) == (["已下发", "issued", "2"], "", 0)
+    head, err, code = _pipe(f"hetu --settings {s} status --json {led} | head -c 10", office)
+    assert (head, err, code) == ('{"issued":', "", 0)
+    # the reader gone before hetu writes a byte: a broken pipe for certain
+    out, err, code = _pipe(f"hetu --settings {s} status {led} | (exec 0<&-; sleep 0)", office)
+    assert (out, err, code) == ("", "", 0)
+
+
+# -- lifecycle smalls (issue 16.8) -------------------------------------------------------------
+
+
+def _patch_centre(pid: str, office: Path) -> tuple[float, float]:
+    patches = gpd.read_file(office / "batch.shp").set_crs(4547, allow_override=True)
+    centre = patches.to_crs(4490).set_index("TBBH").geometry[pid].centroid
+    return centre.x, centre.y
+
+
+def test_transition_takes_chinese_state_names_and_checks_after_photos(office):
+    """已销号 as the CLI prints it; a PDF is no photo; far after-photos warn, or refuse."""
+    import datetime as dt
+
+    from geo.demo.county import write_photo
+    from geo.labels import STATES
+
+    s, led = office / "hetu.toml", office / "ledger.gpkg"
+    refuse = office / "refuse.toml"
+    refuse.write_text(SETTINGS + '[evidence]\nfar_photo = "refuse"\n', encoding="utf-8")
+    run("--settings", s, "init", led)
+    run("--settings", s, "ingest", led, "patches", office / "batch.shp", "--batch", "b")
+    steps = {"核查中": "verifying", "confirmed": "confirmed", "整改中": "rectifying",
+             STATES["rectified"]: "rectified"}  # fmt: skip
+    for pid in ("TB1", "TB2"):
+        for name, state in steps.items():  # Chinese names as printed, and the ids
+            out = run("--settings", s, "transition", led, pid, "--to", name, "--actor", "测试")
+            assert out.stdout == f"1 patch(es) now {state} ({STATES[state]})\n"
+    bad = run("--settings", s, "transition", led, "TB1", "--to", "差不多", "--actor", "t", ok=False)
+    assert bad.exit_code == 2 and "已销号 (closed)" in bad.output
+    scan = office / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
+    attach = ["--settings", s, "attach", led]
+    refused = run(*attach, "TB1", scan, "--kind", "photo_after", "--actor", "t", ok=False)
+    assert refused.exit_code == 1 and len(refused.output.strip().splitlines()) == 1
+    assert "scan.pdf" in refused.output and "photo_after must be a photo" in refused.output
+    assert "--kind permit" in refused.output
+    run(*attach, "TB1", scan, "--kind", "permit", "--actor", "t")  # a permit may be a PDF
+    taken = dt.datetime.now() - dt.timedelta(hours=1)
+    for pid in ("TB1", "TB2"):
+        lon, lat = _patch_centre(pid, office)
+        near = write_photo(office / f"{pid}前.jpg", lon=lon, lat=lat, taken=taken)
+        far = write_photo(office / f"{pid}后.jpg", lon=lon + 0.01, lat=lat, taken=taken, tint=9)
+        run(*attach, pid, near, "--kind", "photo_before", "--actor", "t")
+        assert "gps=far" in run(*attach, pid, far, "--kind", "photo_after", "--actor", "t").output
+    closed = run("--settings", s, "transition", led, "TB1", "--to", "已销号", "--actor", "验收")
+    assert "1 patch(es) now closed (已销号)" in closed.stdout
+    (warning,) = closed.stderr.splitlines()
+    assert warning.startswith("警告: patch TB1: after-photo TB1后.jpg was taken ")
+    assert "beyond [evidence] max_distance_m = 200" in warning
+    no = run(
+        "--settings", refuse, "transition", led, "TB2", "--to", "已销号", "--actor", "验", ok=False
+    )
+    assert no.exit_code == 1 and "nothing was closed" in no.stderr and "TB2后.jpg" in no.stderr
+    counts = json.loads(run("--settings", s, "status", led, "--json").output)
+    assert counts["closed"] == 1 and counts["rectified"] == 1

@@ -4,6 +4,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
@@ -15,7 +16,7 @@ import shapely
 from PIL import Image
 
 from geo.demo.county import write_photo
-from geo.errors import NotFoundError, SchemaError
+from geo.errors import NotFoundError, OutputError, SchemaError
 from geo.field.evidence import attach_evidence
 from geo.labels import ACTIONS, DOSSIER, EVIDENCE, IMAGERY, MATCHING, STATES
 from geo.ledger.store import Ledger
@@ -177,7 +178,7 @@ class _Page(HTMLParser):
 
 def test_dossier_holds_header_map_chips_history_evidence_and_links(ledger, built, tmp_path):
     _, chips = built
-    paths = write_dossiers(ledger, ["B", "C"], tmp_path / "out", pdf=False, as_of=AS_OF)
+    paths = write_dossiers(ledger, ["B", "C"], tmp_path / "out", pdf=False, as_of="2026-04-30")
     assert [p.name for p in paths] == ["B.html", "C.html"]
     html = paths[0].read_text(encoding="utf-8")
     page = _Page(html)
@@ -265,6 +266,41 @@ def test_ids_with_unsafe_characters_get_distinct_safe_names():
     names = {file_name(p) for p in ("A/B", "A_B", "A B", "../x")}
     assert len(names) == 4
     assert all("/" not in n and " " not in n and not n.startswith(".") for n in names)
+
+
+ODD_IDS = ["清溪河-001", "QX-2025-001", "tb-1", "TB-1", "图" * 305, "a/b", "a_b", "..", "CON",
+           "X_1234abcd", "A\u202egpj.exe"]  # fmt: skip
+FORBIDDEN = re.compile(r'[\\/:*?"<>|\s;\x00-\x1f\u202e]')
+
+
+def test_file_names_keep_chinese_and_are_unique_and_bounded(ledger, tmp_path):
+    rows = gpd.GeoDataFrame(
+        {"patch_id": ODD_IDS, "batch_id": "2025-Q4", "issue_type": "dumping",
+         "admin_code": "439999001001", "detected_on": "2025-09-01", "issued_on": "2025-09-01",
+         "area_m2": 10.0, "source_area": None, "description": "", "attrs": "{}"},
+        geometry=[shapely.box(114.003, 28.0005, 114.0032, 28.0007)] * len(ODD_IDS), crs=4490,
+    )  # fmt: skip
+    ledger.add_patches(rows, ImportRecord(kind="patches", file="q.shp", sha256="q",
+                                          batch_id="2025-Q4"))  # fmt: skip
+    out = tmp_path / "out"
+    paths = write_dossiers(ledger, ODD_IDS, out, pdf=False, as_of=AS_OF)
+    names = [p.name for p in paths]
+    assert len({n.casefold() for n in names}) == len(ODD_IDS)  # even where case is not told
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert all(len(n.encode("utf-8")) <= 120 and not FORBIDDEN.search(n) for n in names)
+    assert not any(n.startswith(".") for n in names)
+    assert names[:2] == ["清溪河-001.html", "QX-2025-001.html"] and "TB-1.html" in names
+    assert names[4].startswith("图" * 30) and names[2] != "tb-1.html"
+    for pid, path in zip(ODD_IDS, paths, strict=True):  # each page is its own patch's
+        assert _Page(path.read_text(encoding="utf-8")).tables["facts"][0][1] == pid
+
+
+def test_an_output_folder_under_a_file_is_refused(ledger, tmp_path):
+    blocker = tmp_path / "existing_file.txt"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"lies under the file .*existing_file\.txt"):
+        write_dossiers(ledger, ["B"], blocker / "dossiers", pdf=False)
+    assert blocker.read_text(encoding="utf-8") == "x"
 
 
 def test_pdf_beside_each_page_when_chromium_is_found(ledger, tmp_path):

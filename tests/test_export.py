@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEDGER_SUMMARY, STATES, TEXT
-from geo.reports.excel import LEDGER_COLUMNS, LIFECYCLE, write_ledger_xlsx
+from geo.reports.excel import LEDGER_COLUMNS, LIFECYCLE, ledger_columns, write_ledger_xlsx
 
 SUMMARY, LEDGER, CHARTS = TEXT["summary"], TEXT["ledger_sheet"], LEDGER_SUMMARY["charts"]
 INJECTIONS = ['=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1:A2)"]
@@ -242,7 +242,9 @@ def test_export_excel_period_and_township_sheets(exported, demo_ledger):
         sheet = book[town]
         assert sheet.max_row == (frame["township"] == town).sum() + 1
         assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref
-        assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in LEDGER_COLUMNS]
+        # a ledger's frame adds 乡镇核对 (township_check) after the fixed columns
+        assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in ledger_columns(frame)]
+        assert sheet.cell(1, sheet.max_column).value == COLUMNS["township_check"]
     summary = book[SUMMARY]
     header = [c.value for c in summary[4]]
     assert header[-2:] == ["本期新增", "本期销号"]
@@ -256,7 +258,8 @@ def test_export_csv_bom_and_gpkg_snapshot(exported):
     raw = exported.csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     csv = pd.read_csv(exported.csv, encoding="utf-8-sig", dtype=str)
-    assert list(csv.columns) == [COLUMNS[c] for c in LEDGER_COLUMNS if not c.startswith("centroid")]
+    named = [*LEDGER_COLUMNS, "township_check"]
+    assert list(csv.columns) == [COLUMNS[c] for c in named if not c.startswith("centroid")]
     assert len(csv) == exported.rows
     assert set(csv[COLUMNS["state"]]) <= set(STATES.values())
     import pyogrio
@@ -348,7 +351,8 @@ def test_schedule_lines_weekly():
     lines = schedule_lines("/data/led ger.gpkg", out_dir="/srv/out", weekday="mon", time="7:30")
     assert lines["cron"].splitlines() == [
         "CRON_TZ=Asia/Shanghai",
-        "30 7 * * 1 hetu export '/data/led ger.gpkg' -o /srv/out >> /srv/out/export.log 2>&1",
+        "30 7 * * 1 mkdir -p /srv/out && hetu export '/data/led ger.gpkg' -o /srv/out"
+        " >> /srv/out/export.log 2>&1",
     ]
     assert "Persistent=true" in lines["systemd_timer"]
     assert "OnCalendar=Mon *-*-* 07:30:00 Asia/Shanghai" in lines["systemd_timer"]
@@ -393,3 +397,148 @@ def test_any_text_round_trips_as_text(tmp_path_factory, texts):
             cell = sheet.cell(row=row, column=col)
             assert cell.data_type == "s"
             assert cell.value == text
+
+
+# --- the set is written together (issue 15.5): a killed, interrupted or failed run ------------
+
+_DAY = "2026-06-30"
+
+
+def _hetu(settings, *args):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "hetu"
+    command = [exe, "--settings", settings, *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _export(settings, led, out):
+    """One run in this process (the library call ``hetu export`` makes)."""
+    from geo.ledger.store import Ledger
+    from geo.reports.exports import export_ledger
+    from geo.settings import load_settings
+
+    with Ledger(led, settings=load_settings(settings)) as ledger:
+        return export_ledger(ledger, out, as_of=_DAY, log_file=out / "hetu-export.log")
+
+
+def _staging(out):
+    """The staging folders of ``out``: beside it, or inside it."""
+    prefix = f".{out.name}.hetu-export-"
+    return [p for place in (out.parent, out) for p in place.iterdir() if p.name.startswith(prefix)]
+
+
+def _set(out):
+    """The files of the dated set in ``out``, with their content hashes."""
+    import hashlib
+
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.glob("ledger_*")}
+
+
+def _started_writing(proc, out):
+    """Wait until the run has written a file into its staging folder; return the folder."""
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for folder in _staging(out):
+            if any(folder.iterdir()):
+                return folder
+        assert proc.poll() is None, "the export ended before it could be stopped"
+        time.sleep(0.002)
+    raise AssertionError("the export wrote nothing into a staging folder")
+
+
+@pytest.fixture
+def old_set(demo_copy, demo_run, tmp_path):
+    """A ledger, its settings, the folder with one run's set, and that set's hashes.
+
+    The ledger then moves one patch on, so that a new run's set differs from the old."""
+    settings, out = demo_run.data.settings, tmp_path / "exports"
+    _export(settings, demo_copy, out)
+    old = _set(out)
+    from geo.ledger.store import Ledger
+
+    with Ledger(demo_copy) as led:
+        frame = led.status_frame()
+        pid = frame.loc[frame["state"] == "issued", "patch_id"].iloc[0]
+        led.transition(pid, "verifying", actor="核查员", at="2026-06-29T10:00")
+    return demo_copy, settings, out, old
+
+
+def test_a_killed_export_leaves_the_old_set_and_the_next_run_cleans_up(old_set):
+    import signal
+
+    led, settings, out, old = old_set
+    assert len(old) == 9  # xlsx, csv, gpkg, the shapefile's five parts, the field codes
+    proc = _hetu(settings, "export", led, "-o", out, "--as-of", _DAY)
+    staging = _started_writing(proc, out)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert _set(out) == old  # the old set whole: nothing of the new run in the folder
+    assert {p.name for p in out.iterdir()} == set(old) | {".hetu-export.lock", "hetu-export.log"}
+    assert _staging(out) == [staging] and staging.parent == out.parent  # left by the kill
+    assert _export(settings, led, out).rows == 90
+    new = _set(out)
+    assert _staging(out) == []  # the next run removed it
+    assert set(new) == set(old) and new[f"ledger_{_DAY}.csv"] != old[f"ledger_{_DAY}.csv"]
+    assert {p.name for p in out.iterdir()} == set(new) | {".hetu-export.lock", "hetu-export.log"}
+
+
+def test_ctrl_c_during_an_export_is_one_line_exit_130_and_leaves_the_old_set(old_set):
+    import signal
+
+    led, settings, out, old = old_set
+    proc = _hetu(settings, "export", led, "-o", out, "--as-of", _DAY)
+    _started_writing(proc, out)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate()
+    assert proc.returncode == 130
+    assert stderr.splitlines() == [f"hetu export（台账 {led}，输出 {out}）：已中断（Ctrl+C）"]
+    assert _set(out) == old and _staging(out) == []
+
+
+def test_a_failed_export_leaves_the_old_set_and_no_temporary_file(old_set, tmp_path):
+    from click.testing import CliRunner
+    from test_province import make_template
+
+    from geo.cli.main import cli
+
+    led, settings, out, old = old_set
+    cmap = tmp_path / "columns.toml"
+    cmap.write_text('[columns]\n"不存在的列" = "patch_id"\n', encoding="utf-8")
+    template = make_template(tmp_path / "模板.xlsx")
+    args = ["--settings", settings, "export", led, "-o", out, "--as-of", _DAY,
+            "--template", template, "--column-map", cmap]  # fmt: skip
+    failed = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert failed.exit_code == 1 and "不存在的列" in failed.stderr
+    assert len(failed.stderr.splitlines()) == 1
+    assert _set(out) == old and _staging(out) == []
+    assert {p.name for p in out.iterdir()} == set(old) | {".hetu-export.lock", "hetu-export.log"}
+
+
+def test_a_run_killed_while_renaming_its_finished_set_is_completed_by_the_next(
+    demo_ledger, tmp_path
+):
+    from geo.reports.exports import export_ledger
+
+    finished = export_ledger(demo_ledger, tmp_path / "elsewhere", as_of=_DAY)
+    out = tmp_path / "exports"
+    out.mkdir()
+    staging = tmp_path / ".exports.hetu-export-killed"  # as a run killed while renaming
+    staging.mkdir()
+    for path in finished.xlsx.parent.glob("ledger_*"):
+        path.rename(staging / path.name)
+    (staging / ".complete").write_text("every file written", encoding="utf-8")
+    (out / f"ledger_{_DAY}.csv").write_bytes(b"moved before the kill")
+    dropped = tmp_path / ".exports.hetu-export-unfinished"  # killed while writing
+    dropped.mkdir()
+    (dropped / f"ledger_{_DAY}.xlsx").write_bytes(b"half")
+    kept = {p.name: p.read_bytes() for p in staging.iterdir() if p.name.startswith("ledger_")}
+    later = export_ledger(demo_ledger, out, as_of="2026-07-07")
+    assert _staging(out) == []
+    assert {p.name: p.read_bytes() for p in out.glob(f"ledger_{_DAY}*")} == kept
+    assert later.since == _DAY  # the completed set counts as the previous export

@@ -249,14 +249,30 @@ def test_applying_the_same_sheet_twice_changes_nothing(ledger, package):
 
 
 BAD_ROWS = {
-    "unknown id": ({"patch_id": "TB-NOPE"}, "patch_id", "not in the ledger"),
-    "illegal transition": ({"target": STATES["closed"]}, "target", "cannot go from issued"),
-    "missing evidence": ({"target": STATES["dismissed"]}, "evidence", "needs evidence"),
-    "bad date": ({"date": "上周三"}, "date", "not a date"),
-    "future date": ({"date": "2999-01-01"}, "date", "plausible"),
-    "missing file": ({"permit": "许可证.pdf"}, "permit", "not found"),
-    "unknown state": ({"target": "差不多了"}, "target", "not a state"),
-}
+    "unknown id": ({"patch_id": "TB-NOPE"}, "patch_id", "图斑 TB-NOPE 不在台账中；请核对图斑编号"),
+    "illegal transition": (
+        {"target": STATES["closed"]}, "target", "不能从“已下发”直接改为“已销号”"
+    ),
+    "missing evidence": (
+        {"target": STATES["dismissed"]}, "evidence", "“不是问题”须有佐证材料：许可文件 或 水印照片"
+    ),
+    "bad date": (
+        {"date": "上周三"}, "date", "日期无效：上周三，请写成 YYYY-MM-DD（如 2025-08-20）"
+    ),
+    "impossible date": (
+        {"date": "2025-13-01"}, "date",
+        "日期无效：2025-13-01（月份应为 1 至 12），请写成 YYYY-MM-DD（如 2025-08-20）",
+    ),
+    "no such day": ({"date": "2025/2/30"}, "date", "日期无效：2025/2/30（该月没有这一天）"),
+    "future date": ({"date": "2099-01-01"}, "date", "日期 2099-01-01 晚于今天"),
+    "implausible date": ({"date": "2999-01-01"}, "date", "2999-01-01 不在 2000 年至 2100 年之间"),
+    "missing file": ({"permit": "许可证.pdf"}, "permit", "找不到文件 许可证.pdf"),
+    "unknown state": ({"target": "差不多了"}, "target", "“差不多了”不是有效的状态；可选：核查中、"),
+    "no reporter": ({"reporter": None}, "reporter", "没有填报人"),
+    "before the last event": (
+        {"date": "2025-07-20"}, "date", "日期 2025-07-20 09:00 早于该图斑上一条记录的时间"
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", BAD_ROWS)
@@ -342,3 +358,52 @@ def test_garbage_in_the_fill_in_cells_is_reported_never_crashes(ledger, tmp_path
     assert result.applied == 0
     assert set(result.problems.columns) == {"row", "patch_id", "field", "reason"}
     assert result.problems["field"].isin([*HEADERS, "evidence", "deadline"]).all()
+
+
+def test_photos_must_be_images_and_far_after_photos_warn_or_refuse(ledger, package, caplog):
+    """Issue 16.8: a PDF in a photo column is refused (in Chinese); a closure whose after-photo
+    lies beyond [evidence] max_distance_m is refused with far_photo = "refuse", else warned."""
+    import dataclasses
+
+    folder, sheet = package
+    ids = sorted(sheet.row_of)
+    b, c = ids[1], ids[-1]  # c is rectifying
+    (folder / "photos" / "scan.pdf").write_bytes(b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n")
+    (folder / "photos" / "scan.jpg").write_bytes(b"%PDF-1.4 renamed")  # the name is no proof
+    lon, lat = _centroid(ledger, c)
+    _photo(folder / "photos" / "c前.jpg", when=dt.datetime(2025, 8, 13, 9), lon=lon, lat=lat)
+    _photo(folder / "photos" / "c后.jpg", when=dt.datetime(2025, 9, 1, 9), lon=lon + 0.01,
+           lat=lat, color=(10, 20, 200))  # fmt: skip
+    b_row = sheet.fill(b, target=STATES["dismissed"], date="2025-08-20", reporter="李四",
+                       photo_watermarked="scan.pdf；scan.jpg", permit="scan.pdf")  # fmt: skip
+    c_row = sheet.fill(c, target=STATES["closed"], date="2025-09-02", reporter="王五",
+                       photo_before="c前.jpg", photo_after="c后.jpg")  # fmt: skip
+    path = sheet.save()
+    strict = dataclasses.replace(ledger.settings, evidence_far_photo="refuse")
+    with Ledger(ledger.path, settings=strict) as refusing:
+        result = apply_sheet(refusing, path)
+    assert result.applied == 0
+    got = sorted(zip(result.problems["row"], result.problems["field"], result.problems["reason"],
+                     strict=True))  # fmt: skip
+    want = "须为 JPG、PNG、HEIC 等照片，PDF 请填在“许可文件”或“其他材料”列"
+    assert got[:2] == [
+        (b_row, "photo_watermarked", f"scan.jpg 不是照片（图片）；水印照片{want}"),
+        (b_row, "photo_watermarked", f"scan.pdf 不是照片（图片）；水印照片{want}"),
+    ]
+    (far,) = got[2:]
+    assert far[:2] == (c_row, "photo_after") and far[2].startswith(
+        "整改后照片 c后.jpg 的拍摄位置距图斑 "
+    )
+    assert far[2].endswith("米，超过规定的 200 米；请补拍现场照片")
+    assert ledger.status_frame().set_index("patch_id").at[c, "state"] == "rectifying"
+    for field in ("target", "date", "reporter", "photo_watermarked", "permit"):
+        sheet.ws.cell(b_row, sheet.col[field]).value = None  # the row taken back
+    with caplog.at_level("WARNING", logger="geo"):
+        done = apply_sheet(ledger, sheet.save())  # the default: warn, and close
+    assert done.ok and done.applied == 1, done.problems.to_dict("records")
+    assert ledger.status_frame().set_index("patch_id").at[c, "state"] == "closed"
+    (warning,) = [r.getMessage() for r in caplog.records if "after-photo" in r.getMessage()]
+    assert (
+        warning.startswith(f"patch {c}: after-photo c后.jpg was taken ")
+        and "closed anyway" in warning
+    )

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from geo.errors import SchemaError
 from geo.ledger.store import Ledger
-from geo.matching.identity import LINK_COLUMNS, batch_order, link_batches, link_patches
+from geo.matching.identity import LINK_COLUMNS, batch_order, link_batches, link_patches, relink
 
 X0, Y0 = 500_000.0, 3_098_000.0
 
@@ -106,3 +106,67 @@ def test_demo_recurrences_are_found_and_stored(demo_run):
     assert set(links["kind"]) == {"recurrence"} and len(links) == len(want) == 8
     assert (links["iou"] > 0.5).all()
     assert isinstance(links, pd.DataFrame)
+
+
+def test_relink_reads_each_kind_from_the_earlier_state_of_the_day():
+    links = link_patches(gk_frame({"patch_id": ["a", "b"]}, [square(X0 + 5, Y0 + 5, 100),
+                         square(X0 + 1005, Y0 + 5, 100)]), _earlier())  # fmt: skip
+    assert list(links["kind"]) == ["same", "recurrence"]
+    states = pd.DataFrame({"patch_id": ["OPEN", "DONE"], "state": ["closed", "rectifying"]})
+    again = relink(links, states)
+    assert list(again["kind"]) == ["recurrence", "same"]
+    assert list(links["kind"]) == ["same", "recurrence"]  # a copy: the links read are kept
+    assert relink(links, states.iloc[:1])["kind"].tolist() == ["recurrence", "recurrence"]
+    assert relink(links.iloc[:0], states).empty
+
+
+def _batch(pid: str, batch: str, issued_on: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"patch_id": [pid], "batch_id": batch, "issue_type": "dumping",
+         "admin_code": "439999001001", "detected_on": issued_on, "issued_on": issued_on,
+         "area_m2": 100.0, "source_area": None, "description": "堆放", "attrs": "{}"},
+        geometry=[shapely.box(114.0, 28.0, 114.0004, 28.0004)], crs=4490,
+    )  # fmt: skip
+
+
+def test_a_link_made_while_the_earlier_patch_was_open_is_a_recurrence_once_it_closes(tmp_path):
+    """Issue 16.8: linked ``same`` at match time, the link went stale when A was closed."""
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+    from geo.labels import ASSESSMENT
+    from geo.matching.identity import link_ledger
+    from geo.records import ImportRecord
+    from geo.settings import Settings
+
+    path, photo = tmp_path / "ledger.gpkg", tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff photo")
+    settings = tmp_path / "hetu.toml"
+    settings.write_text('[townships]\n"439999001" = "清溪镇"\n', encoding="utf-8")
+    with Ledger.create(path, settings=Settings(townships={"439999001": "清溪镇"})) as led:
+        for pid, batch, day in (("A", "2025-Q3", "2025-08-01"), ("B", "2025-Q4", "2025-11-01")):
+            record = ImportRecord(kind="patches", file=pid, sha256=pid, batch_id=batch)
+            led.add_patches(_batch(pid, batch, day), record)
+        for state, at in (("verifying", "08-05"), ("confirmed", "08-10"), ("rectifying", "08-12")):
+            led.transition("A", state, actor="t", at=f"2025-{at}T09:00", deadline="2025-12-31")
+        link_ledger(led)  # hetu match on 2025-11-02: A is still being rectified
+        assert led.links()["kind"].tolist() == ["same"]
+        led.transition("A", "rectified", actor="t", at="2025-11-15T09:00")
+        for kind in ("photo_before", "photo_after"):
+            led.attach("A", photo, kind=kind, actor="t", at="2025-11-15T09:00")
+        led.transition("A", "closed", actor="t", at="2025-11-20T09:00")
+        assert led.links()["kind"].tolist() == ["same"]  # stored: what matching saw
+        assert relink(led.links(), led.status_frame())["kind"].tolist() == ["recurrence"]
+        before = relink(led.links(), led.status_frame(as_of="2025-11-10"))
+        assert before["kind"].tolist() == ["same"]  # on a day before A closed
+
+    def recurrences(as_of: str) -> int:
+        table = tmp_path / f"{as_of}.csv"
+        args = ["--settings", settings, "assess", path, "--quarter", "2025Q4", "--as-of", as_of,
+                "-o", table]  # fmt: skip
+        result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        rows = pd.read_csv(table, encoding="utf-8-sig").set_index(ASSESSMENT["township"])
+        return int(rows.loc["清溪镇", ASSESSMENT["recurrences"]])
+
+    assert recurrences("2026-01-15") == 1 and recurrences("2025-11-10") == 0

@@ -167,7 +167,7 @@ def test_chiefs_from_gbk_csv(tmp_path):
     pd.DataFrame({"姓名": ["王五"], "级别": ["组长"], "河段编码": ["1"]}).to_csv(
         csv, index=False, encoding="utf-8"
     )
-    with pytest.raises(SchemaError, match="row 2, field level"):
+    with pytest.raises(SchemaError, match=r"row 2, field 级别 \(level\): '组长'"):
         chiefs_from_file(csv)
 
 
@@ -305,3 +305,78 @@ def test_office_profile_from_settings(tmp_path):
     with Ledger.create(tmp_path / "l.gpkg", settings=settings) as led:
         ingest_file(led, "patches", tmp_path / "p.gpkg", batch_id="b")
         assert led.patches()["patch_id"].tolist() == ["X1"]
+
+
+# -- patches given as points, chiefs' levels ------------------------------------------------------
+
+
+def _points(path, geoms, **columns):
+    frame = gpd.GeoDataFrame({"TBBH": [f"P{i}" for i in range(len(geoms))], **columns},
+                             geometry=geoms, crs=4547)  # fmt: skip
+    frame.to_file(path)
+    return path
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_points_become_circles_of_the_stated_area(tmp_path, multi):
+    centres = [shapely.Point(X0 + i * 500, Y0) for i in range(3)]
+    geoms = [shapely.MultiPoint([c]) for c in centres] if multi else centres
+    path = _points(tmp_path / "p.gpkg", geoms, TBMJ=[100.0, 2500.0, 31415.9])
+    out = patches_from_file(path, settings=OFFICE, point_area="tbmj")
+    assert out["area_m2"].tolist() == pytest.approx([100.0, 2500.0, 31415.9], rel=1e-4)
+    assert out.crs.to_epsg() == 4490 and set(out.geom_type) == {"Polygon"}
+    gk = out.to_crs(4547).geometry
+    assert [g.centroid.distance(c) for g, c in zip(gk, centres, strict=True)] == pytest.approx(
+        [0, 0, 0], abs=0.01
+    )
+    assert len(shapely.get_coordinates(gk.iloc[0])) == 65  # 64 vertices, closed
+    assert any("3 point(s) drawn as circles of the area in TBMJ (m²), in " in d
+               for d in out.attrs["hetu"]["record"]["decisions"])  # fmt: skip
+
+
+def test_point_options_are_checked(tmp_path):
+    path = _points(tmp_path / "p.gpkg", [shapely.Point(X0, Y0)], 面积=["x"])
+    for kwargs, match in [
+        ({}, r"all 1 feature\(s\) are points.*--point-area FIELD.*--point-buffer M"),
+        ({"point_buffer": 0}, "point_buffer 0 must be metres above 0"),
+        ({"point_area": "TBMJ"}, r"'TBMJ' is neither a number .* columns are: TBBH, 面积"),
+        ({"point_area": 1, "point_buffer": 1}, "not both"),
+    ]:
+        with pytest.raises(SchemaError, match=match):
+            patches_from_file(path, settings=OFFICE, **kwargs)
+    out = patches_from_file(path, settings=OFFICE, point_area="面积")
+    assert len(out) == 0 and out.attrs["hetu"]["quarantine"][0]["reason"] == (
+        "feature 1, field 面积: 'x' is not an area above 0 m²; a point needs its area to be "
+        "drawn: fill the cell"
+    )
+
+
+def test_a_stray_point_among_outlines_is_quarantined_not_refused(tmp_path):
+    geoms = [shapely.box(X0, Y0, X0 + 20, Y0 + 20), shapely.Point(X0 + 100, Y0)]
+    out = patches_from_file(_points(tmp_path / "m.gpkg", geoms), settings=OFFICE)
+    assert out["patch_id"].tolist() == ["P0"]
+    assert "not a polygon (Point)" in out.attrs["hetu"]["quarantine"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    ("word", "level"),
+    [("县级河长", "county"), ("县 级", "county"), ("区级", "county"), ("县（市、区）级", "county"),
+     ("乡镇级总河长", "township"), ("街道", "township"), ("镇", "township"), ("社区", "village"),
+     ("村（社区）级", "village"), ("Village", "village"), ("市级河湖长", "city"),
+     ("省", "province"), ("河长", None), ("组长", None), (None, None), ("", None)],
+)  # fmt: skip
+def test_level_spellings(word, level):
+    from geo.ingest.chiefs import level_of
+
+    assert level_of(word) == level
+
+
+def test_a_bad_term_date_is_reported_with_the_other_bad_rows(tmp_path):
+    csv = tmp_path / "chiefs.csv"
+    pd.DataFrame({"姓名": ["张三", "李四"], "级别": ["村级", "队级"], "河段编码": ["1", "2"],
+                  "任期开始": ["2025-13-01", "2025-01-01"]}).to_csv(csv, index=False)  # fmt: skip
+    with pytest.raises(SchemaError) as err:
+        chiefs_from_file(csv)
+    text = str(err.value)
+    assert text.startswith("chiefs.csv: 2 problem(s), nothing was read: ")
+    assert "row 3, field 级别 (level): '队级'" in text and "row 2, field 任期开始" in text

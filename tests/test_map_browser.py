@@ -8,15 +8,17 @@ ledger's map, saved offline, with two patch descriptions replaced by XSS payload
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from geo.field.coverage import shoreline_pieces
-from geo.labels import SHORELINE, STATES, TEXT
+from geo.labels import ACTIONS, COLUMNS, EVIDENCE, SHORELINE, STATES, TEXT
 from geo.ledger.store import open_ledger
 from geo.maps import save_map, status_map
+from geo.settings import load_settings
 
 SCRIPT = '<script>alert("xss")</script>'
 IMG = "<img src=x onerror=alert(1)>"
@@ -35,7 +37,7 @@ pytestmark = pytest.mark.skipif(
 def pages(demo_run, tmp_path_factory):
     """The demo map offline with basemap none and with OSM, and the XSS patch ids."""
     out = tmp_path_factory.mktemp("browser")
-    with open_ledger(demo_run.ledger) as ledger:
+    with open_ledger(demo_run.ledger, settings=load_settings(demo_run.data.settings)) as ledger:
         frame = ledger.status_frame(as_of="2026-04-30")
         extra = {"ranges": ledger.segments(), "tracks": ledger.tracks(), "events": ledger.events()}
         extra["links"] = ledger.links()
@@ -64,8 +66,10 @@ def browser():
 class Page:
     """A loaded page with what it logged and requested."""
 
-    def __init__(self, browser, path: Path, *, block_tiles: bool = False) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(
+        self, browser, path: Path, *, block_tiles: bool = False, size=(1400, 900), hash_=""
+    ) -> None:
+        self.page = browser.new_page(viewport={"width": size[0], "height": size[1]})
         self.errors: list[str] = []
         self.requests: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -74,7 +78,7 @@ class Page:
         if block_tiles:
             self.page.route("https://tile.openstreetmap.org/**", lambda route: route.abort())
         self.page.add_init_script(HOOK)
-        self.page.goto(path.as_uri())
+        self.page.goto(path.as_uri() + hash_)
         self.page.wait_for_function("window.hetu && window.hetu.ready", timeout=15_000)
 
     def outside(self, page_uri: str) -> list[str]:
@@ -190,3 +194,108 @@ def test_shoreline_layer_draws_and_toggles(page):
     label.locator("input").click()
     assert pg.evaluate("hetu.map.hasLayer(hetu.groups.shoreline)")
     assert page.errors == []
+
+
+# -- issue 16.7: scale, counts, popup position, hash links -------------------------------------
+
+BOXES = "[...document.querySelectorAll('.hetu-title, .hetu-dash, .leaflet-control-layers')]"
+OVERLAPS = f"""() => {{
+  const pop = document.querySelector('.leaflet-popup').getBoundingClientRect();
+  const hit = {BOXES}.map(e => e.getBoundingClientRect()).filter(b =>
+    b.left < pop.right && pop.left < b.right && b.top < pop.bottom && pop.top < b.bottom);
+  return {{hit: hit.length, top: pop.top, bottom: pop.bottom, height: innerHeight}};
+}}"""
+
+
+def test_scale_is_metric_only_and_visible(page):
+    pg = page.page
+    lines = pg.locator(".leaflet-control-scale-line").all_inner_texts()
+    assert len(lines) == 1 and re.fullmatch(r"\d+ k?m", lines[0]), lines
+    seen = pg.evaluate(
+        "(() => { const r = document.querySelector('.leaflet-control-scale-line')"
+        ".getBoundingClientRect(); const e = document.elementFromPoint(r.x + r.width / 2,"
+        " r.y + r.height / 2); return !!e.closest('.leaflet-control-scale'); })()"
+    )
+    assert seen, "the scale is covered by another box"
+
+
+def test_layer_counts_equal_the_dashboard(page):
+    pg = page.page
+    layers = pg.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    in_list = {m[1]: int(m[2]) for t in layers if (m := re.fullmatch(r"\s*(.+) \((\d+)\)", t))}
+    rows = pg.evaluate(
+        "[...document.querySelectorAll('.hetu-dash table')[0].rows]"
+        ".map(r => [r.cells[0].textContent, +r.cells[1].textContent])"
+    )
+    by_state = {name: n for name, n in rows if name != COLUMNS["total"]}
+    assert in_list[STATES["rectifying"]] == by_state[STATES["rectifying"]] == 16
+    assert in_list[STATES["overdue"]] == by_state[STATES["overdue"]] > 0
+    for name, n in by_state.items():
+        assert in_list[name] == n, (name, in_list, by_state)
+    # the overdue layer marks patches that are also drawn in their state's layer (as dots,
+    # below the polygon zoom)
+    pg.evaluate("void hetu.map.setZoom(11, {animate: false})")
+    marks = pg.evaluate("hetu.groups.overdue.getLayers()[0].getLayers().map(l => l.hetu)")
+    assert len(set(marks)) == len(marks) == in_list[STATES["overdue"]]
+
+
+def test_a_searched_popup_opens_clear_of_the_title_and_panels(browser, pages):
+    paths, _ = pages
+    loaded = Page(browser, paths["none"], size=(1280, 720))
+    pg = loaded.page
+    try:
+        for patch_id in ("TB2026Q1-0008", "TB2025Q3-0001"):  # a long history; another one
+            pg.fill(".hetu-search input", patch_id)
+            pg.locator(".hetu-search div div", has_text=patch_id).first.click()
+            loaded.popup_text(patch_id)
+            pg.wait_for_timeout(400)  # the pan that makes room for the popup
+            box = pg.evaluate(OVERLAPS)
+            assert box["hit"] == 0 and box["top"] >= 0 and box["bottom"] <= box["height"], box
+            pg.evaluate("void hetu.map.closePopup()")
+        assert loaded.errors == []
+    finally:
+        pg.close()
+
+
+def test_hash_opens_a_patch_and_a_township(browser, pages):
+    paths, _ = pages
+    loaded = Page(browser, paths["none"], hash_="#patch=TB2026Q1-0005")
+    pg = loaded.page
+    try:
+        text = loaded.popup_text("TB2026Q1-0005")
+        assert TEXT["history"] in text and pg.evaluate("hetu.map.getZoom()") >= 15
+        where = """town => { const b = hetu.map.getBounds();
+            const mine = hetu.ids.map((id, i) => i).filter(i => hetu.township(i) === town);
+            const own = L.latLngBounds(mine.map(i => hetu.center(i)));
+            return [mine.length, b.contains(own), own.pad(0.5).contains(hetu.map.getCenter()),
+                    hetu.map.getCenter().lng]; }"""
+        seen = {}
+        for town, hash_ in (("龙泉镇", "龙泉镇"), ("清溪镇", "清溪镇"), ("龙泉镇", "439999003")):
+            pg.evaluate(f"location.hash = '#township=' + encodeURIComponent({hash_!r})")
+            pg.wait_for_function("!document.querySelector('.leaflet-popup')", timeout=3_000)
+            pg.wait_for_timeout(400)
+            n, whole, centred, lng = pg.evaluate(where, town)
+            assert n == 22 and whole and centred, (hash_, n, whole, centred)
+            seen[hash_] = lng
+        assert seen["龙泉镇"] == seen["439999003"] != seen["清溪镇"]  # by name or by code
+        pg.evaluate("location.hash = '#patch=TB2025Q3-0002'")  # hashchange again: a patch
+        assert "TB2025Q3-0002" in loaded.popup_text("TB2025Q3-0002")
+        assert loaded.errors == []
+    finally:
+        pg.close()
+
+
+def test_popup_history_names_uploads_and_notices(page, demo_run):
+    with open_ledger(demo_run.ledger) as ledger:
+        events = ledger.events()
+    after = events.loc[(events["action"] == "attach") & (events["note"] == "photo_after")]
+    sent = events.loc[events["action"] == "supervision"]
+    pg = page.page
+    for patch_id, what in (
+        (after["patch_id"].iloc[0], TEXT["uploaded"] + EVIDENCE["photo_after"]),  # 上传整改后照片
+        (sent["patch_id"].iloc[0], TEXT["sent"] + ACTIONS["supervision"]),  # 下发督办函
+    ):
+        pg.evaluate(f"hetu.open(hetu.ids.indexOf({patch_id!r}))")
+        history = page.popup_text(patch_id).split(TEXT["history"])[1]
+        assert what in history, history
+        pg.evaluate("void hetu.map.closePopup()")

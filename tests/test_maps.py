@@ -10,6 +10,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
@@ -61,7 +62,7 @@ def _patch(data: dict, patch_id: str) -> dict:
         state=data["states"][rec[1]],
         overdue_days=rec[2],
         area=rec[4],
-        history=[[text(d), data["states"][s], text(a)] for d, s, a in rec[14]],
+        history=[[text(d), text(w), text(a)] for d, w, a in rec[14]],
         thumbs=[text(i) for i in rec[15]],
     )
     return values
@@ -146,14 +147,23 @@ def events() -> pd.DataFrame:
 
 
 def test_layers_legend_title_dashboard(patches, ranges, tracks):
-    page = _decoded(_render(status_map(patches, ranges=ranges, tracks=tracks, as_of="2025-06-10")))
-    # one group per state present; the overdue rectifying patch is in the overdue group only
-    for name in ("issued", "rectifying", "closed", "overdue"):
-        assert f'"{STATES[name]} (1)"' in page
-    assert f'"{TEXT["ranges"]} · 清溪河"' in page  # one layer per river, names escaped
-    assert f'"{TEXT["ranges"]} · 渌水{html.escape(IMG)}"' in page
-    assert f'"{TEXT["tracks"]}"' in page
-    assert '"collapsed": false' in page and '"preferCanvas": true' in page
+    raw = _render(status_map(patches, ranges=ranges, tracks=tracks, as_of="2025-06-10"))
+    page = _decoded(raw)
+    # one group per state present, counted as the dashboard counts: the overdue rectifying
+    # patch stays in 整改中 (2) and is marked once more in 逾期 (1)
+    names = dict(_data(raw)["layers"])
+    assert names == {
+        "range:0": f"{TEXT['ranges']} · 渌水{IMG}",  # one layer per river, the name as data
+        "range:1": f"{TEXT['ranges']} · 清溪河",
+        "patch:issued": f"{STATES['issued']} (1)",
+        "patch:rectifying": f"{STATES['rectifying']} (2)",
+        "patch:closed": f"{STATES['closed']} (1)",
+        "overdue": f"{STATES['overdue']} (1)",
+        "tracks": TEXT["tracks"],
+    }
+    assert list(names)[:2] == ["range:0", "range:1"] and list(names)[-1] == "tracks"
+    assert "L.control.layers(" not in page.split("hetuDraw(")[0]  # folium's list is not used
+    assert '"preferCanvas": true' in page and "L.control.scale()" not in page
     assert "fitBounds" in page and '"maxZoom": 18' in page
     legend = page[page.index('class="hetu-box hetu-legend"') :].split("</div></div>")[0]
     assert TEXT["legend"] in legend and TEXT["zoom_hint"] in legend
@@ -166,10 +176,14 @@ def test_layers_legend_title_dashboard(patches, ranges, tracks):
     # 2 rectifying (one overdue), 4 in all; 清溪镇 closed 1 of 3
     assert f'<td>{STATES["rectifying"]}</td><td class="n">2</td>' in dash
     assert f'<td>{COLUMNS["total"]}</td><td class="n">4</td>' in dash
-    assert '<td>清溪镇</td><td class="n">1/3</td><td class="n">33%</td>' in dash
-    assert '<td>石桥乡</td><td class="n">0/1</td><td class="n">0%</td>' in dash
-    # overdue by chief: the township chief of P002, one patch, 12 days
-    assert '<td>李四（镇长）</td><td class="n late">1</td><td class="n late">12</td>' in dash
+    assert f'<td>{STATES["overdue"]}</td><td class="n">1</td>' in dash
+    for name, cells in (("清溪镇", ("1/3", "33%")), ("石桥乡", ("0/1", "0%"))):
+        link = f'<td><a href="#township={quote(name)}">{name}</a></td>'
+        assert link + "".join(f'<td class="n">{c}</td>' for c in cells) in dash
+    # overdue by chief: the township chief of P002, one patch, 12 working days
+    late = '<td class="n late">{}</td>'
+    row = "<td>李四（镇长）</td>" + late.format(1) + late.format(f"12 {TEXT['unit_workdays']}")
+    assert row in dash
 
 
 def test_custom_title_is_escaped(patches):
@@ -213,8 +227,12 @@ def test_untrusted_text_is_never_markup(tmp_path, patches, ranges, tracks, event
     assert "渌水" + IMG + " / 渌水清溪段" in data["s"]  # range tooltip
     assert any(SCRIPT in s for s in data["s"])  # track tooltip
     assert "innerHTML" not in raw.split("JSON.parse(")[1]  # the renderer never sets markup
-    # HTML written by Python (dashboard, layer names) is escaped
-    assert html.escape(IMG) in _decoded(raw)
+    assert [k for k, name in data["layers"] if IMG in name] == ["range:0"]  # escaped by script
+    # HTML written by Python (the dashboard) is escaped
+    frame = patches.copy()
+    frame.loc[3, "township"] = IMG
+    page = _render(status_map(frame, basemap="none"))
+    assert f">{html.escape(IMG)}</a>" in page and IMG not in page
 
 
 def test_missing_values_give_blank_fields(patches):
@@ -232,11 +250,11 @@ def test_missing_values_give_blank_fields(patches):
 def test_history_from_events(patches, events):
     data = _data(_render(status_map(patches, events=events, as_of="2025-06-10")))
     assert _patch(data, "P002")["history"] == [
-        ["2025-04-10 09:00", "issued", "hetu"],
-        ["2025-04-20 09:00", "confirmed", "核查员" + IMG],
-        ["2025-05-01 10:00", "rectifying", "张三"],
+        ["2025-04-10 09:00", STATES["issued"], "hetu"],
+        ["2025-04-20 09:00", STATES["confirmed"], "核查员" + IMG],
+        ["2025-05-01 10:00", STATES["rectifying"], "张三"],
     ]
-    assert _patch(data, "P001")["history"] == [["2025-04-10 09:00", "issued", "hetu"]]
+    assert _patch(data, "P001")["history"] == [["2025-04-10 09:00", STATES["issued"], "hetu"]]
     assert _patch(data, "P003")["history"] == []
     with pytest.raises(SchemaError, match="events"):
         status_map(patches, events=events.drop(columns=["to_state"]))
@@ -346,7 +364,7 @@ def test_offline_inlines_every_asset(patches, ranges):
 
 
 def test_online_links_leaflet_and_cluster_only(patches):
-    page = _render(status_map(patches, basemap="none"))
+    page = _render(status_map(patches, basemap="none", offline=False))
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts and all(("leaflet" in s) for s in scripts)
     assert any("markercluster" in s for s in scripts)
@@ -404,7 +422,7 @@ def test_empty_patches_still_render(ranges):
     assert f'"{TEXT["ranges"]} · 清溪河"' in _decoded(page) and "fitBounds" in page
     assert _data(page)["patches"] == []
     page = _decoded(_render(status_map(empty, basemap="none")))
-    assert "fitBounds" not in page and TEXT["legend"] in page
+    assert not re.search(r"map_\w+\.fitBounds\(", page) and TEXT["legend"] in page
 
 
 def test_missing_columns(patches):
@@ -537,3 +555,120 @@ def test_hetu_script_takes_variable_names_only():
         hetu_script("d", "map_1; alert(1)", {})
     with pytest.raises(ValueError, match="variable name"):
         hetu_script("d", "map_1", {"k": "fg()"})
+
+
+# -- issue 16.7: history words, units, defaults, townships, the command ------------------------
+
+
+def test_history_names_uploads_notices_and_records():
+    from geo.labels import ACTIONS, EVIDENCE
+    from geo.maps.data import event_text
+
+    assert event_text("attach", "rectifying", "rectifying", "photo_after") == "上传整改后照片"
+    assert event_text("attach", "verifying", "verifying", "permit") == "上传" + EVIDENCE["permit"]
+    assert event_text("attach", "x", "x", "odd") == ACTIONS["attach"]  # an unknown kind
+    assert event_text("supervision", "rectifying", "rectifying", "督办函: …") == "下发督办函"
+    assert event_text("order", None, "rectifying", None) == "下发" + ACTIONS["order"]
+    assert event_text("rectify", "confirmed", "rectifying", None) == STATES["rectifying"]
+    assert event_text("issue", None, "issued", None) == STATES["issued"]
+    assert event_text("audit_keep", "closed", "closed", None) == ACTIONS["audit_keep"]
+    assert event_text(None, "confirmed", "rectifying", None) == STATES["rectifying"]
+
+
+def test_popup_history_of_an_upload_is_not_a_state_change(patches, events):
+    more = pd.DataFrame(
+        {
+            "event_id": [5, 6],
+            "patch_id": ["P002", "P002"],
+            "at": ["2025-05-10T09:00:00+08:00", "2025-05-12T09:00:00+08:00"],
+            "actor": ["黄红卫", "县河长办"],
+            "action": ["attach", "supervision"],
+            "from_state": ["rectifying", "rectifying"],
+            "to_state": ["rectifying", "rectifying"],
+            "note": ["photo_after", "督办函: 李四"],
+        }
+    )
+    data = _data(_render(status_map(patches, events=pd.concat([events, more]), basemap="none")))
+    assert _patch(data, "P002")["history"][-2:] == [
+        ["2025-05-10 09:00", "上传整改后照片", "黄红卫"],
+        ["2025-05-12 09:00", "下发督办函", "县河长办"],
+    ]
+
+
+@pytest.mark.parametrize(("workdays", "unit"), [(True, "个工作日"), (False, "天")])
+def test_overdue_days_carry_their_unit(patches, workdays, unit):
+    page = _render(status_map(patches, basemap="none", workdays=workdays))
+    data = _data(page)
+    assert data["day_unit"] == unit and data["labels"]["overdue"] == STATES["overdue"]
+    dash = page[page.index('class="hetu-box hetu-dash"') :]
+    assert f'<td class="n late">12 {unit}</td>' in dash
+
+
+def test_offline_is_the_default(patches):
+    page = _render(status_map(patches, basemap="none"))
+    assert not re.search(r"<script[^>]+src=", page) and "L.markerClusterGroup" in page
+    cdn = _render(status_map(patches, basemap="none", offline=False))
+    assert re.search(r'<script src="https://cdn\.jsdelivr\.net/npm/leaflet@', cdn)
+
+
+def test_records_carry_township_code_and_batch_never_nan(patches):
+    frame = patches.copy()
+    frame["township"] = frame["township"].astype(object)
+    frame.loc[0, "township"] = math.nan
+    frame.loc[1, "township"] = None
+    page = _render(status_map(frame, basemap="none"))
+    data = _data(page)
+    rec = {r[0]: r for r in data["patches"]}
+    text = lambda i: data["s"][i] if i >= 0 else ""  # noqa: E731
+    assert [text(rec["P004"][k]) for k in (16, 17, 18)] == ["石桥乡", "439999002", "2025-Q2"]
+    assert rec["P001"][16] == rec["P002"][16] == -1 and text(rec["P001"][17]) == "439999001"
+    assert "nan" not in data["s"] and "None" not in data["s"]
+    dash = page[page.index('class="hetu-box hetu-dash"') :].split("</details>")[0]
+    assert f"<td>{TEXT['no_township']}</td>" in dash and ">nan<" not in dash
+    assert ">None<" not in dash
+
+
+def test_verbatim_text_is_never_compiled(tmp_path):
+    import folium
+
+    from geo.maps.assets import Verbatim
+
+    m = folium.Map(tiles=None)
+    text = "{{7*7}} {% for x in [1] %}X{% endfor %} {# c #}"
+    Verbatim("Probe", header=f"<meta name='x' content='{text}'>", html=f"<p>{text}</p>",
+             script=f"var probe = '{text}';").add_to(m)  # fmt: skip
+    page = save_map(m, tmp_path / "m.html").read_text(encoding="utf-8")
+    assert page.count(text) == 3 and "49" not in page.split("<body>")[1]
+    assert save_map(m, tmp_path / "again.html").read_text(encoding="utf-8").count(text) == 3
+
+
+def test_the_command_offline_by_default_cdn_and_calendar_days(demo_run, tmp_path):
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+
+    settings = demo_run.data.settings
+    days = tmp_path / "calendar.toml"
+    days.write_text(
+        settings.read_text(encoding="utf-8") + '\n[calendar]\ncount = "calendar"\n',
+        encoding="utf-8",
+    )
+
+    def hetu_map(toml: Path, *extra: str) -> tuple[int, str]:
+        out = tmp_path / "map.html"
+        out.unlink(missing_ok=True)
+        args = ["--settings", str(toml), "map", str(demo_run.ledger), "-o", str(out)]
+        result = CliRunner().invoke(cli, [*args, "--as-of", "2026-04-30", *extra])
+        return result.exit_code, out.read_text(encoding="utf-8") if out.exists() else result.output
+
+    for extra in ((), ("--offline",)):
+        code, page = hetu_map(settings, *extra)
+        assert code == 0 and not re.search(r"<script[^>]+src=", page)
+        assert _data(page)["day_unit"] == TEXT["unit_workdays"]
+        assert ">白沙乡</a>" in page  # township names from the settings, not codes
+    code, page = hetu_map(settings, "--cdn")
+    assert code == 0 and re.search(r'<script src="https://cdn\.jsdelivr\.net/', page)
+    code, output = hetu_map(settings, "--cdn", "--offline")
+    assert code == 2 and "not both" in output
+    code, page = hetu_map(days)
+    assert code == 0 and _data(page)["day_unit"] == TEXT["unit_days"]

@@ -2,7 +2,14 @@ import pandas as pd
 import pytest
 
 from geo.errors import SchemaError, SettingsError
-from geo.ingest.profiles import DEFAULT_PROFILE, load_profile, merge_profile, rename_to_canonical
+from geo.ingest.profiles import (
+    DEFAULT_PROFILE,
+    describe_fields,
+    load_profile,
+    merge_profile,
+    missing_fields,
+    rename_to_canonical,
+)
 
 
 def test_profile_file_merges_over_the_default(tmp_path):
@@ -49,3 +56,20 @@ def test_rename_prefers_the_profile_order_and_keeps_the_rest():
 def test_missing_required_field_names_what_was_found():
     with pytest.raises(SchemaError, match=r"patch_id: one of TBBH.*Found: 名称.*--profile"):
         rename_to_canonical(pd.DataFrame({"名称": [1]}), "patches", source="f")
+
+
+def test_missing_fields_names_only_what_no_alias_provides():
+    assert missing_fields(["姓名", "级 别", "hdbm"], "chiefs") == []
+    assert missing_fields(["姓名", "级别（必填）", "HDBM"], "chiefs") == ["level"]  # a note counts
+    assert missing_fields(["XM"], "chiefs") == ["level", "segment_id"]
+    assert missing_fields([], "patches") == ["patch_id"]
+    assert describe_fields(["level"], "chiefs") == "level: one of JB, 级别, 河长级别, level"
+
+
+def test_a_kml_name_is_the_patch_id_only_without_an_id_field():
+    kml = pd.DataFrame({"Name": ["K1"], "Description": ["堆土"]})
+    out, mapping, _ = rename_to_canonical(kml, "patches", source="f.kml")
+    assert mapping == {"Name": "patch_id", "Description": "description"}
+    both = pd.DataFrame({"NAME": ["清溪河"], "TBBH": ["T1"]})
+    out, mapping, unknown = rename_to_canonical(both, "patches", source="f.shp")
+    assert out["patch_id"].tolist() == ["T1"] and unknown == ["NAME"]

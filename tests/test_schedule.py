@@ -124,7 +124,8 @@ def test_install_cron_merges_idempotently(fake_crontab, tmp_path):
     assert first.target == "cron" and first.files == ()
     assert fake_crontab.read_text() == first.crontab
     assert first.crontab.splitlines() == [
-        f"0 8 * * 1 /opt/hetu/bin/hetu export {ledger} -o {out} >> {out}/export.log 2>&1 "
+        f"0 8 * * 1 mkdir -p {out} && /opt/hetu/bin/hetu export {ledger} -o {out} "
+        f">> {out}/export.log 2>&1 "
         f"{cron_marker(ledger)}"
     ]
     fake_crontab.write_text(

@@ -9,7 +9,7 @@ import shapely
 from conftest import raw_sql
 
 from geo.errors import BatchConflictError, InvalidTransitionError, LedgerError, NotFoundError
-from geo.ledger.schema import STATUS_COLUMNS
+from geo.ledger.schema import MIGRATIONS, STATUS_COLUMNS
 from geo.ledger.store import Ledger
 from geo.records import ImportRecord, event_hash
 from geo.settings import Settings
@@ -51,7 +51,7 @@ def ledger(location):
 
 
 def test_create_applies_named_migrations(tmp_path, ledger):
-    assert ledger.schema_version == "0005_finding_links"
+    assert ledger.schema_version == MIGRATIONS[-1][0]  # every migration applied
     assert ledger.migrate() == []  # nothing left to apply on reopen
     with pytest.raises(LedgerError, match="already exists"):
         Ledger.create(ledger.location)
@@ -95,13 +95,19 @@ def test_events_are_append_only_and_hash_chained(ledger):
     rows = raw_sql(
         ledger.location,
         "SELECT patch_id, at, actor, action, from_state, to_state, deadline, note, evidence,"
-        " prev_hash, hash FROM events ORDER BY event_id",
+        " content, db_user, prev_hash, hash FROM events ORDER BY event_id",
     )
     assert len(rows) == 3 and len(ledger.events()) == 3
     prev = None
     for row in rows:
-        assert row[9] == prev and row[10] == event_hash(prev, row[:9])
-        prev = row[10]
+        extra = list(row[9:11])  # content and db_user enter the hash only when set
+        while extra and extra[-1] is None:
+            extra.pop()
+        assert row[11] == prev and row[12] == event_hash(prev, [*row[:9], *extra])
+        prev = row[12]
+    issue, move = rows[0], rows[2]
+    assert json.loads(issue[9])["patches"][0][0] == "A" and move[9] is None  # the patch's digest
+    assert move[10] == (None if ledger.backend == "gpkg" else "postgres")  # the database user
 
 
 def test_state_is_derived_from_events(ledger):
@@ -225,7 +231,7 @@ def test_an_old_ledger_is_migrated_on_open(location):
     raw_sql(location, "DROP TABLE patch_links")
     raw_sql(location, "DELETE FROM hetu_migrations WHERE name = '0002_patch_links'")
     with Ledger(location) as led:
-        assert led.schema_version == "0005_finding_links" and led.links().empty
+        assert led.schema_version == MIGRATIONS[-1][0] and led.links().empty
 
 
 def test_imagery_rows_and_chips_are_stored(ledger, tmp_path):

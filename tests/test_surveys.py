@@ -5,9 +5,12 @@ from conftest import realdata
 from geo.errors import CRSError, IngestError
 from geo.ingest.tracks import FINDING_COLUMNS, TRACK_COLUMNS, surveys_from_file
 
+WORLD = (-180.0, -90.0, 180.0, 90.0)  # for real files from abroad: China is checked by default
+
 
 def test_real_garmin_tracks_and_waypoints():
-    tracks, findings = surveys_from_file(realdata("gps", "cerknicko-jezero.gpx"), surveyor="巡查员")
+    tracks, findings = surveys_from_file(realdata("gps", "cerknicko-jezero.gpx"), surveyor="巡查员",
+                                         extent=WORLD)  # fmt: skip
     assert list(tracks.columns) == [*TRACK_COLUMNS, "geometry"]
     assert list(findings.columns) == [*FINDING_COLUMNS, "geometry"]
     assert (len(tracks), len(findings)) == (7, 7)
@@ -21,14 +24,14 @@ def test_real_garmin_tracks_and_waypoints():
 
 
 def test_tracks_without_times_are_kept():
-    tracks, _ = surveys_from_file(realdata("gps", "cerknicko-without-times.gpx"))
+    tracks, _ = surveys_from_file(realdata("gps", "cerknicko-without-times.gpx"), extent=WORLD)
     assert len(tracks) == 7 and tracks["started_at"].isna().sum() == 6  # one track keeps times
 
 
 def test_empty_segment_and_bom():
-    tracks, _ = surveys_from_file(realdata("gps", "track-with-empty-segment.gpx"))
+    tracks, _ = surveys_from_file(realdata("gps", "track-with-empty-segment.gpx"), extent=WORLD)
     assert len(tracks) == 1 and tracks.geometry.iloc[0].length > 0
-    tracks, findings = surveys_from_file(realdata("gps", "unicode_with_bom.gpx"))
+    tracks, findings = surveys_from_file(realdata("gps", "unicode_with_bom.gpx"), extent=WORLD)
     assert tracks.empty and len(findings) == 1
 
 
@@ -122,7 +125,8 @@ KML_HEAD = (
 
 
 def test_real_kml_gx_track_has_times_and_keeps_its_arrays():
-    tracks, findings = surveys_from_file(realdata("kml", "gx_trackData.kml"), surveyor="巡查员")
+    tracks, findings = surveys_from_file(realdata("kml", "gx_trackData.kml"), surveyor="巡查员",
+                                         extent=WORLD)  # fmt: skip
     assert len(tracks) == 1 and findings.empty
     row = tracks.iloc[0]
     assert (row["started_at"], row["ended_at"]) == (
@@ -136,10 +140,14 @@ def test_real_kml_gx_track_has_times_and_keeps_its_arrays():
 
 
 def test_real_kml_linestring_and_polygon():
-    tracks, _ = surveys_from_file(realdata("kml", "Placemark_LineString_tessellate.kml"))
+    tracks, _ = surveys_from_file(
+        realdata("kml", "Placemark_LineString_tessellate.kml"), extent=WORLD
+    )
     assert len(tracks) == 1 and tracks["started_at"].isna().all()
     assert tracks["name"].item() == "Tessellated paths"
-    tracks, findings = surveys_from_file(realdata("kml", "Polygon_treasureIsland.kml"))
+    tracks, findings = surveys_from_file(
+        realdata("kml", "Polygon_treasureIsland.kml"), extent=WORLD
+    )
     assert tracks.empty and findings.empty
     decisions = tracks.attrs["hetu"]["record"]["decisions"]
     assert any("Polygon skipped" in d for d in decisions)
@@ -360,3 +368,17 @@ def test_patrol_app_in_gaode_coordinates_is_converted(tmp_path):
     assert "GCJ-02" in tracks.attrs["hetu"]["record"]["crs"]
     with pytest.raises(CRSError, match="unknown source"):
         surveys_from_file(path, source_crs="mercator")
+
+
+def test_an_english_surveyor_column_names_the_surveyor(tmp_path):
+    from geo.ingest.tracks import surveys_from_file
+
+    path = tmp_path / "patrol.csv"
+    path.write_text(
+        "surveyor,time,lon,lat\n"
+        "王五,2025-10-12 09:00:00,113.90,27.80\n"
+        "王五,2025-10-12 09:10:00,113.91,27.81\n",
+        encoding="utf-8",
+    )
+    tracks, _ = surveys_from_file(path)
+    assert tracks["surveyor"].tolist() == ["王五"]

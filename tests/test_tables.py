@@ -8,7 +8,14 @@ from pyproj import Transformer
 
 from geo.errors import IngestError, SchemaError
 from geo.ingest.readers import patches_from_file, read_layer
-from geo.ingest.tabular import UNREADABLE, parse_coordinate, points_from_table, read_table
+from geo.ingest.tabular import (
+    UNREADABLE,
+    choose_sheet,
+    has_coordinates,
+    parse_coordinate,
+    points_from_table,
+    read_table,
+)
 from geo.settings import Settings
 
 OFFICE = Settings(central_meridian=114, extent=(113.5, 27.5, 114.5, 28.5))
@@ -146,6 +153,75 @@ def test_excel_with_points_and_chinese_sheet(tmp_path):
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(IngestError, match="xlsx"):
         read_table(tmp_path / "old.xls")
+
+
+def _workbook(path):
+    with pd.ExcelWriter(path) as book:
+        pd.DataFrame({"说明": ["中心点坐标"]}).to_excel(book, sheet_name="说明", index=False)
+        _rows().to_excel(book, sheet_name="图斑", index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sheet", "name", "why"),
+    [
+        (None, "说明", "sheet 说明 (number 1 of 2)"),
+        ("图斑", "图斑", "sheet 图斑: as given"),
+        ("2", "图斑", "sheet 图斑 (number 2 of 2): as given"),  # a person counts from 1
+        (1, "图斑", "sheet 图斑 (number 2 of 2): as given"),  # a position counts from 0
+    ],
+)
+def test_choose_sheet_by_name_number_or_first(tmp_path, sheet, name, why):
+    assert choose_sheet(_workbook(tmp_path / "b.xlsx"), sheet=sheet) == (name, why)
+
+
+def test_choose_sheet_takes_the_first_that_has_what_is_needed(tmp_path):
+    book = _workbook(tmp_path / "b.xlsx")
+    name, why = choose_sheet(book, needs=lambda head: [] if has_coordinates(head) else ["xy"])
+    assert name == "图斑" and why == (
+        "sheet 图斑 (number 2 of 2): the first with the needed columns (说明 lacks xy)"
+    )
+    df, _ = read_table(book, sheet=name)
+    assert df["图斑编号"].tolist() == ["T1", "T2", "T3"]
+    with pytest.raises(
+        SchemaError, match=r"b.xlsx: no sheet .* 说明 lacks a; sheet 图斑 lacks a\."
+    ):
+        choose_sheet(book, needs=lambda head: ["a"])
+    for bad in ("没有", "3", 5, "0"):
+        with pytest.raises(SchemaError, match=r"there is no sheet .*its sheets are 1 说明, 2 图斑"):
+            choose_sheet(book, sheet=bad)
+
+
+def test_has_coordinates_by_name():
+    assert has_coordinates(["图斑编号", "中心点经度", "中心点纬度"])
+    assert has_coordinates(["X坐标", "Y坐标"]) and has_coordinates(["WKT"])
+    assert not has_coordinates(["经度", "面积"]) and not has_coordinates([])
+
+
+def test_old_xls_and_an_xls_saved_as_xlsx_are_read(tmp_path):
+    xlwt = pytest.importorskip("xlwt", reason="xlwt writes the .xls fixture (pip install xlwt)")
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("图斑")
+    for i, row in enumerate([list(_rows().columns), *_rows().to_numpy().tolist()]):
+        for j, value in enumerate(row):
+            sheet.write(i, j, value)
+    sheet.write(1, 4, 2000)  # a number cell reads as its text, without ".0"
+    sheet.write(0, 4, "面积")
+    book.save(str(tmp_path / "old.xls"))
+    (tmp_path / "renamed.xlsx").write_bytes((tmp_path / "old.xls").read_bytes())
+    for name in ("old.xls", "renamed.xlsx"):
+        df, note = read_table(tmp_path / name)
+        assert df["图斑编号"].tolist() == ["T1", "T2", "T3"] and note.startswith("Excel")
+        assert df["面积"].iloc[0] == "2000" and df["纬度"].iloc[2] == "２８．０２"
+    gdf, _ = read_layer(tmp_path / "old.xls", settings=OFFICE)
+    assert gdf.geometry.x.round(2).tolist() == [113.9, 113.95, 113.96]
+
+
+def test_a_workbook_that_is_no_workbook_names_the_fix(tmp_path):
+    path = tmp_path / "damaged.xls"
+    path.write_bytes(bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 600)
+    with pytest.raises(IngestError, match=r"damaged.xls: cannot read the workbook .*password"):
+        read_table(path)
 
 
 def test_semicolon_and_tab_delimiters(tmp_path):

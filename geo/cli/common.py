@@ -23,20 +23,120 @@ from geo.labels import CLI, COLUMNS
 from geo.progress import Progress
 from geo.settings import Settings
 
+#: Key of ``Context.meta`` (shared by a command's context and the group's) holding the
+#: context of the command running, for the group's messages.
+_RUNNING = "hetu.command"
+#: Parameters naming what a command works on, and their word in a message (:data:`CLI`).
+_SUBJECTS = {"ledger": "on_ledger", "source": "on_ledger", "destination": "on_ledger",
+             "file": "on_file", "files": "on_file", "out_dir": "on_output",
+             "output": "on_output"}  # fmt: skip
+
+
+class _CommandContext(click.Context):
+    """A command's context that leaves itself in the shared ``meta`` (:data:`_RUNNING`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.meta[_RUNNING] = self
+
 
 class Group(click.Group):
-    """A group whose commands turn library errors into one-line messages."""
+    """A group whose commands never show a traceback (``--debug`` does, before the line).
+
+    - A library error (:class:`~geo.errors.HetuError`) or a file error: its message on
+      one line, exit 1.
+    - Any other exception (a bug): one line naming the command, the ledger and files it
+      worked on and the error, asking to rerun with ``--debug``; exit 1.
+    - The reader of the output went away (``hetu status L | head -1``): silent, exit 0.
+    - Ctrl+C: one line, exit 130.
+    """
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """Register ``cmd``; its context tells the group what it works on."""
+        cmd.context_class = _CommandContext
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a library or file error becomes one line (``--debug``: traceback)."""
+        """Run the command, turning every error into one line (see the class)."""
         try:
             return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            quiet_stdout()
+            raise click.exceptions.Exit(0) from None
         except (HetuError, OSError) as exc:
-            if (ctx.obj or {}).get("debug"):
-                import traceback
-
-                click.echo(traceback.format_exc().rstrip(), err=True)
+            _traceback(ctx)
             raise click.ClickException(one_line(exc)) from None
+        except KeyboardInterrupt:
+            _traceback(ctx)
+            click.echo(CLI["interrupted"].format(command=_running(ctx)), err=True)
+            raise click.exceptions.Exit(130) from None
+        except Exception as exc:
+            _traceback(ctx)
+            name = ctx.invoked_subcommand or ""
+            error = f"{type(exc).__name__}: {one_line(exc)}"
+            text = CLI["unexpected"].format(command=_running(ctx), error=error, name=name)
+            raise click.ClickException(text) from None
+
+
+def _traceback(ctx: click.Context) -> None:
+    """With ``hetu --debug``, print the traceback of the exception being handled."""
+    if (ctx.obj or {}).get("debug"):
+        import traceback
+
+        click.echo(traceback.format_exc().rstrip(), err=True)
+
+
+def _running(ctx: click.Context) -> str:
+    """``hetu <command>`` and what it works on: ``hetu export（台账 a.gpkg，输出 out）``."""
+    sub = ctx.meta.get(_RUNNING)
+    name = ctx.invoked_subcommand or ""
+    params = sub.params if isinstance(sub, click.Context) and sub.parent is ctx else {}
+    parts = []
+    for key, word in _SUBJECTS.items():
+        value = params.get(key)
+        values = list(value) if isinstance(value, tuple | list) else [value]
+        shown = [str(v) for v in values if v not in (None, "")]
+        if shown:
+            more = CLI["and_more"].format(n=len(shown) - 2) if len(shown) > 2 else ""
+            parts.append(f"{CLI[word]} {CLI['list_sep'].join(shown[:2])}{more}")
+    where = f"（{CLI['list_sep'].join(parts)}）" if parts else ""
+    return f"hetu {name}".rstrip() + where
+
+
+def quiet_stdout() -> None:
+    """Send what is still to be written on stdout to the null device: its reader went away.
+
+    ``hetu status LEDGER | head -1``: ``head`` closes the pipe after one line; the rest
+    of the output, and Python's last flush at exit, must not fail with a broken pipe.
+    """
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+
+
+def end_output() -> None:
+    """Flush stdout at the end of a run; a reader that went away (``| head``) is no error.
+
+    Raises
+    ------
+    SystemExit
+        Exit 1 after one line when the output cannot be written (a full disk).
+    """
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        quiet_stdout()
+    except OSError as exc:
+        quiet_stdout()
+        click.echo(f"Error: {one_line(exc)}", err=True)
+        raise SystemExit(1) from None
+    except (ValueError, AttributeError):  # no stdout at all (closed, or pythonw): nothing to flush
+        pass
 
 
 def one_line(exc: BaseException) -> str:
@@ -45,15 +145,83 @@ def one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-def settings_of(ctx: click.Context) -> Settings:
-    """The office settings loaded by the ``hetu`` group."""
-    return ctx.find_root().obj["settings"]
+def settings_of(ctx: click.Context, ledger: str | None = None) -> Settings:
+    """The office settings a command works with (the order: :mod:`geo.settings`).
+
+    ``--settings FILE`` (or ``HETU_SETTINGS``) when given; else, for a command on a
+    ledger (``ledger``, default the command's ``LEDGER`` argument), the settings stored
+    in it; else ``./hetu.toml``; else the defaults.
+    """
+    obj = ctx.find_root().obj
+    if obj.get("settings") is not None:
+        return obj["settings"]
+    name = ledger if ledger is not None else ctx.params.get("ledger")
+    if name is None:
+        return _fallback(obj)
+    place = location(name)
+    if place not in obj.setdefault("ledger_settings", {}):
+        from geo.ledger.db import exists
+
+        if not exists(place):  # hetu init: no ledger yet
+            return _fallback(obj)
+        open_from_cli(ctx, name).close()
+    return obj["ledger_settings"][place]
+
+
+def _fallback(obj: dict[str, Any]) -> Settings:
+    """``./hetu.toml`` when there is one, else the defaults (read once per command)."""
+    if obj.get("fallback") is None:
+        from geo.settings import load_settings
+
+        obj["fallback"] = load_settings()
+    return obj["fallback"]
+
+
+def _settle(led: Any, obj: dict[str, Any]) -> None:
+    """Give a ledger opened without ``--settings`` its settings, saying what was chosen."""
+    from pathlib import Path
+
+    from geo.ledger.office import text_sha256
+
+    log = logging.getLogger(__name__)
+    local = Path("hetu.toml")
+    record = led.settings_record()
+    if record is None:
+        led.use_settings(_fallback(obj))
+        if local.is_file():
+            log.warning(CLI["settings_local"].format(ledger=led.name))
+        else:
+            log.warning(CLI["settings_default"].format(ledger=led.name))
+        return
+    if local.is_file():
+        text = local.read_text(encoding="utf-8-sig", errors="replace")
+        if text_sha256(text) != record.sha256:
+            log.warning(CLI["settings_ignored"].format(ledger=led.name, v=record.version))
+
+
+def no_password(text: str) -> str:
+    """Return a ledger location given on the command line, refusing one that carries a password.
+
+    A password written there (``user:pw@``, ``?password=``, ``password=`` in a libpq
+    string) would stay in the shell history, the process list and a crontab.
+    """
+    from geo.ledger.db import redact
+
+    if redact(text) != text:
+        raise click.UsageError(
+            f"LEDGER {redact(text)}: carries a password, which would stay in the shell history "
+            "and the process list; put the URL in an environment variable and give "
+            "env:HETU_DATABASE_URL, or keep the password in ~/.pgpass or PGPASSWORD"
+        )
+    return text
 
 
 def location(text: str) -> str:
-    """A ledger named on the command line: a ``.gpkg`` path, a URL, or ``env:NAME``."""
-    from geo.ledger.db import is_url
+    """A ledger named on the command line: a ``.gpkg`` path, a URL, or ``env:NAME``.
 
+    The environment variable may hold a URL with its password; the command line may
+    not (:func:`no_password`).
+    """
     if text.startswith("env:"):
         name = text[4:]
         value = os.environ.get(name, "").strip()
@@ -63,20 +231,25 @@ def location(text: str) -> str:
                 "ledger's postgresql:// URL (or a .gpkg path) in the environment, not here"
             )
         return value
-    if is_url(text) and re.search(r"://[^/@]*:[^/@]*@", text):
-        raise click.UsageError(
-            "LEDGER: the URL carries a password, which would stay in the shell history and the "
-            "process list; put the URL in an environment variable and give env:HETU_DATABASE_URL, "
-            "or keep the password in ~/.pgpass or PGPASSWORD"
-        )
-    return text
+    return no_password(text)
 
 
 def open_from_cli(ctx: click.Context, path: str) -> Any:
-    """Open the ledger at ``path`` with the command's settings."""
+    """Open the ledger at ``path`` with the command's settings (:func:`settings_of`)."""
     from geo.ledger.store import Ledger
 
-    return Ledger(location(path), settings=settings_of(ctx))
+    obj = ctx.find_root().obj
+    place = location(path)
+    known = obj.setdefault("ledger_settings", {})
+    led = Ledger(place, settings=obj.get("settings") or known.get(place))
+    if obj.get("settings") is None and place not in known:
+        try:
+            _settle(led, obj)
+        except BaseException:
+            led.close()
+            raise
+        known[place] = led.settings
+    return led
 
 
 def today() -> str:
@@ -87,12 +260,49 @@ def today() -> str:
 
 
 ledger_arg = click.argument("ledger", type=click.Path(dir_okay=False))
+
+
+def iso_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check a day option (``--as-of``): an ISO date, returned as ``YYYY-MM-DD``."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2026-04-30"
+        ) from None
+
+
 as_of_opt = click.option(
     "--as-of",
     metavar="DATE",
     default=None,
-    help="Day the figures are counted to (YYYY-MM-DD; default today).",
+    callback=iso_day,
+    help="The ledger as it stood at the end of DATE (YYYY-MM-DD, Asia/Shanghai; default today).",
 )
+
+
+def happened(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check a date or time option that says when something happened (``--at``, ``--issued-on``).
+
+    A click callback: an ISO date or time must fall from 2000-01-01 to tomorrow
+    (:func:`geo.clock.implausible`), else the option is named with the fix; other
+    writings (2025/8/1, 2025年8月1日) are left to the library, which reads and checks them.
+    """
+    from geo.clock import implausible
+
+    if value is None:
+        return None
+    try:
+        why = implausible(value)
+    except ValueError:
+        return value
+    if why:
+        raise click.BadParameter(f"{why}; give the day it happened (2000-01-01 to today)")
+    return value
 
 
 def write_report(frame: Any, path: str) -> None:

@@ -22,6 +22,8 @@ from geo import __version__
 from geo.cli.common import (
     Group,
     as_of_opt,
+    end_output,
+    happened,
     ledger_arg,
     location,
     open_from_cli,
@@ -30,7 +32,11 @@ from geo.cli.common import (
     show_log,
     write_report,
 )
+from geo.cli.ingest import COMMANDS as INGEST_COMMANDS
+from geo.cli.ingest import echo_reasons
+from geo.cli.integrity import COMMANDS as INTEGRITY_COMMANDS
 from geo.cli.reports import COMMANDS
+from geo.cli.settings import COMMANDS as SETTINGS_COMMANDS
 from geo.labels import CLI, COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
 from geo.policy.lifecycle import EVIDENCE_KINDS
 from geo.settings import load_settings
@@ -43,7 +49,8 @@ from geo.settings import load_settings
     "settings_path",
     type=click.Path(dir_okay=False),
     envvar="HETU_SETTINGS",
-    help="Office settings file (default ./hetu.toml when present; env HETU_SETTINGS).",
+    help="Office settings file for this command, overriding those stored in the ledger "
+    "(else ./hetu.toml, else defaults); env HETU_SETTINGS.",
 )
 @click.option("-v", "--verbose", count=True, help="Say more on stderr: -v steps, -vv details.")
 @click.option("-q", "--quiet", is_flag=True, help="Errors only on stderr: no warnings, no bars.")
@@ -57,23 +64,48 @@ def cli(
         raise click.UsageError("give -v or -q, not both")
     show_log(ctx, verbose=verbose, quiet=quiet)
     ctx.obj = {"debug": debug, "quiet": quiet}
-    ctx.obj["settings"] = load_settings(settings_path)
+    # explicit settings override the ledger's stored ones; None: see settings_of
+    ctx.obj["settings"] = load_settings(settings_path) if settings_path else None
+    ctx.obj["settings_path"] = settings_path
 
 
 @cli.command()
 @ledger_arg
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The office's hetu.toml to store in the ledger (default: hetu --settings, "
+    "HETU_SETTINGS, else ./hetu.toml when present).",
+)
 @click.pass_context
-def init(ctx: click.Context, ledger: str) -> None:
-    """Create a new, empty ledger at LEDGER.
+def init(ctx: click.Context, ledger: str, settings_file: str | None) -> None:
+    """Create a new, empty ledger at LEDGER, storing the office settings in it.
 
     LEDGER is a GeoPackage file (``county.gpkg``), or for a multi-user office a
     PostgreSQL database with PostGIS: ``env:HETU_DATABASE_URL`` reads its
-    ``postgresql://user@host/db`` URL from that environment variable.
+    ``postgresql://user@host/db`` URL from that environment variable. Every later
+    command on LEDGER uses the stored settings, from any folder (``hetu settings``
+    shows and replaces them; ``--settings`` overrides them for one command).
     """
+    from pathlib import Path
+
+    from geo.ledger.office import read_settings_file
     from geo.ledger.store import Ledger
 
-    with Ledger.create(location(ledger), settings=settings_of(ctx)) as led:
+    chosen = settings_file or ctx.find_root().obj.get("settings_path")
+    if chosen is None and Path("hetu.toml").is_file():
+        chosen = "hetu.toml"
+    settings = read_settings_file(chosen)[2] if chosen else None  # checked before creating
+    with Ledger.create(location(ledger), settings=settings) as led:
         click.echo(f"created {led.name} ({led.backend}, schema {led.schema_version})")
+        if chosen is None:
+            click.echo(CLI["settings_none"].format(ledger=ledger), err=True)
+            return
+        version = led.store_settings(chosen)
+        stored = led.settings_record()
+    click.echo(CLI["settings_stored"].format(v=version, ledger=led.name, source=stored.source,
+                                             sha=stored.sha256[:12]))  # fmt: skip
 
 
 @cli.command("copy-ledger")
@@ -88,7 +120,8 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
     """
     from geo.ledger.transfer import copy_ledger as copy
 
-    report = copy(location(source), location(destination), settings=settings_of(ctx))
+    # the copy keeps the source's stored settings; only --settings overrides them
+    report = copy(location(source), location(destination), settings=ctx.find_root().obj["settings"])
     rows = ", ".join(f"{t} {n}" for t, n in report.rows.items() if n)
     click.echo(f"copied {report.source} → {report.destination}: {rows}; {report.files} file(s)")
     if report.missing_files:
@@ -101,11 +134,14 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
 
 @cli.command()
 @ledger_arg
-@click.argument("kind", type=click.Choice(["patches", "ranges", "chiefs", "surveys"]))
+@click.argument("kind", type=click.Choice(["patches", "ranges", "chiefs", "surveys", "admin"]))
 @click.argument("file", type=click.Path(exists=True))
 @click.option("--batch", "batch_id", help="Batch id of a patches file (default: the file name).")
 @click.option(
-    "--issued-on", metavar="DATE", help="Issue date of the batch, where the file has none."
+    "--issued-on",
+    metavar="DATE",
+    callback=happened,
+    help="Issue date of the batch, where the file has none.",
 )
 @click.option("--encoding", help="Text encoding, overriding the sniffed one (e.g. gb18030).")
 @click.option("--crs", help="CRS of the file, overriding the .prj or the inferred one (EPSG:4547).")
@@ -120,28 +156,47 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
 )
 @click.option("--x-col", help="Column holding X (or longitude) in a CSV/Excel table.")
 @click.option("--y-col", help="Column holding Y (or latitude) in a CSV/Excel table.")
-@click.option("--sheet", help="Excel sheet name or number.")
+@click.option(
+    "--sheet", help="Excel sheet: name or number (1 = first); default the first that fits KIND."
+)
 @click.option("--surveyor", help="Surveys: who walked them, overriding the file's own name.")
+@click.option(
+    "--point-area",
+    metavar="FIELD|M2",
+    help="Patches given as points: circles of the area (m²) in FIELD (e.g. TBMJ), or of M2.",
+)
+@click.option(
+    "--point-buffer", type=float, metavar="M", help="Patches given as points: circles of M metres."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the import record as JSON.")
 @click.pass_context
 def ingest(
     ctx: click.Context, ledger: str, kind: str, file: str, as_json: bool, **opts: Any
 ) -> None:
-    """Read FILE of KIND (patches, ranges, chiefs, surveys) into LEDGER, all or nothing.
+    """Read FILE of KIND (patches, ranges, chiefs, surveys, admin) into LEDGER, all or nothing.
 
+    admin: township and village boundaries (code + name), which name townships the
+    settings lack and place patches no code or segment places (run hetu match after).
     For surveys FILE may be GPX, KML/KMZ, a patrol app's CSV/Excel (one row per GPS
     fix) or a folder of geotagged photos; surveyors are checked against the chiefs.
+    A workbook is read from its first sheet that fits KIND (--sheet chooses); patches
+    given as points need --point-area or --point-buffer. The reasons features were
+    quarantined are listed with counts (hetu quarantine lists the features); a file of
+    which nothing can be kept exits 1 and writes nothing.
     """
-    from geo.ledger.loading import ingest_file
+    from geo.ledger.loading import ingest_file, quarantine_report, reason_counts
     from geo.records import record_as_dict
 
-    if opts["sheet"] is not None and opts["sheet"].isdigit():
-        opts["sheet"] = int(opts["sheet"])
+    if opts["point_area"] is not None and opts["point_buffer"] is not None:
+        raise click.UsageError("give --point-area or --point-buffer, not both")
 
     with open_from_cli(ctx, ledger) as led, progress_bar(CLI["ingest"]) as progress:
         rec = ingest_file(led, kind, file, progress=progress, **opts)
+        kept_aside = quarantine_report(led, import_id=rec.import_id)["reason"]
+    reasons = reason_counts(kept_aside)
     if as_json:
-        click.echo(json.dumps(record_as_dict(rec), ensure_ascii=False, indent=2))
+        out = {**record_as_dict(rec), "quarantine": reasons}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     if rec.reused:
         click.echo(f"{file}: already ingested ({rec.imported_at}); nothing changed")
@@ -153,6 +208,7 @@ def ingest(
     click.echo(f"  encoding: {rec.encoding}\n  crs: {rec.crs}")
     for note in rec.decisions:
         click.echo(f"  {note}")
+    echo_reasons(reasons)
 
 
 @cli.command()
@@ -173,10 +229,18 @@ def ingest(
     "--findings", type=click.Path(dir_okay=False), help="Write survey findings near patches."
 )
 @click.option("--within-m", default=50.0, show_default=True, help="Distance for --findings.")
+@click.option("--conflicts", type=click.Path(dir_okay=False),
+              help="Write township conflicts (.csv/.xlsx) instead of printing them.")  # fmt: skip
 @click.pass_context
 def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
-    """Match every patch in LEDGER to its range, segment and chiefs; link it across batches."""
+    """Match every patch in LEDGER to its range, segment and chiefs; link it across batches.
+
+    Also places patches in the township/village boundaries the ledger holds (hetu
+    ingest LEDGER admin FILE), and reports the patches whose own township code differs
+    from their segment's: their count, and the list (printed, or --conflicts FILE).
+    """
     from geo.labels import MATCHING
+    from geo.matching.areas import township_conflicts
     from geo.matching.assignments import match_ledger
 
     client = None
@@ -205,6 +269,7 @@ def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
                 from geo.matching.findings import findings_ledger
 
                 reports[opts["findings"]] = findings_ledger(led, within_m=opts["within_m"])
+            conflicts = township_conflicts(led.status_frame())
     finally:
         if client is not None:
             client.close()
@@ -215,6 +280,12 @@ def match(ctx: click.Context, ledger: str, **opts: Any) -> None:
         click.echo(f"{MATCHING.get(kind, kind)} {kind}: {n}")
     for path, frame in reports.items():
         write_report(frame, path)
+    click.echo(f"{COLUMNS['township_check']} conflicts: {len(conflicts)}")
+    if opts["conflicts"]:
+        write_report(conflicts, opts["conflicts"])
+        return
+    for row in conflicts.itertuples(index=False):
+        click.echo(f"  {row.patch_id} {row.segment_id}: {row.township_check}")
 
 
 @cli.command("survey-patches")
@@ -254,36 +325,68 @@ def survey_patches(
 
 @cli.command()
 @ledger_arg
+@as_of_opt
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object of counts per state.")
+@click.option("--detail", is_flag=True, help="Also open, overdue and the counts per township.")
 @click.pass_context
-def status(ctx: click.Context, ledger: str, as_json: bool) -> None:
-    """Print how many patches are in each state, and how many are still open (未清零)."""
+def status(ctx: click.Context, ledger: str, as_of: str | None, as_json: bool,
+           detail: bool) -> None:  # fmt: skip
+    """Print how many patches are in each state, and how many are still open (未清零).
+
+    Open counts 挂账监管 (monitored) too: 动态清零 is not reached while such items remain.
+    With --json --detail: {"states": {...}, "open": N, "overdue": N, "by_township": {...}}.
+    """
+    day = as_of
     with open_from_cli(ctx, ledger) as led:
-        counts, open_count = led.status_counts(), led.open_count()
+        if detail:
+            summary = led.status_summary(as_of=day)
+            counts, open_count = summary["states"], summary["open"]
+        else:
+            counts, open_count = led.status_counts(as_of=day), led.open_count(as_of=day)
     if as_json:
-        click.echo(json.dumps(counts, ensure_ascii=False))
+        click.echo(json.dumps(summary if detail else counts, ensure_ascii=False))
         return
+    if day is not None:
+        click.echo(f"{TEXT['as_of']} {day}")
     for state, n in counts.items():
         click.echo(f"{label(STATES, state):<8}{state:<12}{n:>6}")
     click.echo(f"{COLUMNS['total']:<8}{'total':<12}{sum(counts.values()):>6}")
     click.echo(f"{TEXT['open']:<8}{'open':<12}{open_count:>6}")
+    if detail:
+        click.echo(f"{STATES['overdue']:<8}{'overdue':<12}{summary['overdue']:>6}")
+        for town, n in summary["by_township"].items():
+            click.echo(f"{town}: {n['total']} / {TEXT['open']} {n['open']} / "
+                       f"{STATES['overdue']} {n['overdue']}")  # fmt: skip
 
 
 @cli.command()
 @ledger_arg
 @click.argument("patch_ids", nargs=-1, required=True, metavar="PATCH_ID...")
-@click.option("--to", "to_state", required=True, help="Target state, e.g. verifying, closed.")
+@click.option("--to", "to_state", required=True,
+              help="Target state: its id or its Chinese name, e.g. closed or 已销号.")  # fmt: skip
 @click.option("--actor", required=True, help="Who makes the change (recorded).")
-@click.option("--at", help="When (ISO date-time, Asia/Shanghai; default now).")
+@click.option("--at", callback=happened, help="When (ISO date-time, Asia/Shanghai; default now).")
 @click.option("--deadline", help="Deadline (YYYY-MM-DD) for a state that has one.")
 @click.option("--note", help="Free text recorded on the event.")
 @click.pass_context
 def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **opts: Any) -> None:
-    """Move PATCH_IDs to a new state, all or nothing; an illegal move is refused."""
-    to_state = opts.pop("to_state")
+    """Move PATCH_IDs to a new state, all or nothing; an illegal move is refused.
+
+    A closure whose after-photos were taken beyond [evidence] max_distance_m is
+    warned about, or refused with [evidence] far_photo = "refuse".
+    """
+    from geo.field.evidence import transition_checked
+    from geo.field.fieldwork import state_named
+
+    text = opts.pop("to_state")
     with open_from_cli(ctx, ledger) as led:
-        n = led.transition(list(patch_ids), to_state, **opts)
-    click.echo(f"{n} patch(es) now {to_state} ({label(STATES, to_state)})")
+        lc = led.lifecycle
+        to_state = state_named(lc, text)
+        if to_state is None:
+            names = ", ".join(f"{lc.label(s)} ({s})" for s in lc.states)
+            raise click.BadParameter(f"{text!r} is not a state; states: {names}", param_hint="--to")
+        n = transition_checked(led, list(patch_ids), to_state, **opts)
+    click.echo(f"{n} patch(es) now {to_state} ({lc.label(to_state)})")
 
 
 @cli.command()
@@ -292,12 +395,15 @@ def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **op
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", required=True, type=click.Choice(EVIDENCE_KINDS), help="Kind of evidence.")
 @click.option("--actor", required=True, help="Who provides it (recorded).")
-@click.option("--at", help="When (ISO date-time; default now).")
+@click.option("--at", callback=happened, help="When (ISO date-time; default now).")
 @click.pass_context
 def attach(
     ctx: click.Context, ledger: str, patch_id: str, files: tuple[str, ...], **opts: Any
 ) -> None:
-    """Attach evidence FILES (photos, permits) to PATCH_ID; photos are checked by EXIF."""
+    """Attach evidence FILES (photos, permits) to PATCH_ID; photos are checked by EXIF.
+
+    The photo kinds must be images (JPEG, PNG, HEIC…); a PDF is a permit or a document.
+    """
     from geo.field.evidence import attach_evidence
 
     with open_from_cli(ctx, ledger) as led:
@@ -305,21 +411,6 @@ def attach(
             sha, meta = attach_evidence(led, patch_id, file, **opts)
             checks = meta.get("checks") or {}
             click.echo(f"{file}: {sha[:12]} {' '.join(f'{k}={v}' for k, v in checks.items())}")
-
-
-@cli.command()
-@ledger_arg
-@click.pass_context
-def verify(ctx: click.Context, ledger: str) -> None:
-    """Check the history of LEDGER for tampering; exit 1 when it was altered."""
-    with open_from_cli(ctx, ledger) as led:
-        problems = led.verify()
-        n = len(led.events())
-    if problems:
-        for problem in problems:
-            click.echo(problem, err=True)
-        raise click.exceptions.Exit(1)
-    click.echo(f"history intact: {n} events, hash chain verified")
 
 
 @cli.command()
@@ -380,7 +471,7 @@ def escalate(
     ctx: click.Context, ledger: str, as_of: dt.datetime, as_json: bool, **opts: Any
 ) -> None:
     """Issue the escalation notices due on a day (提示卡/通知单/督办函/整改令); idempotent."""
-    from geo.labels import ACTIONS
+    from geo.labels import ACTIONS, NOTICE
     from geo.reports.escalation import escalate as issue
 
     settings = settings_of(ctx)
@@ -393,12 +484,15 @@ def escalate(
             "as_of": str(res.as_of),
             "events": res.events,
             "documents": [str(p) for p in res.documents],
+            "regenerated": [str(p) for p in res.regenerated],
             "pdfs": [str(p) for p in res.pdfs],
             "pdf_converter": res.pdf_converter,
             "pdf_failed": [str(p) for p in res.pdf_failed],
         }
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
+    for path in res.regenerated:
+        click.echo(f"{NOTICE['regenerated']}: {path}")
     if not res.events:
         click.echo(f"{res.as_of}: nothing due")
         return
@@ -480,13 +574,20 @@ def demo(out_dir: str, data_dir: str, seed: int) -> None:
     click.echo(f"excel:  {result.xlsx.resolve()}")
 
 
-for _command in COMMANDS:
+for _command in [*COMMANDS, *SETTINGS_COMMANDS]:
+    cli.add_command(_command)
+for _command in INGEST_COMMANDS:
+    cli.add_command(_command)
+for _command in INTEGRITY_COMMANDS:
     cli.add_command(_command)
 
 
 def main() -> None:
     """Run the command line (the ``hetu`` console script)."""
-    cli(prog_name="hetu")
+    try:
+        cli(prog_name="hetu")
+    finally:
+        end_output()
 
 
 if __name__ == "__main__":  # pragma: no cover

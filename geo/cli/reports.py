@@ -15,6 +15,7 @@ import click
 from geo.cli.common import (
     as_of_opt,
     ledger_arg,
+    no_password,
     one_line,
     open_from_cli,
     pairs,
@@ -92,7 +93,7 @@ def coverage(ctx: click.Context, ledger: str, within_m: float | None, **opts: An
     per_segment = shoreline_coverage(tracks, segments, pieces=pieces, **kw)
     towns = township_coverage(per_segment)
     for row in towns.itertuples(index=False):
-        name = settings_of(ctx).township_name(row.township_code)
+        name = settings_of(ctx).township_name(row.township_code) or TEXT["no_township"]
         click.echo(
             f"{name}: {row.surveyed_km:.1f} / {row.shoreline_km:.1f} km, {row.coverage_pct:.1f}%"
         )
@@ -142,8 +143,9 @@ def patrols(ctx: click.Context, ledger: str, start: dt.datetime, end: dt.datetim
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file.")
 @click.option("--township", help="Only this township (name as in settings, or its 9-digit code).")
 @click.option(
-    "--offline", is_flag=True, help="Carry Leaflet inside the file: no internet but tiles."
+    "--cdn", is_flag=True, help="Load Leaflet from the internet instead of carrying it in the file."
 )
+@click.option("--offline", is_flag=True, hidden=True, help="The default; kept for old scripts.")
 @click.option("--basemap", type=click.Choice(BASEMAPS), help="Default from settings (osm).")
 @click.option(
     "--shoreline/--no-shoreline",
@@ -154,16 +156,25 @@ def patrols(ctx: click.Context, ledger: str, start: dt.datetime, end: dt.datetim
 @as_of_opt
 @click.pass_context
 def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
-    """Write the leadership map of LEDGER as one HTML file."""
+    """Write the leadership map of LEDGER as one HTML file.
+
+    Leaflet is inside the file, so it opens without internet but for basemap tiles
+    (none with --basemap none). FILE#patch=ID opens that patch, FILE#township=NAME
+    zooms to that township.
+    """
     from geo.field.coverage import shoreline_pieces
     from geo.maps.status import save_map, status_map
+    from geo.matching.identity import relink
 
+    if opts["cdn"] and opts["offline"]:
+        raise click.UsageError("give --cdn (Leaflet from the internet) or --offline, not both")
     settings = settings_of(ctx)
     as_of = opts["as_of"] or today()
     with open_from_cli(ctx, ledger) as led:
         frame = led.status_frame(as_of=as_of)
-        layers = {"ranges": led.segments(), "tracks": led.tracks(), "events": led.events(),
-                  "links": led.links()}  # fmt: skip
+        layers = {"ranges": led.segments(as_of=as_of), "tracks": led.tracks(),
+                  "events": led.events(as_of=as_of),
+                  "links": relink(led.links(), frame)}  # fmt: skip
     if opts["shoreline"] and len(layers["ranges"]) and len(layers["tracks"]):
         layers["shoreline"] = shoreline_pieces(
             layers["tracks"], layers["ranges"], within_m=settings.survey_within_m,
@@ -178,7 +189,8 @@ def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
         basemap=opts["basemap"] or settings.basemap,
         tianditu_key=settings.tianditu_key,
         township=opts["township"],
-        offline=opts["offline"],
+        offline=not opts["cdn"],
+        workdays=settings.calendar is not None,
     )
     click.echo(f"map written to {save_map(m, output)}")
 
@@ -249,7 +261,7 @@ def export(ctx: click.Context, ledger: str, out_dir: str, as_of: Any, since: Any
 )
 @click.option("--weekday", default="MON", show_default=True, help="MON … SUN.")
 @click.option("--time", "at", default="08:00", show_default=True, help="HH:MM, Asia/Shanghai.")
-@click.option("--hetu", default="hetu", show_default=True, help="Path of the hetu command.")
+@click.option("--hetu", help="Path of the hetu command (default: the one running, absolute).")
 @click.option(
     "--install",
     type=click.Choice(["auto", "systemd", "cron", "windows"]),
@@ -261,19 +273,30 @@ def export(ctx: click.Context, ledger: str, out_dir: str, as_of: Any, since: Any
 )
 @click.option("--unit-dir", type=click.Path(file_okay=False),
               help="Folder of the systemd units (default ~/.config/systemd/user).")  # fmt: skip
-def schedule(ledger: str, out_dir: str, weekday: str, at: str, hetu: str,
-             install: str | None, unit_dir: str | None) -> None:  # fmt: skip
-    """Print (and with --install, install) the weekly export: cron, systemd timer, schtasks."""
-    from geo.reports.timers import install_schedule, schedule_lines
+@click.pass_context
+def schedule(ctx: click.Context, ledger: str, out_dir: str, weekday: str, at: str,
+             hetu: str | None, install: str | None, unit_dir: str | None) -> None:  # fmt: skip
+    """Print (and with --install, install) the weekly export: cron, systemd timer, schtasks.
 
+    The lines run this hetu by its absolute path, in this working directory, with
+    --settings FILE when this command was given one, so the scheduled run equals the
+    manual one (a ledger that stores its settings needs none: hetu settings).
+    """
+    import os
+
+    from geo.reports.timers import install_schedule, running_hetu, schedule_lines
+
+    no_password(ledger)  # a crontab line would keep it
+    same = {"hetu": hetu or running_hetu(), "workdir": os.getcwd(),
+            "settings": ctx.find_root().obj.get("settings_path")}  # fmt: skip
     if install is None:
-        lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=at, hetu=hetu)
+        lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=at, **same)
         for name, text in lines.items():
             click.echo(f"# {name}\n{text.rstrip()}\n")
         return
     try:
         done = install_schedule(ledger, out_dir=out_dir, target=install, weekday=weekday,
-                                time=at, hetu=hetu, unit_dir=unit_dir)  # fmt: skip
+                                time=at, unit_dir=unit_dir, **same)  # fmt: skip
     except ValueError as exc:
         raise click.UsageError(one_line(exc)) from None
     for path in done.files:
@@ -321,6 +344,8 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datet
     """
     import math
 
+    import pandas as pd
+
     from geo.labels import ASSESSMENT
     from geo.reports.assessment import assess as assess_townships
     from geo.reports.assessment import quarter_bounds
@@ -337,11 +362,14 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datet
         table = assess_townships(
             led, start=first, end=last, as_of=as_of, rule=led.settings.assessment
         )
+    if as_of is not None:  # a period not over on that day is assessed up to it
+        last = min(last, dt.date.fromisoformat(as_of))
     click.echo(f"{first} – {last}")
     for row in table.itertuples(index=False):
         rate = "-" if math.isnan(row.closure_rate) else f"{row.closure_rate:.0%}"
+        rank = "-" if row.rank is pd.NA else row.rank  # 未明确乡镇 is not ranked
         click.echo(
-            f"{row.rank:>3} {row.township:<8} {ASSESSMENT['score']} {row.score:6.2f}  "
+            f"{rank:>3} {row.township:<8} {ASSESSMENT['score']} {row.score:6.2f}  "
             f"{ASSESSMENT['closure_rate']} {rate}  "
             f"{ASSESSMENT['overdue_patch_days']} {row.overdue_patch_days}  "
             f"{ASSESSMENT['recurrences']} {row.recurrences}"

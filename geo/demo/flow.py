@@ -27,6 +27,7 @@ from geo.ledger.loading import ingest_file
 from geo.ledger.store import Ledger
 from geo.maps.status import save_map, status_map
 from geo.matching.assignments import match_ledger
+from geo.matching.identity import relink
 from geo.reports.escalation import escalate
 from geo.reports.excel import write_ledger_xlsx
 from geo.settings import load_settings
@@ -177,6 +178,7 @@ def run_demo(
             continue
         shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     with Ledger.create(ledger_path, settings=settings) as ledger:
+        ledger.store_settings(files.settings)  # every later command on it uses them
         say("ingesting ranges, chiefs and the first batch")
         ingest_file(ledger, "ranges", files.ranges)
         ingest_file(ledger, "chiefs", files.chiefs)
@@ -233,8 +235,8 @@ def run_demo(
             ranges=segments,
             tracks=tracks,
             shoreline=shoreline,
-            events=ledger.events(),
-            links=ledger.links(),
+            events=ledger.events(as_of=DEMO_AS_OF),
+            links=relink(ledger.links(), frame),
             thumbnails=thumbnails_for_map(ledger, max_px=160),
             title=title,
             as_of=DEMO_AS_OF,

@@ -32,7 +32,14 @@ any row is bad it writes a rejection report beside the sheet. The rules:
   neither is refused.
 - **Evidence files.** Names relative to the sheet's folder or its ``photos/``
   folder, several separated by semicolons, commas, enumeration commas or line
-  breaks (full- or half-width); a file must lie inside the sheet's folder.
+  breaks (full- or half-width); a file must lie inside the sheet's folder. A
+  file in a photo column must be an image (:func:`geo.field.evidence.is_image`;
+  a PDF belongs under the permit or document column).
+- **Far after-photos.** A row closing a patch whose after-photos (stored, or in
+  the row) lie beyond ``[evidence] max_distance_m`` is refused with ``[evidence]
+  far_photo = "refuse"``; by default it is applied with a warning.
+- **The report.** Every reason is in Chinese, for the field team who reads it
+  (``日期无效：2025-13-01（月份应为 1 至 12），请写成 YYYY-MM-DD``).
 """
 
 from __future__ import annotations
@@ -54,17 +61,25 @@ import pandas as pd
 from openpyxl.utils.exceptions import InvalidFileException
 
 from geo.clock import as_time, now
-from geo.errors import IngestError, InvalidTransitionError, SchemaError
-from geo.field.evidence import evidence_meta
+from geo.errors import EvidenceError, IngestError, InvalidTransitionError, LedgerError, SchemaError
+from geo.field.evidence import (
+    CLOSED,
+    PHOTO_KINDS,
+    FarPhoto,
+    evidence_meta,
+    far_after_photos,
+    is_image,
+    warn_far,
+)
 from geo.fileio import xlsx_workbook
-from geo.labels import COLUMNS, EVIDENCE, FIELDWORK, TEXT
-from geo.ledger.changes import Change
+from geo.labels import COLUMNS, DATE_ERRORS, EVIDENCE, FIELDWORK, TEXT
+from geo.ledger.changes import Change, Problem
 from geo.ledger.store import Ledger
 from geo.policy.lifecycle import EVIDENCE_KINDS, Lifecycle
 from geo.records import file_sha256
 from geo.text import normalise_header
 
-__all__ = ["HEADERS", "ApplyResult", "apply_sheet", "implied_steps", "read_sheet"]
+__all__ = ["HEADERS", "ApplyResult", "apply_sheet", "implied_steps", "read_sheet", "state_named"]
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +146,20 @@ class ApplyResult:
 
 
 # -- lifecycle ----------------------------------------------------------------------------
+
+
+def state_named(lifecycle: Lifecycle, text: str) -> str | None:
+    """Return the state a person named: its id (``closed``) or its Chinese label (``已销号``).
+
+    Returns
+    -------
+    str or None
+        The state id, or ``None`` when ``text`` names no state of ``lifecycle``.
+    """
+    name = text.strip()
+    if name in lifecycle.states:
+        return name
+    return next((s for s in lifecycle.states if lifecycle.label(s) == name), None)
 
 
 def target_options(lifecycle: Lifecycle, state: str) -> dict[str, tuple[str, ...]]:
@@ -263,39 +292,51 @@ def _parse_when(value: Any) -> dt.date | dt.datetime | None:
     if is_blank(value) or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a date")
+        raise _bad_date(value)
     if isinstance(value, dt.datetime):
         when: dt.date | dt.datetime = value if value.time() != dt.time() else value.date()
     elif isinstance(value, dt.date):
         when = value
     elif isinstance(value, int | float):
         if not 1 <= value < 2958466:
-            raise ValueError(f"{value!r} is not a date")
+            raise _bad_date(value)
         stamp = _EXCEL_EPOCH + dt.timedelta(days=float(value))
         when = stamp.replace(microsecond=0) if stamp.time() != dt.time() else stamp.date()
     elif isinstance(value, dt.time):
-        raise ValueError(f"{value!r} is a time without a date")
+        raise _bad_date(value)  # a time without a date
     else:
         text = str(value).strip()
         groups = [int(g) for g in re.findall(r"\d+", text)]
         if _DATE_LETTERS.search(text) or not groups:
-            raise ValueError(f"{text!r} is not a date; write it as 2025-08-20")
+            raise _bad_date(text)
         if len(groups) == 1 and len(text) >= 8 and len(re.findall(r"\d", text)) == 8:
             n = groups[0]
             groups = [n // 10000, n // 100 % 100, n % 100]
         if len(groups) not in (3, 5, 6, 7, 8):
-            raise ValueError(f"{text!r} is not a date; write it as 2025-08-20")
-        when = (
-            dt.date(*groups[:3])
-            if len(groups) == 3
-            else dt.datetime(*groups[:5], *(groups[5:6] or [0]))
-        )
+            raise _bad_date(text)
+        try:
+            when = (
+                dt.date(*groups[:3])
+                if len(groups) == 3
+                else dt.datetime(*groups[:5], *(groups[5:6] or [0]))
+            )
+        except (ValueError, OverflowError) as exc:  # "month must be in 1..12"
+            raise _bad_date(text, exc) from exc
     day = when.date() if isinstance(when, dt.datetime) else when
     if not DATE_MIN <= day <= DATE_MAX:
-        raise ValueError(f"{day.isoformat()} is not a plausible date (2000 to 2100)")
+        raise ValueError(FIELDWORK["why_date_range"].format(day=day.isoformat()))
     if day > now().date():
-        raise ValueError(f"{day.isoformat()} is in the future")
+        raise ValueError(FIELDWORK["why_future_date"].format(day=day.isoformat()))
     return when
+
+
+def _bad_date(value: Any, exc: BaseException | None = None) -> ValueError:
+    """The error of a date cell that is not a date, in Chinese (with Python's reason translated)."""
+    detail = DATE_ERRORS.get(str(exc), "") if exc is not None else ""
+    text = value.isoformat() if isinstance(value, dt.time) else str(value).strip()
+    return ValueError(
+        FIELDWORK["why_bad_date"].format(text=text, detail=f"（{detail}）" if detail else "")
+    )
 
 
 def _at(when: dt.date | dt.datetime | None, last: str | None) -> str | None:
@@ -318,14 +359,11 @@ def _files(base: Path, value: Any) -> tuple[list[Path], list[str]]:
     found, problems = [], []
     for name in filter(None, names):
         if Path(name).is_absolute():
-            problems.append(f"{name}: give a file name inside the package folder, not a full path")
+            problems.append(FIELDWORK["why_full_path"].format(name=name))
             continue
         path = _find(root, name)
         if path is None:
-            problems.append(
-                f"file {name} not found in {base} or its {PHOTOS}/ folder; "
-                "put it there or correct the name"
-            )
+            problems.append(FIELDWORK["why_no_file"].format(name=name))
         else:
             found.append(path)
     return found, problems
@@ -340,6 +378,22 @@ def _find(root: Path, name: str) -> Path | None:
         except (OSError, RuntimeError, ValueError):  # too long, a loop, a NUL byte
             continue
     return None
+
+
+def _options(lifecycle: Lifecycle, state: str) -> str:
+    """The targets a sheet row may give from ``state``, as the drop-down shows them."""
+    labels = [lifecycle.label(t) for t in target_options(lifecycle, state)]
+    return FIELDWORK["evidence_and"].join(labels) or FIELDWORK["why_none"]
+
+
+def _not_image(path: Path, kind: str) -> str:
+    """Why a file named in a photo column is refused: it is not an image."""
+    return FIELDWORK["why_not_image"].format(
+        name=path.name,
+        kind=EVIDENCE[kind],
+        permit=EVIDENCE["permit"],
+        document=EVIDENCE["document"],
+    )
 
 
 def _reference(pid: str, target: str, when: Any, cells: dict[str, Any], shas: list) -> str:
@@ -393,17 +447,16 @@ def _row_change(
     problems: list[tuple[str, str]] = []
     pid = _text(cells.get("patch_id"))
     if not pid:
-        return None, [("patch_id", "the row has entries but no patch id; fill it in")], False
+        return None, [("patch_id", FIELDWORK["why_no_patch_id"])], False
     if pid not in state:
-        return None, [("patch_id", f"patch {pid} is not in the ledger; check the id")], False
+        return None, [("patch_id", FIELDWORK["why_unknown_patch"].format(pid=pid))], False
     target_text = _text(cells.get("target"))
-    by_label = {lc.label(s): s for s in lc.states}
-    target = by_label.get(target_text, target_text if target_text in lc.states else None)
+    target = state_named(lc, target_text) if target_text else None
     if target_text and target is None:
-        problems.append(("target", (
-            f"{target_text!r} is not a state; choose one of "
-            f"{', '.join(lc.label(t) for t in target_options(lc, state[pid])) or 'none'}"
-        )))  # fmt: skip
+        why = FIELDWORK["why_unknown_target"].format(
+            text=target_text, options=_options(lc, state[pid])
+        )
+        problems.append(("target", why))
     try:
         when = _parse_when(cells.get("date"))
     except (ValueError, OverflowError) as exc:
@@ -411,11 +464,13 @@ def _row_change(
         when = None
     who = _text(cells.get("reporter")) or (actor or "")
     if not who:
-        problems.append(("reporter", "no reporter; fill in who did the work"))
+        problems.append(("reporter", FIELDWORK["why_no_reporter"]))
     files: list[tuple[Path, str]] = []
     for kind in EVIDENCE_KINDS:
         found, bad = _files(base, cells.get(kind))
         problems += [(kind, reason) for reason in bad]
+        problems += [(kind, _not_image(path, kind)) for path in found
+                     if kind in PHOTO_KINDS and not is_image(path)]  # fmt: skip
         files += [(path, kind) for path in found]
     if problems:
         return None, problems, False
@@ -427,8 +482,13 @@ def _row_change(
     if target is not None:
         try:
             steps = implied_steps(lc, state[pid], target, patch_id=pid)
-        except InvalidTransitionError as exc:
-            return None, [("target", str(exc))], False
+        except InvalidTransitionError:
+            reason = FIELDWORK["why_unreachable"].format(
+                state=lc.label(state[pid]),
+                target=lc.label(target),
+                options=_options(lc, state[pid]),
+            )
+            return None, [("target", reason)], False
     at = _at(when, last.get(pid))
     change = Change(
         pid,
@@ -505,12 +565,23 @@ def apply_sheet(
         records += [{"row": row, "patch_id": pid, "field": f, "reason": r} for f, r in bad]
         if change is not None:
             changes.append(change)
+    far = _far_closures(ledger, changes)
+    limit = ledger.settings.evidence_max_distance_m
+    if ledger.settings.evidence_far_photo == "refuse":
+        row_of = {ch.patch_id: ch.row for ch in changes if ch.steps[-1:] == (CLOSED,)}
+        records += [dict(row=row_of[f.patch_id], patch_id=f.patch_id, field="photo_after",
+                         reason=FIELDWORK["why_far_photo"].format(
+                             name=f.name, distance=f"{f.distance_m:.0f}", limit=f"{limit:g}"))
+                    for f in far]  # fmt: skip
     for problem in ledger.apply_changes(changes, dry_run=dry_run or bool(records)):
         field = _PROBLEM_FIELD.get(problem.field, problem.field)
+        reason = _ledger_reason(ledger, problem, changes, last)
         records.append(dict(row=problem.row, patch_id=problem.patch_id, field=field,
-                            reason=problem.reason))  # fmt: skip
+                            reason=reason))  # fmt: skip
     problems = pd.DataFrame(records, columns=["row", "patch_id", "field", "reason"])
     if problems.empty:
+        if not dry_run:
+            warn_far(far, limit=limit)
         applied = 0 if dry_run else len(changes)
         log.info("%s: applied %d row(s), %d already applied", p, applied, skipped)
         return ApplyResult(applied, skipped, problems, None)
@@ -521,6 +592,44 @@ def apply_sheet(
     written = write_report(problems, target)
     log.info("%s: %d problem(s), nothing applied; report %s", p, len(problems), written)
     return ApplyResult(0, skipped, problems, written)
+
+
+def _far_closures(ledger: Ledger, changes: list[Change]) -> list[FarPhoto]:
+    """The far after-photos (stored, or in the row) of the rows that close a patch."""
+    closing = [ch for ch in changes if ch.steps[-1:] == (CLOSED,)]
+    if not closing:
+        return []
+    added = [(ch.patch_id, path.name, meta) for ch in closing for path, kind, meta in ch.files
+             if kind == "photo_after"]  # fmt: skip
+    return far_after_photos(ledger, {ch.patch_id for ch in closing}, added=added)
+
+
+def _ledger_reason(
+    ledger: Ledger, problem: Problem, changes: list[Change], last: dict[str, str]
+) -> str:
+    """A row the ledger refused, in Chinese; a reason not foreseen keeps the ledger's words."""
+    pid, lc = problem.patch_id, ledger.lifecycle
+    mine = [ch for ch in changes if ch.patch_id == pid and (ch.row or 0) <= (problem.row or 0)]
+    if mine and problem.field == "at" and isinstance(problem.error, LedgerError):
+        before = [t for t in (last.get(pid), *(ch.at for ch in mine[:-1])) if t]
+        if before and mine[-1].at:
+            return FIELDWORK["why_before_last"].format(
+                at=_shown(mine[-1].at), last=_shown(max(before, key=str))
+            )
+    if mine and isinstance(problem.error, EvidenceError):
+        kinds = set(ledger.evidence(pid)["kind"]) | {k for ch in mine for _, k, _ in ch.files}
+        for step in mine[-1].steps:
+            if lc.missing_evidence(step, kinds) is not None:
+                sets = [FIELDWORK["evidence_and"].join(EVIDENCE.get(k, k) for k in sorted(need))
+                        for need in lc.evidence[step]]  # fmt: skip
+                kinds_text = FIELDWORK["evidence_or"].join(sets)
+                return FIELDWORK["why_evidence"].format(target=lc.label(step), kinds=kinds_text)
+    return FIELDWORK["why_refused"].format(reason=problem.reason)
+
+
+def _shown(at: Any) -> str:
+    """An event time as a person reads it: ``2025-08-20 09:00``."""
+    return str(at).replace("T", " ")[:16]
 
 
 def write_report(problems: pd.DataFrame, path: str | os.PathLike) -> Path:

@@ -6,11 +6,17 @@ record (encoding, CRS and every other decision) and its quarantine in
 
 - :mod:`geo.ingest.readers`: patches, ranges/segments and chiefs from any file;
 - :mod:`geo.ingest.vectors`: containers (zip, GeoPackage, KML/KMZ, GPX, FileGDB);
-- :mod:`geo.ingest.tabular`: CSV/Excel with coordinate columns (经度/纬度, X/Y, DMS);
+- :mod:`geo.ingest.tabular`: CSV/Excel (.xlsx, .xls; the sheet that fits) with coordinate
+  columns (经度/纬度, X/Y, DMS);
+- :mod:`geo.ingest.points`: patches given as centre points, drawn as circles of their area;
+- :mod:`geo.ingest.chiefs`: chiefs' levels as offices write them, every bad row of a list;
 - :mod:`geo.ingest.encodings`: DBF and text encodings (GBK shapefiles without .cpg);
 - :mod:`geo.ingest.profiles`: field-name alias profiles;
 - :mod:`geo.ingest.offsets`: GCJ-02/BD-09 web-map offsets;
+- :mod:`geo.ingest.checks`: the checks every input gets (blank ids, plausible dates, finite
+  coordinates, the times of survey fixes);
 - :mod:`geo.ingest.tracks`: survey and patrol tracks (GPX, KML, patrol-app tables, photos);
+- :mod:`geo.ingest.gpx`: GPX tracks, routes and waypoints, every fix checked;
 - :mod:`geo.ingest.photos`: EXIF time and GPS of photos.
 """
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +36,8 @@ Profile = dict[str, dict[str, tuple[str, ...]]]
 #: Field aliases per kind: canonical name -> names used by provinces and offices.
 DEFAULT_PROFILE: Profile = {
     "patches": {
-        "patch_id": ("TBBH", "图斑编号", "TBBM", "图斑编码", "patch_id"),
+        # Name: a KML placemark's name (tried last, after every id field)
+        "patch_id": ("TBBH", "图斑编号", "TBBM", "图斑编码", "patch_id", "Name"),
         "issue_type": ("WTLX", "问题类型", "TBLX", "图斑类型", "issue_type"),
         "admin_code": ("XZQDM", "行政区代码", "行政区划代码", "XZQHDM", "admin_code"),
         "source_area": ("TBMJ", "MJ", "面积", "图斑面积", "source_area"),
@@ -63,6 +64,30 @@ DEFAULT_PROFILE: Profile = {
         "term_start": ("任期开始", "任职时间", "term_start"),
         "term_end": ("任期结束", "离任时间", "term_end"),
     },
+    "admin": {  # township and village boundaries (乡镇界, 村界)
+        "admin_code": (
+            "XZQDM",
+            "行政区代码",
+            "行政区划代码",
+            "XZQHDM",
+            "乡镇代码",
+            "村代码",
+            "XZDM",
+            "CJDM",
+            "admin_code",
+        ),
+        "name": (
+            "XZQMC",
+            "行政区名称",
+            "行政区划名称",
+            "乡镇名称",
+            "村名称",
+            "XZMC",
+            "CJMC",
+            "名称",
+            "name",
+        ),
+    },
 }
 
 #: Canonical fields each kind cannot do without.
@@ -70,6 +95,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "patches": ("patch_id",),
     "ranges": ("segment_id",),
     "chiefs": ("name", "level", "segment_id"),
+    "admin": ("admin_code",),
 }
 
 
@@ -190,24 +216,13 @@ def rename_to_canonical(
         When a required field is missing: lists what was found and what was expected.
     """
     fields = (profile or DEFAULT_PROFILE)[kind]
-    by_key: dict[str, object] = {}
-    for col in df.columns:
-        if col not in skip:
-            by_key.setdefault(normalise_header(col, keep_notes=True), col)
-    mapping: dict[object, str] = {}
-    for canon, names in fields.items():
-        for name in names:
-            col = by_key.get(normalise_header(name, keep_notes=True))
-            if col is not None and col not in mapping:
-                mapping[col] = canon
-                break
+    mapping = _match(df.columns, fields, skip=skip)
     missing = [c for c in REQUIRED[kind] if c not in mapping.values()]
     if missing:
         found = ", ".join(str(c) for c in df.columns if c not in skip) or "no fields"
-        wanted = "; ".join(f"{m}: one of {', '.join(fields[m])}" for m in missing)
         raise SchemaError(
-            f"{source}: required field(s) missing: {wanted}. Found: {found}. "
-            "Rename the column, or add its name to an alias profile (--profile)"
+            f"{source}: required field(s) missing: {describe_fields(missing, kind, profile)}. "
+            f"Found: {found}. Rename the column, or add its name to an alias profile (--profile)"
         )
     targets = set(mapping.values())
     for col in df.columns:
@@ -221,3 +236,50 @@ def rename_to_canonical(
         if canon not in out.columns:
             out[canon] = None
     return out, mapping, unknown
+
+
+def _match(
+    columns: Iterable[object], fields: Mapping[str, tuple[str, ...]], *, skip: tuple[str, ...]
+) -> dict[object, str]:
+    """Source column -> canonical name, for the columns an alias of ``fields`` names."""
+    by_key: dict[str, object] = {}
+    for col in columns:
+        if col not in skip:
+            by_key.setdefault(normalise_header(col, keep_notes=True), col)
+    mapping: dict[object, str] = {}
+    for canon, names in fields.items():
+        for name in names:
+            col = by_key.get(normalise_header(name, keep_notes=True))
+            if col is not None and col not in mapping:
+                mapping[col] = canon
+                break
+    return mapping
+
+
+def missing_fields(
+    columns: Iterable[object], kind: str, *, profile: Profile | None = None
+) -> list[str]:
+    """Return the required fields of ``kind`` (:data:`REQUIRED`) that no column provides.
+
+    Parameters
+    ----------
+    columns : iterable
+        Column names, e.g. a sheet's header row.
+    kind : str
+        ``patches``, ``ranges`` or ``chiefs``.
+    profile : dict, optional
+        Default :data:`DEFAULT_PROFILE`.
+
+    Returns
+    -------
+    list of str
+        Canonical names, in the order of :data:`REQUIRED`; empty when all are there.
+    """
+    found = set(_match(columns, (profile or DEFAULT_PROFILE)[kind], skip=()).values())
+    return [c for c in REQUIRED[kind] if c not in found]
+
+
+def describe_fields(fields: Iterable[str], kind: str, profile: Profile | None = None) -> str:
+    """Name canonical fields with the aliases that provide them: ``name: one of XM, 姓名…``."""
+    names = (profile or DEFAULT_PROFILE)[kind]
+    return "; ".join(f"{f}: one of {', '.join(names[f])}" for f in fields)

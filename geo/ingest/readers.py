@@ -29,12 +29,22 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo import crs as crs_mod
 from geo.errors import CRSError, IngestError, SchemaError
 from geo.ingest import offsets
+from geo.ingest.checks import (
+    check_dates,
+    check_given_date,
+    clean_id,
+    field_names,
+    jsonable,
+    polygonal,
+    refuse_blank,
+)
+from geo.ingest.chiefs import check_chiefs, refused
 from geo.ingest.encodings import sidecar, sniff_dbf_encoding
+from geo.ingest.points import circles_from_points
 from geo.ingest.profiles import (
     DEFAULT_PROFILE,
     Profile,
@@ -42,15 +52,22 @@ from geo.ingest.profiles import (
     merge_profile,
     rename_to_canonical,
 )
-from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, points_from_table, read_table
+from geo.ingest.tabular import (
+    TABLE_SUFFIXES,
+    UNREADABLE,
+    points_from_table,
+    read_table,
+    sheet_for,
+)
 from geo.ingest.vectors import read_vector
-from geo.labels import ISSUE_TYPE_CODES, ISSUE_TYPES, LEVELS
-from geo.records import PATCH_COLUMNS, ImportRecord, file_sha256, record_as_dict
+from geo.labels import ISSUE_TYPE_CODES, ISSUE_TYPES
+from geo.records import PATCH_COLUMNS, ImportRecord, file_sha256, is_missing, record_as_dict
 from geo.settings import Settings
 
 __all__ = [
     "DEFAULT_PROFILE",
     "KINDS",
+    "admin_areas_from_file",
     "chiefs_from_file",
     "iso_date",
     "issue_type_of",
@@ -62,22 +79,12 @@ __all__ = [
     "with_meta",
 ]
 
-KINDS = ("patches", "ranges", "chiefs", "surveys")
+KINDS = ("patches", "ranges", "chiefs", "surveys", "admin")
 
 _ISSUE_TYPE_LOOKUP = {
     **ISSUE_TYPE_CODES,
     **{v: k for k, v in ISSUE_TYPES.items()},
     **{k: k for k in ISSUE_TYPES},
-}
-_LEVEL_LOOKUP = {
-    **{k: k for k in LEVELS},
-    **{v: k for k, v in LEVELS.items()},
-    **{v[0]: k for k, v in LEVELS.items()},
-    "镇级": "township",
-    "乡镇级": "township",
-    "区级": "county",
-    "街道": "township",
-    "社区": "village",
 }
 
 
@@ -117,7 +124,7 @@ def read_layer(
     source_crs: str | None = None,
     x_col: str | None = None,
     y_col: str | None = None,
-    sheet: str | int = 0,
+    sheet: str | int | None = None,
     settings: Settings | None = None,
 ) -> tuple[gpd.GeoDataFrame, ImportRecord]:
     """Read a vector file or a table with coordinates into EPSG:4490, deciding encoding and CRS.
@@ -139,8 +146,8 @@ def read_layer(
         ``"bd09"`` (Baidu) are converted to CGCS2000; ``"wgs84"`` is taken as is.
     x_col, y_col : str, optional
         For tables: the easting/longitude and northing/latitude columns.
-    sheet : str or int
-        For Excel: the sheet.
+    sheet : str or int, optional
+        For Excel: the sheet (:func:`geo.ingest.tabular.choose_sheet`); default the first.
     settings : Settings, optional
         The office's central meridian and extent.
 
@@ -224,7 +231,7 @@ def _decide_crs(
     if gdf.crs is not None:
         epsg = gdf.crs.to_epsg()
         return crs_mod.CRSDecision(epsg, gdf.crs.to_wkt(), "file", f"from the file: {gdf.crs.name}")
-    present = gdf.geometry.notna() & ~gdf.geometry.is_empty
+    present = gdf.geometry.notna() & ~gdf.geometry.is_empty & crs_mod.finite_mask(gdf.geometry)
     if not present.any():
         return crs_mod.CRSDecision(
             crs_mod.STORAGE_EPSG, "", "assumed", "no readable coordinates: nothing to place"
@@ -258,23 +265,12 @@ def _rename(
     return out, unknown
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _attrs_json(df: pd.DataFrame, columns: list[str]) -> list[str]:
     if not columns:
         return ["{}"] * len(df)
     records = df[columns].astype(object).to_dict("records")
     return [
-        json.dumps({str(k): _jsonable(v) for k, v in r.items()}, ensure_ascii=False)
-        for r in records
+        json.dumps({str(k): jsonable(v) for k, v in r.items()}, ensure_ascii=False) for r in records
     ]
 
 
@@ -336,81 +332,9 @@ def with_meta(
     return frame
 
 
-def _polygonal(
-    gdf: gpd.GeoDataFrame, *, id_col: str, rec: ImportRecord
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Repair polygons (make_valid, structure method); quarantine what cannot be used."""
-    geoms = gdf.geometry.to_numpy()
-    given = gdf[UNREADABLE].tolist() if UNREADABLE in gdf.columns else [None] * len(gdf)
-    reasons: list[str | None] = [r if isinstance(r, str) else None for r in given]
-    fixed = geoms.copy()
-    missing = shapely.is_missing(geoms)
-    empty = ~missing & shapely.is_empty(geoms)
-    types = shapely.get_type_id(geoms)
-    for i in np.flatnonzero(~missing & ~empty & (types == 7)):
-        parts = [
-            g for g in shapely.get_parts(geoms[i]) if g.geom_type in ("Polygon", "MultiPolygon")
-        ]
-        if parts:
-            fixed[i] = shapely.union_all(parts)
-            dropped = len(shapely.get_parts(geoms[i])) - len(parts)
-            rec.decisions.append(
-                f"{gdf[id_col].iloc[i]}: polygons taken from a geometry collection"
-                + (f"; {dropped} point/line part(s) left out" if dropped else "")
-            )
-    types = shapely.get_type_id(fixed)
-    polygonal = np.isin(types, [3, 6])
-    invalid = ~missing & ~empty & polygonal & ~shapely.is_valid(fixed)
-    for i in np.flatnonzero(missing):
-        reasons[i] = reasons[i] or "null geometry"
-    for i in np.flatnonzero(empty):
-        reasons[i] = "empty geometry"
-    for i in np.flatnonzero(~missing & ~empty & ~polygonal):
-        reasons[i] = (
-            f"not a polygon ({geoms[i].geom_type}): an area is needed; "
-            "send the outline as a polygon"
-        )
-    for i in np.flatnonzero(invalid):
-        why = shapely.is_valid_reason(fixed[i])
-        repaired = shapely.make_valid(fixed[i], method="structure", keep_collapsed=False)
-        parts = [
-            g for g in shapely.get_parts(repaired) if g.geom_type in ("Polygon", "MultiPolygon")
-        ]
-        if not parts:
-            reasons[i] = f"invalid geometry that repairs to no polygon ({why})"
-            continue
-        before = fixed[i].area
-        fixed[i] = shapely.union_all(parts)
-        change = (fixed[i].area - before) / before * 100 if before else float("nan")
-        rec.decisions.append(f"{gdf[id_col].iloc[i]}: repaired ({why}), area change {change:+.1f}%")
-    keep = np.array([r is None for r in reasons], dtype=bool)
-    bad = [i for i, r in enumerate(reasons) if r is not None]
-    attrs = gdf.drop(columns=[c for c in ("geometry", UNREADABLE) if c in gdf.columns])
-    quarantine = pd.DataFrame(
-        {
-            "row": bad,
-            "feature_id": [str(gdf[id_col].iloc[i]) for i in bad],
-            "reason": [reasons[i] for i in bad],
-            "attrs": [
-                json.dumps(
-                    {str(k): _jsonable(v) for k, v in attrs.iloc[i].items()},
-                    ensure_ascii=False,
-                    default=str,
-                )
-                for i in bad
-            ],
-            "wkb": [None if missing[i] else shapely.to_wkb(geoms[i]) for i in bad],
-        }
-    )
-    out = gdf.set_geometry(fixed)[keep].drop(columns=UNREADABLE, errors="ignore").copy()
-    rec.n_quarantined = len(bad)
-    return out, quarantine
-
-
 def _ids(values: pd.Series, unreadable: pd.Series | None) -> pd.Series:
-    """Strip ids; an unreadable feature without one is named by its row."""
-    ids = values.astype(object).where(values.notna(), None)
-    ids = ids.map(lambda v: None if v is None else str(v).strip() or None)
+    """Strip ids (blank ones are None); an unreadable feature without one is named by its row."""
+    ids = pd.Series([clean_id(v) for v in values], index=values.index, dtype=object)
     if unreadable is not None:
         for i in np.flatnonzero(ids.isna().to_numpy() & unreadable.notna().to_numpy()):
             ids.iloc[i] = f"(row {i + 1})"
@@ -429,9 +353,11 @@ def patches_from_file(
     source_crs: str | None = None,
     x_col: str | None = None,
     y_col: str | None = None,
-    sheet: str | int = 0,
+    sheet: str | int | None = None,
     profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
+    point_area: str | float | None = None,
+    point_buffer: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a province batch of patches (图斑) into the canonical patch frame.
 
@@ -445,12 +371,19 @@ def patches_from_file(
         The batch's issue date (下发时间), for patches whose file gives none.
     settings : Settings, optional
         Central meridian and extent for CRS inference and checks.
-    layer, encoding, crs, source_crs, x_col, y_col, sheet : optional
+    layer, encoding, crs, source_crs, x_col, y_col : optional
         Passed to :func:`read_layer`.
+    sheet : str or int, optional
+        For Excel: the sheet; default the first with a patch id and coordinates.
     profile : dict or path-like, optional
         An alias profile (:func:`geo.ingest.profiles.load_profile`), or its TOML file.
     aliases : mapping, optional
         Extra field aliases for patches, canonical name -> source names.
+    point_area, point_buffer : optional
+        For a list of points (中心点): draw each as a circle of this area in m² (a number,
+        or the column holding each point's) or of this radius in metres
+        (:func:`geo.ingest.points.circles_from_points`); a list of points without either
+        is refused.
 
     Returns
     -------
@@ -468,17 +401,23 @@ def patches_from_file(
     settings = settings or Settings()
     p = Path(path)
     fields = _resolve_profile(profile, aliases, "patches")
+    sheet, chosen = sheet_for(p, sheet, "patches", fields, x_col=x_col, y_col=y_col)
     gdf, rec = read_layer(
         p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
         x_col=x_col, y_col=y_col, sheet=sheet, settings=settings,
     )  # fmt: skip
     rec.kind, rec.batch_id = "patches", batch_id or p.stem
+    gdf, drawn = circles_from_points(
+        gdf, source=p.name, point_area=point_area, point_buffer=point_buffer,
+        central_meridian=settings.central_meridian,
+    )  # fmt: skip
+    rec.decisions[:0] = chosen
+    rec.decisions += drawn
     df, unknown = _rename(gdf, "patches", source=p.name, profile=fields, rec=rec)
     unreadable = df[UNREADABLE] if UNREADABLE in df.columns else None
     ids = _ids(df["patch_id"], unreadable)
-    blank = [i + 1 for i, v in enumerate(ids) if not v]
-    if blank:
-        raise SchemaError(f"{p.name}: row(s) {blank[:20]} have no patch id; fill the field")
+    named = field_names(gdf.columns, df.columns)
+    refuse_blank(ids, source=p.name, field=named["patch_id"], what="patch id")
     dup = sorted(ids[ids.duplicated()].unique())
     if dup:
         raise SchemaError(f"{p.name}: duplicate patch id(s) in the file: {', '.join(dup[:20])}")
@@ -499,8 +438,10 @@ def patches_from_file(
         out[col] = [
             iso_date(v, source=p.name, row=i, field=col) for i, v in enumerate(df[col])
         ]  # fmt: skip
+    check_dates(out, ("detected_on", "issued_on"), source=p.name, fields=named)
     if issued_on is not None:
         day = iso_date(issued_on, source=p.name, row=0, field="issued_on")
+        check_given_date(day, source=p.name, what="the issue date given (issued_on, --issued-on)")
         blank = [v is None for v in out["issued_on"]]
         if any(blank):
             out.loc[blank, "issued_on"] = day
@@ -510,7 +451,7 @@ def patches_from_file(
     out["attrs"] = _attrs_json(df, unknown)
     if unreadable is not None:
         out[UNREADABLE] = unreadable.to_numpy()
-    out, quarantine = _polygonal(out, id_col="patch_id", rec=rec)
+    out, quarantine = polygonal(out, id_col="patch_id", rec=rec)
     metric = crs_mod.metric_crs(out, central_meridian=settings.central_meridian)
     out["area_m2"] = out.geometry.to_crs(metric).area.round(2) if len(out) else []
     out = out[[*PATCH_COLUMNS, "geometry"]]
@@ -527,7 +468,7 @@ def segments_from_file(
     source_crs: str | None = None,
     x_col: str | None = None,
     y_col: str | None = None,
-    sheet: str | int = 0,
+    sheet: str | int | None = None,
     profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
 ) -> gpd.GeoDataFrame:
@@ -551,13 +492,17 @@ def segments_from_file(
     settings = settings or Settings()
     p = Path(path)
     fields = _resolve_profile(profile, aliases, "ranges")
+    sheet, chosen = sheet_for(p, sheet, "ranges", fields, x_col=x_col, y_col=y_col)
     gdf, rec = read_layer(
         p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
         x_col=x_col, y_col=y_col, sheet=sheet, settings=settings,
     )  # fmt: skip
     rec.kind = "ranges"
+    rec.decisions[:0] = chosen
     df, unknown = _rename(gdf, "ranges", source=p.name, profile=fields, rec=rec)
     df["segment_id"] = _ids(df["segment_id"], df.get(UNREADABLE))
+    named = field_names(gdf.columns, df.columns)
+    refuse_blank(df["segment_id"], source=p.name, field=named["segment_id"], what="segment id")
     dup = sorted(df.loc[df["segment_id"].duplicated(), "segment_id"].dropna().unique())
     blank = [i + 1 for i, v in enumerate(df["segment_id"]) if v is None]
     if dup or blank:
@@ -579,7 +524,7 @@ def segments_from_file(
         )
     df["attrs"] = _attrs_json(df, unknown)
     out = gpd.GeoDataFrame(df, geometry="geometry", crs=gdf.crs)
-    out, quarantine = _polygonal(out, id_col="segment_id", rec=rec)
+    out, quarantine = polygonal(out, id_col="segment_id", rec=rec)
     for col in ("range_id", "water_code", "admin_code"):
         out[col] = out[col].map(lambda v: None if pd.isna(v) else str(v).strip())
     cols = ["segment_id", "range_id", "water_name", "water_code", "segment_name", "admin_code"]
@@ -589,7 +534,7 @@ def segments_from_file(
 def chiefs_from_file(
     path: str | os.PathLike,
     *,
-    sheet: str | int = 0,
+    sheet: str | int | None = None,
     encoding: str | None = None,
     profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
@@ -599,9 +544,9 @@ def chiefs_from_file(
     Parameters
     ----------
     path : path-like
-        ``.xlsx`` or CSV (UTF-8, UTF-8 with BOM, GBK).
-    sheet : str or int
-        The Excel sheet.
+        ``.xlsx``, ``.xls`` or CSV (UTF-8, UTF-8 with BOM, GBK).
+    sheet : str or int, optional
+        The Excel sheet; default the first with a name, a level and a segment id.
     encoding : str, optional
         Override the sniffed CSV encoding.
     profile : dict or path-like, optional
@@ -614,33 +559,40 @@ def chiefs_from_file(
     DataFrame
         ``chief_id, name, title, level, segment_id, admin_code, phone,
         term_start, term_end, attrs``; ``level`` is one of ``province, city,
-        county, township, village``.
+        county, township, village`` (written as offices do: 县级河长, 乡镇级, 社区…,
+        :func:`geo.ingest.chiefs.level_of`). ``frame.attrs["hetu"]["fields"]`` maps each
+        canonical field to the file's column.
 
     Raises
     ------
     SchemaError
-        For a missing field or an unknown level, naming the row.
+        For a missing field; or naming every bad row at once (row, field, the fix): a blank
+        name or segment id, a level not understood, a date that is none.
     """
     p = Path(path)
     if not p.exists():
         raise IngestError(f"{p}: file not found")
     rec = ImportRecord(kind="chiefs", file=str(p), sha256=file_sha256(p))
+    fields = _resolve_profile(profile, aliases, "chiefs")
+    sheet, rec.decisions = sheet_for(p, sheet, "chiefs", fields, coordinates=False)
     raw, rec.encoding = read_table(p, sheet=sheet, encoding=encoding)
     rec.n_read = len(raw)
-    fields = _resolve_profile(profile, aliases, "chiefs")
     df, unknown = _rename(raw, "chiefs", source=p.name, profile=fields, rec=rec)
-    levels = []
-    for i, v in enumerate(df["level"]):
-        level = _LEVEL_LOOKUP.get(str(v).strip())
-        if level is None:
-            raise SchemaError(
-                f"{p.name}: row {i + 2}, field level: {v!r} is not a chief level; "
-                f"use one of {', '.join(LEVELS.values())}"
-            )
-        levels.append(level)
-    df["level"] = levels
+    named = {canon: str(src) for canon, src in zip(df.columns, raw.columns, strict=False)}
+    for col in ("chief_id", "name", "segment_id"):
+        df[col] = [None if is_missing(v) else str(v).strip() or None for v in df[col]]
+    df["level"], problems = check_chiefs(df, named=named)
     for col in ("term_start", "term_end"):
-        df[col] = [iso_date(v, source=p.name, row=i, field=col) for i, v in enumerate(df[col])]
+        days = []
+        for i, v in enumerate(df[col]):
+            try:  # row=i + 1: iso_date names row + 1, and the header is row 1
+                days.append(iso_date(v, source=p.name, row=i + 1, field=named.get(col, col)))
+            except SchemaError as exc:
+                problems.append(str(exc).removeprefix(f"{p.name}: "))
+                days.append(None)
+        df[col] = days
+    if problems:
+        raise refused(p.name, problems, what="problem(s)")
     if df["chief_id"].isna().any():
         rec.decisions.append("missing chief ids derived from name and phone")
         pairs = zip(df["name"], df["phone"], strict=True)
@@ -648,5 +600,92 @@ def chiefs_from_file(
         df["chief_id"] = df["chief_id"].fillna(pd.Series(derived, index=df.index))
     df["attrs"] = _attrs_json(df, unknown)
     cols = ["chief_id", "name", "title", "level", "segment_id", "admin_code", "phone"]
-    out = df[[*cols, "term_start", "term_end", "attrs"]].reset_index(drop=True)
-    return with_meta(out, rec)
+    out = with_meta(df[[*cols, "term_start", "term_end", "attrs"]].reset_index(drop=True), rec)
+    out.attrs["hetu"]["fields"] = named
+    return out
+
+
+#: Digits of a township code and of a village code (GB/T 2260 extended).
+_AREA_LEVELS = {9: "township", 12: "village"}
+
+
+def admin_areas_from_file(
+    path: str | os.PathLike,
+    *,
+    settings: Settings | None = None,
+    layer: str | int | None = None,
+    encoding: str | None = None,
+    crs: str | int | None = None,
+    source_crs: str | None = None,
+    profile: Profile | str | os.PathLike | None = None,
+    aliases: Mapping[str, tuple[str, ...]] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read township and village boundaries (乡镇界, 村界) with their codes and names.
+
+    Parameters
+    ----------
+    path : path-like
+        A polygon layer (shapefile, GeoPackage, GeoJSON, KML…).
+    settings : Settings, optional
+        Central meridian and extent for CRS inference and checks.
+    layer, encoding, crs, source_crs : optional
+        Passed to :func:`read_layer`.
+    profile : dict or path-like, optional
+        An alias profile (its ``[admin]`` table: ``admin_code``, ``name``).
+    aliases : mapping, optional
+        Extra field aliases for the areas.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4490: ``admin_code`` (9 digits for a township, 12 for a village; a
+        12-digit code ending in ``000`` is its township's, and kept as 9 digits),
+        ``name``, ``level`` (``township`` or ``village``), ``attrs``. Areas without
+        a usable polygon are in ``frame.attrs["hetu"]["quarantine"]``.
+
+    Raises
+    ------
+    SchemaError
+        For a missing code field, or a blank, duplicate or malformed code (naming the
+        file, the row, the field and the fix).
+    """
+    settings = settings or Settings()
+    p = Path(path)
+    fields = _resolve_profile(profile, aliases, "admin")
+    gdf, rec = read_layer(
+        p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs, settings=settings
+    )
+    rec.kind = "admin"
+    df, unknown = _rename(gdf, "admin", source=p.name, profile=fields, rec=rec)
+    named = field_names(gdf.columns, df.columns)
+    codes = _ids(df["admin_code"], df.get(UNREADABLE))
+    refuse_blank(codes, source=p.name, field=named["admin_code"], what="area code")
+    codes = codes.map(lambda c: c[:-2] if re.fullmatch(r"\d+\.0", c) else c)  # 439999001.0
+    codes = codes.map(lambda c: c[:9] if len(c) == 12 and c.endswith("000") else c)
+    for row, code in enumerate(codes, start=1):
+        if not (code.isdigit() and len(code) in _AREA_LEVELS):
+            raise SchemaError(
+                f"{p.name}: row {row}, field {named['admin_code']}: {code!r} is no township "
+                "(9 digits) or village (12 digits) code; correct it, or leave the county's "
+                "outline out of the file"
+            )
+    dup = sorted(codes[codes.duplicated()].unique())
+    if dup:
+        raise SchemaError(
+            f"{p.name}: field {named['admin_code']}: code(s) {', '.join(dup[:20])} appear more "
+            "than once; merge each area into one feature and send the file again"
+        )
+    out = gpd.GeoDataFrame(
+        {
+            "admin_code": codes,
+            "name": [clean_id(v) for v in df["name"]],
+            "level": [_AREA_LEVELS[len(c)] for c in codes],
+            "attrs": _attrs_json(df, unknown),
+        },
+        geometry=df.geometry,
+        crs=gdf.crs,
+    )
+    if UNREADABLE in df.columns:
+        out[UNREADABLE] = df[UNREADABLE].to_numpy()
+    out, quarantine = polygonal(out, id_col="admin_code", rec=rec)
+    return with_meta(out.to_crs(crs_mod.STORAGE_EPSG).reset_index(drop=True), rec, quarantine)

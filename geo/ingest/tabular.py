@@ -10,6 +10,11 @@ assigned by magnitude, never by name alone.
 
 The CRS is not decided here: the points come back without one, for
 :func:`geo.ingest.readers.read_layer` to take the caller's, or infer it.
+
+Workbooks (``.xlsx``, ``.xlsm`` and the old ``.xls``, recognised by their content) are read
+with python-calamine. :func:`choose_sheet` decides the sheet: the one named, else the first
+whose header row has what the kind of data needs (:func:`sheet_for`), so a cover sheet or
+填表说明 in front is passed over; the choice is a decision of the import record.
 """
 
 from __future__ import annotations
@@ -19,16 +24,18 @@ import io
 import os
 import re
 import unicodedata
-import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from python_calamine import CalamineError, CalamineWorkbook
 
 from geo.errors import IngestError, SchemaError
 from geo.ingest.encodings import sniff_text_encoding
+from geo.ingest.profiles import REQUIRED, Profile, describe_fields, missing_fields
 from geo.labels import COORDINATE_WORDS
 from geo.text import normalise_header
 
@@ -36,6 +43,7 @@ from geo.text import normalise_header
 UNREADABLE = "_hetu_unreadable"
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 _W = COORDINATE_WORDS
 # Column names as :func:`_key` gives them (``the_geom`` is ``thegeom``).
@@ -48,6 +56,10 @@ _Y = {"y", "yzb", "ycoord", "pointy", _W["y"], _W["y_alt"]}
 _WKT = {"wkt", "geometry", "geom", "shape", "thegeom", _W["geometry"], _W["geometry_alt"]}
 _HEMI = f"NSEW{_W['north']}{_W['south']}{_W['east']}{_W['west']}"
 _NEGATIVE = {"S", "W", _W["south"], _W["west"]}
+#: The coordinate columns looked for, as messages name them.
+COORDINATE_HINT = (
+    f"{_W['lon']}/{_W['lat']}, lon/lat, {_W['easting']}/{_W['northing']}, X/Y or a WKT column"
+)
 
 _DMS = re.compile(
     rf"^(?P<h1>[{_HEMI}])?\s*(?P<deg>[-+]?\d+(?:\.\d+)?)\s*"
@@ -58,6 +70,11 @@ _DMS = re.compile(
     re.IGNORECASE,
 )
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def table_row(index: int) -> int:
+    """The spreadsheet row of a table's ``index``-th data row (0-based; the header is row 1)."""
+    return index + 2
 
 
 def _key(name: object) -> str:
@@ -114,7 +131,7 @@ def parse_coordinate(value: object) -> float | None:
 def read_table(
     path: str | os.PathLike,
     *,
-    sheet: str | int = 0,
+    sheet: str | int | None = None,
     encoding: str | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Read a CSV or Excel sheet as text cells, deciding the CSV's encoding and delimiter.
@@ -123,9 +140,9 @@ def read_table(
     ----------
     path : path-like
         ``.csv``/``.txt``/``.tsv`` (UTF-8, UTF-8 with BOM, GBK/GB18030, UTF-16)
-        or ``.xlsx``/``.xlsm``.
-    sheet : str or int
-        The Excel sheet.
+        or ``.xlsx``/``.xlsm``/``.xls``.
+    sheet : str or int, optional
+        The Excel sheet (:func:`choose_sheet`); default the first.
     encoding : str, optional
         Override the sniffed CSV encoding.
 
@@ -142,8 +159,9 @@ def read_table(
         When the file cannot be decoded or parsed.
     """
     p = Path(path)
-    if p.suffix.lower() in {".xlsx", ".xlsm", ".xls"}:
-        df, note = _read_excel(p, sheet=sheet), "Excel: not applicable"
+    if p.suffix.lower() in EXCEL_SUFFIXES:
+        name, _ = choose_sheet(p, sheet=sheet)
+        df, note = _read_excel(p, sheet=name), "Excel: not applicable"
     else:
         raw = p.read_bytes()
         try:
@@ -183,16 +201,140 @@ def _parse_csv(text: str, *, source: str, tab: bool) -> pd.DataFrame:
         ) from exc
 
 
-def _read_excel(p: Path, *, sheet: str | int) -> pd.DataFrame:
-    if p.suffix.lower() == ".xls":
-        raise IngestError(f"{p}: the old .xls format is not read; save it as .xlsx in Excel")
+def _excel_error(p: Path, what: str, exc: Exception) -> IngestError:
+    return IngestError(
+        f"{p}: cannot read {what} ({' '.join(str(exc).split()) or type(exc).__name__}); check "
+        "that the file opens in Excel without a password, and save it again as .xlsx"
+    )
+
+
+def _read_excel(p: Path, *, sheet: str) -> pd.DataFrame:
+    try:  # calamine: .xlsx, .xlsm and the old .xls (also one renamed .xlsx), 8x openpyxl's speed
+        return pd.read_excel(p, sheet_name=sheet, dtype=str, engine="calamine")
+    except (ValueError, KeyError, OSError, CalamineError) as exc:
+        raise _excel_error(p, f"sheet {sheet}", exc) from exc
+
+
+def _workbook(p: Path) -> CalamineWorkbook:
+    """Open a workbook by its content, not its suffix (an .xls saved as .xlsx reads too)."""
     try:
-        return pd.read_excel(p, sheet_name=sheet, dtype=str)
-    except (ValueError, KeyError, zipfile.BadZipFile, OSError) as exc:
-        raise IngestError(
-            f"{p}: cannot read sheet {sheet!r} ({exc}); check the sheet name and that "
-            "the file opens in Excel"
-        ) from exc
+        with open(p, "rb") as fh:
+            return CalamineWorkbook.from_filelike(fh)
+    except (ValueError, OSError, CalamineError) as exc:
+        raise _excel_error(p, "the workbook", exc) from exc
+
+
+def _header(book: CalamineWorkbook, name: str, *, p: Path) -> list[str]:
+    """A sheet's first row, as column names (blank cells left out)."""
+    try:
+        first = next(iter(book.get_sheet_by_name(name).iter_rows()), [])
+    except (ValueError, KeyError, CalamineError) as exc:
+        raise _excel_error(p, f"sheet {name}", exc) from exc
+    return [str(c).strip() for c in first if str(c).strip()]
+
+
+def choose_sheet(
+    path: str | os.PathLike,
+    *,
+    sheet: str | int | None = None,
+    needs: Callable[[list[str]], list[str]] | None = None,
+    hint: str = "",
+) -> tuple[str, str]:
+    """Decide which sheet of a workbook to read.
+
+    Parameters
+    ----------
+    path : path-like
+        An Excel workbook (``.xlsx``, ``.xlsm``, ``.xls``).
+    sheet : str or int, optional
+        The sheet the caller names: its name; a text of digits that is no sheet's name is
+        its number counting from 1 (as a person counts); an int is its 0-based position.
+        Without it, the first sheet whose header row ``needs`` finds nothing missing in.
+    needs : callable, optional
+        ``needs(header) -> what is missing`` (short names); default: nothing is needed,
+        so the first sheet is taken.
+    hint : str
+        Appended to the error when no sheet has what is needed (e.g. the accepted names).
+
+    Returns
+    -------
+    name : str
+        The sheet.
+    decision : str
+        Which sheet, and why (for the import record).
+
+    Raises
+    ------
+    SchemaError
+        For a sheet that does not exist (naming the sheets there are), or when no sheet has
+        what is needed (naming what each lacks).
+    """
+    p = Path(path)
+    book = _workbook(p)
+    names = [str(n) for n in book.sheet_names]
+    listed = ", ".join(f"{i} {n}" for i, n in enumerate(names, 1))
+    if sheet is not None:
+        if isinstance(sheet, str) and sheet.strip() in names:
+            return sheet.strip(), f"sheet {sheet.strip()}: as given"
+        text = str(sheet).strip()
+        index = sheet if isinstance(sheet, int) else int(text) - 1 if text.isdigit() else -1
+        if not 0 <= index < len(names):
+            raise SchemaError(
+                f"{p.name}: there is no sheet {sheet!r}; its sheets are {listed}: "
+                "give a name or a number from this list"
+            )
+        return names[index], f"sheet {names[index]} (number {index + 1} of {len(names)}): as given"
+    lacking: dict[str, list[str]] = {}
+    for i, name in enumerate(names, 1):  # only the sheets up to the first that fits are read
+        missing = needs(_header(book, name, p=p)) if needs else []
+        if not missing:
+            why = "the only one" if len(names) == 1 else f"number {i} of {len(names)}"
+            skipped = "; ".join(f"{n} lacks {', '.join(m)}" for n, m in lacking.items())
+            return name, f"sheet {name} ({why})" + (
+                f": the first with the needed columns ({skipped})" if skipped else ""
+            )
+        lacking[name] = missing
+    if len(names) == 1:
+        return names[0], f"sheet {names[0]} (the only one)"  # the reader names what it lacks
+    each = "; ".join(f"sheet {n} lacks {', '.join(m)}" for n, m in lacking.items())
+    raise SchemaError(
+        f"{p.name}: no sheet has the needed columns: {each}. Rename the columns, add their "
+        f"names to an alias profile (--profile), or name the sheet (--sheet)"
+        + (f". {hint}" if hint else "")
+    )
+
+
+def sheet_for(
+    p: Path,
+    sheet: str | int | None,
+    kind: str,
+    profile: Profile,
+    *,
+    coordinates: bool = True,
+    x_col: str | None = None,
+    y_col: str | None = None,
+) -> tuple[str | int | None, list[str]]:
+    """For a workbook: the sheet to read as ``kind`` (:func:`choose_sheet`), and why.
+
+    The sheet needs the fields :data:`geo.ingest.profiles.REQUIRED` names for ``kind``
+    (through ``profile``'s aliases) and, with ``coordinates``, coordinate columns (or
+    ``x_col`` and ``y_col``). Another file, or one that does not exist, gives
+    ``(sheet, [])``: nothing to decide.
+    """
+    if p.suffix.lower() not in EXCEL_SUFFIXES or not p.is_file():
+        return sheet, []
+
+    def needs(header: list[str]) -> list[str]:
+        missing = missing_fields(header, kind, profile=profile)
+        given = bool(x_col and y_col and {x_col, y_col} <= set(header))
+        if coordinates and not (given or has_coordinates(header)):
+            missing.append("coordinates")
+        return missing
+
+    hint = describe_fields(REQUIRED[kind], kind, profile)
+    hint += f"; coordinates: {COORDINATE_HINT}" if coordinates else ""
+    name, why = choose_sheet(p, sheet=sheet, needs=needs, hint=hint)
+    return name, [why]
 
 
 def _find(columns: list[str], names: set[str], suffix: str | None = None) -> str | None:
@@ -210,7 +352,7 @@ def _parse_column(df: pd.DataFrame, col: str, *, reasons: list[str | None]) -> n
             v = parse_coordinate(cell)
         except ValueError as exc:
             if reasons[i] is None:
-                reasons[i] = f"row {i + 2}, field {col}: {exc}; correct the cell"
+                reasons[i] = f"row {table_row(i)}, field {col}: {exc}; correct the cell"
             continue
         values[i] = np.nan if v is None else v
     return values
@@ -308,12 +450,7 @@ def points_from_table(
         north = _parse_column(df, y_col, reasons=reasons)
         note = f"coordinates from {x_col} (east/longitude) and {y_col} (north/latitude), as given"
         return _frame(df, east, north, reasons), [note]
-    pairs = (
-        (_find(cols, _LON, _W["lon"]), _find(cols, _LAT, _W["lat"]), "longitude/latitude columns"),
-        (_find(cols, _EAST), _find(cols, _NORTH), "easting/northing columns"),
-        (_find(cols, _X), _find(cols, _Y), "X/Y columns"),
-    )
-    for a_col, b_col, labels in pairs:
+    for a_col, b_col, labels in _pairs(cols):
         if a_col and b_col:
             a = _parse_column(df, a_col, reasons=reasons)
             b = _parse_column(df, b_col, reasons=reasons)
@@ -328,17 +465,32 @@ def points_from_table(
             try:
                 geoms[i] = shapely.from_wkt(unicodedata.normalize("NFKC", cell))
             except shapely.errors.ShapelyError as exc:
-                reasons[i] = f"row {i + 2}, field {wkt}: not WKT ({' '.join(str(exc).split())})"
+                reasons[i] = (
+                    f"row {table_row(i)}, field {wkt}: not WKT ({' '.join(str(exc).split())})"
+                )
         out = gpd.GeoDataFrame(df.drop(columns=wkt), geometry=list(geoms))
         if any(reasons):
             out[UNREADABLE] = reasons
         return out, [f"geometry from the WKT column {wkt}"]
     raise SchemaError(
         f"{source}: no coordinate columns found among: {', '.join(cols) or 'no columns'}. "
-        f"Expected {_W['lon']}/{_W['lat']}, lon/lat, {_W['easting']}/{_W['northing']}, X/Y "
-        "or a WKT column; "
-        "or name them with --x-col and --y-col"
+        f"Expected {COORDINATE_HINT}; or name them with --x-col and --y-col"
     )
+
+
+def _pairs(cols: list[str]) -> tuple[tuple[str | None, str | None, str], ...]:
+    """The coordinate column pairs found by name, in the order they are tried."""
+    return (
+        (_find(cols, _LON, _W["lon"]), _find(cols, _LAT, _W["lat"]), "longitude/latitude columns"),
+        (_find(cols, _EAST), _find(cols, _NORTH), "easting/northing columns"),
+        (_find(cols, _X), _find(cols, _Y), "X/Y columns"),
+    )
+
+
+def has_coordinates(columns: list[str]) -> bool:
+    """Return whether :func:`points_from_table` finds coordinate (or WKT) columns by name."""
+    cols = [str(c) for c in columns]
+    return any(a and b for a, b, _ in _pairs(cols)) or _find(cols, _WKT) is not None
 
 
 def _frame(

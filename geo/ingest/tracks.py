@@ -9,17 +9,20 @@ reads them); and photos with EXIF GPS (one track per surveyor and day, every
 photo a finding; surveyor: the caller's, else EXIF ``Artist``, else the
 sub-folder name). Zone-less times are Asia/Shanghai (GPX: UTC, by the format);
 unknown columns are kept in ``attrs`` (JSON).
+
+Every fix gets the checks patches get (:mod:`geo.ingest.checks`): a NaN, infinite or
+impossible position refuses the file naming the point and field; a time not from
+2000-01-01 to tomorrow is dropped and recorded; and the whole survey must lie in China
+and in the office's ``[office] extent``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import io
 import json
 import os
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -28,19 +31,19 @@ from typing import Any
 
 import exifread
 import geopandas as gpd
-import gpxpy
-import gpxpy.gpx
 import numpy as np
 import pandas as pd
 import shapely
 
 from geo import crs as crs_mod
-from geo.clock import TZ, as_time
 from geo.errors import CRSError, IngestError, SchemaError
 from geo.ingest import offsets
+from geo.ingest.checks import FixChecks
+from geo.ingest.gpx import read_gpx
 from geo.ingest.photos import PHOTO_SUFFIXES, read_exif
 from geo.ingest.readers import issue_type_of, source_sha256, with_meta
 from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, points_from_table, read_table
+from geo.ingest.vectors import read_member
 from geo.labels import TRACK_WORDS
 from geo.records import ImportRecord, file_sha256
 from geo.text import name_key, normalise_header
@@ -62,7 +65,9 @@ def _words(key: str, *english: str) -> set[str]:
 
 
 _TRACK_ID = _words("track_id", "track", "trackid", "track_id", "trackname", "route", "routeid")
-_SURVEYOR = _words("surveyor", "patroller", "user", "username", "author", "person", "inspector")
+_SURVEYOR = _words(
+    "surveyor", "surveyor", "patroller", "user", "username", "author", "person", "inspector"
+)
 _CHIEF = _words("chief", "chief", "chiefname", "riverchief")
 _TIME = _words("time", "time", "timestamp", "datetime", "gpstime", "recordtime", "fixtime", "when")
 _DATE = _words("date", "date", "day")
@@ -81,9 +86,15 @@ def _empty(columns: Sequence[str]) -> gpd.GeoDataFrame:
 
 
 def _frames(
-    rows: list[dict], geoms: list, frows: list[dict], fgeoms: list, rec: ImportRecord
+    rows: list[dict],
+    geoms: list,
+    frows: list[dict],
+    fgeoms: list,
+    rec: ImportRecord,
+    checks: FixChecks,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Build the two frames (EPSG:4490) and attach the import record to the tracks."""
+    """Build the two frames (EPSG:4490) and attach the import record (and the times dropped)."""
+    rec.decisions += checks.decisions()
     tracks = gpd.GeoDataFrame(rows, geometry=geoms, crs=crs_mod.STORAGE_EPSG)
     tracks = tracks[[*TRACK_COLUMNS, "geometry"]] if rows else _empty(TRACK_COLUMNS)
     findings = gpd.GeoDataFrame(frows, geometry=fgeoms, crs=crs_mod.STORAGE_EPSG)
@@ -119,6 +130,7 @@ def surveys_from_file(
     encoding: str | None = None,
     central_meridian: int | None = None,
     source_crs: str | None = None,
+    extent: tuple[float, float, float, float] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read a survey or patrol: tracks (lines) and findings (points).
 
@@ -146,6 +158,9 @@ def surveys_from_file(
         Declare that the coordinates are Gaode/Tencent (``gcj02``) or Baidu
         (``bd09``) ones, as many Chinese patrol apps record them: they are
         converted to CGCS2000 (:mod:`geo.ingest.offsets`).
+    extent : tuple, optional
+        The office's ``(min_lon, min_lat, max_lon, max_lat)`` (``Settings.extent``); the
+        survey must lie inside it, and always inside China.
 
     Returns
     -------
@@ -160,9 +175,11 @@ def surveys_from_file(
     ------
     IngestError
         If the input is missing, of no known format, or a row or element cannot
-        be read (the message names the file, row and field).
+        be read, or a position is NaN, infinite or impossible (the message names
+        the file, row or point, and field).
     CRSError
-        If ``source_crs`` is not one of the names above.
+        If ``source_crs`` is not one of the names above, or the survey lies outside
+        China or the office's extent.
     """
     offset = None
     if source_crs is not None:
@@ -184,7 +201,34 @@ def surveys_from_file(
             meta["crs"] = (meta.get("crs") or "") + (
                 f"; source declared {offsets.SOURCE_CRS[offset]}: converted to CGCS2000"
             )
+    one = isinstance(path, str | os.PathLike)
+    _check_place(tracks, findings, extent, source=Path(path).name if one else "the photos")
     return tracks, findings
+
+
+def _check_place(
+    tracks: gpd.GeoDataFrame,
+    findings: gpd.GeoDataFrame,
+    extent: tuple[float, float, float, float] | None,
+    *,
+    source: str,
+) -> None:
+    """Refuse a survey with a non-finite position, or lying outside China or the extent."""
+    for frame, what, key in ((tracks, "track", "name"), (findings, "finding", "finding_id")):
+        bad = ~crs_mod.finite_mask(frame.geometry)
+        if bad.any():
+            raise IngestError(
+                f"{source}: {what} {frame[key].to_numpy()[bad][0]}: a position is not a finite "
+                "number (NaN or infinity); check the coordinate columns and --crs, and correct it"
+            )
+    both = gpd.GeoDataFrame(
+        geometry=[*tracks.geometry, *findings.geometry], crs=crs_mod.STORAGE_EPSG
+    )
+    crs_mod.check_extent(
+        both, extent, source=source,
+        fix="is this the office's survey? a GPS records where it was: check the file (a table "
+        "may need --crs), or fix [office] extent",
+    )  # fmt: skip
 
 
 def _read_any(
@@ -230,84 +274,40 @@ def _read_any(
 
 def _from_gpx(p: Path, *, surveyor: str | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     rec = ImportRecord(kind="surveys", file=str(p), sha256=file_sha256(p))
-    text = p.read_text(encoding="utf-8-sig", errors="replace")
-    if not re.search(r"<(\w+:)?gpx[\s>]", text[:4096]):
-        raise IngestError(
-            f"{p}: not a GPX file (no <gpx> element at the start); export GPX 1.1, "
-            f"or give one of: {FORMATS}"
-        )
-    try:
-        gpx = gpxpy.parse(text)
-    except gpxpy.gpx.GPXException as exc:
-        raise IngestError(f"{p}: not a readable GPX file ({exc})") from exc
+    checks = FixChecks(p.name)
+    gpx = read_gpx(p.read_bytes(), source=p.name, checks=checks, formats=FORMATS)
     rec.encoding, rec.crs = "utf-8 (GPX)", "file: GPX is WGS84, taken as CGCS2000 (EPSG:4490)"
-    who = surveyor or gpx.author_name or ""
+    who = surveyor or gpx.author or ""
     rows, geoms = [], []
-    for track in gpx.tracks:
-        lines, times = [], []
-        for seg in track.segments:
-            pts = [(q.longitude, q.latitude) for q in seg.points]
-            times += [_shanghai(q.time) for q in seg.points if q.time]
-            if len(pts) >= 2:
-                lines.append(shapely.LineString(pts))
-            elif pts:
-                rec.decisions.append(f"track {track.name}: a one-point segment skipped")
-        if not lines:
-            rec.decisions.append(f"track {track.name}: no segment with two points, skipped")
+    for line in gpx.lines:
+        label = f"{line.kind} {line.name}"
+        good = [seg for seg in line.segments if len(seg) >= 2]
+        if len(good) < len([seg for seg in line.segments if seg]):
+            rec.decisions.append(f"{label}: a one-point segment skipped")
+        if not good:
+            rec.decisions.append(f"{label}: no segment with two points, skipped")
             continue
-        n = sum(len(s.points) for s in track.segments)
-        rows.append(_track_row(track.name, who, times, n, {"type": track.type}))
-        geoms.append(shapely.MultiLineString(lines))
+        n = sum(len(seg) for seg in line.segments)
+        attrs = {"type": line.type} | ({"gpx": "route"} if line.kind == "route" else {})
+        rows.append(_track_row(line.name, who, line.times, n, attrs))
+        geoms.append(shapely.MultiLineString(good))
+    if any(line.kind == "route" for line in gpx.lines):
+        rec.decisions.append('routes (<rte>) read as tracks, marked "gpx": "route" in attrs')
     frows, fgeoms = [], []
-    for w in gpx.waypoints:
+    for k, w in enumerate(gpx.points, start=1):
         kind = issue_type_of(w.type) if w.type else None
         frows.append(
             {
-                "finding_id": w.name,
-                "observed_at": _shanghai(w.time) if w.time else None,
+                "finding_id": w.name or f"{p.stem}-{k}",
+                "observed_at": w.time,
                 "surveyor": who,
-                "finding_type": kind or (w.type or None),
-                "description": w.description or w.comment,
+                "finding_type": kind or w.type,
+                "description": w.description,
                 "attrs": json.dumps({"symbol": w.symbol}, ensure_ascii=False),
             }
         )
-        fgeoms.append(shapely.Point(w.longitude, w.latitude))
-    return _frames(rows, geoms, frows, fgeoms, rec)
-
-
-def _shanghai(t: dt.datetime) -> str:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.UTC)
-    return as_time(t)
-
-
-def _local_time(text: object) -> str | None:
-    """Parse a time cell or element (naive means Asia/Shanghai); None when blank.
-
-    Raises
-    ------
-    ValueError
-        When the text is no time (the caller names the file, row and field).
-    """
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return None
-    raw = unicodedata.normalize("NFKC", str(text)).strip()
-    if not raw or raw.lower() in {"nan", "nat", "none", "null", "-"}:
-        return None
-    if re.fullmatch(r"\d{10}(\d{3})?(\.0)?", raw):  # epoch seconds or milliseconds (UTC)
-        value = float(raw)
-        stamp = dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC)
-        return as_time(stamp)
-    cleaned = re.sub(r"[年月/]", "-", raw).replace("日", " ").strip()
-    try:  # ISO 8601 and what apps write (2026/4/3 8:05, 2026年4月3日 08:05:00)
-        if not re.match(r"\d{4}-", cleaned):  # not "now" nor "today"
-            raise ValueError(cleaned)
-        value = pd.Timestamp(cleaned).to_pydatetime()
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"{text!r} is not a date and time (use 2026-04-03 08:15:00)") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=TZ)
-    return as_time(value)
+        fgeoms.append(shapely.Point(w.lon, w.lat))
+    return _frames(rows, geoms, frows, fgeoms, rec, checks)
 
 
 # -- KML / KMZ ---------------------------------------------------------------------------
@@ -322,7 +322,7 @@ def _kml_root(p: Path) -> ET.Element:
                 if not names:
                     raise IngestError(f"{p}: a KMZ without a .kml inside; export KML or KMZ again")
                 main = "doc.kml" if "doc.kml" in names else sorted(names)[0]
-                data = z.read(main)
+                data = read_member(p, z, main)
         except zipfile.BadZipFile as exc:
             raise IngestError(f"{p}: not a readable KMZ (zip) file ({exc})") from exc
     try:
@@ -364,7 +364,7 @@ def _coords(text: str | None) -> list[tuple[float, float]]:
 
 
 def _placemark_parts(
-    pm: ET.Element, where: str
+    pm: ET.Element, where: str, checks: FixChecks
 ) -> tuple[list[list[tuple[float, float]]], list[str], list[tuple[float, float]], list[str]]:
     """Return a placemark's lines, their times, its points and the geometry kinds skipped."""
     lines, times, points, skipped = [], [], [], []
@@ -383,7 +383,7 @@ def _placemark_parts(
             lines.append([(float(c[0]), float(c[1])) for c in coords])
             for w in whens:
                 try:
-                    stamp = _local_time(w)
+                    stamp = checks.time(w, where=where, strict=True)
                 except ValueError as exc:
                     raise IngestError(f"{where}: <when> {exc}") from exc
                 if stamp:
@@ -404,22 +404,27 @@ def _from_kml(p: Path, *, surveyor: str | None) -> tuple[gpd.GeoDataFrame, gpd.G
     placemarks = list(root.iter(f"{_KML}Placemark"))
     if not placemarks and not root.tag.startswith(_KML):
         raise IngestError(f"{p}: not a KML 2.2 document (root <{_local(root.tag)}>); {FORMATS}")
+    checks = FixChecks(p.name)
     for k, pm in enumerate(placemarks, start=1):
         name = _text(pm.find(f"{_KML}name"))
-        where = f"{p.name}: placemark {k}" + (f" ({name})" if name else "")
+        label = f"placemark {k}" + (f" ({name})" if name else "")
+        where = f"{p.name}: {label}"
         fields = _kml_fields(pm)
         who_key = _pick(fields, _SURVEYOR) or _pick(fields, _CHIEF)
         who = surveyor or (str(fields[who_key]) if who_key else "") or author or ""
         try:
-            lines, times, points, skipped = _placemark_parts(pm, where)
+            lines, times, points, skipped = _placemark_parts(pm, label, checks)
         except (ValueError, IndexError) as exc:
             raise IngestError(f"{where}: coordinates are not lon,lat[,alt] ({exc})") from exc
+        for q, (lon, lat) in enumerate([*(pt for ln in lines for pt in ln), *points], start=1):
+            checks.position(lon, lat, where=f"{label}, coordinate {q}")
         span = pm.find(f"{_KML}TimeSpan")
         stamp = pm.find(f"{_KML}TimeStamp")
+        texts = [_text(span.find(f"{_KML}{t}")) for t in ("begin", "end")] if (
+            span is not None) else [_text(stamp.find(f"{_KML}when"))] if (
+            stamp is not None) else []  # fmt: skip
         try:
-            given = [_local_time(_text(span.find(f"{_KML}{t}"))) for t in ("begin", "end")] if (
-                span is not None) else [_local_time(_text(stamp.find(f"{_KML}when")))] if (
-                stamp is not None) else []  # fmt: skip
+            given = [checks.time(t, where=label, strict=True) for t in texts]
         except ValueError as exc:
             raise IngestError(f"{where}: TimeSpan/TimeStamp {exc}") from exc
         times = times or [t for t in given if t]
@@ -450,7 +455,7 @@ def _from_kml(p: Path, *, surveyor: str | None) -> tuple[gpd.GeoDataFrame, gpd.G
             )
             fgeoms.append(shapely.Point(lon, lat))
     rec.n_read = len(placemarks)
-    return _frames(rows, geoms, frows, fgeoms, rec)
+    return _frames(rows, geoms, frows, fgeoms, rec, checks)
 
 
 # -- CSV / Excel: one row per GPS fix -----------------------------------------------------
@@ -500,12 +505,12 @@ def _from_table(
     id_col, who_col = _pick(cols, _TRACK_ID), _pick(cols, _SURVEYOR)
     chief_col = _pick(cols, _CHIEF)
     who_col = who_col or chief_col
-    times = []
+    times, checks = [], FixChecks(p.name)
     for i, cell in enumerate(table[time_col].tolist()):
         if date_col and isinstance(cell, str) and re.fullmatch(r"\s*\d{1,2}:\d{2}.*", cell):
             cell = f"{table[date_col].iloc[i]} {cell.strip()}"
         try:
-            times.append(_local_time(cell))
+            times.append(checks.time(cell, where=f"row {i + 2}, field {time_col}", strict=True))
         except ValueError as exc:
             raise IngestError(f"{p.name}: row {i + 2}, field {time_col}: {exc}") from exc
     who = (
@@ -557,7 +562,7 @@ def _from_table(
         rows_out.append(track)
         geoms.append(shapely.MultiLineString([shapely.LineString(xy)]))
     rec.n_read = len(table)
-    return _frames(rows_out, geoms, [], [], rec)
+    return _frames(rows_out, geoms, [], [], rec, checks)
 
 
 def _coordinate_columns(notes: list[str], cols: list[str]) -> list[str]:
@@ -601,7 +606,7 @@ def _from_photos(
     )
     rec.encoding = "not applicable (photos)"
     rec.crs = "EXIF GPS is WGS84, taken as CGCS2000 (EPSG:4490)"
-    frows, fgeoms, skipped = [], [], []
+    frows, fgeoms, skipped, checks = [], [], [], FixChecks(str(root))
     for f in files:
         rel = f.resolve().relative_to(root)
         try:
@@ -609,24 +614,29 @@ def _from_photos(
             artist = _artist(f)
         except (OSError, ValueError, KeyError, ZeroDivisionError) as exc:
             raise IngestError(f"{f}: EXIF cannot be read ({exc}); is it a photo?") from exc
-        if meta["lon"] is None or meta["taken_at"] is None:
+        taken = checks.time(meta["taken_at"], where=rel.as_posix())
+        try:
+            lon, lat = checks.position(meta["lon"], meta["lat"], where=rel.as_posix())
+        except IngestError:  # no GPS, or an impossible one: like a photo without
+            lon = None
+        if lon is None or taken is None:
             skipped.append(rel.as_posix())
             continue
         folder = rel.parent.name if rel.parent != Path(".") else ""
         frows.append(
             {
                 "finding_id": rel.with_suffix("").as_posix(),
-                "observed_at": as_time(meta["taken_at"]),
+                "observed_at": taken,
                 "surveyor": surveyor or artist or folder,
                 "finding_type": None,
                 "description": None,
                 "attrs": json.dumps({"photo": rel.as_posix()}, ensure_ascii=False),
             }
         )
-        fgeoms.append(shapely.Point(meta["lon"], meta["lat"]))
+        fgeoms.append(shapely.Point(lon, lat))
     if skipped:
         rec.decisions.append(
-            f"{len(skipped)} photo(s) without EXIF time or GPS position, not placed: "
+            f"{len(skipped)} photo(s) without a usable EXIF time or GPS position, not placed: "
             + ", ".join(skipped[:20])
             + (" …" if len(skipped) > 20 else "")
         )
@@ -648,7 +658,7 @@ def _from_photos(
                                    len(part), attrs))  # fmt: skip
             geoms.append(shapely.MultiLineString([shapely.LineString(xy)]))
     rec.n_read = len(files)
-    return _frames(rows, geoms, frows, fgeoms, rec)
+    return _frames(rows, geoms, frows, fgeoms, rec, checks)
 
 
 # -- checks at ingest -----------------------------------------------------------------------

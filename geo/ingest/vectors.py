@@ -6,6 +6,11 @@
 - A shapefile without its ``.shx`` is read from a temporary copy on which GDAL
   rebuilds the index (``SHAPE_RESTORE_SHX``): GDAL would otherwise write the
   new ``.shx`` beside the user's file (docs/architecture.md, Input pitfalls 3).
+- A zip is never inflated into memory: only the chosen file (with its sidecars, or
+  its ``.gdb`` folder) is streamed to a temporary folder, and a member larger than
+  :data:`ZIP_MEMBER_LIMIT` (or members larger than :data:`ZIP_TOTAL_LIMIT` together)
+  is refused from the sizes its header declares, before anything is unpacked; every
+  message names the user's zip and the member, never the temporary copy.
 - pyogrio reads a layer whole and fails whole on one bad feature; then the
   layer is read again feature by feature (pyogrio's raw WKB, or fiona when
   GDAL itself fails) and each bad feature is kept with its reason in the
@@ -18,12 +23,14 @@ decides the CRS.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +40,7 @@ import pyogrio.raw
 import shapely
 
 from geo.errors import IngestError
+from geo.fileio import DISK_FULL_ERRNOS
 from geo.ingest.encodings import dbf_record_counts, sidecar, sniff_dbf_encoding, zip_member_name
 from geo.ingest.tabular import UNREADABLE
 
@@ -43,6 +51,12 @@ SHX_RESTORED = "the .shx was missing"
 
 #: Column naming the layer a feature came from, in multi-layer files.
 SOURCE_LAYER = "source_layer"
+
+#: The largest a zip member may unpack to (bytes): larger ones are refused before unpacking.
+ZIP_MEMBER_LIMIT = 512 * 2**20
+#: The largest the members read from one zip may unpack to together (bytes).
+ZIP_TOTAL_LIMIT = 2 * 2**30
+_MIB = 2**20
 
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".gpx", ".gdb", ".dbf")
 _ALL_LAYERS = {".kml", ".kmz"}
@@ -72,6 +86,8 @@ def read_vector(
     *,
     layer: str | int | None = None,
     encoding: str | None = None,
+    member_limit: int = ZIP_MEMBER_LIMIT,
+    total_limit: int = ZIP_TOTAL_LIMIT,
 ) -> tuple[gpd.GeoDataFrame, str, list[str]]:
     """Read a vector file's features into a frame in the file's CRS.
 
@@ -83,6 +99,8 @@ def read_vector(
         The layer (for a zip: the member's name or stem).
     encoding : str, optional
         Overrides the sniffed shapefile encoding.
+    member_limit, total_limit : int
+        For a zip: the most one member, and all members read, may unpack to (bytes).
 
     Returns
     -------
@@ -97,16 +115,35 @@ def read_vector(
     Raises
     ------
     IngestError
-        When the file or layer cannot be opened, or the choice of layer is ambiguous.
+        When the file or layer cannot be opened, the choice of layer is ambiguous, or
+        a zip member is larger than the limits.
     """
     if path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="hetu-zip-") as tmp:
-            member = _extract(path, Path(tmp), layer=layer)
-            gdf, enc, notes = read_vector(member, encoding=encoding)
-            return gdf, enc, [f"read {member.name} from {path.name}", *notes]
+            member, name = _extract(
+                path, Path(tmp), layer=layer, limits=(member_limit, total_limit)
+            )
+            shown = f"{path} (member {name})"
+            try:
+                gdf, enc, notes = _read_file(member, layer=None, encoding=encoding, source=shown)
+            except IngestError as exc:  # what a salvage reader said of the temporary copy
+                text = str(exc).replace(str(member), shown).replace(tmp, str(path))
+                raise type(exc)(text) from exc
+            return gdf, enc, [f"read {name} from {path.name}", *notes]
+    if path.suffix.lower() == ".kmz" and zipfile.is_zipfile(path):  # GDAL unpacks it: size first
+        with zipfile.ZipFile(path) as zf:
+            sizes = {i.filename: i.file_size for i in zf.infolist()}
+        _check_sizes(path, sizes, (member_limit, total_limit))
+    return _read_file(path, layer=layer, encoding=encoding, source=str(path))
+
+
+def _read_file(
+    path: Path, *, layer: str | int | None, encoding: str | None, source: str
+) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    """Read a file (not a zip); messages name it as ``source``."""
     if path.suffix.lower() == ".gdb" and "OpenFileGDB" not in pyogrio.list_drivers():
         raise IngestError(
-            f"{path}: this GDAL build has no FileGDB driver (OpenFileGDB); "
+            f"{source}: this GDAL build has no FileGDB driver (OpenFileGDB); "
             "export the layer to GeoPackage or Shapefile in ArcGIS/QGIS"
         )
     notes: list[str] = []
@@ -116,20 +153,20 @@ def read_vector(
             encoding, why = sniff_dbf_encoding(path)
             enc_note = f"{encoding or 'GDAL default'}: {why}"
         if path.suffix.lower() == ".shp" and sidecar(path, ".shx") is None:
-            with _restored_copy(path) as copy:
-                gdf, more = _read_layers(copy, layer=layer, encoding=encoding, source=path)
+            with _restored_copy(path, source=source) as copy:
+                gdf, more = _read_layers(copy, layer=layer, encoding=encoding, source=source)
                 n_shp, n_dbf = dbf_record_counts(copy)
             notes.append(
                 f"{SHX_RESTORED}: rebuilt from the .shp on a temporary copy (the sender's "
                 "folder untouched); deleted records may come back, so compare the feature "
                 "count with the sender's"
             )
-            _check_counts(path, gdf, n_shp, n_dbf)
+            _check_counts(source, gdf, n_shp, n_dbf)
             notes += more
             return _finish(gdf, notes), enc_note, notes
-    gdf, more = _read_layers(path, layer=layer, encoding=encoding, source=path)
+    gdf, more = _read_layers(path, layer=layer, encoding=encoding, source=source)
     if path.suffix.lower() == ".shp":
-        _check_counts(path, gdf, *dbf_record_counts(path))
+        _check_counts(source, gdf, *dbf_record_counts(path))
     notes += more
     return _finish(gdf, notes), enc_note or "format defines it (UTF-8)", notes
 
@@ -143,18 +180,18 @@ def _finish(gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _check_counts(path: Path, gdf: gpd.GeoDataFrame, n_shp: int | None, n_dbf: int | None) -> None:
+def _check_counts(source: str, gdf: gpd.GeoDataFrame, n_shp: int | None, n_dbf: int | None) -> None:
     counts = {n for n in (n_shp, n_dbf) if n is not None}
     if counts and counts != {len(gdf)}:
         raise IngestError(
-            f"{path}: the .shp holds {n_shp} records and the .dbf {n_dbf}, but {len(gdf)} were "
+            f"{source}: the .shp holds {n_shp} records and the .dbf {n_dbf}, but {len(gdf)} were "
             "read; the files do not match (GDAL would drop rows silently): ask the sender "
             "for a consistent set"
         )
 
 
 @contextlib.contextmanager
-def _restored_copy(path: Path) -> Iterator[Path]:
+def _restored_copy(path: Path, *, source: str) -> Iterator[Path]:
     """Copy a shapefile without .shx to a temporary folder and let GDAL rebuild it there."""
     with tempfile.TemporaryDirectory(prefix="hetu-shx-") as tmp:
         copy = Path(tmp) / path.name
@@ -168,49 +205,122 @@ def _restored_copy(path: Path) -> Iterator[Path]:
         try:
             pyogrio.read_info(copy)  # opening rebuilds the .shx beside the copy
         except _PYOGRIO_ERRORS as exc:
-            raise IngestError(f"{path}: the .shx is missing and cannot be rebuilt ({exc})") from exc
+            raise IngestError(
+                f"{source}: the .shx is missing and cannot be rebuilt ({exc})"
+            ) from exc
         finally:
             pyogrio.set_gdal_config_options({"SHAPE_RESTORE_SHX": before})
         yield copy
 
 
-def _extract(path: Path, folder: Path, *, layer: str | int | None) -> Path:
+def _extract(
+    path: Path, folder: Path, *, layer: str | int | None, limits: tuple[int, int]
+) -> tuple[Path, str]:
+    """Stream the chosen vector file of a zip (and its sidecars) into ``folder``.
+
+    Returns the unpacked file (or ``.gdb`` folder) and its name in the zip. The sizes
+    the members declare are checked against ``limits`` (per member, in all) before
+    anything is unpacked, and the bytes written are counted against them.
+    """
     try:
         with zipfile.ZipFile(path) as zf:
-            members = []
+            entries = {}
             for info in zf.infolist():
                 name = zip_member_name(info.filename, info.flag_bits)
                 if info.is_dir() or name.startswith("__MACOSX") or "/." in f"/{name}":
                     continue
-                target = folder / Path(name).name if ".gdb/" not in name else folder / name
+                entries[name] = info
+            chosen = _choose_member(path, list(entries), layer=layer)
+            wanted = {n: i for n, i in entries.items() if _belongs(n, chosen)}
+            _check_sizes(path, {n: i.file_size for n, i in wanted.items()}, limits)
+            for name, info in wanted.items():
+                inside = name[len(chosen) + 1 :] if chosen.endswith(".gdb") else ""
+                target = folder / Path(chosen).name / inside if inside else folder / Path(name).name
                 if not target.resolve().is_relative_to(folder.resolve()):
                     raise IngestError(f"{path}: member {name} points outside the archive")
                 target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(zf.read(info))
-                members.append(target)
+                with zf.open(info) as src, open(target, "wb") as dst:
+                    _copy_limited(src, dst, limit=limits[0], source=f"{path} (member {name})")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
-        raise IngestError(f"{path}: not a readable zip archive ({exc})") from exc
-    found = sorted(
-        {m if ".gdb" not in m.parent.name else m.parent for m in members}, key=lambda m: m.name
-    )
-    candidates = [m for m in found if m.suffix.lower() in VECTOR_SUFFIXES[:-1]]
-    if layer is not None:
-        named = [m for m in candidates if str(layer) in (m.name, m.stem)]
-        if not named:
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRNOS:
             raise IngestError(
-                f"{path}: no member {layer!r}; it holds "
-                f"{', '.join(m.name for m in candidates) or 'no vector file'}"
-            )
+                f"{path}: no room to unpack it in the temporary folder {folder.parent} ({exc}); "
+                "free space there, or point TMPDIR to a disk with room"
+            ) from exc
+        raise IngestError(f"{path}: not a readable zip archive ({exc})") from exc
+    return folder / Path(chosen).name, chosen
+
+
+def read_member(
+    path: Path, zf: zipfile.ZipFile, name: str, *, limit: int = ZIP_MEMBER_LIMIT
+) -> bytes:
+    """Read one member of an open zip (a KMZ's KML) into memory, refusing one over ``limit``."""
+    info = zf.getinfo(name)
+    _check_sizes(path, {name: info.file_size}, (limit, limit))
+    out = io.BytesIO()
+    with zf.open(info) as src:
+        _copy_limited(src, out, limit=limit, source=f"{path} (member {name})")
+    return out.getvalue()
+
+
+def _choose_member(path: Path, names: list[str], *, layer: str | int | None) -> str:
+    """The vector file (or ``.gdb`` folder) of a zip to read: the only one, or the one named."""
+    found = sorted({n[: n.index(".gdb/") + 4] if ".gdb/" in n else n for n in names})
+    candidates = [n for n in found if Path(n).suffix.lower() in VECTOR_SUFFIXES[:-1]]
+    shown = ", ".join(Path(n).name for n in candidates) or "no vector file"
+    if layer is not None:
+        named = [n for n in candidates if str(layer) in (Path(n).name, Path(n).stem)]
+        if not named:
+            raise IngestError(f"{path}: no member {layer!r}; it holds {shown}")
         return named[0]
     if len(candidates) != 1:
         raise IngestError(
-            f"{path}: holds {len(candidates)} vector files "
-            f"({', '.join(m.name for m in candidates) or 'none'}); name one with --layer"
+            f"{path}: holds {len(candidates)} vector files ({shown}); name one with --layer"
         )
     return candidates[0]
 
 
-def _layer_names(path: Path, source: Path) -> list[tuple[str, str]]:
+def _belongs(name: str, chosen: str) -> bool:
+    """Whether a zip member is part of the chosen file: itself, a sidecar, or in its .gdb."""
+    if chosen.endswith(".gdb"):
+        return name.startswith(chosen + "/")
+    a, b = Path(name), Path(chosen)
+    return a.parent == b.parent and a.stem == b.stem
+
+
+def _check_sizes(path: Path, sizes: dict[str, int], limits: tuple[int, int]) -> None:
+    """Refuse members whose declared unpacked size passes the limits, before unpacking."""
+    member_limit, total_limit = limits
+    big = [f"{n} ({size / _MIB:,.0f} MiB)" for n, size in sizes.items() if size > member_limit]
+    if big:
+        raise IngestError(
+            f"{path}: member {', '.join(big)} would unpack to more than "
+            f"{member_limit / _MIB:,.0f} MiB, the limit per member; nothing was unpacked: "
+            "unzip it and give the file itself, or ask the sender for a smaller export"
+        )
+    total = sum(sizes.values())
+    if total > total_limit:
+        raise IngestError(
+            f"{path}: the members to read would unpack to {total / _MIB:,.0f} MiB together, over "
+            f"the limit of {total_limit / _MIB:,.0f} MiB; nothing was unpacked: unzip it and "
+            "give the file itself"
+        )
+
+
+def _copy_limited(src: BinaryIO, dst: BinaryIO, *, limit: int, source: str) -> None:
+    """Copy in chunks, refusing more than ``limit`` bytes (a header that lied about its size)."""
+    written = 0
+    while chunk := src.read(_MIB):
+        written += len(chunk)
+        if written > limit:
+            raise IngestError(
+                f"{source}: unpacks to more than {limit / _MIB:,.0f} MiB although its header "
+                "says less; the zip is damaged or crafted: ask the sender for it again"
+            )
+        dst.write(chunk)
+
+
+def _layer_names(path: Path, source: str) -> list[tuple[str, str]]:
     try:
         return [(str(n), str(t)) for n, t in pyogrio.list_layers(path)]
     except _PYOGRIO_ERRORS as exc:
@@ -221,11 +331,11 @@ def _layer_names(path: Path, source: Path) -> list[tuple[str, str]]:
 
 
 def _read_layers(
-    path: Path, *, layer: str | int | None, encoding: str | None, source: Path
+    path: Path, *, layer: str | int | None, encoding: str | None, source: str
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     names = _layer_names(path, source)
     all_names = [n for n, _ in names]
-    suffix = source.suffix.lower()
+    suffix = path.suffix.lower()
     if layer is not None:
         if isinstance(layer, int) or str(layer).isdigit():
             idx = int(layer)
@@ -281,7 +391,7 @@ def _feature_count(path: Path, layer: str) -> int:
 
 
 def _read_one(
-    path: Path, layer: str, *, encoding: str | None, source: Path
+    path: Path, layer: str, *, encoding: str | None, source: str
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     try:
         return gpd.read_file(path, layer=layer, encoding=encoding, engine="pyogrio"), []

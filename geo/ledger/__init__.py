@@ -8,7 +8,10 @@
   migrations, the two databases behind one interface, GeoPackage blobs;
 - :mod:`geo.ledger.loading`: :func:`ingest_file`, a file read and stored;
 - :mod:`geo.ledger.transfer`: :func:`copy_ledger` between the two backends;
-- :mod:`geo.ledger.chiefs`: the chiefs of each segment, as people read them.
+- :mod:`geo.ledger.chiefs`: the chiefs of each segment, as people read them;
+- :mod:`geo.ledger.digests`: what the chain covers (rows' digests, the database user,
+  the office's chain key) and the chain head (链首校验码);
+- :mod:`geo.ledger.integrity`: ``hetu verify``; :mod:`geo.ledger.roles`: ``hetu roles``.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from geo.errors import (
     SchemaError,
 )
 from geo.fileio import copy_atomic
+from geo.ledger.digests import ATTACHMENT_COLUMNS, with_content
 from geo.policy.lifecycle import (
     ESCALATION_ACTIONS,
     EVIDENCE_KINDS,
@@ -60,9 +61,6 @@ class Writable(Protocol):
 
 #: Chief levels from the lowest up; a river's level is its highest chief's.
 LEVEL_ORDER = ("village", "township", "county", "city", "province")
-ATTACHMENT_COLUMNS = (
-    "attachment_id", "filename", "media_type", "size", "taken_at", "lon", "lat", "added_at"
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -183,7 +181,7 @@ def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
 
 def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
     """Check every change and apply them all in one transaction, or none (see module doc)."""
-    from geo.clock import as_time
+    from geo.clock import as_time, implausible
     from geo.records import file_sha256
 
     lc, st = ledger.lifecycle, ledger.settings
@@ -204,10 +202,16 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                 if cur is None:
                     fail(ch, "patch_id", NotFoundError(f"patch {pid} is not in the ledger"))
                     continue
-                try:
-                    when = as_time(ch.at)
+                try:  # the bound first: a year-9999 time has no +08:00 form
+                    why = None if ch.at is None else implausible(ch.at)
+                    when = as_time(None if why else ch.at)
                 except ValueError:
                     fail(ch, "at", SchemaError(f"patch {pid}: {ch.at!r} is not a date or time"))
+                    continue
+                if why:
+                    fail(ch, "at", SchemaError(
+                        f"patch {pid}: time {why}; give when it happened (2000-01-01 to now)"
+                    ))  # fmt: skip
                     continue
                 if dt.datetime.fromisoformat(when) < dt.datetime.fromisoformat(cur.at):
                     fail(ch, "at", LedgerError(
@@ -287,7 +291,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                 ),
                 evidence_rows,
             )
-            ledger.append_events(conn, events)
+            ledger.append_events(conn, with_content(conn, events))
     except _Rollback:
         pass
     return problems

@@ -32,6 +32,7 @@ import numpy as np
 import shapely
 
 from geo.errors import LedgerError
+from geo.fileio import DISK_FULL_ERRNOS
 from geo.ledger import gpkg as _gpkg
 from geo.ledger.schema import FEATURE_TABLES, register_all, split_sql
 
@@ -47,10 +48,59 @@ UNIQUE_KEYS = {
 }
 
 
+#: The keywords a libpq connection string (``host=db dbname=hetu user=office``) starts with.
+_DSN_START = re.compile(
+    r"\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|connect_timeout"
+    r"|application_name|options|target_session_attrs)\s*=",
+    re.I,
+)
+#: Where a password hides in a location: URL userinfo (``user:pw@``), a URL query
+#: (``?password=``) and a libpq keyword string (``password=pw`` or ``password='p w'``).
+_PASSWORDS = (
+    (re.compile(r"(://[^:/?#@\s]*):[^\s?#]*@"), r"\1:***@"),
+    (re.compile(r"([?&]password=)[^&#\s]*", re.I), r"\1***"),
+    (re.compile(r"(^|\s)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.I), r"\1\2***"),
+)
+#: SQLite result codes of a write that found no room: SQLITE_FULL, SQLITE_IOERR_WRITE.
+_FULL_SQLITE = frozenset({13, 778})
+
+
 def is_url(location: object) -> bool:
-    """Whether a ledger location is a PostgreSQL connection URL rather than a file."""
+    """Whether a ledger location names a PostgreSQL database rather than a file.
+
+    A ``postgresql://`` (or ``postgres://``) URL, or a libpq connection string
+    of ``keyword=value`` pairs (``host=db dbname=hetu user=office``).
+    """
     text = str(location)
-    return text.startswith(("postgresql://", "postgres://"))
+    return text.startswith(("postgresql://", "postgres://")) or bool(_DSN_START.match(text))
+
+
+def redact(location: object) -> str:
+    """A ledger location without its password, for every message and log that shows it.
+
+    Masks URL userinfo (``postgresql://user:***@host/db``), a ``password``
+    query parameter and a libpq ``password=`` keyword; anything else is
+    returned as it was (``str(location)``), so ``redact(x) != str(x)`` tells
+    that ``x`` carries a password.
+    """
+    text = str(location)
+    for pattern, mask in _PASSWORDS:
+        text = pattern.sub(mask, text)
+    return text
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error means the disk, a quota or a file-size limit ran out during a write.
+
+    An :class:`OSError` with ``ENOSPC``, ``EFBIG`` or ``EDQUOT``; SQLite's
+    ``SQLITE_FULL`` or ``SQLITE_IOERR_WRITE`` (what a write refused for
+    ``EFBIG`` becomes); PostgreSQL's ``disk_full`` (SQLSTATE 53100).
+    """
+    if isinstance(exc, OSError):
+        return exc.errno in DISK_FULL_ERRNOS
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) in _FULL_SQLITE
+    return getattr(exc, "sqlstate", None) == "53100"
 
 
 class _Connected:
@@ -85,6 +135,11 @@ class GpkgDatabase(_Connected):
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=60)
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 60000")
+
+    def rollback(self) -> None:
+        """Roll the transaction back, unless SQLite already did (after a failed write)."""
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     @classmethod
     def create(cls, path: Path) -> None:
@@ -160,19 +215,35 @@ class GpkgDatabase(_Connected):
         ).fetchone()
         return row is not None
 
-    def trigger_names(self) -> set[str]:
-        """The names of the triggers on ``events``."""
+    #: A GeoPackage has no database users: its events record none.
+    db_user = None
+
+    def triggers(self) -> dict[str, tuple[str, str, bool, str | None]]:
+        """Every trigger: ``name -> (table, definition, enabled, function body)``."""
         rows = self._conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"
         )
-        return {r[0] for r in rows}
+        return {name: (table, flat_sql(sql), True, None) for name, table, sql in rows}
+
+    def view_sql(self, name: str) -> str | None:
+        """The definition of a view as stored, or None when there is no such view."""
+        row = self._conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?", (name,)
+        ).fetchone()
+        return flat_sql(row[0]) if row else None
+
+    def expected_view_sql(self, statement: str) -> str | None:
+        """How this database stores the view ``statement`` creates."""
+        return flat_sql(statement)
 
     def registered(self, migration: str, tables: dict[str, str]) -> None:
         """Describe a migration's new tables in the GeoPackage contents (QGIS shows them)."""
         if migration == "0001_initial":
             register_all(self._conn)
         for table, description in tables.items():
-            _gpkg.register_table(self._conn, table, description=description)
+            gtype = FEATURE_TABLES.get(table, (None,))[0]
+            geometry = ("geom", gtype) if gtype else None
+            _gpkg.register_table(self._conn, table, description=description, geometry=geometry)
 
     def encode(self, geoms: np.ndarray) -> list[Any]:
         """Geometries as this database stores them (GeoPackage blobs)."""
@@ -210,6 +281,15 @@ _GEOMETRY_TYPES = {
     "MULTILINESTRING": "MultiLineString",
     "POINT": "Point",
 }
+#: A ``db_user`` column of ``events`` is stamped by PostgreSQL with the session's user; only
+#: the table's owner (or a member of its role: copying a ledger) may keep the one it gives.
+_DB_USER = (
+    "CREATE FUNCTION {table}_db_user() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+    " IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID),"
+    " 'MEMBER') THEN NEW.db_user := session_user; END IF; RETURN NEW; END $f$",
+    "CREATE TRIGGER {table}_db_user BEFORE INSERT ON {table}"
+    " FOR EACH ROW EXECUTE FUNCTION {table}_db_user()",
+)
 _HEAD_SQL = (
     "CREATE TABLE hetu_head (id INTEGER PRIMARY KEY CHECK (id = 1), last_event_id BIGINT,"
     " last_hash TEXT)",
@@ -255,17 +335,47 @@ def pg_statements(script: str) -> list[str]:
         table = re.match(r"CREATE TABLE (\w+)", text)
         if table and table[1] in FEATURE_TABLES:
             out.append(f"CREATE INDEX {table[1]}_geom ON {table[1]} USING GIST (geom)")
+        stamped = re.fullmatch(r"ALTER TABLE (\w+) ADD COLUMN db_user TEXT", text.strip())
+        if stamped:
+            out += [sql.format(table=stamped[1]) for sql in _DB_USER]
     return out
+
+
+def flat_sql(text: str) -> str:
+    """SQL text on one line, single-spaced, without a final semicolon (to compare definitions)."""
+    return " ".join(text.split()).rstrip(";").strip()
+
+
+def expected_triggers(kind: str) -> dict[str, tuple[str, str, str | None]]:
+    """The triggers the migrations create: ``name -> (table, definition, function body)``.
+
+    Parameters
+    ----------
+    kind : str
+        ``gpkg`` (the scripts as written) or ``postgis`` (as :func:`pg_statements` translates them).
+    """
+    from geo.ledger.schema import MIGRATIONS
+
+    found: dict[str, tuple[str, str, str | None]] = {}
+    bodies: dict[str, str] = {}
+    for _name, script, _tables in MIGRATIONS:
+        for statement in split_sql(script) if kind == "gpkg" else pg_statements(script):
+            text = flat_sql(statement)
+            function = re.fullmatch(
+                r"CREATE FUNCTION (\w+)\(\) RETURNS trigger .*? AS \$f\$(.*)\$f\$", text
+            )
+            if function:
+                bodies[function[1]] = flat_sql(function[2])
+            trigger = re.match(r"CREATE TRIGGER (\w+) \w+ \w+ ON (\w+)", text)
+            if trigger:
+                calls = re.search(r"EXECUTE FUNCTION (\w+)\(\)", text)
+                found[trigger[1]] = (trigger[2], text, calls[1] if calls else None)
+    return {n: (t, sql, bodies.get(f) if f else None) for n, (t, sql, f) in found.items()}
 
 
 @functools.lru_cache(maxsize=512)
 def _pg_sql(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
-
-
-def redact(url: str) -> str:
-    """A connection URL without its password, for messages and logs."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 class PostgisDatabase(_Connected):
@@ -284,7 +394,8 @@ class PostgisDatabase(_Connected):
         try:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            text = redact(str(exc).strip())
+            reason = text.splitlines()[0] if text else type(exc).__name__
             raise LedgerError(
                 f"{self.name}: cannot connect ({reason}); check the server, the database name "
                 "and the password (PGPASSWORD or ~/.pgpass, never in the URL on the command line)"
@@ -341,13 +452,31 @@ class PostgisDatabase(_Connected):
             raise LedgerError(
                 f"{self.name}: another writer held the ledger too long ({exc})"
             ) from exc
+        except self._errors.InsufficientPrivilege as exc:
+            raise self._refused(exc) from exc
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each row."""
         rows = list(rows)
         if rows:
-            with self._conn.cursor() as cur:
-                cur.executemany(_pg_sql(sql), rows)
+            try:
+                with self._conn.cursor() as cur:
+                    cur.executemany(_pg_sql(sql), rows)
+            except self._errors.InsufficientPrivilege as exc:
+                raise self._refused(exc) from exc
+
+    def _refused(self, exc: Exception) -> LedgerError:
+        reason = " ".join(str(exc).split("\n")[0].split())
+        return LedgerError(
+            f"{self.name}: the database user {self._conn.info.user} may not do this ({reason}); "
+            "ask the office's database owner for the role it needs (`hetu roles`: hetu_clerk "
+            "records changes, hetu_viewer only reads)"
+        )
+
+    @functools.cached_property
+    def db_user(self) -> str:
+        """The session's database user (recorded on every event)."""
+        return str(self._conn.execute("SELECT session_user").fetchone()[0])
 
     def insert_sql(
         self, table: str, columns: Sequence[str], *, conflict: str | None = None, geom: bool = False
@@ -383,21 +512,58 @@ class PostgisDatabase(_Connected):
         """Whether a table exists (in the search path)."""
         return self.execute("SELECT to_regclass(?)", [name]).fetchone()[0] is not None
 
-    def trigger_names(self) -> set[str]:
-        """The names of the triggers on ``events``."""
+    def triggers(self) -> dict[str, tuple[str, str, bool, str | None]]:
+        """Every trigger of the ledger's schema: ``name -> (table, definition, enabled, body)``.
+
+        The definition is PostgreSQL's own (``pg_get_triggerdef``, the schema left out),
+        enabled means it fires in ordinary sessions, and the body is its function's source.
+        """
         rows = self.execute(
-            "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass('events')"
-            " AND NOT tgisinternal"
+            "SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid), t.tgenabled, p.prosrc"
+            " FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal AND c.relnamespace ="
+            " (SELECT relnamespace FROM pg_class WHERE oid = to_regclass('events'))"
         )
-        return {r[0] for r in rows}
+        return {
+            name: (table, flat_sql(re.sub(r" ON \S+\.", " ON ", sql)), on in ("O", "A"),
+                   flat_sql(body or ""))
+            for name, table, sql, on, body in rows
+        }  # fmt: skip
+
+    def view_sql(self, name: str) -> str | None:
+        """PostgreSQL's definition of a view, or None when there is no such view."""
+        row = self.execute(
+            "SELECT pg_get_viewdef(oid) FROM pg_class WHERE oid = to_regclass(?) AND relkind = 'v'",
+            [name],
+        ).fetchone()
+        return flat_sql(row[0]) if row else None
+
+    def expected_view_sql(self, statement: str) -> str | None:
+        """How PostgreSQL writes the view ``statement`` back, or None if this user cannot tell.
+
+        The view is made as a temporary view in a transaction that is rolled back.
+        """
+        select = re.match(r"\s*CREATE VIEW \w+ AS\s+(.*)", statement, re.S)
+        if select is None:
+            return None
+        self._conn.execute("BEGIN")
+        try:
+            self._conn.execute(f"CREATE TEMP VIEW hetu_expected_view AS {select[1].rstrip(';')}")
+            row = self._conn.execute("SELECT pg_get_viewdef('hetu_expected_view'::regclass)")
+            return flat_sql(row.fetchone()[0])
+        except self._errors.Error:
+            return None
+        finally:
+            self._conn.execute("ROLLBACK")
 
     def registered(self, migration: str, tables: dict[str, str]) -> None:
         """Record the tables' descriptions as table comments (psql and QGIS show them)."""
-        from geo.ledger.schema import ATTRIBUTE_TABLES
+        from geo.ledger.schema import ATTRIBUTE_TABLES, initial_feature_tables
 
         described = dict(tables)
         if migration == "0001_initial":
-            described |= {t: d for t, (_g, d) in FEATURE_TABLES.items()} | ATTRIBUTE_TABLES
+            described |= {t: d for t, (_g, d) in initial_feature_tables().items()}
+            described |= ATTRIBUTE_TABLES
         for table, description in described.items():
             self.execute(f"COMMENT ON TABLE {table} IS '{description.replace(chr(39), '')}'")
 
@@ -444,7 +610,8 @@ def connect(location: str | Path) -> Database:
     else:
         path = Path(location)
         if not path.is_file():
-            raise LedgerError(f"no ledger at {path}; create one with `hetu init {path}`")
+            shown = redact(path)
+            raise LedgerError(f"no ledger at {shown}; create one with `hetu init {shown}`")
         db = GpkgDatabase(path)
     db.check()
     return db

@@ -78,6 +78,7 @@ FEATURE_TABLES = {
     "segments": ("MULTIPOLYGON", "河湖管理范围河段"),
     "survey_tracks": ("MULTILINESTRING", "巡河轨迹"),
     "survey_findings": ("POINT", "巡查发现"),
+    "admin_areas": ("MULTIPOLYGON", "乡镇村界"),
 }
 ATTRIBUTE_TABLES = {
     "batches": "下发批次",
@@ -91,9 +92,14 @@ ATTRIBUTE_TABLES = {
 }
 
 
+def initial_feature_tables() -> dict[str, tuple[str, str]]:
+    """The feature tables the initial script creates (later ones register with their migration)."""
+    return {t: v for t, v in FEATURE_TABLES.items() if f"CREATE TABLE {t} (" in _INITIAL}
+
+
 def register_all(conn: sqlite3.Connection) -> None:
     """Register every feature and attribute table in the GeoPackage contents."""
-    for table, (gtype, desc) in FEATURE_TABLES.items():
+    for table, (gtype, desc) in initial_feature_tables().items():
         _gpkg.register_table(conn, table, description=desc, geometry=("geom", gtype))
     for table, desc in ATTRIBUTE_TABLES.items():
         _gpkg.register_table(conn, table, description=desc)
@@ -129,6 +135,36 @@ CREATE TABLE finding_links (
 CREATE INDEX finding_links_patch ON finding_links (patch_id);
 """
 
+#: Events carry the digests of the rows they wrote and, on PostGIS, the database user
+#: (stamped by a trigger there, see :func:`geo.ledger.db.pg_statements`); exports record
+#: the chain head they printed. The baseline event is written by
+#: :func:`geo.ledger.digests.after_migration`.
+_INTEGRITY = """
+ALTER TABLE events ADD COLUMN content TEXT;
+ALTER TABLE events ADD COLUMN db_user TEXT;
+ALTER TABLE exports ADD COLUMN chain_head TEXT;
+"""
+
+_OFFICE_SETTINGS = """
+CREATE TABLE office_settings (
+    version INTEGER PRIMARY KEY AUTOINCREMENT, stored_at TEXT NOT NULL, source TEXT NOT NULL,
+    folder TEXT NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL, actor TEXT);
+CREATE TRIGGER office_settings_no_update BEFORE UPDATE ON office_settings
+    BEGIN SELECT RAISE(ABORT, 'settings versions are append-only: store a new version'); END;
+CREATE TRIGGER office_settings_no_delete BEFORE DELETE ON office_settings
+    BEGIN SELECT RAISE(ABORT, 'settings versions are append-only: store a new version'); END;
+"""
+
+_ADMIN_AREAS = """
+CREATE TABLE admin_areas (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, admin_code TEXT NOT NULL UNIQUE,
+    name TEXT, level TEXT NOT NULL, attrs TEXT, import_id INTEGER REFERENCES imports,
+    geom MULTIPOLYGON);
+CREATE TABLE patch_areas (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, patch_id TEXT NOT NULL UNIQUE,
+    admin_code TEXT NOT NULL, overlap_m2 REAL, share REAL, placed_at TEXT NOT NULL);
+"""
+
 #: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
 #: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
 MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -137,6 +173,13 @@ MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("0003_imagery", _IMAGERY, {"imagery": "影像切片与变化指标"}),
     ("0004_exports", _EXPORTS, {"exports": "定期导出记录"}),
     ("0005_finding_links", _FINDING_LINKS, {"finding_links": "巡查发现与图斑关联"}),
+    ("0006_integrity", _INTEGRITY, {}),
+    ("0007_office_settings", _OFFICE_SETTINGS, {"office_settings": "办公室设置（版本）"}),
+    (
+        "0008_admin_areas",
+        _ADMIN_AREAS,
+        {"admin_areas": "乡镇村界", "patch_areas": "图斑所在乡镇村（按面积）"},
+    ),
 )
 
 
@@ -147,6 +190,8 @@ STATUS_COLUMNS = [
     "issue_type",
     "admin_code",
     "township",
+    "township_code",
+    "township_check",
     "detected_on",
     "issued_on",
     "area_m2",

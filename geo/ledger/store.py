@@ -33,16 +33,20 @@ import shapely
 
 from geo.clock import as_time, now
 from geo.crs import STORAGE_EPSG
-from geo.errors import BatchConflictError, LedgerError
+from geo.errors import BatchConflictError, DiskFullError, LedgerError
+from geo.labels import CLI
 from geo.ledger import changes as _changes
 from geo.ledger import db as _db
+from geo.ledger import digests as _digests
 from geo.ledger.changes import Change, Problem
 from geo.ledger.db import Database
+from geo.ledger.derived import LedgerDerived
+from geo.ledger.office import LedgerOffice
 from geo.ledger.reads import LedgerReads
 from geo.ledger.schema import FEATURE_TABLES, MIGRATIONS
 from geo.policy.lifecycle import ISSUE_ACTION, Lifecycle
 from geo.progress import Progress, no_progress
-from geo.records import PATCH_COLUMNS, ImportRecord, event_hash, file_sha256, none_if_nan
+from geo.records import PATCH_COLUMNS, ImportRecord, file_sha256, none_if_nan
 from geo.settings import Settings
 
 __all__ = ["BATCH_COLUMNS", "Ledger", "open_ledger"]
@@ -52,7 +56,7 @@ BATCH_COLUMNS = ("batch_id", "issued_on", "import_id", "created_at")
 _WRITE_CHUNK = 5_000
 
 
-class Ledger(LedgerReads):
+class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
     """A ledger file: open it, write to it in transactions, read frames from it.
 
     Parameters
@@ -60,7 +64,8 @@ class Ledger(LedgerReads):
     path : path-like
         An existing ledger (``.gpkg``); use :meth:`create` for a new one.
     settings : Settings, optional
-        Office settings (deadline defaults, township names).
+        Office settings (deadline defaults, township names); default the settings
+        stored in the ledger (:meth:`store_settings`), else the defaults.
     lifecycle : Lifecycle, optional
         The state machine transitions are checked against (default the settings').
     """
@@ -73,13 +78,13 @@ class Ledger(LedgerReads):
         lifecycle: Lifecycle | None = None,
         attachments_dir: str | os.PathLike | None = None,
     ) -> None:
-        self.settings = settings or Settings()
-        self.lifecycle = lifecycle or self.settings.lifecycle
         self._conn: Database = _db.connect(path)
         self.path: Path | None = self._conn.path
         self.name = self._conn.name
         self._attachments = Path(attachments_dir) if attachments_dir else None
         self.migrate()
+        self.settings = settings or self.stored_settings() or Settings()
+        self.lifecycle = lifecycle or self.settings.lifecycle
 
     @classmethod
     def create(
@@ -108,7 +113,7 @@ class Ledger(LedgerReads):
         -------
         Ledger
         """
-        name = _db.redact(str(path)) if _db.is_url(path) else str(path)
+        name = _db.redact(path)
         if _db.exists(path):
             if exist_ok:
                 return cls(path, settings=settings, attachments_dir=attachments_dir)
@@ -148,6 +153,13 @@ class Ledger(LedgerReads):
             raise LedgerError(
                 f"{self.name}: the database refused the write ({reason}); nothing was written"
             ) from exc
+        except Exception as exc:
+            if not _db.disk_full(exc):
+                raise
+            raise DiskFullError(
+                f"{CLI['disk_full']}: disk full while writing {self.name} "
+                f"({' '.join(str(exc).split())}); free space and rerun; nothing was written"
+            ) from exc
         finally:
             if not committed:
                 self._conn.rollback()
@@ -167,6 +179,7 @@ class Ledger(LedgerReads):
                     continue
                 for statement in conn.statements(script):
                     conn.execute(statement)
+                _digests.after_migration(conn, name)
                 conn.registered(name, tables)
                 conn.execute("INSERT INTO hetu_migrations VALUES (?, ?)", (name, now().isoformat()))
             applied.append(name)
@@ -306,6 +319,7 @@ class Ledger(LedgerReads):
                         f"SELECT patch_id FROM patches WHERE patch_id IN ({marks})", chunk
                     )
                 ]
+            clash += [_digests.LEDGER_ID] if _digests.LEDGER_ID in ids else []
             if clash:
                 shown = ", ".join(sorted(clash)[:20]) + (" …" if len(clash) > 20 else "")
                 raise BatchConflictError(
@@ -331,6 +345,7 @@ class Ledger(LedgerReads):
             for start in range(0, len(frame), _WRITE_CHUNK):
                 part = frame.iloc[start : start + _WRITE_CHUNK]
                 self._insert_features(conn, "patches", part, [*PATCH_COLUMNS, "import_id"])
+                rows = _digests.digests_of(conn, "patches", "patch_id", part["patch_id"])
                 self.append_events(
                     conn,
                     [
@@ -344,6 +359,7 @@ class Ledger(LedgerReads):
                             None,
                             f"batch {record.batch_id}",
                             None,
+                            _digests.content_json({"patches": {(pid,): rows[(pid,)]}}),
                         )
                         for pid, issued in zip(
                             ids[start : start + _WRITE_CHUNK], part["issued_on"], strict=True
@@ -378,6 +394,7 @@ class Ledger(LedgerReads):
             cols += ["admin_code", "attrs", "import_id"]
             frame = segments.assign(import_id=record.import_id)
             self._insert_features(conn, "segments", frame, cols)
+            self.append_events(conn, [_digests.import_event(conn, "segments", record)])
         return record
 
     def add_chiefs(self, chiefs: pd.DataFrame, record: ImportRecord) -> ImportRecord:
@@ -393,6 +410,7 @@ class Ledger(LedgerReads):
             conn.executemany(
                 conn.insert_sql("chiefs", [*cols, "import_id"], conflict="replace"), rows
             )
+            self.append_events(conn, [_digests.import_event(conn, "chiefs", record)])
         return record
 
     def add_surveys(
@@ -415,112 +433,6 @@ class Ledger(LedgerReads):
                 )  # fmt: skip
         return record
 
-    def replace_assignments(self, assignments: pd.DataFrame) -> int:
-        """Replace the matching result with ``assignments`` (one transaction); return rows."""
-        at = now().isoformat()
-        cols = ["patch_id", "segment_id", "range_id", "relation", "overlap_m2", "share"]
-        cols += ["distance_m", "primary"]
-        rows = [
-            [none_if_nan(v) for v in vals[:-1]] + [int(bool(vals[-1])), at]
-            for vals in assignments[cols].astype(object).to_numpy()
-        ]
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM assignments")
-            conn.executemany(
-                "INSERT INTO assignments (patch_id, segment_id, range_id, relation, overlap_m2,"
-                " share, distance_m, is_primary, matched_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                rows,
-            )
-        return len(rows)
-
-    def replace_links(self, links: pd.DataFrame) -> int:
-        """Replace the links between patches across batches (one transaction); return rows.
-
-        Parameters
-        ----------
-        links : DataFrame
-            ``patch_id, earlier_id, kind, overlap_ratio, iou, centroid_m``; ``kind`` is
-            ``same`` (the same open problem), ``recurrence`` (反弹 at a closed site) or
-            ``repeat_monitored`` (a 挂账 item issued again).
-        """
-        at = now().isoformat()
-        cols = ["patch_id", "earlier_id", "kind", "overlap_ratio", "iou", "centroid_m"]
-        rows = [
-            [none_if_nan(v) for v in vals] + [at] for vals in links[cols].astype(object).to_numpy()
-        ]
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM patch_links")
-            conn.executemany(
-                "INSERT INTO patch_links (patch_id, earlier_id, kind, overlap_ratio, iou,"
-                " centroid_m, linked_at) VALUES (?,?,?,?,?,?,?)",
-                rows,
-            )
-        return len(rows)
-
-    def replace_finding_links(self, links: pd.DataFrame) -> int:
-        """Replace the links between survey findings and patches (one transaction).
-
-        Parameters
-        ----------
-        links : DataFrame
-            ``finding_id, patch_id, distance_m`` (:func:`geo.matching.findings.link_findings`).
-
-        Returns
-        -------
-        int
-            Rows written.
-        """
-        at = now().isoformat()
-        cols = ["finding_id", "patch_id", "distance_m"]
-        rows = [[none_if_nan(v) for v in vals] + [at] for vals in links[cols].to_numpy(object)]
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM finding_links")
-            conn.executemany(conn.insert_sql("finding_links", [*cols, "linked_at"]), rows)
-        return len(rows)
-
-    def replace_imagery(self, rows: pd.DataFrame, *, files: dict[str, Path] | None = None) -> int:
-        """Store imagery results per patch, replacing rows of the same (patch, role, source).
-
-        Parameters
-        ----------
-        rows : DataFrame
-            ``patch_id, role`` (``before`` | ``after``), ``source`` (the image file),
-            ``acquired_on``, ``attachment_id`` (sha256 of the chip, or None), ``status``
-            (``ok`` or a short code), ``reason`` (why not, for a bad image), ``indicators``
-            (JSON text of the change figures).
-        files : dict, optional
-            ``attachment_id -> chip file`` to copy into the attachment store.
-
-        Returns
-        -------
-        int
-            Rows written. All or nothing.
-        """
-        at = now().isoformat()
-        cols = ["patch_id", "role", "source", "acquired_on", "attachment_id", "status", "reason"]
-        cols += ["indicators"]
-        values = [
-            [none_if_nan(v) for v in vals] + [at] for vals in rows[cols].astype(object).to_numpy()
-        ]
-        stored = {sha: (Path(p), {"media_type": "image/png"}) for sha, p in (files or {}).items()}
-        with self.transaction() as conn:
-            _changes.store_files(self.attachments_dir, stored)
-            conn.executemany(
-                conn.insert_sql(
-                    "attachments",
-                    ["attachment_id", "filename", "media_type", "size", "added_at"],
-                    conflict="ignore",
-                ),
-                [
-                    (sha, p.name, m["media_type"], p.stat().st_size, at)
-                    for sha, (p, m) in stored.items()
-                ],
-            )
-            conn.executemany(
-                conn.insert_sql("imagery", [*cols, "made_at"], conflict="replace"), values
-            )
-        return len(values)
-
     def record_export(
         self,
         *,
@@ -531,6 +443,7 @@ class Ledger(LedgerReads):
         counts: Mapping[str, int],
         status: str = "ok",
         message: str = "",
+        chain_head: str | None = None,
     ) -> int:
         """Record one scheduled export (``hetu export``) in the ledger; return its id.
 
@@ -548,33 +461,29 @@ class Ledger(LedgerReads):
             ``ok`` or ``failed``.
         message : str
             The error of a failed run.
+        chain_head : str, optional
+            The chain head the files show (:meth:`chain_head`; default the head now);
+            ``hetu verify`` checks the history still holds it.
         """
         with self.transaction() as conn:
+            head = chain_head or _digests.chain_head(conn).full
             row = conn.execute(
                 "INSERT INTO exports (as_of, since, started_at, finished_at, files, counts, status,"
-                " message) VALUES (?,?,?,?,?,?,?,?) RETURNING export_id",
+                " message, chain_head) VALUES (?,?,?,?,?,?,?,?,?) RETURNING export_id",
                 (as_of, since, as_time(started_at), now().isoformat(),
                  json.dumps([str(f) for f in files], ensure_ascii=False),
-                 json.dumps(dict(counts), ensure_ascii=False, default=int), status, message),
+                 json.dumps(dict(counts), ensure_ascii=False, default=int), status, message,
+                 head),
             ).fetchone()  # fmt: skip
         return int(row[0])
 
     def append_events(self, conn: Database, rows: list[tuple]) -> None:
-        """Append event rows to the hash chain; call inside :meth:`transaction` only."""
-        last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()
-        prev = last[0] if last else None
-        out = []
-        for row in rows:
-            digest = event_hash(prev, row)
-            out.append((*row, prev, digest))
-            prev = digest
-        conn.executemany(
-            "INSERT INTO events (patch_id, at, actor, action, from_state, to_state, deadline,"
-            " note, evidence, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            out,
-        )
-        if out:
-            conn.events_written()
+        """Append event rows to the hash chain; call inside :meth:`transaction` only.
+
+        A row is the nine event fields and, optionally, its content digests
+        (:func:`geo.ledger.digests.append_events`).
+        """
+        _digests.append_events(conn, rows)
 
     def transition(
         self,

@@ -1,12 +1,12 @@
 """The web assets of the leadership map: Leaflet, MarkerCluster and Hetu's own script.
 
-Online, the page links Leaflet 1.9.3 and Leaflet.markercluster 1.4.1 from public
-CDNs. Offline, both are read from the installed XStatic packages (pinned
-dependencies, never copied into this repository) and written inline, with the
-images their stylesheets name turned into data URIs, so the saved page makes no
-request but for basemap tiles. Folium's other default assets (jQuery,
-Bootstrap, Font Awesome, awesome-markers) are dropped: the map draws circle
-markers and carries its own small stylesheet.
+By default (offline) Leaflet 1.9.3 and Leaflet.markercluster 1.4.1 are read from
+the installed XStatic packages (pinned dependencies, never copied into this
+repository) and written inline, with the images their stylesheets name turned
+into data URIs, so the saved page makes no request but for basemap tiles. With
+``offline=False`` (``hetu map --cdn``) the page links them from public CDNs.
+Folium's other default assets (jQuery, Bootstrap, Font Awesome, awesome-markers)
+are dropped: the map draws circle markers and carries its own small stylesheet.
 
 Hetu's own script and stylesheet are package files, ``static/hetu-map.js`` and
 ``static/hetu-map.css`` (written for this project, shipped as package data),
@@ -18,6 +18,12 @@ result with ``textContent``, never ``innerHTML``, so text from the ledger
 cannot become markup. Python fills in no part of the script's source: the one
 call :func:`hetu_script` appends passes the data element's id and the group
 keys as JSON and the map and groups by their folium variable names.
+
+Branca, which renders folium's page, compiles the text each element's macros
+produce as a Jinja template a second time; text from a ledger inside it would
+be run (``{{ 7*7 }}`` becoming ``49``, or worse). Hetu's own elements are
+therefore :class:`Verbatim`: their finished text is added to the page as it is,
+never compiled, and folium elements are given no text from the ledger at all.
 """
 
 from __future__ import annotations
@@ -29,15 +35,17 @@ from functools import cache, lru_cache
 from importlib import import_module
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import folium
-from branca.element import MacroElement
-from jinja2 import Template
+from branca.element import Element, Figure, MacroElement
 
 from geo.errors import SettingsError
 from geo.maps.data import script_json
 
-__all__ = ["InlineAssets", "hetu_css", "hetu_script", "static_text", "use_assets"]
+__all__ = [
+    "InlineAssets", "Verbatim", "hetu_css", "hetu_script", "static_text", "use_assets",
+]  # fmt: skip
 
 #: CDN addresses used when the page is not offline (same versions as the XStatic packages).
 CDN_JS = (
@@ -83,7 +91,7 @@ def _package_dir(module: str) -> Path:
     except ImportError as exc:
         raise SettingsError(
             f"offline maps need the package {_PIP_NAMES[module]}: "
-            f"pip install '{_PIP_NAMES[module]}', or save the map without offline mode"
+            f"pip install '{_PIP_NAMES[module]}', or link them from the network with hetu map --cdn"
         ) from exc
     return Path(pkg.BASE_DIR)
 
@@ -117,21 +125,61 @@ def _script_safe(text: str) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
 
 
-class InlineAssets(MacroElement):
+class _Text(Element):
+    """A piece of finished page text: rendering returns it unchanged."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text as given; it is never compiled as a template."""
+        return self._text
+
+
+class Verbatim(MacroElement):
+    """Finished text for the page's head, body and script, added without template compilation.
+
+    Branca's :class:`~branca.element.MacroElement` hands the output of its macros
+    to ``Element(text)``, which compiles that text as a Jinja template again, so
+    data inside it would run. A ``Verbatim`` element writes its parts to the
+    figure as they are; whoever builds the parts escapes what they hold (HTML
+    with :func:`html.escape`, JSON with :func:`geo.maps.data.script_json`).
+
+    Parameters
+    ----------
+    name : str
+        The element's kind, the prefix of its ``get_name()``.
+    header, html, script : str
+        Finished text for the page's ``<head>``, ``<body>`` and final ``<script>``;
+        empty parts are left out.
+    """
+
+    def __init__(self, name: str, *, header: str = "", html: str = "", script: str = "") -> None:
+        super().__init__()
+        self._name = name
+        self.parts = {"header": header, "html": html, "script": script}
+
+    def render(self, **kwargs: Any) -> None:
+        """Add the parts to the figure verbatim (and render any children)."""
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError(f"{self._name}: add it to a map before rendering the page")
+        for part, text in self.parts.items():
+            if text:
+                getattr(figure, part).add_child(_Text(text), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
+
+
+class InlineAssets(Verbatim):
     """Leaflet and MarkerCluster written into the page's head, from XStatic packages."""
 
-    _template = Template(
-        "{% macro header(this, kwargs) %}"
-        "<style>{{ this.css }}</style>\n<script>{{ this.js }}</script>\n"
-        "{% endmacro %}"
-    )
-
     def __init__(self) -> None:
-        super().__init__()
-        self._name = "HetuInlineAssets"
         css, js = _offline_text()
-        self.css = css.replace("</", "<\\/")
-        self.js = _script_safe(js)
+        css = css.replace("</", "<\\/")
+        head = f"<style>{css}</style>\n<script>{_script_safe(js)}</script>\n"
+        super().__init__("HetuInlineAssets", header=head)
 
 
 def use_assets(m: folium.Map, *, offline: bool) -> folium.Map:

@@ -23,10 +23,14 @@ import shapely
 
 from geo.crs import DRAW_EPSG, metric_crs
 from geo.errors import CRSError, SchemaError
+from geo.labels import ACTIONS, EVIDENCE, STATES, TEXT, label
+from geo.policy.lifecycle import ESCALATION_ACTIONS
 
 __all__ = [
     "Strings",
     "encode_geometries",
+    "event_text",
+    "histories",
     "in_township",
     "missing",
     "script_json",
@@ -79,6 +83,65 @@ def script_json(data: Any) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+
+
+def event_text(action: object, from_state: object, to_state: object, note: object) -> str:
+    """Return what an event did, in the words of a popup's history.
+
+    An evidence upload is 上传 and its kind (上传整改后照片), an escalation step is
+    下发 and its document (下发督办函), a change of state is the new state (整改中);
+    any other record is its action's label.
+    """
+    action = "" if missing(action) else str(action)
+    if action == "attach":
+        kind = "" if missing(note) else str(note)
+        return TEXT["uploaded"] + EVIDENCE[kind] if kind in EVIDENCE else ACTIONS["attach"]
+    if action in ESCALATION_ACTIONS:
+        return TEXT["sent"] + ACTIONS[action]
+    moved = not missing(to_state) and (missing(from_state) or str(from_state) != str(to_state))
+    if moved or not action:
+        return label(STATES, None if missing(to_state) else to_state)
+    return label(ACTIONS, action)
+
+
+def histories(events: pd.DataFrame | None, ids: set[str], strings: Strings) -> dict[str, list]:
+    """Return per patch id what happened to it: ``[[time, what, who] …]`` in time order.
+
+    Parameters
+    ----------
+    events : DataFrame or None
+        ``Ledger.events()``: ``patch_id``, ``at``, ``to_state`` and, when present,
+        ``event_id``, ``action``, ``from_state``, ``note`` (an upload's evidence kind)
+        and ``actor``.
+    ids : set of str
+        The patches drawn.
+    strings : Strings
+        The map's string table; the three values are indexes into it.
+
+    Raises
+    ------
+    SchemaError
+        If ``events`` lacks ``patch_id``, ``at`` or ``to_state``.
+    """
+    if events is None or events.empty:
+        return {}
+    needed = [c for c in ("patch_id", "at", "to_state") if c not in events]
+    if needed:
+        raise SchemaError(f"events: lacks {needed}; pass Ledger.events()")
+    ev = events.loc[events["patch_id"].astype(str).isin(ids)]
+    ev = ev.sort_values(["at", "event_id"] if "event_id" in ev else ["at"], kind="stable")
+
+    def column(name: str) -> list[Any]:
+        return ev[name].tolist() if name in ev else [None] * len(ev)
+
+    out: dict[str, list] = {}
+    for pid, at, action, old, new, note, actor in zip(
+        ev["patch_id"].astype(str), ev["at"].astype(str), column("action"), column("from_state"),
+        ev["to_state"], column("note"), column("actor"), strict=True,
+    ):  # fmt: skip
+        what = strings(event_text(action, old, new, note))
+        out.setdefault(pid, []).append([strings(at[:16].replace("T", " ")), what, strings(actor)])
+    return out
 
 
 def simplified(gdf: gpd.GeoDataFrame, tolerance_m: float, what: str) -> gpd.GeoSeries:

@@ -1,25 +1,30 @@
 """Leadership maps: one self-contained HTML file of the patches' status.
 
-The map is a summary for leaders, not a data dump. Open patches are drawn one
-layer per lifecycle state, overdue ones in their own layer with a red outline;
-below zoom level :data:`POLYGON_ZOOM` each patch is a coloured dot (20–90 m
+The map is a summary for leaders, not a data dump. Patches are drawn one layer
+per lifecycle state, so each layer's count is the dashboard's; overdue ones are
+marked on top by a red ring (a red outline when zoomed in) in the layer 逾期.
+Below zoom level :data:`POLYGON_ZOOM` each patch is a coloured dot (20–90 m
 polygons vanish at county zoom), above it its polygon. Closed patches are
 clustered markers; recurrence sites are ringed; management ranges (one layer
 per river, simplified in metres) and patrol tracks sit underneath. A title
-with the 数据截至 date, a Chinese legend, a dashboard (counts per state,
-closure rate per township, overdue patches per chief) and a search box by
-图斑编号 complete the page.
+with the 数据截至 date, a Chinese legend, a metric scale, a dashboard (counts
+per state, closure rate per township, overdue patches per chief) and a search
+box by 图斑编号 complete the page; ``map.html#patch=ID`` opens a patch and
+``#township=NAME`` zooms to a township.
 
-The geometry and popup data travel as one compact JSON document (see
-:mod:`geo.maps.data`) drawn by Hetu's own script (:mod:`geo.maps.assets`), which
-builds every popup with ``textContent``; text from the ledger therefore never
-becomes markup. Text that Python writes as HTML (layer names, legend,
-dashboard) is escaped here. Chinese words come from :mod:`geo.labels`.
+No text from the ledger, an input file or the settings is ever compiled as a
+template or run: the geometry, popup data and layer names travel as one compact
+JSON document (see :mod:`geo.maps.data`) drawn by Hetu's own script
+(:mod:`geo.maps.assets`), which builds popups, tooltips and search results with
+``textContent`` and HTML-escapes the layer list's names; the boxes written in
+Python (title, legend, dashboard: :mod:`geo.maps.panels`) are escaped there;
+and all of it reaches the page through :class:`geo.maps.assets.Verbatim`, never
+through a second template compilation. Folium's own elements get fixed names
+only. Chinese words come from :mod:`geo.labels`.
 """
 
 from __future__ import annotations
 
-import html
 import math
 import os
 from pathlib import Path
@@ -31,17 +36,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
-from jinja2 import Template
 
 from geo.clock import now
 from geo.errors import CRSError, NotFoundError, SchemaError, SettingsError
 from geo.fileio import write_atomic
 from geo.labels import COLUMNS, ISSUE_TYPES, SHORELINE, STATES, TEXT, label
 from geo.maps import data as _md
-from geo.maps.assets import hetu_css, hetu_script, use_assets
+from geo.maps.assets import Verbatim, hetu_css, hetu_script, use_assets
 from geo.maps.data import Strings, encode_geometries, missing, script_json, simplified
 from geo.maps.data import thumbnail_uris as _thumbnail_uris
+from geo.maps.panels import dashboard_html, legend_html, title_html
 from geo.settings import BASEMAPS
 
 __all__ = [
@@ -75,7 +79,6 @@ _SIMPLIFY_M = {"patches": 0.5, "ranges": 5.0, "tracks": 2.0, "shoreline": 2.0}
 _QUANTUM = 1e-6
 _MAX_ZOOM = 18
 _MAX_RIVERS = 8
-_TOP_CHIEFS = 10
 _DEFAULT_VIEW = ([30.0, 110.0], 5)
 
 _TIANDITU_URL = (
@@ -94,7 +97,9 @@ _POPUP_LABELS = {
     "water": TEXT["water_segment"],
     "state": COLUMNS["state"],
     "deadline": COLUMNS["deadline"],
-    "overdue_days": COLUMNS["overdue_days"],
+    "overdue": STATES["overdue"],
+    "township": COLUMNS["township"],
+    "batch": COLUMNS["batch_id"],
     "chief_village": COLUMNS["chief_village"],
     "chief_township": COLUMNS["chief_township"],
     "chief_county": COLUMNS["chief_county"],
@@ -105,47 +110,6 @@ _POPUP_LABELS = {
     "search": TEXT["search"],
     "search_none": TEXT["search_none"],
 }
-
-
-class _Panel(MacroElement):
-    """A fixed box of ready-made (already escaped) HTML, with optional page CSS."""
-
-    _template = Template(
-        "{% macro header(this, kwargs) %}"
-        "{% if this.css %}<style>{{ this.css }}</style>{% endif %}"
-        "{% endmacro %}"
-        "{% macro html(this, kwargs) %}{{ this.body }}{% endmacro %}"
-    )
-
-    def __init__(self, body: str, *, css: str = "") -> None:
-        super().__init__()
-        self._name = "HetuPanel"
-        self.body = body
-        self.css = css
-
-
-class _HetuLayers(MacroElement):
-    """The compact data document and the script that draws it into the groups."""
-
-    _template = Template(
-        "{% macro html(this, kwargs) %}"
-        '<script type="application/json" id="{{ this.get_name() }}_data">'
-        "{{ this.data }}</script>"
-        "{% endmacro %}"
-        "{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}"
-    )
-
-    def __init__(self, data: str, groups: dict[str, folium.FeatureGroup], map_name: str) -> None:
-        super().__init__()
-        self._name = "HetuLayers"
-        self.data = data
-        refs = {key: group.get_name() for key, group in groups.items()}
-        self.code = hetu_script(f"{self.get_name()}_data", map_name, refs)
-
-
-def _esc(value: object) -> str:
-    """Return ``value`` as escaped HTML text; missing values give ``""``."""
-    return "" if missing(value) else html.escape(str(value), quote=True)
 
 
 def _drawable(gdf: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame | None:
@@ -200,28 +164,6 @@ def _states(frame: pd.DataFrame, events: pd.DataFrame | None) -> list[str]:
     return list(STATE_COLORS) + sorted(seen - set(STATE_COLORS))
 
 
-def _histories(
-    events: pd.DataFrame | None, ids: set[str], state_index: dict[str, int], strings: Strings
-) -> dict[str, list[list[int]]]:
-    """Return per patch id its state history: [[date, state, actor] …] in time order."""
-    if events is None or events.empty:
-        return {}
-    needed = [c for c in ("patch_id", "at", "to_state") if c not in events]
-    if needed:
-        raise SchemaError(f"events: lacks {needed}; pass Ledger.events()")
-    ev = events.loc[events["patch_id"].astype(str).isin(ids) & events["to_state"].notna()]
-    order = ["at", "event_id"] if "event_id" in ev else ["at"]
-    ev = ev.sort_values(order, kind="stable")
-    out: dict[str, list[list[int]]] = {}
-    for pid, at, state, actor in zip(
-        ev["patch_id"].astype(str), ev["at"].astype(str), ev["to_state"].astype(str),
-        _column(ev, "actor"), strict=True,
-    ):  # fmt: skip
-        day = at[:16].replace("T", " ")
-        out.setdefault(pid, []).append([strings(day), state_index[state], strings(actor)])
-    return out
-
-
 def _water_text(water: object, segment: object, segment_id: object) -> str:
     parts = [str(v) for v in (water, segment) if not missing(v) and str(v)]
     if parts:
@@ -236,7 +178,7 @@ def _patch_records(
     origin: tuple[int, int],
     state_index: dict[str, int],
     strings: Strings,
-    histories: dict[str, list[list[int]]],
+    histories: dict[str, list],
     thumbs: dict[str, list[str]],
 ) -> list[list[Any]]:
     """Return one compact record per patch (the order the script expects)."""
@@ -252,10 +194,12 @@ def _patch_records(
             _column(frame, "segment_name"), _column(frame, "segment_id"),
             _column(frame, "chief_village"), _column(frame, "chief_township"),
             _column(frame, "chief_county"), _column(frame, "deadline"),
-            _column(frame, "description"), strict=True,
+            _column(frame, "description"), _column(frame, "township"),
+            _column(frame, "admin_code"), _column(frame, "batch_id"), strict=True,
         )
     ):  # fmt: skip
-        pid, state, kind, area, water, seg, seg_id, vil, town, county, deadline, desc = row
+        pid, state, kind, area, water, seg, seg_id, vil, town, county, deadline, desc = row[:12]
+        township, code, batch = row[12:]
         area_value = None if missing(area) else round(float(area), 1)
         records.append(
             [
@@ -275,6 +219,9 @@ def _patch_records(
                 shapes[i],
                 histories.get(pid, []),
                 [strings(u) for u in thumbs.get(pid, [])],
+                strings(township),
+                strings(None if missing(code) else str(code)[:9]),
+                strings(batch),
             ]
         )
     return records
@@ -289,15 +236,74 @@ def _river_keys(ranges: gpd.GeoDataFrame) -> tuple[list[str], dict[str, int]]:
     return top, {name: k for k, name in enumerate(top)}
 
 
-def _base_map(basemap: str, tianditu_key: str) -> folium.Map:
-    """Return an empty map with the requested basemap; refuse bad settings."""
+def _recurrences(
+    frame: pd.DataFrame, links: pd.DataFrame | None, strings: Strings
+) -> list[list[int]]:
+    """Return ``[patch position, earlier id]`` for each drawn patch that recurs."""
+    if links is None or links.empty or "kind" not in links:
+        return []
+    position = {pid: k for k, pid in enumerate(frame["patch_id"].astype(str))}
+    rec = links.loc[links["kind"].astype(str) == "recurrence"]
+    return [
+        [position[pid], strings(earlier)]
+        for pid, earlier in zip(rec["patch_id"].astype(str), rec["earlier_id"], strict=True)
+        if pid in position
+    ]
+
+
+def _range_records(
+    ranges: gpd.GeoDataFrame, geoms: gpd.GeoSeries, origin: tuple[int, int], strings: Strings
+) -> tuple[list[list[Any]], dict[int, str]]:
+    """Return one record per segment ``[river key, tip, cx, cy, shape]`` and the rivers drawn."""
+    rivers, river_index = _river_keys(ranges)
+    centers, shapes = encode_geometries(geoms.values, quantum=_QUANTUM, origin=origin)
+    records = []
+    for i, (water, seg, seg_id) in enumerate(
+        zip(_column(ranges, "water_name"), _column(ranges, "segment_name"),
+            _column(ranges, "segment_id"), strict=True)
+    ):  # fmt: skip
+        key = river_index.get("" if missing(water) else str(water), len(rivers))
+        tip = strings(_water_text(water, seg, seg_id))
+        records.append([key, tip, int(centers[i, 0]), int(centers[i, 1]), shapes[i]])
+    used = sorted({r[0] for r in records})
+    return records, {k: rivers[k] if k < len(rivers) else TEXT["other_waters"] for k in used}
+
+
+def _track_records(
+    tracks: gpd.GeoDataFrame, geoms: gpd.GeoSeries, origin: tuple[int, int], strings: Strings
+) -> list[list[Any]]:
+    """Return one record per track ``[tip, cx, cy, line]`` (a multi-line's longest part)."""
+    lines = geoms.apply(
+        lambda g: g if g.geom_type == "LineString" else max(g.geoms, key=lambda p: p.length)
+    )
+    centers, shapes = encode_geometries(lines.values, quantum=_QUANTUM, origin=origin)
+    started = _column(tracks, "started_at")
+    observed = _column(tracks, "observed_at")
+    records = []
+    for i, who in enumerate(_column(tracks, "surveyor")):
+        when = started[i] if not missing(started[i]) else observed[i]
+        tip = " ".join(
+            p for p in (
+                "" if missing(who) or not str(who) else f"{COLUMNS['surveyor']}: {who}",
+                "" if missing(when) else f"{COLUMNS['observed_at']}: {str(when)[:10]}",
+            ) if p
+        )  # fmt: skip
+        records.append([strings(tip), int(centers[i, 0]), int(centers[i, 1]), shapes[i][0][0]])
+    return records
+
+
+def _base_map(basemap: str, tianditu_key: str) -> tuple[folium.Map, dict[str, folium.TileLayer]]:
+    """Return an empty map with the requested basemap, and its tile overlays by label key.
+
+    The scale is Hetu's own (metric only, drawn by the script), not folium's.
+    """
     if basemap not in BASEMAPS:
         raise SettingsError(f"unknown basemap {basemap!r}; choose one of {', '.join(BASEMAPS)}")
-    options: dict[str, Any] = {"prefer_canvas": True, "control_scale": True}
+    options: dict[str, Any] = {"prefer_canvas": True, "control_scale": False}
     if basemap == "osm":
-        return folium.Map(tiles="OpenStreetMap", **options)
+        return folium.Map(tiles="OpenStreetMap", **options), {}
     if basemap == "none":
-        return folium.Map(tiles=None, **options)
+        return folium.Map(tiles=None, **options), {}
     key = (tianditu_key or os.environ.get("TIANDITU_KEY", "")).strip()
     if not key:
         raise SettingsError(
@@ -305,104 +311,20 @@ def _base_map(basemap: str, tianditu_key: str) -> folium.Map:
             "or the TIANDITU_KEY environment variable, or use basemap 'osm' or 'none'"
         )
     m = folium.Map(tiles=None, **options)
+    overlays = {}
     for layer, name_key, overlay in _TIANDITU_LAYERS[basemap]:
-        folium.TileLayer(
+        tiles = folium.TileLayer(
             tiles=_TIANDITU_URL.format(layer=layer, key=quote(key, safe="")),
             attr=TEXT["tianditu"],
-            name=TEXT[name_key],
+            name=name_key,
             subdomains="01234567",
             max_zoom=18,
             overlay=overlay,
-            control=overlay,
+            control=False,
         ).add_to(m)
-    return m
-
-
-def _legend_html(*, ranges: bool, tracks: bool, recurrence: bool, shoreline: bool) -> str:
-    rows = [f"<b>{_esc(TEXT['legend'])}</b>"]
-    for state, color in STATE_COLORS.items():
-        rows.append(
-            f'<div><i class="dot" style="background:{color}"></i>{_esc(STATES[state])}</div>'
-        )
-    rows.append(
-        f'<div><i class="dot" style="background:#fff;border:3px solid {OVERDUE_COLOR};'
-        f'width:7px;height:7px"></i>{_esc(STATES["overdue"])}</div>'
-    )
-    if recurrence:
-        rows.append(
-            f'<div><i class="dot" style="border:3px solid {_RECURRENCE_COLOR};width:7px;'
-            f'height:7px"></i>{_esc(TEXT["recurrence_sites"])}</div>'
-        )
-    if ranges:
-        rows.append(
-            f'<div><i style="background:{_RANGE_COLOR};opacity:.3;border:1px solid '
-            f'{_RANGE_COLOR}"></i>{_esc(TEXT["ranges"])}</div>'
-        )
-    if tracks:
-        rows.append(
-            f'<div><i style="height:3px;background:{_TRACK_COLOR}"></i>{_esc(TEXT["tracks"])}</div>'
-        )
-    if shoreline:
-        for key, color in SHORELINE_COLORS.items():
-            rows.append(
-                f'<div><i style="height:4px;background:{color}"></i>{_esc(SHORELINE[key])}</div>'
-            )
-    rows.append(f'<div style="color:#555">{_esc(TEXT["zoom_hint"])}</div>')
-    return f'<div class="hetu-box hetu-legend">{"".join(rows)}</div>'
-
-
-def _table(rows: list[tuple[str, ...]], *, late: bool = False) -> str:
-    cls = ' class="n late"' if late else ' class="n"'
-    body = "".join(
-        "<tr><td>" + _esc(r[0]) + "</td>" + "".join(f"<td{cls}>{_esc(v)}</td>" for v in r[1:])
-        + "</tr>"
-        for r in rows
-    )  # fmt: skip
-    return f"<table>{body}</table>"
-
-
-def _dashboard_html(
-    frame: pd.DataFrame, overdue: pd.Series, shore: list[tuple[str, str, str]] | None = None
-) -> str:
-    """Counts per state, closure rate per township and overdue patches per chief."""
-    states = frame["state"].astype(str)
-    counts = states.value_counts()
-    order = [s for s in STATE_COLORS if s in counts] + sorted(set(counts.index) - set(STATE_COLORS))
-    by_state = [(label(STATES, s), str(int(counts[s]))) for s in order]
-    by_state.append((STATES["overdue"], str(int(overdue.sum()))))
-    by_state.append((COLUMNS["total"], str(len(frame))))
-    town = (
-        frame["township"].fillna("").astype(str).replace("", TEXT["no_township"])
-        if "township" in frame
-        else pd.Series(TEXT["no_township"], index=frame.index)
-    )
-    towns = []
-    for name, part in states.groupby(town, sort=True):
-        closed = int((part == "closed").sum())
-        towns.append((name, f"{closed}/{len(part)}", f"{closed / len(part):.0%}"))
-    chief = pd.Series(TEXT["no_chief"], index=frame.index, dtype=object)
-    for column in ("chief_village", "chief_township"):
-        if column in frame:
-            value = frame[column].astype(object)
-            chief = value.where(value.notna() & (value.astype(str) != ""), chief)
-    days = pd.to_numeric(frame.get("overdue_days"), errors="coerce").fillna(0)
-    late = pd.DataFrame({"chief": chief[overdue], "days": days[overdue]})
-    chiefs = []
-    if not late.empty:
-        agg = late.groupby("chief")["days"].agg(["count", "max"])
-        agg = agg.sort_values(["count", "max"], ascending=False).head(_TOP_CHIEFS)
-        chiefs = [(str(n), str(int(r["count"])), str(int(r["max"]))) for n, r in agg.iterrows()]
-    parts = [
-        f'<div class="hetu-box hetu-dash"><details open><summary>{_esc(TEXT["dashboard"])}'
-        "</summary>",
-        f"<h4>{_esc(TEXT['by_state'])}</h4>{_table(by_state)}",
-        f"<h4>{_esc(TEXT['closure_by_township'])}</h4>{_table(towns)}",
-        f"<h4>{_esc(TEXT['overdue_by_chief'])}</h4>",
-        _table(chiefs, late=True) if chiefs else f"<div>{_esc(TEXT['none_overdue'])}</div>",
-        f"<h4>{_esc(SHORELINE['by_township'])}</h4>{_table(shore)}" if shore else "",
-        "</details></div>",
-    ]
-    return "".join(parts)
+        if overlay:  # the annotation: in the layer list, to switch off
+            overlays[name_key] = tiles
+    return m, overlays
 
 
 def status_map(
@@ -419,7 +341,8 @@ def status_map(
     links: pd.DataFrame | None = None,
     thumbnails: dict[str, list[str]] | None = None,
     township: str | None = None,
-    offline: bool = False,
+    offline: bool = True,
+    workdays: bool = True,
 ) -> folium.Map:
     """Draw the status frame as a leadership map.
 
@@ -448,7 +371,8 @@ def status_map(
         Tianditu key for the two Tianditu basemaps; when blank, the ``TIANDITU_KEY``
         environment variable is used.
     events : DataFrame, optional
-        ``Ledger.events()``; each popup then lists the patch's state history.
+        ``Ledger.events()``; each popup then lists the patch's history: its states,
+        evidence uploads (上传整改后照片) and escalation documents (下发督办函).
     links : DataFrame, optional
         ``Ledger.links()``; rows of kind ``recurrence`` are ringed as recurrence sites.
     thumbnails : mapping, optional
@@ -456,9 +380,13 @@ def status_map(
     township : str, optional
         Draw only this township's patches (name in ``township`` or 9-digit code), the
         segments they lie on or that belong to the township, and the tracks nearby.
-    offline : bool
+    offline : bool, default True
         Write Leaflet and MarkerCluster inline from the XStatic packages, so the page
-        requests nothing but basemap tiles (and nothing with ``basemap="none"``).
+        requests nothing but basemap tiles (and nothing with ``basemap="none"``);
+        ``False`` links them from public CDNs (``hetu map --cdn``).
+    workdays : bool, default True
+        Overdue days are working days (逾期 N 个工作日); ``False`` when the office
+        counts calendar days (``[calendar] count = "calendar"``: 逾期 N 天).
 
     Returns
     -------
@@ -479,7 +407,7 @@ def status_map(
     NotFoundError
         If ``township`` matches no patch.
     """
-    m = _base_map(basemap, tianditu_key)
+    m, tiles = _base_map(basemap, tianditu_key)
     m.options["max_zoom"] = _MAX_ZOOM  # clustering needs it even without tiles
     use_assets(m, offline=offline)
     thumbs = _thumbnail_uris(thumbnails)
@@ -529,75 +457,38 @@ def status_map(
         m.location, m.options["zoom"] = _DEFAULT_VIEW
     geo_iter = iter(drawn)
 
-    groups: dict[str, folium.FeatureGroup] = {}
+    # layer key -> its name in the layer list (plain text: the page's script escapes it)
+    names: dict[str, str] = {}
     records: list[list[Any]] = []
     recurrences: list[list[int]] = []
     overdue = pd.Series(dtype=bool)
     if frame is not None:
-        geoms = next(geo_iter)
         ids = set(frame["patch_id"].astype(str))
-        histories = _histories(events, ids, state_index, strings)
         records = _patch_records(
-            frame, geoms, origin=origin, state_index=state_index, strings=strings,
-            histories=histories, thumbs=thumbs,
+            frame, next(geo_iter), origin=origin, state_index=state_index, strings=strings,
+            histories=_md.histories(events, ids, strings), thumbs=thumbs,
         )  # fmt: skip
         overdue = _is_overdue(frame)
-        counts = frame.loc[~overdue, "state"].astype(str).value_counts()
+        counts = frame["state"].astype(str).value_counts()  # overdue ones count in their state
         for state in states:
             if state in counts:
-                name = f"{label(STATES, state)} ({int(counts[state])})"
-                groups[f"patch:{state}"] = folium.FeatureGroup(name=_esc(name))
+                names[f"patch:{state}"] = f"{label(STATES, state)} ({int(counts[state])})"
         if overdue.any():
-            name = f"{STATES['overdue']} ({int(overdue.sum())})"
-            groups["patch:overdue"] = folium.FeatureGroup(name=_esc(name))
-        if links is not None and not links.empty and "kind" in links:
-            position = {pid: k for k, pid in enumerate(frame["patch_id"].astype(str))}
-            rec = links.loc[links["kind"].astype(str) == "recurrence"]
-            for pid, earlier in zip(rec["patch_id"].astype(str), rec["earlier_id"], strict=True):
-                if pid in position:
-                    recurrences.append([position[pid], strings(earlier)])
-            if recurrences:
-                name = f"{TEXT['recurrence_sites']} ({len(recurrences)})"
-                groups["recurrence"] = folium.FeatureGroup(name=_esc(name))
+            names["overdue"] = f"{STATES['overdue']} ({int(overdue.sum())})"
+        recurrences = _recurrences(frame, links, strings)
+        if recurrences:
+            names["recurrence"] = f"{TEXT['recurrence_sites']} ({len(recurrences)})"
 
     range_records: list[list[Any]] = []
     if range_frame is not None:
-        rgeoms = next(geo_iter)
-        rivers, river_index = _river_keys(range_frame)
-        centers, shapes = encode_geometries(rgeoms.values, quantum=_QUANTUM, origin=origin)
-        waters = _column(range_frame, "water_name")
-        used: set[int] = set()
-        for i, (water, seg, seg_id) in enumerate(
-            zip(waters, _column(range_frame, "segment_name"), _column(range_frame, "segment_id"),
-                strict=True)
-        ):  # fmt: skip
-            key = river_index.get("" if missing(water) else str(water), len(rivers))
-            used.add(key)
-            tip = strings(_water_text(water, seg, seg_id))
-            range_records.append([key, tip, int(centers[i, 0]), int(centers[i, 1]), shapes[i]])
-        for key in sorted(used):
-            river = rivers[key] if key < len(rivers) else TEXT["other_waters"]
-            groups[f"range:{key}"] = folium.FeatureGroup(name=_esc(f"{TEXT['ranges']} · {river}"))
+        range_records, rivers = _range_records(range_frame, next(geo_iter), origin, strings)
+        for key, river in rivers.items():
+            names[f"range:{key}"] = f"{TEXT['ranges']} · {river}"
 
     track_records: list[list[Any]] = []
     if track_frame is not None:
-        tgeoms = next(geo_iter).apply(
-            lambda g: g if g.geom_type == "LineString" else max(g.geoms, key=lambda p: p.length)
-        )  # one line per track: the longest part of a multi-line
-        centers, shapes = encode_geometries(tgeoms.values, quantum=_QUANTUM, origin=origin)
-        started = _column(track_frame, "started_at")
-        observed = _column(track_frame, "observed_at")
-        for i, who in enumerate(_column(track_frame, "surveyor")):
-            when = started[i] if not missing(started[i]) else observed[i]
-            tip = " ".join(
-                p for p in (
-                    "" if missing(who) else f"{COLUMNS['surveyor']}: {who}",
-                    "" if missing(when) else f"{COLUMNS['observed_at']}: {str(when)[:10]}",
-                ) if p
-            )  # fmt: skip
-            track_records.append([strings(tip), int(centers[i, 0]), int(centers[i, 1]),
-                                  shapes[i][0][0]])  # fmt: skip
-        groups["tracks"] = folium.FeatureGroup(name=_esc(TEXT["tracks"]))
+        track_records = _track_records(track_frame, next(geo_iter), origin, strings)
+        names["tracks"] = TEXT["tracks"]
 
     shore_records: list[list[Any]] = []
     shore_rows: list[tuple[str, str, str]] = []
@@ -606,16 +497,18 @@ def status_map(
             shore_frame, next(geo_iter), origin=origin, quantum=_QUANTUM, strings=strings,
             words=SHORELINE,
         )  # fmt: skip
-        groups["shoreline"] = folium.FeatureGroup(name=_esc(SHORELINE["layer"]))
+        names["shoreline"] = SHORELINE["layer"]
         shore_rows = _md.shoreline_by_township(shore_frame, frame)
 
-    # ranges first (underneath), the shoreline, then patches, recurrence sites and tracks
+    # ranges first (underneath), the shoreline, then patches, overdue marks, recurrence sites
+    # and tracks; folium's groups get fixed names only, the layer list is the script's
     order = sorted(
-        groups, key=lambda k: (not k.startswith("range:"), k != "shoreline", k == "tracks")
+        names, key=lambda k: (not k.startswith("range:"), k != "shoreline", k == "tracks")
     )
-    groups = {k: groups[k] for k in order}
-    for group in groups.values():
-        group.add_to(m)
+    groups = {key: folium.FeatureGroup(name=f"hetu{k}", control=False).add_to(m)
+              for k, key in enumerate(order)}  # fmt: skip
+    refs = {f"tiles:{key}": layer.get_name() for key, layer in tiles.items()}
+    refs.update((key, group.get_name()) for key, group in groups.items())
     data = {
         "q": _QUANTUM,
         "x0": origin[0],
@@ -630,6 +523,8 @@ def status_map(
         "track_color": _TRACK_COLOR,
         "recurrence_color": _RECURRENCE_COLOR,
         "labels": _POPUP_LABELS,
+        "day_unit": TEXT["unit_workdays"] if workdays else TEXT["unit_days"],
+        "layers": [[f"tiles:{key}", TEXT[key]] for key in tiles] + [[k, names[k]] for k in order],
         "patches": records,
         "ranges": range_records,
         "tracks": track_records,
@@ -638,24 +533,30 @@ def status_map(
         "recurrences": recurrences,
         "s": strings.items,
     }
-    _HetuLayers(script_json(data), groups, m.get_name()).add_to(m)
+    drawing = Verbatim("HetuLayers")
+    data_id = f"{drawing.get_name()}_data"
+    drawing.parts["html"] = (
+        f'<script type="application/json" id="{data_id}">{script_json(data)}</script>'
+    )
+    drawing.parts["script"] = hetu_script(data_id, m.get_name(), refs)
+    drawing.add_to(m)
 
     day = as_of or now().date().isoformat()
-    heading = (
-        f'<div class="hetu-box hetu-title"><b>{_esc(title or TEXT["map_title"])}</b><br>'
-        f"<span>{_esc(TEXT['as_of'])} {_esc(day)}</span></div>"
-    )
-    _Panel(heading, css=hetu_css()).add_to(m)
-    legend = _legend_html(
-        ranges=range_frame is not None,
-        tracks=track_frame is not None,
-        recurrence=bool(recurrences),
-        shoreline=shore_frame is not None,
-    )
-    _Panel(legend).add_to(m)
+    Verbatim("HetuTitle", header=f"<style>{hetu_css()}</style>",
+             html=title_html(title or TEXT["map_title"], day)).add_to(m)  # fmt: skip
+    marks = {"overdue": OVERDUE_COLOR}
+    for key, color, drawn_here in (
+        ("recurrence", _RECURRENCE_COLOR, recurrences), ("ranges", _RANGE_COLOR, range_records),
+        ("tracks", _TRACK_COLOR, track_records),
+    ):  # fmt: skip
+        if drawn_here:
+            marks[key] = color
+    shore_legend = SHORELINE_COLORS if shore_frame is not None else None
+    Verbatim("HetuLegend", html=legend_html(STATE_COLORS, marks, shoreline=shore_legend)).add_to(m)
     if frame is not None:
-        _Panel(_dashboard_html(frame, overdue, shore_rows)).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+        unit = data["day_unit"]
+        dash = dashboard_html(frame, overdue, states, day_unit=unit, shore=shore_rows)
+        Verbatim("HetuDashboard", html=dash).add_to(m)
     return m
 
 

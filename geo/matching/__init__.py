@@ -4,6 +4,7 @@
 - :mod:`geo.matching.engines`: :func:`match_patches`, on the engine asked for;
 - :mod:`geo.matching.partitions`: the Dask engine (same kernel per spatial partition);
 - :mod:`geo.matching.assignments`: :func:`match_ledger`, the whole ledger matched and stored;
+- :mod:`geo.matching.areas`: patches placed in townships and villages; township conflicts;
 - :mod:`geo.matching.chiefs`: the responsible chief chain of each patch;
 - :mod:`geo.matching.identity`: the same site across batches (反弹, 挂账 repeats);
 - :mod:`geo.matching.gaps`: patches outside every range, for the province;
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+from geo.matching.areas import place_ledger, place_patches, township_conflicts
 from geo.matching.assignments import match_ledger
 from geo.matching.chiefs import chain_ledger, responsible_chain
 from geo.matching.core import RESULT_COLUMNS, nearest_ranges
@@ -34,5 +36,8 @@ __all__ = [
     "match_ledger",
     "match_patches",
     "nearest_ranges",
+    "place_ledger",
+    "place_patches",
     "responsible_chain",
+    "township_conflicts",
 ]

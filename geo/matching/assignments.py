@@ -7,6 +7,7 @@ import logging
 import pandas as pd
 
 from geo.ledger.store import Ledger
+from geo.matching.areas import place_ledger
 from geo.matching.engines import match_patches
 from geo.matching.findings import link_findings
 from geo.matching.identity import link_ledger
@@ -37,6 +38,9 @@ def match_ledger(
         survey findings to the patches they were found at
         (:func:`geo.matching.findings.link_findings`, stored as ``finding_links``).
 
+    The patches are also placed in the administrative areas the ledger holds
+    (:func:`geo.matching.areas.place_ledger`).
+
     Returns
     -------
     DataFrame
@@ -58,6 +62,7 @@ def match_ledger(
     result.insert(2, "range_id", result["segment_id"].map(range_of))
     ledger.replace_assignments(result)
     log.info("matched %d patches into %d rows", len(patches), len(result))
+    place_ledger(ledger, patches=patches)
     if link:
         link_ledger(ledger, patches=patches)
         findings = ledger.findings()

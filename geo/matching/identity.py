@@ -10,13 +10,19 @@ earlier one when their shapes agree (:func:`link_patches`):
   ``centroid_m <= max_centroid_m``;
 - or ``iou`` (intersection over union) ``>= min_iou`` whatever the centroids.
 
-The kind of link follows the earlier patch's current state:
+The kind of link follows the earlier patch's state:
 
 - ``same``: the earlier patch is still open (the same problem issued again);
 - ``recurrence`` (反弹回潮): the earlier patch was closed;
 - ``repeat_monitored``: the earlier patch is kept on the books (挂账监管);
 - ``repeat_dismissed``: the earlier patch was found not to be a problem (its
   verdict and evidence may apply again).
+
+``hetu match`` stores the links with the kind of that moment; the earlier patch
+moves on afterwards (a ``same`` link becomes a ``recurrence`` when the earlier
+patch is closed), so whoever reads links re-evaluates the kind against the
+states of the day it shows (:func:`relink`, given the status frame it draws or
+counts: the map, the dossier, the assessment).
 """
 
 from __future__ import annotations
@@ -129,6 +135,32 @@ def link_patches(
     )
     out = out[out["patch_id"] != out["earlier_id"]]
     return out.sort_values(["patch_id", "earlier_id"]).reset_index(drop=True)
+
+
+def relink(links: pd.DataFrame, states: pd.DataFrame) -> pd.DataFrame:
+    """Return ``links`` with each kind re-evaluated from its earlier patch's state in ``states``.
+
+    Parameters
+    ----------
+    links : DataFrame
+        ``Ledger.links()`` (or :func:`link_patches`): ``patch_id``, ``earlier_id``, ``kind``…
+    states : DataFrame
+        ``patch_id`` and ``state``: the status frame of the day shown (``Ledger.status_frame``,
+        possibly as of a past day).
+
+    Returns
+    -------
+    DataFrame
+        A copy; the kind of a link whose earlier patch is not in ``states`` is kept.
+    """
+    out = links.copy()
+    if out.empty or not {"patch_id", "state"} <= set(states.columns):
+        return out
+    state = dict(zip(states["patch_id"].astype(str), states["state"], strict=True))
+    now = out["earlier_id"].astype(str).map(state)
+    kind = now.map(lambda s: KIND_BY_STATE.get(s, "same"), na_action="ignore")
+    out["kind"] = kind.where(now.notna(), out["kind"])
+    return out
 
 
 def batch_order(patches: pd.DataFrame) -> list[str]:

@@ -19,7 +19,8 @@ history (the events, replayed up to the end of the period, not today's state):
   (counted like the ledger's overdue days: working days unless
   ``[calendar] count = "calendar"``).
 - ``recurrences`` (反弹回潮): patches issued in the period that the matching
-  linked to a closed earlier one (``patch_links`` kind ``recurrence``).
+  linked to an earlier one closed at the end of the period (the links' kinds
+  re-evaluated then: :func:`geo.matching.identity.relink`).
 
 The score is the sum of one column of points per component, so a reader can
 check it by hand (:func:`score_components`, :class:`AssessmentRule`).
@@ -39,6 +40,7 @@ import pandas as pd
 from geo.clock import as_date
 from geo.errors import SchemaError
 from geo.labels import TEXT
+from geo.matching.identity import relink
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule
 from geo.policy.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, overdue_days
 from geo.policy.workdays import WorkCalendar
@@ -230,6 +232,11 @@ def _overdue_by_patch(
     return pd.Series(days, index=runs["patch_id"].to_numpy()).groupby(level=0).sum()
 
 
+def _day_of(ids: pd.Series, days: pd.Series) -> pd.Series:
+    """The day of each id in ``days`` (NaT where it has none; no closure at all gives NaT too)."""
+    return pd.to_datetime(ids.map(days.to_dict()))
+
+
 def _per_patch(
     status: pd.DataFrame,
     ev: pd.DataFrame,
@@ -250,13 +257,12 @@ def _per_patch(
     out = pd.DataFrame({"patch_id": status["patch_id"].astype(str)})
     town = status["township"].fillna("").astype(str) if "township" in status.columns else ""
     out["township"] = town
-    code = (
-        status["admin_code"] if "admin_code" in status.columns else pd.Series("", index=out.index)
-    )
+    named = "township_code" if "township_code" in status.columns else "admin_code"
+    code = status[named] if named in status.columns else pd.Series("", index=out.index)
     out["township_code"] = code.fillna("").astype(str).str[:9]
     out["state_end"] = out["patch_id"].map(last["to_state"])
-    out["deadline_end"] = out["patch_id"].map(last["deadline"])
-    out["closed_on"] = out["patch_id"].map(closing["day"])
+    out["deadline_end"] = _day_of(out["patch_id"], last["deadline"])
+    out["closed_on"] = _day_of(out["patch_id"], closing["day"])
     is_closed = out["state_end"].eq(_CLOSED) & out["closed_on"].notna()
     closed_in = is_closed & out["closed_on"].between(t0, t1)
     exempt = lifecycle.open_exempt - {_CLOSED}
@@ -296,19 +302,21 @@ def _inputs(source: Any, calendar: WorkCalendar | None, end: dt.date) -> tuple:
                 f"assess needs a ledger or a mapping with 'status', 'events' (and 'links'); "
                 f"missing {', '.join(missing)}"
             )
+        links = source.get("links")
         return (
             source["status"],
             source["events"],
-            source.get("links"),
+            None if links is None else relink(links, source["status"]),
             calendar,
             DEFAULT_LIFECYCLE,
             {},
         )
     settings = source.settings
+    status = source.status_frame(as_of=end)
     return (
-        source.status_frame(as_of=end),
-        source.events(),
-        source.links(),
+        status,
+        source.events(as_of=end),
+        relink(source.links(), status),
         settings.calendar,
         source.lifecycle,
         dict(settings.townships),
@@ -348,7 +356,8 @@ def assess(
     DataFrame
         :data:`ASSESSMENT_COLUMNS`, one row per township (every township in the
         settings, and every one a patch lies in), best score first. Rates are
-        NaN where nothing was due.
+        NaN where nothing was due. Patches placed in no township form a last row
+        :data:`geo.labels.TEXT` ``no_township`` (未明确乡镇), scored but without a rank.
 
     Raises
     ------
@@ -394,5 +403,10 @@ def assess(
     table["on_time_rate"] = table["n_on_time"] / due
     scored = score_components(table, rule)  # from the exact rates; shown to 4 decimals
     scored[["closure_rate", "on_time_rate"]] = scored[["closure_rate", "on_time_rate"]].round(4)
-    scored = scored.sort_values(["rank", "township"], kind="stable").reset_index(drop=True)
+    # patches no code, segment or boundary places are listed, scored, never ranked
+    unplaced = scored["township"].eq(TEXT["no_township"])
+    rank = scored["score"].where(~unplaced).rank(method="min", ascending=False)
+    scored["rank"] = rank.astype("Int64")
+    scored = scored.sort_values(["rank", "township"], kind="stable", na_position="last")
+    scored = scored.reset_index(drop=True)
     return scored[ASSESSMENT_COLUMNS]

@@ -1,15 +1,22 @@
-"""The escalation notices as documents: the location sketch and the rendered page.
+"""The escalation notices as documents: the location sketch, the rendered page, file names.
 
 :func:`render_notice` fills the notice template (Jinja2 with autoescape: patch
 descriptions come from province files and are never trusted) with the patch
 table and a location sketch drawn here as inline SVG (:func:`thumbnail_svg`).
+:func:`bounded_name` makes a file name of untrusted text (Chinese kept, no path
+separators or characters Windows forbids, short enough for any file system,
+unique by a hash), and :func:`output_folder` refuses up front an output path
+that cannot be a folder; notices and dossiers both use them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import os
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
@@ -21,13 +28,116 @@ import pandas as pd
 import shapely
 from markupsafe import Markup
 
-from geo.errors import SettingsError
+from geo.errors import OutputError, SettingsError
 from geo.labels import ACTIONS, COLUMNS, ISSUE_TYPES, LEVELS, NOTICE, TEXT, label
 from geo.policy.lifecycle import EscalationStep
 from geo.records import is_missing
 
 #: The default template, shipped in ``geo/templates``.
 DEFAULT_TEMPLATE = "notice.html.j2"
+#: The longest name part kept (characters) and the longest whole file name (UTF-8 bytes).
+NAME_CHARS, NAME_BYTES = 60, 120
+#: Runs of characters no file name holds: path separators, what Windows forbids, blanks,
+#: and ``;`` (which separates the documents named in an event's note).
+_NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|;\s]+')
+#: Names Windows reserves whatever follows the dot.
+_RESERVED = re.compile(r"(?:CON|PRN|AUX|NUL|COM\d|LPT\d)(?:\..*)?", re.IGNORECASE)
+
+
+def clean_name(text: str) -> str:
+    r"""Return ``text`` fit to be part of a file name, Chinese and other letters kept.
+
+    Control and format characters (bidirectional overrides, zero-width marks) are
+    dropped; path separators, the characters Windows forbids (``\ / : * ? " < > |``),
+    blanks and ``;`` become ``_``; leading and trailing dots and ``_`` go. The result
+    may be empty, and is not cut.
+    """
+    kept = "".join(c for c in text if unicodedata.category(c)[0] != "C")
+    return _NOT_IN_NAMES.sub("_", kept).strip("._ ")
+
+
+def _name_hash(key: str, length: int = 8) -> str:
+    """The first ``length`` hex digits of the SHA-256 of ``key`` (a file name's unique part)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def bounded_name(stem: str, *, key: str, suffix: str = ".html", fallback: str = "_") -> str:
+    """Return a unique, bounded file name: ``<stem cleaned and cut>_<hash of key><suffix>``.
+
+    Parameters
+    ----------
+    stem : str
+        The readable part (untrusted text is fine): cleaned by :func:`clean_name`,
+        cut to :data:`NAME_CHARS` characters and so that the whole name takes at most
+        :data:`NAME_BYTES` bytes in UTF-8.
+    key : str
+        What makes the document unique; 8 hex digits of its SHA-256 end the name.
+    suffix : str
+        The extension, with its dot.
+    fallback : str
+        The readable part when nothing of ``stem`` is left.
+
+    Returns
+    -------
+    str
+        A name without path separators or characters Windows forbids.
+    """
+    tail = f"_{_name_hash(key)}{suffix}"
+    room = NAME_BYTES - len(tail.encode("utf-8"))
+    part = clean_name(stem)[:NAME_CHARS]
+    while len(part.encode("utf-8")) > room:
+        part = part[:-1]
+    return f"{part.rstrip('._ ') or fallback}{tail}"
+
+
+def plain_name_ok(text: str, suffix: str = ".html") -> bool:
+    """Whether ``text`` can be a file name as it is, on any system, and unlike any other.
+
+    Only digits, capital Latin letters, ``_ . -`` and letters without case (Chinese)
+    are taken as they are: a small letter might clash with its capital in a Windows
+    folder. Also refused: a name Windows reserves, one too long, and one ending like
+    :func:`bounded_name`'s hash (``_`` and eight hex digits).
+    """
+    ok = all(
+        c in "_.-" or ("0" <= c <= "9") or ("A" <= c <= "Z")
+        or (c.isalnum() and not c.isascii() and c.lower() == c.upper())
+        for c in text
+    )  # fmt: skip
+    return (
+        ok
+        and clean_name(text) == text
+        and len(text) <= NAME_CHARS
+        and len((text + suffix).encode("utf-8")) <= NAME_BYTES
+        and not _RESERVED.fullmatch(text)
+        and not re.search(r"_[0-9a-f]{8}$", text)
+    )
+
+
+def output_folder(path: str | os.PathLike, *, what: str = "documents") -> Path:
+    """Return ``path`` as an absolute folder path, refusing one that cannot be a folder.
+
+    Nothing is created. The nearest existing folder on the way must be a folder
+    (not a file) that this user may write into.
+
+    Raises
+    ------
+    OutputError
+        Naming the path, the file in the way or the unwritable folder, and the fix.
+    """
+    target = Path(os.path.abspath(path))
+    found = next(p for p in (target, *target.parents) if p.exists() or p == p.parent)
+    if not found.is_dir():
+        way = "is a file" if found == target else f"lies under the file {found}"
+        raise OutputError(
+            f"output folder {target} {way}: the {what} cannot go there; give -o a folder "
+            "(new or existing) that is not inside a file"
+        )
+    if not os.access(found, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"output folder {target}: {found} is not writable for this user; give -o "
+            "a folder you may write into"
+        )
+    return target
 
 
 def _nice(length: float) -> float:
@@ -188,6 +298,11 @@ def _date_text(day: dt.date) -> str:
     return NOTICE["date"].format(y=day.year, m=day.month, d=day.day)
 
 
+def _text(value: Any) -> str:
+    """A cell as text: ``""`` for a missing one (never ``nan``)."""
+    return "" if is_missing(value) else str(value)
+
+
 def _fmt_area(value: Any) -> str:
     return "" if is_missing(value) else f"{float(value):,.1f}"
 
@@ -201,6 +316,7 @@ def render_notice(
     ladder: Sequence[EscalationStep] = (),
     workdays: bool = True,
     template: str | os.PathLike | None = None,
+    chain_head: str = "",
 ) -> str:
     """Render one notice (one rung, one addressed chief) as an HTML document.
 
@@ -222,6 +338,9 @@ def render_notice(
     template : path-like, optional
         An office's own Jinja2 template (it may ``{% extends "notice.html.j2" %}``);
         default the built-in one. Autoescaping is always on.
+    chain_head : str
+        The ledger's chain head (链首校验码, ``Ledger.chain_head``) printed in the
+        footer, so the history the notice came from can be checked (``hetu verify --anchor``).
 
     Returns
     -------
@@ -255,14 +374,14 @@ def render_notice(
             "no": k,
             "patch_id": r["patch_id"],
             "issue_type": label(ISSUE_TYPES, r["issue_type"]),
-            "segment": r["segment_name"] or r["water_name"] or "",
-            "segment_id": r["segment_id"] or "",
-            "township": r["township"] or "",
+            "segment": _text(r["segment_name"]) or _text(r["water_name"]),
+            "segment_id": _text(r["segment_id"]),
+            "township": _text(r["township"]),
             "area": _fmt_area(r["area_m2"]),
             "deadline": r["deadline"],
             "overdue_days": int(r["overdue_days"]),
             "days_left": int(r["days_left"]),
-            "description": r["description"] or "",
+            "description": _text(r["description"]),
         }
         for k, r in enumerate(rows.to_dict("records"), start=1)
     ]
@@ -295,6 +414,7 @@ def render_notice(
         "map_svg": Markup(map_svg),
         "workdays": workdays,
         "before_deadline": action in actions and ladder[actions.index(action)].days < 0,
+        "chain_head": chain_head,
     }
     try:
         return env.get_template(name).render(**context)

@@ -23,12 +23,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import difflib
-import hashlib
 import json
 import logging
 import math
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +54,10 @@ from geo.labels import (
     label,
 )
 from geo.ledger.store import Ledger
+from geo.matching.identity import relink
 from geo.progress import Progress, expect
 from geo.records import is_missing
-from geo.reports.documents import thumbnail_svg
+from geo.reports.documents import bounded_name, output_folder, plain_name_ok, thumbnail_svg
 from geo.reports.pdf import pdf_converter, print_pdfs
 
 __all__ = [
@@ -76,7 +75,6 @@ log = logging.getLogger(__name__)
 DOSSIER_TEMPLATE = "dossier.html.j2"
 #: How far around the patch segments are drawn on the map (degrees, about 1 km).
 _AROUND_DEG = 0.01
-_UNSAFE = re.compile(r"[^0-9A-Za-z_.-]+")
 _IMAGE_MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _CHIEFS = ["chief_village", "chief_township", "chief_county", "chief_city", "chief_province"]
 
@@ -123,13 +121,15 @@ def file_name(patch_id: str) -> str:
     Returns
     -------
     str
-        ``<id>.html`` when the id is a safe file name; otherwise the id with unsafe
-        characters replaced and a short hash of the id added, so no two ids share a name.
+        ``<id>.html`` when the id can be a file name as it is on any system
+        (:func:`geo.reports.documents.plain_name_ok`: digits, capitals, ``_ . -``,
+        Chinese); otherwise the id cleaned and cut, Chinese kept, with a short hash
+        of the id (:func:`geo.reports.documents.bounded_name`), so no two ids share a
+        name and no name passes 120 bytes.
     """
-    safe = _UNSAFE.sub("_", patch_id).strip("._") or "patch"
-    if safe != patch_id:
-        safe += "_" + hashlib.sha1(patch_id.encode("utf-8")).hexdigest()[:6]
-    return f"{safe}.html"
+    if plain_name_ok(patch_id):
+        return f"{patch_id}.html"
+    return bounded_name(patch_id, key=patch_id, fallback="patch")
 
 
 # -- the parts of a dossier -------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _file_names(evidence: pd.DataFrame) -> dict[str, str]:
 def _history(src: _Sources, pid: str, files: dict[str, str]) -> list[dict[str, str]]:
     lifecycle = src.ledger.lifecycle
     out = []
-    for e in src.ledger.events(pid).to_dict("records"):
+    for e in src.ledger.events(pid, as_of=src.day).to_dict("records"):
         names = []
         if _text(e["evidence"]):
             try:
@@ -394,6 +394,7 @@ def _render(src: _Sources, pid: str, env: jinja2.Environment) -> str:
     rec = src.frame.loc[pid].to_dict()
     rec["patch_id"] = pid
     evidence = src.ledger.evidence(pid)
+    evidence = evidence[evidence["added_at"].astype(str).str[:10] <= src.day.isoformat()]
     links = _links(src, pid)
     context = {
         "office": src.ledger.settings.office_name,
@@ -424,7 +425,9 @@ def _render(src: _Sources, pid: str, env: jinja2.Environment) -> str:
 # -- the public functions ---------------------------------------------------------------------
 
 
-def _check_known(ids: list[str], known: pd.Index, ledger: Ledger) -> None:
+def _check_known(
+    ids: list[str], known: pd.Index, ledger: Ledger, day: dt.date | None = None
+) -> None:
     unknown = [pid for pid in ids if pid not in known]
     if not unknown:
         return
@@ -434,6 +437,13 @@ def _check_known(ids: list[str], known: pd.Index, ledger: Ledger) -> None:
         close = difflib.get_close_matches(pid.casefold(), list(pool), n=1, cutoff=0.75)
         hints.append(f"{pid!r}" + (f" (did you mean {pool[close[0]]!r}?)" if close else ""))
     where = getattr(ledger, "path", "the ledger")
+    if day is not None:
+        later = set(map(str, ledger.patches()["patch_id"])) & set(unknown)
+        if later:
+            raise NotFoundError(
+                f"patch {', '.join(sorted(later))} was issued after {day}: {where} as of that "
+                "day does not hold it; give a later --as-of"
+            )
     raise NotFoundError(
         f"patch {', '.join(hints)} is not in {where}; list the ids with "
         f"`hetu export {where} -o DIR` (column {COLUMNS['patch_id']}) or "
@@ -443,8 +453,8 @@ def _check_known(ids: list[str], known: pd.Index, ledger: Ledger) -> None:
 
 def _sources(ledger: Ledger, ids: list[str], out: Path, day: dt.date) -> _Sources:
     frame = ledger.status_frame(as_of=day).set_index("patch_id", drop=False)
-    _check_known(ids, frame.index, ledger)
-    links = ledger.links()
+    _check_known(ids, frame.index, ledger, day)
+    links = relink(ledger.links(), frame)  # the kinds as of the day shown
     names = {pid: file_name(pid) for pid in ids}
     others = set(links["patch_id"].astype(str)) | set(links["earlier_id"].astype(str))
     for other in others - set(ids):
@@ -470,7 +480,8 @@ def dossier_html(ledger: Ledger, patch_id: str, *, as_of: dt.date | str | None =
     patch_id : str
         The patch.
     as_of : date or str, optional
-        The day overdue days are counted to (default today, Asia/Shanghai).
+        The ledger as of the end of this day (the patches issued by then, their states
+        then, overdue days counted to it; :meth:`Ledger.status_frame`); default today.
 
     Returns
     -------
@@ -498,7 +509,7 @@ def write_dossiers(
     as_of: dt.date | str | None = None,
     progress: Progress | None = None,
 ) -> list[Path]:
-    """Write the dossiers of several patches, ``<patch id>.html`` each, into ``out_dir``.
+    """Write the dossiers of several patches, one page each (:func:`file_name`), into ``out_dir``.
 
     The ledger is read once for all of them. Every id is checked before anything
     is written. Links between the patches written (and to dossiers already in
@@ -518,7 +529,8 @@ def write_dossiers(
         ``None`` (default): a PDF beside each page when Chromium is found;
         ``False``: none; ``True``: required.
     as_of : date or str, optional
-        The day overdue days are counted to (default today, Asia/Shanghai).
+        The ledger as of the end of this day (the patches issued by then, their states
+        then, overdue days counted to it; :meth:`Ledger.status_frame`); default today.
     progress : Progress, optional
         Told how many files to expect (pages, and as many PDFs when they are printed),
         then of each page made and each PDF done (:mod:`geo.progress`).
@@ -536,12 +548,15 @@ def write_dossiers(
         If ``as_of`` is not a date.
     SettingsError
         If ``pdf=True`` and no Chromium is found (nothing is written).
+    OutputError
+        If ``out_dir`` is a file or lies under one (nothing is written).
     PdfError
         If ``pdf=True`` and a PDF could not be printed (the pages stand).
     """
     ids = list(dict.fromkeys(str(p) for p in patch_ids))
     day = _day(as_of)
     out = Path(out_dir)
+    output_folder(out, what="dossiers")
     browser = pdf_converter(pdf)
     if not ids:
         return []
@@ -578,7 +593,7 @@ def write_dossier(
     pdf: bool | None = None,
     as_of: dt.date | str | None = None,
 ) -> list[Path]:
-    """Write the dossier (一斑一档) of one patch: ``<patch id>.html``, and a PDF when possible.
+    """Write the dossier (一斑一档) of one patch (:func:`file_name`), and a PDF when possible.
 
     Parameters
     ----------
@@ -592,7 +607,8 @@ def write_dossier(
         ``None`` (default): a PDF beside the page when Chromium is found;
         ``False``: none; ``True``: required.
     as_of : date or str, optional
-        The day overdue days are counted to (default today, Asia/Shanghai).
+        The ledger as of the end of this day (the patches issued by then, their states
+        then, overdue days counted to it; :meth:`Ledger.status_frame`); default today.
 
     Returns
     -------

@@ -13,15 +13,24 @@ thumbnail drawn here as inline SVG, and a PDF where a headless Chromium is found
 Running :func:`escalate` twice on the same day issues nothing the second time:
 the events already recorded for the current deadline are what :func:`due_step`
 looks at, so the ledger itself proves what was sent.
+
+A notice is never recorded without its file: the documents are written first
+into a temporary folder beside the output folder, the events are recorded (each
+note names its notices by path, :func:`recorded_notices`), and the files
+are moved into place once the transaction commits. Every run first writes again
+any recorded notice whose file is missing from the output folder. File names
+keep Chinese, are bounded and unique (:func:`notice_file_name`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,15 +38,16 @@ from typing import Any
 import pandas as pd
 
 from geo.clock import TZ, as_date
-from geo.errors import SchemaError
-from geo.fileio import write_atomic
+from geo.errors import OutputError, SchemaError
+from geo.fileio import move_into_place, staging_folder, write_atomic
 from geo.labels import ACTIONS, LEVELS, TEXT, label
 from geo.ledger.changes import Change
 from geo.ledger.store import Ledger
-from geo.policy.lifecycle import ESCALATION_ACTIONS, due_step
+from geo.policy.lifecycle import ESCALATION_ACTIONS, EscalationStep, due_step, overdue_days
+from geo.policy.workdays import WorkCalendar
 from geo.progress import Progress, expect
 from geo.records import is_missing
-from geo.reports.documents import render_notice, thumbnail_svg
+from geo.reports.documents import bounded_name, output_folder, render_notice, thumbnail_svg
 from geo.reports.pdf import pdf_converter, print_pdfs
 
 __all__ = [
@@ -45,6 +55,9 @@ __all__ = [
     "EscalationResult",
     "due_escalations",
     "escalate",
+    "notes_folder",
+    "notice_file_name",
+    "recorded_notices",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,7 +89,6 @@ DUE_COLUMNS = [
 ]
 #: Status-frame columns carried into each due row as they are.
 _CARRIED = DUE_COLUMNS[DUE_COLUMNS.index("issue_type") :]
-_UNSAFE = re.compile(r"[^0-9A-Za-z_.-]+")
 
 
 @dataclass
@@ -92,7 +104,9 @@ class EscalationResult:
     events : int
         Events recorded (one per patch).
     documents : list of Path
-        HTML notices written, one per (rung, chief).
+        HTML notices issued and written, one per (rung, chief).
+    regenerated : list of Path
+        Notices recorded earlier whose files were missing, written again from the ledger.
     pdfs : list of Path
         PDF copies written.
     pdf_converter : str or None
@@ -105,6 +119,7 @@ class EscalationResult:
     due: pd.DataFrame
     events: int = 0
     documents: list[Path] = field(default_factory=list)
+    regenerated: list[Path] = field(default_factory=list)
     pdfs: list[Path] = field(default_factory=list)
     pdf_converter: str | None = None
     pdf_failed: list[Path] = field(default_factory=list)
@@ -186,13 +201,15 @@ def _day(as_of: dt.date | str) -> dt.date:
         raise SchemaError(f"as_of {as_of!r} is not a date; give YYYY-MM-DD") from None
 
 
-def _due(ledger: Ledger, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _due(
+    ledger: Ledger, day: dt.date, events: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The due rows, and the status frame they were taken from."""
     settings = ledger.settings
     ladder, cal = settings.ladder, settings.calendar
     frame = ledger.status_frame(as_of=day)
     deadlines = dict(zip(frame["patch_id"], frame["deadline"], strict=True))
-    issued = _issued(ledger.events(), deadlines)
+    issued = _issued(ledger.events() if events is None else events, deadlines)
     chiefs = _serving(ledger.chiefs(), day).sort_values(["chief_id", "segment_id"])
     by_key: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for cid, name, title, level, seg in zip(
@@ -214,30 +231,13 @@ def _due(ledger: Ledger, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         if step is None:
             continue
-        deadline = dt.date.fromisoformat(str(rec["deadline"])[:10])
-        left = 0
-        if day < deadline:
-            left = cal.between(day, deadline) if cal is not None else (deadline - day).days
-        base = {
-            "patch_id": rec["patch_id"],
-            "action": step.action,
-            "step_days": step.days,
-            "to_level": step.to_level,
-            "state": rec["state"],
-            "deadline": deadline.isoformat(),
-            "overdue_days": int(rec["overdue_days"]),
-            "days_left": left,
-            **{k: None if is_missing(rec[k]) else rec[k] for k in _CARRIED},
-        }
+        base = _base_row(rec, step, day, cal)
         found = _addressees(by_key, rec["segment_id"], step.to_level)
         if found is None:
-            rows.append({**base, "chief_id": "", "chief_name": "", "chief_title": "",
-                         "chief_level": "", "fallback": False})  # fmt: skip
+            rows.append(_addressed(base, "", "", "", ""))
             continue
         level, people = found
-        for cid, name, title in people:
-            rows.append({**base, "chief_id": cid, "chief_name": name, "chief_title": title,
-                         "chief_level": level, "fallback": level != step.to_level})  # fmt: skip
+        rows.extend(_addressed(base, cid, name, title, level) for cid, name, title in people)
     out = pd.DataFrame(rows, columns=DUE_COLUMNS)
     if out.empty:
         return out, frame
@@ -246,27 +246,197 @@ def _due(ledger: Ledger, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     return out.drop(columns="_rank").reset_index(drop=True), frame
 
 
-# -- the map thumbnail ----------------------------------------------------------------------
+def _base_row(
+    rec: dict[str, Any], step: EscalationStep, day: dt.date, cal: WorkCalendar | None
+) -> dict[str, Any]:
+    """A due row without its addressee: the patch ``rec`` (a status-frame record) on ``day``."""
+    deadline = dt.date.fromisoformat(str(rec["deadline"])[:10])
+    left = 0
+    if day < deadline:
+        left = cal.between(day, deadline) if cal is not None else (deadline - day).days
+    return {
+        "patch_id": rec["patch_id"],
+        "action": step.action,
+        "step_days": step.days,
+        "to_level": step.to_level,
+        "state": rec["state"],
+        "deadline": deadline.isoformat(),
+        "overdue_days": int(rec["overdue_days"]),
+        "days_left": left,
+        **{k: None if is_missing(rec[k]) else rec[k] for k in _CARRIED},
+    }
+
+
+def _addressed(base: dict[str, Any], cid: str, name: str, title: str, level: str) -> dict:
+    """``base`` addressed to a chief (all empty: to no named chief)."""
+    fallback = bool(level) and level != base["to_level"]
+    return {**base, "chief_id": cid, "chief_name": name, "chief_title": title,
+            "chief_level": level, "fallback": fallback}  # fmt: skip
 
 
 # -- documents ------------------------------------------------------------------------------
 
 
-def _file_name(day: dt.date, action: str, chief_id: str) -> str:
-    who = _UNSAFE.sub("_", chief_id).strip("_") or "unassigned"
-    return f"{day.isoformat()}_{action}_{who}.html"
+def notice_file_name(
+    day: dt.date, action: str, chief_id: str, patches: Iterable[tuple[str, Any]]
+) -> str:
+    """Return the file name of one notice: ``<day>_<action>_<chief id>_<hash>.html``.
+
+    Parameters
+    ----------
+    day : date
+        The day escalated.
+    action : str
+        The rung (``notice`` …).
+    chief_id : str
+        The addressed chief (empty: no named chief, shown as ``unassigned``).
+    patches : iterable of (str, str)
+        The notice's patches with the deadline each was chased for.
+
+    Returns
+    -------
+    str
+        Chinese kept, cut to a bounded length (:func:`geo.reports.documents.bounded_name`);
+        the 8-digit hash of (day, rung, chief, patches and deadlines) makes it unique.
+    """
+    pairs = sorted((str(p), "" if is_missing(d) else str(d)[:10]) for p, d in patches)
+    key = json.dumps([day.isoformat(), action, chief_id, pairs], ensure_ascii=False)
+    return bounded_name(f"{day.isoformat()}_{action}_{chief_id or 'unassigned'}", key=key)
 
 
-def _event_times(ledger: Ledger, ids: Iterable[str], day: dt.date) -> dict[str, dt.datetime]:
+def notes_folder(ledger: Ledger, folder: str | os.PathLike) -> str:
+    """Return how an escalation event's note names the notices' folder.
+
+    Relative to a GeoPackage ledger's folder (``notices``, ``../公文/notices``), so
+    the history does not depend on where the office keeps the two and they may
+    move together; absolute for a PostGIS ledger (or another drive).
+    """
+    target = os.path.abspath(folder)
+    if ledger.path is None:
+        return target
+    try:
+        return os.path.relpath(target, os.path.dirname(os.path.abspath(ledger.path)))
+    except ValueError:  # another drive (Windows)
+        return target
+
+
+def recorded_notices(
+    ledger: Ledger, folder: str | os.PathLike, events: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Return the notices the ledger says were written into ``folder``, with their events.
+
+    Each escalation event's note names the notices it was sent with, by their path
+    (``<rung>: <chief> <folder>/<file>; …``, the folder as :func:`notes_folder`).
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The open ledger.
+    folder : path-like
+        The output folder.
+    events : DataFrame, optional
+        :meth:`Ledger.events`, if already read.
+
+    Returns
+    -------
+    dict
+        File name → the escalation events (rows of ``events``) that name it.
+    """
+    events = ledger.events() if events is None else events
+    prefix = re.escape(os.path.join(notes_folder(ledger, folder), ""))
+    found = re.compile(r"(?<= )" + prefix + r"([^\s;/\\]+\.html)")
+    esc = events[events["action"].isin(ESCALATION_ACTIONS) & events["note"].notna()]
+    where: dict[str, list[Any]] = {}
+    for idx, note in zip(esc.index, esc["note"], strict=True):
+        for name in found.findall(str(note)):
+            where.setdefault(name, []).append(idx)
+    return {name: esc.loc[idx] for name, idx in where.items()}
+
+
+def _event_times(events: pd.DataFrame, ids: Iterable[str], day: dt.date) -> dict[str, dt.datetime]:
     """When to record each patch's notice: ``day`` 09:00, or its last event if later."""
     base = dt.datetime.combine(day, dt.time(9, 0), tzinfo=TZ)
-    events = ledger.events()
     last = events.groupby("patch_id")["at"].last()
     out = {}
     for pid in ids:
         at = dt.datetime.fromisoformat(last[pid]) if pid in last.index else base
         out[pid] = max(base, at)
     return out
+
+
+def _chief_of(
+    name: str, day: dt.date, events: pd.DataFrame, chiefs: pd.DataFrame, frame: pd.DataFrame
+) -> tuple[str, str, str, str] | None:
+    """The (id, name, title, level) of the chief a recorded notice went to, found by its name."""
+    action = str(events["action"].iloc[0])
+    pairs = list(zip(events["patch_id"], events["deadline"], strict=True))
+    for cid in ["", *dict.fromkeys(chiefs["chief_id"].astype(str))]:
+        if notice_file_name(day, action, cid, pairs) != name:
+            continue
+        if not cid:
+            return "", "", "", ""
+        mine = chiefs[chiefs["chief_id"].astype(str) == cid]
+        segs = set(frame.loc[list(events["patch_id"]), "segment_id"])
+        on = mine[mine["segment_id"].isin(segs)]
+        row = (on if len(on) else mine).iloc[0]
+        title = "" if is_missing(row["title"]) else str(row["title"])
+        return cid, str(row["name"]), title, str(row["level"])
+    return None
+
+
+def _addressee_in_note(note: str, path: str) -> str:
+    """The addressee written before ``path`` in an escalation event's note."""
+    end = note.find(f" {path}")
+    start = note.rfind("; ", 0, end)
+    start = start + 2 if start >= 0 else note.find(": ") + 2
+    return note[start:end] if end > 0 else ""
+
+
+def _rebuilt(
+    ledger: Ledger, name: str, events: pd.DataFrame, frame: pd.DataFrame, path: str
+) -> pd.DataFrame:
+    """The due rows of a recorded notice, rebuilt from its events and ``frame``.
+
+    ``frame`` is the status frame of the notice's day, indexed by patch id.
+    """
+    day = _day_of(name)
+    events = events.drop_duplicates("patch_id", keep="last").sort_values("patch_id")
+    action = str(events["action"].iloc[0])
+    settings = ledger.settings
+    chief = _chief_of(name, day, events, ledger.chiefs(), frame)
+    if chief is None:  # the chief has left the roster: address it as the note did
+        log.warning("%s: its chief is no longer in the ledger; addressed as its note says", name)
+        chief = ("", _addressee_in_note(str(events["note"].iloc[0]), path), "", "")
+    steps = {s.action: s for s in settings.ladder}
+    step = steps.get(action) or EscalationStep(action, 0, chief[3] or "county")
+    rows = []
+    for pid, deadline, state in zip(
+        events["patch_id"], events["deadline"], events["to_state"], strict=True
+    ):
+        rec = {**frame.loc[pid].to_dict(), "deadline": deadline, "state": state}
+        rec["overdue_days"] = overdue_days(deadline, state, day, calendar=settings.calendar)
+        rows.append(_addressed(_base_row(rec, step, day, settings.calendar), *chief))
+    return pd.DataFrame(rows, columns=DUE_COLUMNS)
+
+
+def _day_of(name: str) -> dt.date:
+    """The day a notice was issued, from its file name (:func:`notice_file_name`)."""
+    return dt.date.fromisoformat(name[:10])
+
+
+def _write_now(docs: list[tuple[Path, str]], *, shown: Path, fix: str) -> None:
+    """Write each document atomically; a failure is one :class:`OutputError`.
+
+    The message names the notice as it would be in ``shown``, the reason, and ``fix``.
+    """
+    for path, html in docs:
+        try:
+            write_atomic(path, html.encode("utf-8"))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OutputError(
+                f"cannot write the notice {shown / path.name} ({reason}); {fix}"
+            ) from exc
 
 
 def escalate(
@@ -279,15 +449,19 @@ def escalate(
     pdf: bool | None = None,
     progress: Progress | None = None,
 ) -> EscalationResult:
-    """Issue every escalation rung due on ``as_of``: record the events and write the notices.
+    """Issue every escalation rung due on ``as_of``: write the notices and record the events.
 
-    Each due patch gets one event (its rung's action, e.g. ``notice``), recorded
-    at ``as_of`` 09:00 Asia/Shanghai (or at its last event, if that is later), all
-    in one transaction: every event is written or none. Then one HTML notice per
-    (rung, addressed chief) is written to ``out_dir`` as
-    ``<as_of>_<action>_<chief_id>.html`` (atomically), and a PDF beside it when a
-    headless Chromium is found. A second run on the same day finds nothing due
-    and writes nothing.
+    First every notice the ledger records in ``out_dir`` whose file is missing is
+    written again from its events (:attr:`EscalationResult.regenerated`). Then each
+    due patch gets one event (its rung's action, e.g. ``notice``), recorded at
+    ``as_of`` 09:00 Asia/Shanghai (or at its last event, if that is later), and one
+    HTML notice per (rung, addressed chief) is written as
+    :func:`notice_file_name`; a PDF beside it when a headless Chromium is found.
+    The notices are written first into a temporary folder beside ``out_dir``, the
+    events are recorded in one transaction (each note names its notices' paths,
+    :func:`notes_folder`), and the notices are moved into ``out_dir`` once it
+    commits: a notice is never recorded without its file, nor written without its
+    record. A second run on the same day finds nothing due and writes nothing.
 
     Parameters
     ----------
@@ -316,70 +490,141 @@ def escalate(
     ------
     SchemaError
         If ``as_of`` is not a date.
+    OutputError
+        If ``out_dir`` is a file or lies under one, or a notice cannot be written
+        (nothing is recorded); or, should it happen, if a recorded notice cannot be
+        moved into ``out_dir`` (the next run writes it again).
     SettingsError
         If the template is missing or broken (nothing is recorded), or ``pdf=True``
         and no converter is found.
     LedgerError, HetuError
-        If the events cannot be recorded (nothing is recorded).
+        If the events cannot be recorded (nothing is recorded, no notice is left).
     """
     day = _day(as_of)
     settings = ledger.settings
-    who = actor or settings.office_name
     out = Path(out_dir)
+    folder = output_folder(out, what="notices")
     browser = pdf_converter(pdf)
-    due, frame = _due(ledger, day)
+    events = ledger.events()
+    head = ledger.chain_head().code  # printed in each notice's footer (hetu verify --anchor)
+    due, frame = _due(ledger, day, events)
     result = EscalationResult(as_of=day, due=due, pdf_converter=browser)
-    if due.empty:
-        return result
-
-    status = frame.set_index("patch_id")
+    # the status frame of each day a notice is drawn for, indexed by patch id
+    frames = {day: frame.set_index("patch_id", drop=False)}
     segments = ledger.segments().set_index("segment_id")
-    docs: list[tuple[Path, str]] = []
-    notes: dict[str, list[str]] = {}
-    for (action, chief_id), rows in due.groupby(["action", "chief_id"], sort=False):
-        name = _file_name(day, str(action), str(chief_id))
+
+    def draw(rows: pd.DataFrame, when: dt.date) -> str:
         seg_ids = [s for s in dict.fromkeys(rows["segment_id"]) if s in segments.index]
         svg = thumbnail_svg(
-            list(status.loc[rows["patch_id"], "geometry"]),
+            list(frames[when].loc[rows["patch_id"], "geometry"]),
             list(segments.loc[seg_ids].geometry),
         )
-        html = render_notice(
-            rows,
-            as_of=day,
-            office=settings.office_name,
-            map_svg=svg,
-            ladder=settings.ladder,
-            workdays=settings.calendar is not None,
-            template=template,
-        )
-        docs.append((out / name, html))
+        return render_notice(rows, as_of=when, office=settings.office_name, map_svg=svg,
+                             ladder=settings.ladder, workdays=settings.calendar is not None,
+                             template=template, chain_head=head)  # fmt: skip
+
+    recorded = recorded_notices(ledger, folder, events)
+    missing = {n: ev for n, ev in recorded.items() if not (folder / n).is_file()}
+    if missing:
+        redo = []
+        for name, ev in sorted(missing.items()):
+            when = _day_of(name)
+            if when not in frames:
+                frames[when] = ledger.status_frame(as_of=when).set_index("patch_id", drop=False)
+            path = os.path.join(notes_folder(ledger, folder), name)
+            rows = _rebuilt(ledger, name, ev, frames[when], path)
+            redo.append((out / name, draw(rows, when)))
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_now(redo, shown=out, fix="free disk space or fix the folder, then run again")
+        result.regenerated = [p for p, _ in redo]
+        log.warning("%s: %d recorded notice(s) were missing and are written again",
+                    out, len(redo))  # fmt: skip
+    if not due.empty:
+        _issue(ledger, result, draw, out=out, folder=folder, actor=actor, events=events)
+    if browser is not None:
+        made = [*result.regenerated, *result.documents]
+        tick = expect(progress, len(made))
+        printed, failed = print_pdfs(made, browser=browser, progress=tick)
+        result.pdfs.extend(printed)
+        result.pdf_failed.extend(failed)
+    return result
+
+
+def _issue(
+    ledger: Ledger,
+    result: EscalationResult,
+    draw: Callable[[pd.DataFrame, dt.date], str],
+    *,
+    out: Path,
+    folder: Path,
+    actor: str | None,
+    events: pd.DataFrame,
+) -> None:
+    """Write the due notices into a staging folder, record them, and move them into place."""
+    day, due = result.as_of, result.due
+    where = notes_folder(ledger, folder)
+    docs: list[tuple[str, str]] = []
+    notes: dict[str, list[str]] = {}
+    for (action, chief_id), rows in due.groupby(["action", "chief_id"], sort=False):
+        pairs = zip(rows["patch_id"], rows["deadline"], strict=True)
+        name = notice_file_name(day, str(action), str(chief_id), pairs)
+        docs.append((name, draw(rows, day)))
         first = rows.iloc[0]
         to = first["chief_name"] or TEXT["no_chief"]
         if first["chief_title"]:
             to += f"（{first['chief_title']}）"
         for pid in rows["patch_id"]:
-            notes.setdefault(pid, []).append(f"{to} {name}")
-
+            notes.setdefault(pid, []).append(f"{to} {os.path.join(where, name)}")
     steps = due.drop_duplicates("patch_id").set_index("patch_id")["action"]
-    times = _event_times(ledger, steps.index, day)
+    times = _event_times(events, steps.index, day)
+    who = actor or ledger.settings.office_name
     changes = [
         Change(pid, (), actor=who, at=times[pid], action=action,
                note=f"{label(ACTIONS, action)}: " + "; ".join(notes[pid]))
         for pid, action in steps.items()
     ]  # fmt: skip
-    problems = ledger.apply_changes(changes)
-    if problems:
-        raise problems[0].error
-    result.events = len(changes)
-    log.info("escalation %s: %d events, %d notices", day, len(changes), len(docs))
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        with staging_folder(folder, prefix=".hetu-notices-") as stage:
+            _write_now(
+                [(stage / n, html) for n, html in docs],
+                shown=out,
+                fix="nothing was recorded; free disk space or choose another folder with -o",
+            )
+            problems = ledger.apply_changes(changes)
+            if problems:
+                raise problems[0].error
+            recorded = recorded_notices(ledger, folder)
+            placed = _place(stage, folder, [n for n, _ in docs], recorded)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if still empty
+        raise
+    last = events["event_id"].max() if len(events) else 0
+    result.events = len({e for n in placed for e in recorded[n]["event_id"] if e > last})
+    result.documents = [out / n for n in placed]
+    log.info("escalation %s: %d events, %d notices", day, result.events, len(placed))
 
-    out.mkdir(parents=True, exist_ok=True)
-    for path, html in docs:
-        write_atomic(path, html.encode("utf-8"))
-        result.documents.append(path)
-    if browser is not None:
-        tick = expect(progress, len(docs))
-        printed, failed = print_pdfs([p for p, _ in docs], browser=browser, progress=tick)
-        result.pdfs.extend(printed)
-        result.pdf_failed.extend(failed)
-    return result
+
+def _place(stage: Path, folder: Path, names: list[str], recorded: dict[str, Any]) -> list[str]:
+    """Move the recorded notices from ``stage`` into ``folder``; return their names."""
+    placed, late = [], []
+    for name in names:
+        if name not in recorded:  # another run recorded these patches first
+            log.info("%s: not recorded by this run (issued concurrently); not written", name)
+            continue
+        try:
+            move_into_place(stage / name, folder / name)
+        except OSError as exc:
+            late.append(f"{name} ({exc.strerror or type(exc).__name__})")
+            continue
+        placed.append(name)
+    if late:
+        raise OutputError(
+            f"{len(late)} notice(s) are recorded but could not be moved into {folder}: "
+            f"{', '.join(late)}; fix the folder and run escalate again, which writes every "
+            "recorded notice that is missing"
+        )
+    return placed

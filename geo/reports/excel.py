@@ -88,6 +88,15 @@ LEDGER_COLUMNS: dict[str, str] = {
     "centroid_lat": "coord",
 }
 
+#: Columns written after :data:`LEDGER_COLUMNS` when the frame has them (a ledger's does).
+LEDGER_EXTRA: dict[str, str] = {"township_check": "text"}
+
+
+def ledger_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """The ledger sheet's columns for ``frame``: :data:`LEDGER_COLUMNS`, then its extras."""
+    return {**LEDGER_COLUMNS, **{c: k for c, k in LEDGER_EXTRA.items() if c in frame.columns}}
+
+
 #: Rows an Excel sheet holds, the header included.
 EXCEL_MAX_ROWS = 1_048_576
 
@@ -221,12 +230,13 @@ def _centroids(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return pd.Series(points.x.to_numpy()), pd.Series(points.y.to_numpy())
 
 
-def _ledger_cells(frame: pd.DataFrame) -> list[_Cells]:
-    """Convert every ledger column of ``frame`` once, in :data:`LEDGER_COLUMNS` order."""
+def _ledger_cells(frame: pd.DataFrame) -> dict[str, _Cells]:
+    """Convert every ledger column of ``frame`` once, in :func:`ledger_columns` order."""
     n = len(frame)
     lon, lat = _centroids(frame)
     out = []
-    for name, kind in LEDGER_COLUMNS.items():
+    spec = ledger_columns(frame)
+    for name, kind in spec.items():
         if name in ("centroid_lon", "centroid_lat"):
             out.append(_numbers(lon if name == "centroid_lon" else lat, kind))
         elif name not in frame.columns:
@@ -238,17 +248,19 @@ def _ledger_cells(frame: pd.DataFrame) -> list[_Cells]:
             out.append(_distinct(frame[name], _dated_cell(kind), lambda _, w=wide: w))
         else:
             out.append(_distinct(frame[name], _text_cell(kind), display_width))
-    return out
+    return dict(zip(spec, out, strict=True))
 
 
 def _write_ledger(
-    sheet: Worksheet, columns: list[_Cells], fmt: Formats, rows: np.ndarray | None = None
+    sheet: Worksheet, columns: dict[str, _Cells], fmt: Formats, rows: np.ndarray | None = None
 ) -> None:
     """Write a ledger sheet: all rows, or the positions ``rows``, of the converted columns."""
-    n = len(columns[0].codes) if rows is None else len(rows)
-    names = list(LEDGER_COLUMNS)
-    for col, (name, kind) in enumerate(LEDGER_COLUMNS.items()):
-        cells = columns[col]
+    first = next(iter(columns.values()))
+    n = len(first.codes) if rows is None else len(rows)
+    names = list(columns)
+    kinds = {**LEDGER_COLUMNS, **LEDGER_EXTRA}
+    for col, (name, cells) in enumerate(columns.items()):
+        kind = kinds[name]
         width = max(display_width(COLUMNS[name]), cells.width(rows))
         sheet.set_column(col, col, min(width + 2, MAX_WIDTH), fmt.column(kind))
         sheet.write_string(0, col, COLUMNS[name], fmt.header)
@@ -330,6 +342,7 @@ def write_ledger_xlsx(
     coverage: pd.DataFrame | None = None,
     patrols: pd.DataFrame | None = None,
     overdue_rows: int = 500,
+    chain_head: str | None = None,
 ) -> Path:
     """Write the rectification ledger (台账) to an Excel workbook.
 
@@ -380,6 +393,9 @@ def write_ledger_xlsx(
     overdue_rows : int
         At most this many rows in the summary's overdue list (the longest
         overdue); a note counts the rest, which the ledger sheets highlight.
+    chain_head : str, optional
+        The ledger's chain head the data were read at (链首校验码, ``Ledger.chain_head``),
+        shown in the summary's title row.
 
     Returns
     -------
@@ -425,6 +441,7 @@ def write_ledger_xlsx(
             fmt=fmt,
             period=period,
             overdue_rows=overdue_rows,
+            chain_head=chain_head,
         )
         write_charts(book, charts, summary, ref)
         taken = [TEXT["summary"], TEXT["ledger_sheet"], LEDGER_SUMMARY["charts"]]
@@ -454,7 +471,8 @@ def _township_names(patches: pd.DataFrame) -> dict[str, str]:
     """Map nine-digit township codes to the names the status frame gives them."""
     if patches.empty or "admin_code" not in patches or "township" not in patches:
         return {}
-    codes = patches["admin_code"].fillna("").astype(str).str[:9]
+    column = "township_code" if "township_code" in patches else "admin_code"
+    codes = patches[column].fillna("").astype(str).str[:9]
     pairs = pd.DataFrame({"code": codes, "name": patches["township"].fillna("").astype(str)})
     pairs = pairs[(pairs["code"].str.len() == 9) & (pairs["name"] != "")]
     return pairs.groupby("code")["name"].first().to_dict()

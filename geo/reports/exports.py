@@ -2,13 +2,24 @@
 
 :func:`export_ledger` writes the dated outputs of one run into a directory —
 the Excel 台账, a UTF-8-with-BOM CSV, a GeoPackage snapshot and the legacy GBK
-shapefile with its alias sheet. Every file is written to a temporary name in
-the same directory and renamed into place, so a reader (Excel, QGIS, a
-province upload job) sees the old file or the new one, never half of one. The
-names depend only on ``as_of``, so a rerun replaces the same files. A lock file
-in the directory keeps two runs from overlapping. Each run appends one line to
-a log file when asked (``log_file``) and records itself in the ledger (its
-``exports`` table), whose latest successful export starts the next period.
+shapefile with its alias sheet. The names depend only on ``as_of``, so a rerun
+replaces the same files. A lock file in the directory keeps two runs from
+overlapping.
+
+The set is written together: every file of a run goes into a staging folder
+beside the output folder (``.<out>.hetu-export-…``; inside it, hidden, when the
+output folder is a mount point or its parent is not writable, so that each move
+stays a rename on one file system), and only when all are written are they
+renamed into place, the Excel 台账 last. A reader (Excel, QGIS, a province
+upload job) sees each file old or new, never half of one, and a run that fails
+or is interrupted leaves the previous set as it was and no temporary file. A
+run killed outright (``kill -9``, a power cut) leaves its staging folder; the
+next run, holding the lock, moves the files of a killed run that had finished
+writing into place (it was killed while renaming) and removes the others.
+
+Each run appends one line to a log file when asked (``log_file``) and records
+itself in the ledger (its ``exports`` table), whose latest successful export
+starts the next period.
 
 :data:`EXIT_CODES` lists the exit codes of ``hetu export`` that schedulers see;
 :mod:`geo.reports.timers` schedules the run (crontab, systemd timer, schtasks).
@@ -23,10 +34,9 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,10 +45,10 @@ import pandas as pd
 
 from geo.clock import as_date, now
 from geo.errors import ExportLockedError, TemplateError
-from geo.fileio import temp_beside, write_table
+from geo.fileio import staging_folder, write_atomic, write_table
 from geo.labels import COLUMNS, EXPORT, ISSUE_TYPES, RELATIONS, STATES, label
 from geo.progress import Progress, expect
-from geo.reports.excel import LEDGER_COLUMNS, Period, _replace_or_fallback, write_ledger_xlsx
+from geo.reports.excel import Period, _replace_or_fallback, ledger_columns, write_ledger_xlsx
 from geo.reports.province_template import fill_template
 from geo.reports.shapefile import ENCODING, write_shapefile
 
@@ -67,6 +77,8 @@ EXIT_CODES: dict[str, int] = {"ok": 0, "error": 1, "usage": 2, "locked": 3}
 
 #: Name of the lock file held in the output directory during a run.
 LOCK_NAME = ".hetu-export.lock"
+#: Written into a staging folder once every file of the set is in it (then moved into place).
+_COMPLETE = ".complete"
 _DATED = re.compile(r"^ledger_(\d{4}-\d{2}-\d{2})\.xlsx$")
 _LABELLED = {"issue_type": ISSUE_TYPES, "relation": RELATIONS, "state": STATES}
 
@@ -93,6 +105,10 @@ class ExportResult:
         The files written (a fallback name when the target was locked).
     province : pathlib.Path, optional
         The filled province template, when one was given.
+    chain_head : str
+        The ledger's chain head when the data were read (``Ledger.chain_head``, whole
+        hash), also in the run's log line and the ledger's export record: ``hetu verify
+        --anchor`` checks the history still holds it. Empty for a ledger without one.
     """
 
     as_of: str
@@ -106,6 +122,7 @@ class ExportResult:
     shp: Path
     aliases: Path
     province: Path | None = None
+    chain_head: str = ""
 
     @property
     def files(self) -> list[Path]:
@@ -216,7 +233,7 @@ def _previous_export(out_dir: Path, as_of: str) -> str | None:
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """The ledger columns with Chinese headers and labelled values (a new frame)."""
     out = pd.DataFrame(index=frame.index)
-    for column in LEDGER_COLUMNS:
+    for column in ledger_columns(frame):
         if column not in frame:
             continue
         values = frame[column]
@@ -227,30 +244,59 @@ def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _staging_prefix(out: Path) -> str:
+    """The name every staging folder of ``out`` starts with."""
+    return f".{out.name}.hetu-export-"
+
+
+def _staging_places(out: Path) -> list[Path]:
+    """Where a staging folder of ``out`` may be: beside it, else inside it."""
+    return [out.parent, out]
+
+
+def _publish(work: Path, out: Path) -> dict[str, Path]:
+    """Rename the files of ``work`` into ``out``, the Excel 台账 last; return name -> path.
+
+    A target held open (Excel on Windows) gets a timestamped name beside it.
+    """
+    files = [f for f in work.iterdir() if f.is_file() and f.name != _COMPLETE]
+    files.sort(key=lambda f: (_DATED.match(f.name) is not None, f.name))
+    return {f.name: _replace_or_fallback(f, out / f.name) for f in files}
+
+
+def _clean_stale(out: Path) -> None:
+    """Finish or remove the staging folders of earlier runs killed outright (under the lock).
+
+    A run killed while renaming its finished set (its folder holds
+    :data:`_COMPLETE`) has the rest of its files moved into place; any other
+    staging folder is removed with what it holds.
+    """
+    prefix = _staging_prefix(out)
+    for place in _staging_places(out):
+        try:
+            found = sorted(p for p in place.iterdir() if p.name.startswith(prefix) and p.is_dir())
+        except OSError:  # a parent folder this user may not list holds none of ours
+            continue
+        for stale in found:
+            if (stale / _COMPLETE).is_file():
+                moved = _publish(stale, out)
+                logger.info("export: %d file(s) of a killed run moved into %s", len(moved), out)
+            shutil.rmtree(stale, ignore_errors=True)
+            logger.info("export: removed %s, left by a run that was killed", stale)
+
+
 def _write_csv(frame: pd.DataFrame, target: Path) -> Path:
-    return write_table(_labelled(frame), target, place=_replace_or_fallback)
+    return write_table(_labelled(frame), target)
 
 
 def _write_gpkg(frame: gpd.GeoDataFrame, target: Path) -> Path:
-    with temp_beside(target) as tmp:
-        snapshot = gpd.GeoDataFrame(_labelled(frame), geometry=frame.geometry.values, crs=frame.crs)
-        snapshot.to_file(tmp, layer=EXPORT["layer"], driver="GPKG", engine="pyogrio")
-        return _replace_or_fallback(tmp, target)
-
-
-def _write_shp(frame: gpd.GeoDataFrame, target: Path) -> tuple[Path, pd.DataFrame]:
-    work = Path(tempfile.mkdtemp(prefix=f".{target.stem}.", dir=target.parent))
-    try:
-        _, aliases = write_shapefile(frame, work / target.name, encoding=ENCODING)
-        for part in sorted(work.iterdir()):
-            _replace_or_fallback(part, target.with_suffix(part.suffix))
-        return target, aliases
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    snapshot = gpd.GeoDataFrame(_labelled(frame), geometry=frame.geometry.values, crs=frame.crs)
+    snapshot.to_file(target, layer=EXPORT["layer"], driver="GPKG", engine="pyogrio")
+    return target
 
 
 def _write_aliases(aliases: pd.DataFrame, target: Path) -> Path:
-    return write_table(aliases, target, sheet=EXPORT["aliases"], place=_replace_or_fallback)
+    return write_table(aliases, target, sheet=EXPORT["aliases"])
 
 
 def _message(exc: BaseException) -> str:
@@ -355,8 +401,8 @@ def export_ledger(
     log_file : path-like, optional
         File to append one JSON line per run to (keys ``start``, ``end``,
         ``as_of``, ``since``, ``status`` — ``ok``, ``failed`` or ``locked`` —,
-        ``counts``, ``files``, ``error``); the handler is attached to
-        :data:`run_logger` for the run only.
+        ``counts``, ``files``, ``error``, and ``chain_head`` on success); the handler is
+        attached to :data:`run_logger` for the run only.
     template : path-like, optional
         A province ``.xlsx`` template to fill as well, with ``column_map``.
     column_map : mapping, optional
@@ -418,12 +464,17 @@ def _export_recorded(
     entry.update(as_of=day, since=start)
     out.mkdir(parents=True, exist_ok=True)
     with export_lock(out):
+        _clean_stale(out)
         if start is None:
             start = _previous_recorded(ledger, day) or _previous_export(out, day)
             entry["since"] = start
         record = {"as_of": day, "since": start, "started_at": entry["start"]}
         try:
-            result = _write_all(ledger, out, day, start, title, province, progress)
+            with staging_folder(
+                out, prefix=_staging_prefix(out)
+            ) as work:  # the set, written together (see the module doc)
+                staged = _write_set(ledger, work, day, start, title, province, progress)
+                result = _publish_set(staged, work, out)
         except Exception as exc:
             try:
                 _record(ledger, **record, files=[], counts={}, status="failed",
@@ -433,8 +484,9 @@ def _export_recorded(
             raise
         files = [str(p) for p in result.files]
         counts = {"rows": result.rows, "new": result.new, "closed": result.closed}
-        entry.update(files=files, counts=counts)
-        _record(ledger, **record, files=files, counts=counts, status="ok")
+        entry.update(files=files, counts=counts, chain_head=result.chain_head or None)
+        _record(ledger, **record, files=files, counts=counts, status="ok",
+                chain_head=result.chain_head or None)  # fmt: skip
     return result
 
 
@@ -455,46 +507,58 @@ def _field_work(ledger: Any, day: str, start: str | None) -> tuple[Any, Any]:
     return coverage, patrols
 
 
-def _write_all(
+def _publish_set(staged: ExportResult, work: Path, out: Path) -> ExportResult:
+    """Mark the staged set finished, rename it into ``out``; return it with the final paths."""
+    write_atomic(work / _COMPLETE, "\n".join(sorted(f.name for f in work.iterdir())).encode())
+    placed = _publish(work, out)
+    paths = {k: placed[getattr(staged, k).name] for k in ("xlsx", "csv", "gpkg", "shp", "aliases")}
+    filled = None if staged.province is None else placed[staged.province.name]
+    return replace(staged, province=filled, **paths)
+
+
+def _write_set(
     ledger: Any,
-    out: Path,
+    work: Path,
     day: str,
     start: str | None,
     title: str | None,
     province: tuple[Any, Mapping[str, str] | None] | None,
     progress: Progress | None,
 ) -> ExportResult:
+    """Write every file of the set into the staging folder ``work``."""
     tick = expect(progress, 5 + (province is not None))
+    head = ledger.chain_head() if hasattr(ledger, "chain_head") else None
     frame = ledger.status_frame(as_of=day)
     filled = None
     if province is not None:
         template, column_map = province
         if not column_map:
             raise TemplateError(f"{template}: a province template needs a column map")
-        target = out / f"ledger_{day}_province.xlsx"  # the template keeps its own title
+        target = work / f"ledger_{day}_province.xlsx"  # the template keeps its own title
         filled = fill_template(frame, template, target, column_map=column_map)
         tick(1)
-    period = period_ids(ledger.events(), since=start, as_of=day)
+    period = period_ids(ledger.events(as_of=day), since=start, as_of=day)
     stem = f"ledger_{day}"
     coverage, patrols = _field_work(ledger, day, start)
     xlsx = write_ledger_xlsx(
         frame,
-        out / f"{stem}.xlsx",
+        work / f"{stem}.xlsx",
         as_of=day,
         title=title,
         period=period,
         township_sheets=True,
         coverage=coverage,
         patrols=patrols,
+        chain_head=head.code if head else None,
     )
     tick(1)
-    csv = _write_csv(frame, out / f"{stem}.csv")
+    csv = _write_csv(frame, work / f"{stem}.csv")
     tick(1)
-    gpkg = _write_gpkg(frame, out / f"{stem}.gpkg")
+    gpkg = _write_gpkg(frame, work / f"{stem}.gpkg")
     tick(1)
-    shp, aliases = _write_shp(frame, out / f"{stem}_gbk.shp")
+    shp, aliases = write_shapefile(frame, work / f"{stem}_gbk.shp", encoding=ENCODING)
     tick(1)
-    alias_path = _write_aliases(aliases, out / f"{stem}_gbk_fields.xlsx")
+    alias_path = _write_aliases(aliases, work / f"{stem}_gbk_fields.xlsx")
     tick(1)
     return ExportResult(
         as_of=day,
@@ -508,4 +572,5 @@ def _write_all(
         shp=shp,
         aliases=alias_path,
         province=filled,
+        chain_head=head.full if head else "",
     )

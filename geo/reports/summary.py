@@ -34,6 +34,7 @@ from geo.labels import (
     COLUMNS,
     EXPORT,
     FIELD_WORK,
+    INTEGRITY,
     ISSUE_TYPES,
     LEDGER_SUMMARY,
     LEVELS,
@@ -134,9 +135,10 @@ def _keys_and_rows(frame: pd.DataFrame, by: str) -> tuple[pd.Series, list[tuple[
     """Return the grouping key per patch and the table's rows ``(key, label)`` in order."""
     if by == "township":
         keys = _text(frame, "township")
-        codes = _text(frame, "admin_code") if "admin_code" in frame else keys
+        column = "township_code" if "township_code" in frame else "admin_code"
+        codes = _text(frame, column) if column in frame else keys
         first = pd.DataFrame({"k": keys, "c": codes}).groupby("k")["c"].min()
-        order = first.sort_values(kind="stable").index
+        order = sorted(first.index, key=lambda k: (first[k] == "", first[k], k))  # unplaced last
         return keys, [(k, k or TEXT["no_township"]) for k in order]
     if by == "water_name":
         keys = _text(frame, "water_name")
@@ -208,7 +210,7 @@ def summary_tables(frame: pd.DataFrame, *, period: Period | None = None) -> dict
         ``合计`` (the whole frame); columns are the states of :data:`LIFECYCLE`,
         ``total``, ``overdue``, ``closure_rate`` (closed / total, NaN for no
         patches) and, with a period, ``new_in_period`` and ``closed_in_period``.
-        Townships are ordered by their smallest admin code, rivers by patch count.
+        Townships are ordered by their smallest code (unplaced last), rivers by count.
     """
     late = overdue_mask(frame)
     return {by: _count_table(frame, by, late, period) for by in _TABLES}
@@ -310,17 +312,20 @@ def write_summary(
     fmt: Formats,
     period: Period | None = None,
     overdue_rows: int = 500,
+    chain_head: str | None = None,
 ) -> tuple[list[tuple[str, str]], TableRef]:
     """Write the summary sheet.
 
     Returns the township rows ``(key, name)`` in order (for the township
     sheets) and where the township table is (for the charts): its header row,
     first and last data rows, total row and the columns of the state counts,
-    the overdue count and the closure rate.
+    the overdue count and the closure rate. ``chain_head`` (the ledger's 链首校验码)
+    is shown in the title row.
     """
     tables = summary_tables(frame, period=period)
     width = len(next(iter(tables.values())).columns) + 1
-    _title(sheet, f"{title}    {TEXT['as_of']} {as_of}", width, fmt)
+    head = f"    {INTEGRITY['chain_head']} {chain_head}" if chain_head else ""
+    _title(sheet, f"{title}    {TEXT['as_of']} {as_of}{head}", width, fmt)
     heads = {
         "township": (TEXT["by_township"], COLUMNS["township"]),
         "water_name": (LEDGER_SUMMARY["by_water"], COLUMNS["water_name"]),

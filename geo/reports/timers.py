@@ -6,6 +6,12 @@ boot) and the Windows ``schtasks`` command that run the export weekly;
 :func:`install_schedule` writes the systemd units or merges the line into the
 user's crontab (:func:`merge_crontab`, idempotent). Exit codes of the run:
 :data:`geo.reports.exports.EXIT_CODES`.
+
+So that the scheduled run equals the one made by hand, the lines name the ``hetu``
+by its absolute path (:func:`running_hetu`: the one running, or ``python -m geo.cli``
+of this Python), change into the working directory first (``cd``,
+``WorkingDirectory=``, ``cd /d``) and pass ``--settings`` when the manual run was
+given a settings file; a ledger that stores its settings needs none.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +38,7 @@ __all__ = [
     "cron_marker",
     "install_schedule",
     "merge_crontab",
+    "running_hetu",
     "schedule_lines",
 ]
 
@@ -49,6 +57,33 @@ def _when(weekday: str, time: str) -> tuple[str, int, int]:
     return day, int(match.group(1)), int(match.group(2))
 
 
+def running_hetu() -> list[str]:
+    """The command that runs this ``hetu``, by absolute paths (what a scheduler runs).
+
+    Returns
+    -------
+    list of str
+        ``[argv0]`` when ``sys.argv[0]`` (resolved) is an executable file other
+        than a Python module (the ``hetu`` console script, ``hetu.exe``); else
+        ``[python, "-m", "geo.cli"]`` with this interpreter's absolute path (its
+        virtual environment kept: the path is not resolved through links).
+    """
+    first = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    if (
+        first is not None
+        and first.is_file()
+        and first.suffix.lower() != ".py"
+        and os.access(first, os.X_OK)
+        and first.stem.lower().startswith("hetu")
+    ):
+        return [str(first)]
+    return [os.path.abspath(sys.executable), "-m", "geo.cli"]
+
+
+def _words(hetu: str | Sequence[str]) -> list[str]:
+    return [hetu] if isinstance(hetu, str) else [str(w) for w in hetu]
+
+
 def _ledger_arg(ledger: str | os.PathLike) -> str:
     """A ledger as the scheduled command names it: a path made absolute; a URL or env:NAME as is."""
     text = os.fspath(ledger)
@@ -56,8 +91,14 @@ def _ledger_arg(ledger: str | os.PathLike) -> str:
 
 
 def _cron_job(posix: str, day: str, hour: int, minute: int, logfile: Path) -> str:
-    """One crontab entry (``%`` escaped: cron turns a bare one into a newline)."""
-    command = f"{posix} >> {shlex.quote(str(logfile))} 2>&1".replace("%", r"\%")
+    """One crontab entry (``%`` escaped: cron turns a bare one into a newline).
+
+    The log's folder is made first: the shell opens the log before ``hetu`` could
+    make the output folder, and a job whose log cannot be opened fails unseen.
+    """
+    folder = shlex.quote(str(logfile.parent))
+    command = f"mkdir -p {folder} && {posix} >> {shlex.quote(str(logfile))} 2>&1"
+    command = command.replace("%", r"\%")
     return f"{minute} {hour} * * {(_WEEKDAYS.index(day) + 1) % 7} {command}"
 
 
@@ -67,8 +108,10 @@ def schedule_lines(
     out_dir: str | os.PathLike,
     weekday: str = "MON",
     time: str = "08:00",
-    hetu: str = "hetu",
+    hetu: str | Sequence[str] = "hetu",
     log: str | os.PathLike | None = None,
+    workdir: str | os.PathLike | None = None,
+    settings: str | os.PathLike | None = None,
 ) -> dict[str, str]:
     """Return the lines that run ``hetu export`` weekly, for cron, systemd and Windows.
 
@@ -80,10 +123,17 @@ def schedule_lines(
         ``MON`` … ``SUN`` (case-insensitive).
     time : str
         ``HH:MM``, Beijing time.
-    hetu : str
-        The ``hetu`` executable (a full path is safest for schedulers).
+    hetu : str or sequence of str
+        The ``hetu`` executable (a full path is safest for schedulers), or the words
+        that run it (:func:`running_hetu`).
     log : path-like, optional
         File the cron job appends its output to; default ``out_dir/export.log``.
+    workdir : path-like, optional
+        The folder the run starts in (made absolute): ``cd`` in the crontab line and
+        ``schtasks``, ``WorkingDirectory=`` in the service.
+    settings : path-like, optional
+        A settings file the run is given (``hetu --settings FILE export …``, made
+        absolute); leave out for a ledger that stores its settings.
 
     Returns
     -------
@@ -101,19 +151,28 @@ def schedule_lines(
     day, hour, minute = _when(weekday, time)
     led, out = _ledger_arg(ledger), Path(out_dir).resolve()
     logfile = Path(log).resolve() if log is not None else out / "export.log"
-    posix = shlex.join([hetu, "export", str(led), "-o", str(out)])
-    cron = f"CRON_TZ={TZ.key}\n{_cron_job(posix, day, hour, minute, logfile)}"
+    given = ["--settings", str(Path(settings).resolve())] if settings is not None else []
+    words = [*_words(hetu), *given, "export", str(led), "-o", str(out)]
+    posix = shlex.join(words)
+    home = str(Path(workdir).resolve()) if workdir is not None else None
+    job = f"cd {shlex.quote(home)} && {posix}" if home else posix
+    cron = f"CRON_TZ={TZ.key}\n{_cron_job(job, day, hour, minute, logfile)}"
+    # systemd expands %-specifiers: a literal % is written %%
+    where = f"WorkingDirectory={home.replace('%', '%%')}\n" if home else ""
     service = (
         "[Unit]\nDescription=Hetu weekly ledger export\n\n"
-        # systemd expands %-specifiers: a literal % is written %%
-        f"[Service]\nType=oneshot\nExecStart={posix.replace('%', '%%')}\n"
+        f"[Service]\nType=oneshot\n{where}ExecStart={posix.replace('%', '%%')}\n"
     )
     timer = (
         "[Unit]\nDescription=Hetu weekly ledger export\n\n"
         f"[Timer]\nOnCalendar={day.title()} *-*-* {hour:02d}:{minute:02d}:00 {TZ.key}\n"
         "Persistent=true\n\n[Install]\nWantedBy=timers.target\n"
     )
-    command = f'\\"{hetu}\\" export \\"{led}\\" -o \\"{out}\\"'
+    # schtasks /TR: paths in \"…\"; the && stays inside the quoted /TR argument
+    command = " ".join(w if w in ("export", "-o", "-m", "--settings") else f'\\"{w}\\"'
+                       for w in words)  # fmt: skip
+    if home:
+        command = f'cmd /c cd /d \\"{home}\\" && {command}'
     schtasks = (
         f'schtasks /Create /TN "Hetu weekly export" /SC WEEKLY /D {day} '
         f'/ST {hour:02d}:{minute:02d} /TR "{command}" /F'
@@ -235,9 +294,11 @@ def install_schedule(
     target: str = "auto",
     weekday: str = "MON",
     time: str = "08:00",
-    hetu: str = "hetu",
+    hetu: str | Sequence[str] = "hetu",
     log: str | os.PathLike | None = None,
     unit_dir: str | os.PathLike | None = None,
+    workdir: str | os.PathLike | None = None,
+    settings: str | os.PathLike | None = None,
 ) -> InstallResult:
     """Install the weekly export: systemd user units, a crontab line, or (Windows) print only.
 
@@ -252,7 +313,7 @@ def install_schedule(
     target : {"auto", "systemd", "cron", "windows"}
         ``auto``: ``windows`` on Windows, ``systemd`` where ``systemctl``
         exists, else ``cron``.
-    weekday, time, hetu, log
+    weekday, time, hetu, log, workdir, settings
         As for :func:`schedule_lines`.
     unit_dir : path-like, optional
         Where the systemd units go; default ``~/.config/systemd/user``.
@@ -276,8 +337,10 @@ def install_schedule(
             target = "systemd" if shutil.which("systemctl") else "cron"
     if target not in ("systemd", "cron", "windows"):
         raise ValueError(f"target {target!r}: use auto, systemd, cron or windows")
-    hetu = shutil.which(hetu) or hetu if target != "windows" else hetu
-    lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=time, hetu=hetu, log=log)
+    if isinstance(hetu, str) and target != "windows":
+        hetu = shutil.which(hetu) or hetu
+    lines = schedule_lines(ledger, out_dir=out_dir, weekday=weekday, time=time, hetu=hetu, log=log,
+                           workdir=workdir, settings=settings)  # fmt: skip
     if target == "windows":
         return InstallResult(target, command=lines["schtasks"])
     if target == "cron":

@@ -1,6 +1,7 @@
 // Hetu's renderer of the leadership map, inlined by geo/maps/assets.py (hetu_script).
 // hetuDraw(dataId, map, G) draws the compact JSON document held in the element dataId
 // (geo/maps/data.py) on the Leaflet map, into its layer groups G (key -> group).
+// Text from the ledger is only ever set with textContent, or HTML-escaped (layer list).
 function hetuDraw(dataId, map, G) {
   "use strict";
   var D = JSON.parse(document.getElementById(dataId).textContent);
@@ -25,8 +26,13 @@ function hetuDraw(dataId, map, G) {
     if (cls) { e.className = cls; }
     return e;
   }
-  // patch record: [id, state, overdue days, type, area, water, village, township, county,
-  //                deadline, description, cx, cy, geometry, events, thumbnails]
+  function escaped(text) {  // for Leaflet's layer list, which sets names as HTML
+    return String(text).replace(/&/g, "&amp;").replace(/[<]/g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  // patch record: [id, state, overdue days, type, area, water, village, township chief,
+  //   county chief, deadline, description, cx, cy, geometry, history, thumbnails,
+  //   township, township code, batch]; history entries: [time, what, who]
   var P = D.patches;
   function popup(i, extra) {
     var p = P[i], box = el("div", null, "hetu-pop"), t = el("table");
@@ -36,12 +42,14 @@ function hetuDraw(dataId, map, G) {
       t.appendChild(tr);
     }
     row(L_.patch_id, p[0]);
+    row(L_.batch, s(p[18]));
     row(L_.issue_type, s(p[3]));
     row(L_.area, p[4] === null ? "" : p[4].toLocaleString("zh-CN"));
+    row(L_.township, s(p[16]));
     row(L_.water, s(p[5]));
     row(L_.state, D.state_labels[p[1]]);
     row(L_.deadline, s(p[9]));
-    if (p[2] > 0) { row(L_.overdue_days, String(p[2]), "late"); }
+    if (p[2] > 0) { row(L_.overdue, p[2] + " " + D.day_unit, "late"); }
     row(L_.chief_village, s(p[6]));
     row(L_.chief_township, s(p[7]));
     row(L_.chief_county, s(p[8]));
@@ -53,7 +61,7 @@ function hetuDraw(dataId, map, G) {
       var ol = el("ol");
       p[14].forEach(function (e) {
         var who = s(e[2]);
-        ol.appendChild(el("li", s(e[0]) + " " + D.state_labels[e[1]] + (who ? " · " + who : "")));
+        ol.appendChild(el("li", s(e[0]) + " " + s(e[1]) + (who ? " · " + who : "")));
       });
       box.appendChild(ol);
     }
@@ -65,16 +73,34 @@ function hetuDraw(dataId, map, G) {
     }
     return box;
   }
+  // The fixed boxes (title, dashboard, layer list) sit above Leaflet's panes: keep popups
+  // and zoomed views clear of them, where the map is wide enough to spare the room.
+  function margins() {
+    var c = map.getContainer().getBoundingClientRect();
+    var out = {top: 10, left: 10, right: 10, bottom: 10, height: c.height};
+    function box(sel) {  // a shown box's rectangle (fixed boxes have no offsetParent)
+      var e = document.querySelector(sel), r = e && e.getBoundingClientRect();
+      return r && r.width > 0 && r.height > 0 ? r : null;
+    }
+    var title = box(".hetu-title"), dash = box(".hetu-dash"), list = box(".leaflet-control-layers");
+    if (title) { out.top = Math.max(out.top, title.bottom - c.top + 10); }
+    var left = dash ? dash.right - c.left + 10 : 10, right = list ? c.right - list.left + 10 : 10;
+    if (c.width - left - right >= 420) { out.left = left; out.right = right; }
+    return out;
+  }
   function open(i, latlng, extra) {
-    var p = P[i];
-    L.popup({maxWidth: 380}).setLatLng(latlng || ll(p[11], p[12]))
-      .setContent(popup(i, extra)).openOn(map);
+    var p = P[i], m = margins();
+    L.popup({maxWidth: 380, maxHeight: Math.max(120, m.height - m.top - m.bottom - 60),
+      autoPanPaddingTopLeft: L.point(m.left, m.top),
+      autoPanPaddingBottomRight: L.point(m.right, m.bottom)})
+      .setLatLng(latlng || ll(p[11], p[12])).setContent(popup(i, extra)).openOn(map);
   }
   function onClick(e) { var l = e.layer || e.propagatedFrom; if (l && l.hetu !== undefined) {
     L.DomEvent.stopPropagation(e); open(l.hetu, e.latlng, l.hetuExtra); } }
+  // one point layer and one polygon layer per state, and the overdue marks on top
   var pts = {}, polys = {}, built = new Uint8Array(P.length), cluster = null;
   Object.keys(G).forEach(function (key) {
-    if (key.indexOf("patch:") === 0) {
+    if (key.indexOf("patch:") === 0 || key === "overdue") {
       pts[key] = L.featureGroup().on("click", onClick);
       polys[key] = L.featureGroup().on("click", onClick);
     }
@@ -85,17 +111,21 @@ function hetuDraw(dataId, map, G) {
     cluster.on("click", onClick);
     G["patch:closed"].addLayer(cluster);
   }
-  function key(p) { return p[2] > 0 && D.settled.indexOf(p[1]) < 0 ? "patch:overdue"
-    : "patch:" + D.states[p[1]]; }
+  function key(p) { return "patch:" + D.states[p[1]]; }
+  function late(p) { return p[2] > 0 && D.settled.indexOf(p[1]) < 0 && !!pts.overdue; }
   var closedMarkers = [];
   for (var i = 0; i < P.length; i++) {
-    var p = P[i], k = key(p), color = D.colors[p[1]], late = k === "patch:overdue";
-    var m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: late ? 7 : 5,
-      color: late ? D.overdue_color : "#fff", weight: late ? 3 : 1, fillColor: color,
-      fillOpacity: 0.9});
+    var p = P[i], k = key(p);
+    var m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 5, color: "#fff",
+      weight: 1, fillColor: D.colors[p[1]], fillOpacity: 0.9});
     m.hetu = i;
     if (k === "patch:closed" && cluster) { closedMarkers.push(m); } else if (pts[k]) {
       pts[k].addLayer(m);
+    }
+    if (late(p)) {
+      var ring = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 8,
+        color: D.overdue_color, weight: 3, fill: false});
+      ring.hetu = i; pts.overdue.addLayer(ring);
     }
   }
   if (cluster) { cluster.addLayers(closedMarkers); }
@@ -105,11 +135,15 @@ function hetuDraw(dataId, map, G) {
       if (built[i]) { continue; }
       var p = P[i], k = key(p);
       if (!polys[k] || !b.contains(ll(p[11], p[12]))) { continue; }
-      var late = k === "patch:overdue";
-      var poly = L.polygon(rings(p[11], p[12], p[13]), {renderer: renderer,
-        color: late ? D.overdue_color : D.colors[p[1]], weight: late ? 3.5 : 1.5,
+      var shape = rings(p[11], p[12], p[13]);
+      var poly = L.polygon(shape, {renderer: renderer, color: D.colors[p[1]], weight: 1.5,
         fillColor: D.colors[p[1]], fillOpacity: 0.45});
       poly.hetu = i; polys[k].addLayer(poly); built[i] = 1;
+      if (late(p)) {
+        var edge = L.polygon(shape, {renderer: renderer, color: D.overdue_color, weight: 3.5,
+          fill: false});
+        edge.hetu = i; polys.overdue.addLayer(edge);
+      }
     }
   }
   var detail = null;
@@ -157,18 +191,48 @@ function hetuDraw(dataId, map, G) {
     });
     G.recurrence.addLayer(rec);
   }
-  // search by patch id
+  // the layer list: names from the data document, escaped, in the document's order
+  var layerList = L.control.layers(null, null, {collapsed: false});
+  D.layers.forEach(function (l) { if (G[l[0]]) { layerList.addOverlay(G[l[0]], escaped(l[1])); } });
+  layerList.addTo(map);
+  L.control.scale({metric: true, imperial: false, position: "bottomright"}).addTo(map);
+  // go to a patch (search, #patch=ID) or a township (#township=NAME or its 9-digit code)
   var ids = P.map(function (p) { return p[0]; });
+  function go(i) {
+    var p = P[i];
+    map.closePopup();
+    map.once("moveend", function () { open(i); });
+    map.setView(ll(p[11], p[12]), Math.max(map.getZoom(), D.zpoly + 2));
+  }
+  function township(name) {
+    var found = [];
+    P.forEach(function (p) { if (s(p[16]) === name || s(p[17]) === name) {
+      found.push(ll(p[11], p[12])); } });
+    if (!found.length) { return false; }
+    var m = margins();
+    map.closePopup();
+    map.fitBounds(L.latLngBounds(found), {maxZoom: D.zpoly + 1,
+      paddingTopLeft: L.point(m.left + 20, m.top + 20),
+      paddingBottomRight: L.point(m.right + 20, m.bottom + 20)});
+    return true;
+  }
+  function fromHash() {
+    var h = /^#(patch|township)=(.*)$/.exec(window.location.hash);
+    if (!h) { return false; }
+    var value = h[2];
+    try { value = decodeURIComponent(value); } catch (e) { /* a raw, unencoded value */ }
+    if (h[1] === "township") { return township(value); }
+    var i = ids.indexOf(value);
+    if (i >= 0) { go(i); }
+    return i >= 0;
+  }
+  window.addEventListener("hashchange", fromHash);
   var Search = L.Control.extend({options: {position: "topleft"}, onAdd: function () {
     var box = el("div", null, "leaflet-bar hetu-search"), input = el("input");
     var list = el("div"); input.type = "search"; input.placeholder = L_.search;
     box.appendChild(input); box.appendChild(list);
     L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
-    function go(i) {
-      var p = P[i]; list.textContent = "";
-      map.once("moveend", function () { open(i); });
-      map.setView(ll(p[11], p[12]), Math.max(map.getZoom(), D.zpoly + 2));
-    }
+    function pick(i) { list.textContent = ""; go(i); }
     input.addEventListener("input", function () {
       var q = input.value.trim().toUpperCase(); list.textContent = "";
       if (!q) { return; }
@@ -176,7 +240,8 @@ function hetuDraw(dataId, map, G) {
       for (var i = 0; i < ids.length && n < 8; i++) {
         if (ids[i].toUpperCase().indexOf(q) >= 0) {
           var item = el("div", ids[i]); item.dataset.i = i;
-          item.addEventListener("click", function (e) { L.DomEvent.stop(e); go(+this.dataset.i); });
+          item.addEventListener("click", function (e) {
+            L.DomEvent.stop(e); pick(+this.dataset.i); });
           list.appendChild(item); n++;
         }
       }
@@ -185,12 +250,14 @@ function hetuDraw(dataId, map, G) {
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter") { var i = ids.indexOf(input.value.trim()); if (i < 0 &&
         list.firstChild && list.firstChild.dataset) { i = +list.firstChild.dataset.i; }
-        if (i >= 0) { go(i); } }
+        if (i >= 0) { pick(i); } }
     });
     return box;
   }});
   new Search().addTo(map);
   rescale();
-  window.hetu = {map: map, groups: G, open: open, ids: ids, ready: true,
-    center: function (i) { return ll(P[i][11], P[i][12]); }};
+  fromHash();
+  window.hetu = {map: map, groups: G, open: open, ids: ids, ready: true, margins: margins,
+    center: function (i) { return ll(P[i][11], P[i][12]); },
+    township: function (i) { return s(P[i][16]); }};
 }
