@@ -34,7 +34,7 @@ import shapely
 from geo.errors import LedgerError
 from geo.fileio import DISK_FULL_ERRNOS
 from geo.ledger import gpkg as _gpkg
-from geo.ledger.schema import FEATURE_TABLES, register_all, split_sql
+from geo.ledger.schema import FEATURE_TABLES, POSTGIS_SCRIPTS, register_all, split_sql
 
 STORAGE_EPSG = 4490
 #: Conflict targets of the tables written with ``conflict="replace"`` / ``"ignore"``.
@@ -300,7 +300,7 @@ _HEAD_SQL = (
 def pg_statements(script: str) -> list[str]:
     """Translate a SQLite-flavoured migration script into PostgreSQL statements."""
     out: list[str] = []
-    for statement in split_sql(script):
+    for statement in split_sql(POSTGIS_SCRIPTS.get(script, script)):
         trigger = _TRIGGER.fullmatch(statement.strip())
         if trigger:
             name, when, table, message = trigger.groups()

@@ -22,6 +22,10 @@ from pyproj import CRS
 APPLICATION_ID = 0x47504B47
 #: ``PRAGMA user_version`` of GeoPackage 1.3.
 USER_VERSION = 10300
+#: GDAL's creation options for every GeoPackage Hetu writes through GDAL (snapshots, field
+#: packages): version 1.3 like the ledger. GDAL 3.8 and later write 1.4 by default, whose
+#: R-tree triggers older clients and the validator of Debian's GDAL 3.6 do not know.
+GDAL_OPTIONS: dict[str, str] = {"VERSION": "1.3"}
 
 CORE_SQL = """
 CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
