@@ -55,6 +55,19 @@ def validate_gpkg(path: Path) -> list[str]:
     return lines
 
 
+def gdal_spatial_index(path: Path, table: str) -> None:
+    """Let GDAL make its R-tree spatial index on a GeoPackage table, as QGIS does."""
+    python, _script = validator()
+    code = (
+        "import sys; from osgeo import ogr; ds = ogr.Open(sys.argv[1], 1); ds.ExecuteSQL("
+        "\"SELECT CreateSpatialIndex('\" + sys.argv[2] + \"', 'geom')\"); ds = None"
+    )
+    done = subprocess.run([python, "-c", code, str(path), table], capture_output=True, text=True)
+    if done.returncode and "osgeo" in done.stderr:
+        _missing("GDAL's Python bindings (python3-gdal)")
+    assert done.returncode == 0, done.stderr
+
+
 def soffice() -> str:
     """LibreOffice's ``soffice`` with Calc and Writer (or skip/fail)."""
     found = shutil.which("soffice") or shutil.which("libreoffice")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 import shapely
-from _clients import validate_gpkg
+from _clients import gdal_spatial_index, validate_gpkg
 from conftest import raw_sql
 from test_history import LAT, LON, _to_rectified, photo
 from test_integrity import build_story
@@ -117,3 +117,42 @@ def test_the_text_id_stays_unique(location, tmp_path, table):
     (existing,) = raw_sql(location, f"SELECT {key} FROM {table} ORDER BY fid LIMIT 1")[0]
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         raw_sql(location, f"INSERT INTO {table} ({key}) VALUES (?)", (existing,))
+
+
+def test_a_clients_spatial_index_on_the_rebuilt_table_is_dropped_not_left_stale(tmp_path):
+    path = tmp_path / "ledger.gpkg"
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("HETU_ATTACHMENTS", str(tmp_path / "attachments"))
+        m.setattr(store, "MIGRATIONS", MIGRATIONS[:-1])
+        build_story(path, tmp_path).close()
+    gdal_spatial_index(path, "patches")  # the office opened the ledger in QGIS
+    index = "SELECT name FROM sqlite_master WHERE name LIKE 'rtree_patches_geom%' ORDER BY 1"
+    assert raw_sql(path, index)  # the R-tree and its triggers
+    with Ledger(path) as led:
+        assert led.schema_version == NAME and verify_ledger(led).problems == []
+    assert raw_sql(path, index) == []
+    assert raw_sql(path, "SELECT * FROM gpkg_extensions WHERE table_name = 'patches'") == []
+    assert validate_gpkg(path) == []
+
+
+def test_a_ledger_qgis_indexed_still_takes_new_patches_and_the_index_follows(tmp_path):
+    path = tmp_path / "ledger.gpkg"
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("HETU_ATTACHMENTS", str(tmp_path / "attachments"))
+        build_story(path, tmp_path).close()
+        gdal_spatial_index(path, "patches")  # its triggers call ST_IsEmpty, ST_MinX …
+        with Ledger(path) as led:
+            frame = gpd.GeoDataFrame(
+                {"patch_id": ["D"], "batch_id": "b2", "issue_type": "dumping", "admin_code": None,
+                 "detected_on": None, "issued_on": "2025-08-15", "area_m2": 100.0,
+                 "source_area": None, "description": None, "attrs": "{}"},
+                geometry=[shapely.box(LON + 0.05, LAT, LON + 0.0505, LAT + 0.0005)], crs=4490,
+            )  # fmt: skip
+            record = ImportRecord(kind="patches", file="g", sha256="t", batch_id="b2")
+            led.add_patches(frame, record)
+            assert verify_ledger(led).problems == []
+    ((fid,),) = raw_sql(path, "SELECT fid FROM patches WHERE patch_id = 'D'")
+    box = raw_sql(path, "SELECT minx, maxx, miny, maxy FROM rtree_patches_geom WHERE id = ?", [fid])
+    # an R-tree keeps 32-bit floats, rounded outwards
+    assert box == [pytest.approx((LON + 0.05, LON + 0.0505, LAT, LAT + 0.0005), abs=1e-4)]
+    assert validate_gpkg(path) == []
