@@ -154,13 +154,31 @@ def copy_atomic(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
 
 @contextlib.contextmanager
 def xlsx_workbook(path: str | os.PathLike) -> Iterator[xlsxwriter.Workbook]:
-    """Yield an xlsxwriter workbook (text stays text: :data:`XLSX_TEXT`) saved atomically."""
+    """Yield an xlsxwriter workbook (text stays text: :data:`XLSX_TEXT`) saved atomically.
+
+    Its sheets print as :func:`print_setup` sets them, unless the writer set its own fit.
+    """
     import xlsxwriter
 
     with atomic_path(path) as tmp:
         book = xlsxwriter.Workbook(tmp, XLSX_TEXT)
         yield book
+        print_setup(book)
         book.close()
+
+
+def print_setup(book: xlsxwriter.Workbook) -> None:
+    """Let every sheet of ``book`` print as an office prints a 台账: A4 landscape, one page wide.
+
+    All columns fit one page width, with as many pages down as needed; without it a wide
+    sheet prints its columns over several pages, in Excel, WPS and LibreOffice alike. A
+    sheet whose writer chose its own fit keeps it.
+    """
+    for sheet in book.worksheets():
+        if not sheet.fit_page:
+            sheet.set_paper(9)  # A4
+            sheet.set_landscape()
+            sheet.fit_to_pages(1, 0)
 
 
 def _defused(value: Any) -> Any:
@@ -220,13 +238,12 @@ def write_table(
     target.parent.mkdir(parents=True, exist_ok=True)
     with temp_beside(target) as tmp:
         if target.suffix.lower() == ".xlsx":
-            frame.to_excel(
-                tmp,
-                sheet_name=sheet,
-                index=False,
-                engine="xlsxwriter",
-                engine_kwargs={"options": XLSX_TEXT},
-            )
+            import pandas as pd
+
+            options = {"options": XLSX_TEXT}
+            with pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs=options) as writer:
+                frame.to_excel(writer, sheet_name=sheet, index=False)
+                print_setup(writer.book)
         else:
             _csv_safe(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
         return place(tmp, target)

@@ -102,7 +102,10 @@ def coverage(ctx: click.Context, ledger: str, within_m: float | None, **opts: An
     pct = 100 * done / total if total else 0.0
     click.echo(f"{FIELD_WORK['coverage_pct']}: {done:.1f} / {total:.1f} km, {pct:.1f}%")
     if opts["output"] and opts["output"].lower().endswith(".gpkg"):
-        pieces.to_file(opts["output"], layer="shoreline", driver="GPKG", engine="pyogrio")
+        from geo.ledger.gpkg import GDAL_OPTIONS
+
+        pieces.to_file(opts["output"], layer="shoreline", driver="GPKG", engine="pyogrio",
+                       dataset_options=GDAL_OPTIONS)  # fmt: skip
         click.echo(f"banks written to {opts['output']}")
     elif opts["output"]:
         write_report(per_segment.drop(columns="geometry", errors="ignore"), opts["output"])

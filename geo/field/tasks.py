@@ -40,6 +40,7 @@ from geo.field.fieldwork import (
 )
 from geo.fileio import atomic_path, xlsx_workbook
 from geo.labels import COLUMNS, FIELDWORK, ISSUE_TYPES, TEXT, label
+from geo.ledger.gpkg import GDAL_OPTIONS
 from geo.ledger.store import Ledger
 from geo.policy.lifecycle import EVIDENCE_KINDS, Lifecycle
 from geo.text import display_width
@@ -60,8 +61,14 @@ _GPKG_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,"
     " extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,"
     " CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))",
+    "CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL,"
+    " constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN,"
+    " max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,"
+    " CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))",
     "INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_data_columns', NULL, 'gpkg_schema',"
     " 'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
+    "INSERT OR IGNORE INTO gpkg_extensions VALUES ('gpkg_data_column_constraints', NULL,"
+    " 'gpkg_schema', 'http://www.geopackage.org/spec/#extension_schema', 'read-write')",
 )
 
 #: GeoPackage field (ASCII, for QField) -> the sheet field it holds (its header is the alias).
@@ -230,7 +237,8 @@ def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, *, lifecycle: Lifecycle) ->
     gdf = gpd.GeoDataFrame(cols, geometry=geoms.to_numpy(), crs=4326)
     with atomic_path(path) as tmp:
         options = {"IDENTIFIER": FIELDWORK["layer"], "DESCRIPTION": FIELDWORK["layer"]}
-        gdf.to_file(tmp, layer=_LAYER, driver="GPKG", engine="pyogrio", layer_options=options)
+        gdf.to_file(tmp, layer=_LAYER, driver="GPKG", engine="pyogrio", layer_options=options,
+                    dataset_options=GDAL_OPTIONS)  # fmt: skip
         conn = sqlite3.connect(tmp)
         try:
             with conn:

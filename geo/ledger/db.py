@@ -34,7 +34,7 @@ import shapely
 from geo.errors import LedgerError
 from geo.fileio import DISK_FULL_ERRNOS
 from geo.ledger import gpkg as _gpkg
-from geo.ledger.schema import FEATURE_TABLES, register_all, split_sql
+from geo.ledger.schema import FEATURE_TABLES, POSTGIS_SCRIPTS, register_all, split_sql
 
 STORAGE_EPSG = 4490
 #: Conflict targets of the tables written with ``conflict="replace"`` / ``"ignore"``.
@@ -133,6 +133,7 @@ class GpkgDatabase(_Connected):
         self.path = path
         self.name = str(path)
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+        _gpkg.register_functions(self._conn)  # a spatial index QGIS made calls them
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA busy_timeout = 60000")
 
@@ -237,9 +238,15 @@ class GpkgDatabase(_Connected):
         return flat_sql(statement)
 
     def registered(self, migration: str, tables: dict[str, str]) -> None:
-        """Describe a migration's new tables in the GeoPackage contents (QGIS shows them)."""
+        """Describe a migration's new tables in the GeoPackage contents (QGIS shows them).
+
+        After ``0009_gpkg_integer_keys`` an R-tree a client made on ``patches`` is dropped:
+        the rebuilt table has lost its triggers.
+        """
         if migration == "0001_initial":
             register_all(self._conn)
+        if migration == "0009_gpkg_integer_keys":  # it rebuilt patches: a client's index is stale
+            _gpkg.drop_spatial_index(self._conn, "patches")
         for table, description in tables.items():
             gtype = FEATURE_TABLES.get(table, (None,))[0]
             geometry = ("geom", gtype) if gtype else None
@@ -300,7 +307,7 @@ _HEAD_SQL = (
 def pg_statements(script: str) -> list[str]:
     """Translate a SQLite-flavoured migration script into PostgreSQL statements."""
     out: list[str] = []
-    for statement in split_sql(script):
+    for statement in split_sql(POSTGIS_SCRIPTS.get(script, script)):
         trigger = _TRIGGER.fullmatch(statement.strip())
         if trigger:
             name, when, table, message = trigger.groups()

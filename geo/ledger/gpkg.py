@@ -10,6 +10,7 @@ geometry blob (an 8-byte header, an envelope, then ISO WKB). Everything else
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import struct
 from collections.abc import Iterable
@@ -22,6 +23,10 @@ from pyproj import CRS
 APPLICATION_ID = 0x47504B47
 #: ``PRAGMA user_version`` of GeoPackage 1.3.
 USER_VERSION = 10300
+#: GDAL's creation options for every GeoPackage Hetu writes through GDAL (snapshots, field
+#: packages): version 1.3 like the ledger. GDAL 3.8 and later write 1.4 by default, whose
+#: R-tree triggers older clients and the validator of Debian's GDAL 3.6 do not know.
+GDAL_OPTIONS: dict[str, str] = {"VERSION": "1.3"}
 
 CORE_SQL = """
 CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
@@ -106,6 +111,49 @@ def register_table(
         conn.execute(
             "INSERT OR REPLACE INTO gpkg_geometry_columns VALUES (?, ?, ?, ?, 0, 0)",
             (table, geometry[0], geometry[1], srs_id),
+        )
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Give ``conn`` the SQL functions a GeoPackage R-tree index calls (``ST_MinX`` …).
+
+    GDAL and QGIS make the index (extension ``gpkg_rtree_index``) with triggers that call
+    them, and the standard leaves them to the application: SQLite has none. Without them
+    no row of an indexed table could be written through :mod:`sqlite3`.
+    """
+    conn.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
+    for name, at in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        conn.create_function(name, 1, functools.partial(_bound, at), deterministic=True)
+
+
+def _is_empty(blob: bytes | None) -> int | None:
+    if blob is None:
+        return None
+    return int(bool(shapely.is_empty(from_blobs([blob])[0])))
+
+
+def _bound(at: int, blob: bytes | None) -> float | None:
+    if blob is None:
+        return None
+    value = shapely.bounds(from_blobs([blob])[0])[at]
+    return None if np.isnan(value) else float(value)
+
+
+def drop_spatial_index(conn: sqlite3.Connection, table: str, column: str = "geom") -> None:
+    """Drop the R-tree index a client (GDAL, QGIS) made on ``table``, and its extension record.
+
+    A table a migration rebuilds loses the index's triggers with the old table; the index
+    would then miss every row written later. A client makes a new one when it needs it.
+    """
+    conn.execute(f"DROP TABLE IF EXISTS rtree_{table}_{column}")
+    listed = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_extensions'"
+    ).fetchone()
+    if listed:
+        conn.execute(
+            "DELETE FROM gpkg_extensions WHERE lower(table_name) = ? AND lower(column_name) = ?"
+            " AND extension_name = 'gpkg_rtree_index'",
+            (table, column),
         )
 
 

@@ -49,12 +49,27 @@ class CopyReport:
 
 
 def ledger_tables() -> list[tuple[str, str | None]]:
-    """The ledger's tables in creation order, each with its identity column (or None)."""
-    tables: list[tuple[str, str | None]] = []
-    for _name, script, _tables in MIGRATIONS:
-        for m in re.finditer(r"CREATE TABLE (\w+) \(\s*(\w+) \w+( PRIMARY KEY AUTO)?", script):
-            tables.append((m[1], m[2] if m[3] else None))
-    return tables
+    """The ledger's tables in creation order, each with its identity column (or None).
+
+    A table a migration rebuilt (created under another name, the old one dropped, the
+    new one renamed) keeps the place of the table it replaced.
+    """
+    tables: dict[str, tuple[int, str | None]] = {}
+    dropped: dict[str, int] = {}
+    statement = re.compile(
+        r"CREATE TABLE (\w+) \(\s*(\w+) \w+( PRIMARY KEY AUTO)?"
+        r"|DROP TABLE (\w+)|ALTER TABLE (\w+) RENAME TO (\w+)"
+    )
+    scripts = "\n".join(script for _name, script, _tables in MIGRATIONS)
+    for place, m in enumerate(statement.finditer(scripts)):
+        if m[1]:
+            tables[m[1]] = (place, m[2] if m[3] else None)
+        elif m[4]:
+            dropped[m[4]] = tables.pop(m[4])[0]
+        else:
+            made, key = tables.pop(m[5])
+            tables[m[6]] = (dropped.pop(m[6], made), key)
+    return [(t, key) for t, (_place, key) in sorted(tables.items(), key=lambda kv: kv[1][0])]
 
 
 def copy_ledger(

@@ -37,7 +37,7 @@ from xlsxwriter.worksheet import Worksheet
 from geo.clock import TZ, now
 from geo.crs import STORAGE_EPSG
 from geo.errors import CRSError, ExportTooLargeError, SchemaError
-from geo.fileio import XLSX_TEXT, move_into_place, temp_beside
+from geo.fileio import XLSX_TEXT, move_into_place, print_setup, temp_beside
 from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEDGER_SUMMARY, RELATIONS, STATES, TEXT
 from geo.labels import label as _label
 from geo.reports.summary import (
@@ -463,6 +463,7 @@ def write_ledger_xlsx(
                 taken.append(sheet_name(name, taken))
                 rows = positions.get(key, np.array([], dtype=np.int64))
                 _write_ledger(book.add_worksheet(taken[-1]), columns, fmt, rows)
+        print_setup(book)
         book.close()
         return _replace_or_fallback(tmp, target)
 

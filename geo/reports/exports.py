@@ -47,6 +47,7 @@ from geo.clock import as_date, now
 from geo.errors import ExportLockedError, TemplateError
 from geo.fileio import staging_folder, write_atomic, write_table
 from geo.labels import COLUMNS, EXPORT, ISSUE_TYPES, RELATIONS, STATES, label
+from geo.ledger.gpkg import GDAL_OPTIONS
 from geo.progress import Progress, expect
 from geo.reports.excel import Period, _replace_or_fallback, ledger_columns, write_ledger_xlsx
 from geo.reports.province_template import fill_template
@@ -291,7 +292,8 @@ def _write_csv(frame: pd.DataFrame, target: Path) -> Path:
 
 def _write_gpkg(frame: gpd.GeoDataFrame, target: Path) -> Path:
     snapshot = gpd.GeoDataFrame(_labelled(frame), geometry=frame.geometry.values, crs=frame.crs)
-    snapshot.to_file(target, layer=EXPORT["layer"], driver="GPKG", engine="pyogrio")
+    snapshot.to_file(target, layer=EXPORT["layer"], driver="GPKG", engine="pyogrio",
+                     dataset_options=GDAL_OPTIONS)  # fmt: skip
     return target
 
 
