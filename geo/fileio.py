@@ -31,7 +31,7 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -199,6 +199,24 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
             out.isetitem(i, out.iloc[:, i].map(_defused))
     out.columns = [_defused(c) for c in out.columns]
     return out
+
+
+def write_tables(frames: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write several tables as the sheets of one ``.xlsx`` (sheet name → table), atomically.
+
+    Text stays text (:data:`XLSX_TEXT`), as in :func:`write_table`; sheet names are cut to
+    Excel's 31 characters.
+    """
+    import pandas as pd
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(target) as tmp:
+        options = {"options": XLSX_TEXT}
+        with pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs=options) as writer:
+            for name, frame in frames.items():
+                frame.to_excel(writer, sheet_name=str(name)[:31], index=False)
+    return target
 
 
 def write_table(

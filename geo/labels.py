@@ -427,6 +427,76 @@ FIELD_WORK: dict[str, str] = {
     "n_behind": "未达标人数",
     "coverage_sheet": "岸线巡查",
     "patrol_sheet": "河长巡河",
+    "river": "河流(湖泊)",
+    "rule": "巡河要求",
+    "source": "依据",
+    "credited": "达标次数",
+    "n_periods": "考核周期数",
+    "track": "轨迹",
+    "surveyor": "巡河人",
+    "day": "日期",
+    "minutes": "时长(分钟)",
+    "km": "里程(公里)",
+    "counted": "计入",
+    "reason": "未计入原因",
+}
+
+#: The 巡河提示卡 and 提醒卡 (geo.reports.cards).
+CARDS: dict[str, str] = {
+    "card": "巡河提示卡",
+    "liaison": "巡河提醒卡",
+    "lead": "经统计，{quarter}您负责的{rivers}条（个）河湖巡河次数未达到规定要求，具体如下：",
+    "liaison_lead": "经统计，{quarter}贵单位联系的{n}名河长巡河次数未达到规定要求，请提醒督促：",
+    "ask": "请按照规定频次、时长和里程履行巡河职责，发现问题及时处置或报告。",
+    "river": "河流(湖泊)",
+    "rule": "巡河要求",
+    "required": "应巡次数",
+    "done": "达标次数",
+    "shortfall": "欠巡次数",
+    "quarter": "统计期",
+    "chain": "链首校验码",
+}
+
+#: 一河（湖）一档 (geo.reports.river_file).
+RIVER_FILE: dict[str, str] = {
+    "title": "{river}一河（湖）一档",
+    "unnamed": "未命名河湖",
+    "as_of": "数据截至",
+    "year": "年度统计",
+    "figures": "年度情况",
+    "segments": "河段与河长",
+    "problems": "问题清单",
+    "patrols": "河长巡河",
+    "shoreline": "岸线巡查",
+    "item": "项目",
+    "value": "数值",
+    "n_segments": "河段数",
+    "found": "本年发现问题",
+    "closed": "本年销号",
+    "open": "未清零问题（含挂账监管）",
+    "overdue": "逾期问题",
+    "recurrences": "反弹回潮",
+    "shoreline_km": "岸线长度(公里)",
+    "surveyed_km": "本年已巡查岸线(公里)",
+    "patrol_pct": "巡河完成率(%)",
+    "source": "问题来源",
+    "source_rs": "遥感图斑",
+    "source_survey": "巡河发现",
+    "earlier": "反弹自图斑",
+    "chief": "河长",
+    "none": "无",
+}
+
+#: Why a patrol track did not count (geo.field.patrols).
+PATROLS: dict[str, str] = {
+    "not_listed": "巡河人不在河长名录（也不是河长助理、巡查员）",
+    "no_time": "轨迹无开始时间",
+    "no_rule": "{level}级河长无巡河要求，请在设置 [patrols.levels] 中补充",
+    "too_short": "时长不足（{got:g} 分钟，要求不少于 {need:g} 分钟）",
+    "no_end": "轨迹无结束时间，无法核对巡河时长",
+    "too_little": "里程不足（{got:.2f} 公里，要求不少于 {need:g} 公里）",
+    "no_line": "轨迹无线路，无法核对巡河里程",
+    "off_river": "未到责任河段（最近处距河段 {km:.2f} 公里，要求 {m:g} 米以内）",
 }
 
 

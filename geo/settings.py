@@ -87,12 +87,26 @@ Example ``hetu.toml``::
     [surveys]
     within_m = 50.0                  # a bank this close to a track counts as surveyed (metres)
 
-    [patrols.every_days]             # one patrol every so many days, per chief level
-    province = 182.0                 # default geo.field.patrols.REQUIRED_DAYS for levels left out
-    city = 91.0
-    county = 30.0
-    township = 15.0
-    village = 7.0
+    [patrols]                        # patrol duty per river (geo.policy.patrols)
+    preset = "aheqi"                 # aheqi (阿合奇) | dinghu (泗县丁湖镇) | guangzhou (广州)
+    within_m = 100.0                 # a track must come this close to the chief's segment
+
+    [patrols.levels.village]         # the office's own rule for a level (keys left out: preset)
+    per = "week"                     # week | ten_days | month | quarter | half_year | year
+    times = 1                        # patrol days required in each period
+    months = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]   # the months the duty applies in
+    min_minutes = 30.0               # the shortest patrol that counts
+    min_km = 2.0
+    # [patrols.levels.province]      # the same keys for every level
+    # [patrols.levels.city]
+    # [patrols.levels.county]
+    # [patrols.levels.township]
+    # [patrols.every_days]           # Hetu 0.1's days between patrols, read as the nearest
+    #  province = 182.0               # period (7 week, 10 旬, 30 month, 91 quarter…)
+    #  city = 91.0
+    #  county = 30.0
+    #  township = 15.0
+    #  village = 7.0
 
     [ingest]
     profile = "profiles/省厅字段.toml"   # field alias profile (relative to this file); see
@@ -140,6 +154,10 @@ from geo.policy.lifecycle import (
     ladder_from_settings,
     lifecycle_from_settings,
 )
+from geo.policy.patrols import DEFAULT_PRESET as DEFAULT_PATROL_PRESET
+from geo.policy.patrols import PERIODS as PATROL_PERIODS
+from geo.policy.patrols import PRESETS as PATROL_PRESETS
+from geo.policy.patrols import PatrolRules, patrol_rules
 from geo.policy.workdays import WorkCalendar
 
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "none")
@@ -197,8 +215,10 @@ class Settings:
     survey_within_m : float
         How close a track must pass to a bank for it to count as surveyed (metres).
     patrol_every_days : dict
-        Chief level to the required days between patrols (levels left out: the
-        defaults of :data:`geo.field.patrols.REQUIRED_DAYS`).
+        Hetu 0.1's ``[patrols.every_days]`` as written (read into ``patrols``).
+    patrols : PatrolRules
+        The patrol duty per chief level (``[patrols]``: ``preset``, ``within_m``,
+        ``[patrols.levels.<level>]``; :mod:`geo.policy.patrols`).
     assessment : AssessmentRule
         The points of the quarterly township assessment (``[assessment]``).
     source : str
@@ -227,6 +247,7 @@ class Settings:
     export_column_map: str | None = None
     survey_within_m: float = 50.0
     patrol_every_days: dict[str, float] = field(default_factory=dict)
+    patrols: PatrolRules = field(default_factory=patrol_rules)
     assessment: AssessmentRule = DEFAULT_RULE
     source: str = "defaults"
 
@@ -303,6 +324,11 @@ _ABOVE_0 = _Value("a number > 0", "7.0", lambda v: _number(v) and math.isfinite(
 _BOOLEAN = _Value("true or false", "true", lambda v: isinstance(v, bool))
 _STRINGS = _Value("a list of strings", '["a", "b"]', _list_of(_is_str))
 _DATES = _Value("a list of dates YYYY-MM-DD", '["2027-01-01"]', _list_of(_date))
+_MONTHS = _Value(
+    "a list of months 1-12",
+    "[3, 4, 5]",
+    _list_of(lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 12),
+)
 _EXTENT = _Value("a list of 4 numbers", "[113.7, 27.6, 114.3, 28.1]", _list_of(_number, 4))
 _KIND_SETS = _Value(
     "a list of lists of evidence kinds", '[["photo_before", "photo_after"]]', _list_of(_STRINGS.ok)
@@ -364,7 +390,27 @@ SCHEMA = _Table(
             {"max_distance_m": _AT_LEAST_0, "far_photo": _one_of(("warn", "refuse"))}
         ),
         "surveys": _Table({"within_m": _AT_LEAST_0}),
-        "patrols": _Table({"every_days": _Table(dict.fromkeys(LEVELS, _ABOVE_0))}),
+        "patrols": _Table(
+            {
+                "preset": _one_of(PATROL_PRESETS),
+                "within_m": _AT_LEAST_0,
+                "every_days": _Table(dict.fromkeys(LEVELS, _ABOVE_0)),
+                "levels": _Table(
+                    {
+                        level: _Table(
+                            {
+                                "per": _one_of(PATROL_PERIODS),
+                                "times": _DAYS,
+                                "months": _MONTHS,
+                                "min_minutes": _AT_LEAST_0,
+                                "min_km": _AT_LEAST_0,
+                            }
+                        )
+                        for level in LEVELS
+                    }
+                ),
+            }
+        ),
         "ingest": _Table({"profile": _STRING}),
         "matching": _Table({"near_m": _AT_LEAST_0}),
         "map": _Table({"basemap": _one_of(BASEMAPS), "tianditu_key": _STRING}),
@@ -543,6 +589,13 @@ def settings_from_dict(
         export_column_map=_beside(source, export.get("column_map", ""), base),
         survey_within_m=float(data.get("surveys", {}).get("within_m", 50.0)),
         patrol_every_days={level: float(days) for level, days in every.items()},
+        patrols=patrol_rules(
+            preset=data.get("patrols", {}).get("preset", DEFAULT_PATROL_PRESET),
+            levels=data.get("patrols", {}).get("levels"),
+            every_days=every,
+            within_m=float(data.get("patrols", {}).get("within_m", 100.0)),
+            source=source,
+        ),
         assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
         source=source,
     )

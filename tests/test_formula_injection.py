@@ -196,7 +196,15 @@ def _xlsx(out: Path) -> list[Path]:
 
 def test_every_writer_wrote_its_files(written):
     names = {p.name for p in _xlsx(written)} | {p.name for p in written.rglob("*.csv")}
-    for stem in ("chain", "findings", "gaps", "assess", "patrols", "coverage"):
+    for stem in (
+        "chain",
+        "findings",
+        "gaps",
+        "assess",
+        "patrols",
+        "patrols_未计入轨迹",
+        "coverage",
+    ):
         assert {f"{stem}.xlsx", f"{stem}.csv"} <= names, stem
     stems = [f"ledger_{AS_OF}{s}" for s in (".xlsx", ".csv", "_gbk_fields.xlsx", "_province.xlsx")]
     assert set(stems) <= names and "audit.xlsx" in names
@@ -230,7 +238,7 @@ def _number(text: str) -> bool:
 
 def test_every_csv_text_a_spreadsheet_would_run_starts_with_an_apostrophe(written):
     files = sorted(written.rglob("*.csv"))
-    assert len(files) == 7
+    assert len(files) == 8
     defused = set()
     for path in files:
         with open(path, encoding="utf-8-sig", newline="") as fh:

@@ -273,7 +273,8 @@ def test_the_docstring_documents_every_key_and_its_example_loads(tmp_path):
 
 def test_the_demo_and_every_settings_file_in_the_repository_load(demo_files):
     s = load_settings(demo_files.settings)
-    assert s.central_meridian == 114 and len(s.townships) == 3 and s.patrol_every_days
+    assert s.central_meridian == 114 and len(s.townships) == 3
+    assert s.patrols.preset == "guangzhou" and s.patrols.rule("township").times == 2
     files = [p for d in ("tests", "data") for p in (ROOT / d).rglob("*.toml")]
     for path in files:
         if path.name == "hetu.toml":

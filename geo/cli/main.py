@@ -35,7 +35,9 @@ from geo.cli.common import (
 from geo.cli.ingest import COMMANDS as INGEST_COMMANDS
 from geo.cli.ingest import echo_reasons
 from geo.cli.integrity import COMMANDS as INTEGRITY_COMMANDS
+from geo.cli.patrols import COMMANDS as PATROL_COMMANDS
 from geo.cli.reports import COMMANDS
+from geo.cli.rivers import COMMANDS as RIVER_COMMANDS
 from geo.cli.settings import COMMANDS as SETTINGS_COMMANDS
 from geo.labels import CLI, COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
 from geo.policy.lifecycle import EVIDENCE_KINDS
@@ -579,6 +581,8 @@ for _command in [*COMMANDS, *SETTINGS_COMMANDS]:
 for _command in INGEST_COMMANDS:
     cli.add_command(_command)
 for _command in INTEGRITY_COMMANDS:
+    cli.add_command(_command)
+for _command in [*PATROL_COMMANDS, *RIVER_COMMANDS]:
     cli.add_command(_command)
 
 

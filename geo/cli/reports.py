@@ -24,7 +24,7 @@ from geo.cli.common import (
     today,
     write_report,
 )
-from geo.labels import CLI, LEVELS, TEXT, label
+from geo.labels import CLI, TEXT
 from geo.settings import BASEMAPS
 
 
@@ -109,36 +109,6 @@ def coverage(ctx: click.Context, ledger: str, within_m: float | None, **opts: An
         click.echo(f"banks written to {opts['output']}")
     elif opts["output"]:
         write_report(per_segment.drop(columns="geometry", errors="ignore"), opts["output"])
-
-
-@click.command()
-@ledger_arg
-@click.option(
-    "--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day."
-)
-@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), help="Per-chief table (.xlsx/.csv)."
-)
-@click.pass_context
-def patrols(ctx: click.Context, ledger: str, start: dt.datetime, end: dt.datetime,
-            output: str | None) -> None:  # fmt: skip
-    """Count chiefs' patrols in a period against the required frequency; list who is behind."""
-    from geo.field.patrols import behind, completion_by_level, patrols_ledger
-    from geo.labels import FIELD_WORK
-
-    with open_from_cli(ctx, ledger) as led:
-        per_chief = patrols_ledger(
-            led, start=start.date(), end=end.date(), required=led.settings.patrol_every_days or None
-        )
-    for row in completion_by_level(per_chief).itertuples(index=False):
-        click.echo(
-            f"{label(LEVELS, row.level)}: {row.done} / {row.required}, {row.completion_pct:.0f}%"
-        )
-    late = behind(per_chief)
-    click.echo(f"{FIELD_WORK['n_behind']}: {len(late)}")
-    if output:
-        write_report(per_chief, output)
 
 
 @click.command("map")
@@ -382,4 +352,4 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datet
 
 
 #: The commands of this module, in the order ``hetu --help`` lists them.
-COMMANDS = [imagery, coverage, patrols, map_, export, schedule, dossier, assess]
+COMMANDS = [imagery, coverage, map_, export, schedule, dossier, assess]

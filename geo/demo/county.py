@@ -56,7 +56,8 @@ XSS_BATCH1 = '<script>alert("xss")</script>疑似乱堆'
 XSS_BATCH2 = "<img src=x onerror=alert(1)>疑似乱建"
 #: The month of the demo chiefs' patrols (both days included).
 PATROL_PERIOD = (dt.date(2026, 4, 1), dt.date(2026, 4, 30))
-#: One patrol every so many days per chief level in the demo (as geo.field.patrols.REQUIRED_DAYS).
+#: How often the demo chiefs walk (days between walks); their rules are the 广州 preset
+#: with a twice-monthly township rule of the demo office's own (its hetu.toml).
 _PATROL_EVERY = {"县级": 30, "乡级": 15, "村级": 7}
 
 _VILLAGES = ("上村", "河口村", "石桥村", "柳树村", "新塘村", "枫林村", "大坪村", "杨家村", "高岭村")
@@ -80,6 +81,8 @@ _RANGE_FIELDS = {
     "segment_name": "河段名称",
     "admin_code": "行政区划代码",
 }
+#: The county chiefs' liaison units (联系单位), who receive the 巡河提醒卡.
+_LIAISON = ("县水利局", "县自然资源局", "县生态环境局", "县农业农村局")
 _CHIEF_FIELDS = ("河长编号", "姓名", "职务", "级别", "河段编码", "行政区划代码", "联系电话")
 _REMARKS = ("", "", "", "", "", "需现场核实", "影像边界以现场核实为准", "上期已下发")
 
@@ -399,10 +402,12 @@ def _chiefs(rng: np.random.Generator, lay: _Layout) -> pd.DataFrame:
         phone = "1" + str(rng.choice(["3", "5", "8"])) + "".join(map(str, rng.integers(0, 10, 9)))
         start = dt.date(2021, 6, 1) + dt.timedelta(days=int(rng.integers(0, 900)))
         end = start + dt.timedelta(days=5 * 365) if rng.random() < 0.2 else None
+        unit = _LIAISON[k % len(_LIAISON)] if level == "县级" else ""  # 县级河长联系单位
         rows += [
-            (f"HZ{k + 1:03d}", name, title, level, seg, code, phone, start, end) for seg in seg_ids
+            (f"HZ{k + 1:03d}", name, title, level, seg, code, phone, start, end, unit)
+            for seg in seg_ids
         ]
-    return pd.DataFrame(rows, columns=[*_CHIEF_FIELDS, "任期开始", "任期结束"])
+    return pd.DataFrame(rows, columns=[*_CHIEF_FIELDS, "任期开始", "任期结束", "联系单位"])
 
 
 def _segment_spans(lay: _Layout) -> dict[str, tuple[int, float, float]]:
@@ -553,8 +558,9 @@ def _settings_toml() -> str:
         f'[office]\nname = "示范县河长制办公室"\nadmin_code = "{COUNTY_CODE}"\n'
         f"extent = [{extent}]\ncentral_meridian = 114\n\n[townships]\n{towns}\n\n"
         '[lifecycle]\nrectify_days = 30\n\n[matching]\nnear_m = 1000.0\n\n[map]\nbasemap = "osm"\n'
-        "\n[surveys]\nwithin_m = 50.0\n\n[patrols.every_days]\n"
-        "county = 30.0\ntownship = 15.0\nvillage = 7.0\n"
+        "\n[surveys]\nwithin_m = 50.0\n\n"
+        '[patrols]\npreset = "guangzhou"\nwithin_m = 100.0\n\n'
+        '[patrols.levels.township]\nper = "month"\ntimes = 2\nmin_minutes = 10.0\nmin_km = 1.0\n'
     )
 
 

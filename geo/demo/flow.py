@@ -247,9 +247,7 @@ def run_demo(
         map_path = save_map(m, out / "map.html")
         first, last = PATROL_PERIOD  # the chiefs' April patrols, in the Excel ledger too
         coverage = coverage_ledger(ledger, within_m=settings.survey_within_m, start=first, end=last)
-        patrols = patrols_ledger(
-            ledger, start=first, end=last, required=settings.patrol_every_days or None
-        )
+        patrols = patrols_ledger(ledger, start=first, end=last)
         xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title,
                                       coverage=coverage, patrols=patrols)  # fmt: skip
         counts = ledger.status_counts()

@@ -172,6 +172,14 @@ class LedgerReads:
         frame = self._frame(f"SELECT * FROM events{clause} ORDER BY event_id", params)
         return frame.drop(columns=["content"], errors="ignore")
 
+    def ledger_events(self, action: str | None = None) -> pd.DataFrame:
+        """The ledger's own events (imports' digests, the baseline, patrol cards), oldest first."""
+        where, params = "patch_id = ?", [LEDGER_ID]
+        if action is not None:
+            where, params = where + " AND action = ?", [*params, action]
+        frame = self._frame(f"SELECT * FROM events WHERE {where} ORDER BY event_id", params)
+        return frame.drop(columns=["content"], errors="ignore")
+
     def assignments(self) -> pd.DataFrame:
         """The last matching result."""
         df = self._frame("SELECT * FROM assignments ORDER BY fid").drop(columns=["fid"])

@@ -503,9 +503,7 @@ def _field_work(ledger: Any, day: str, start: str | None) -> tuple[Any, Any]:
     first = as_date(start) + dt.timedelta(days=1) if start else end.replace(day=1)
     settings = ledger.settings
     coverage = coverage_ledger(ledger, within_m=settings.survey_within_m, start=first, end=end)
-    patrols = patrols_ledger(
-        ledger, start=first, end=end, required=settings.patrol_every_days or None
-    )
+    patrols = patrols_ledger(ledger, start=first, end=end)
     return coverage, patrols
 
 
