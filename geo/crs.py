@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from geo.errors import CRSError
 
@@ -80,8 +80,21 @@ def central_meridian_for(lon: float) -> int:
     return int(min(135, max(75, 3 * round(lon / 3))))
 
 
+def _zone_meridian(crs: CRS) -> int | None:
+    """The central meridian of a CGCS2000 3-degree Gauss-Kruger zone (EPSG:4513–4554), else None."""
+    code = crs.to_epsg(min_confidence=100) if crs.is_projected else None
+    if code is None or not 4513 <= code <= 4554:
+        return None
+    return 75 + 3 * (code - (4513 if code <= 4533 else 4534))
+
+
 def metric_crs(gdf: gpd.GeoDataFrame, *, central_meridian: int | None = None) -> CRS:
     """Return the CGCS2000 3-degree Gauss-Kruger CRS to measure ``gdf`` in.
+
+    The zone is the one whose central meridian is nearest the centre of the data's
+    bounds (the bounds alone are transformed, not the data). Data already in that zone
+    (EPSG:4513–4554, with or without the zone prefix) are measured in their own CRS, so
+    nothing is reprojected.
 
     Parameters
     ----------
@@ -97,12 +110,19 @@ def metric_crs(gdf: gpd.GeoDataFrame, *, central_meridian: int | None = None) ->
     if central_meridian is None:
         if gdf.crs is None:
             raise CRSError("the frame has no CRS; set one with .set_crs() before measuring")
-        geo = gdf.geometry[~(gdf.geometry.is_empty | gdf.geometry.isna())]
-        if geo.empty:
-            central_meridian = 114
-        else:
-            minx, _, maxx, _ = geo.to_crs(STORAGE_EPSG).total_bounds
-            central_meridian = central_meridian_for((minx + maxx) / 2)
+        crs = CRS.from_user_input(gdf.crs)
+        bounds = gdf.geometry.total_bounds  # NaN when every geometry is empty or missing
+        central_meridian = 114
+        if np.isfinite(bounds).all():
+            to_geo = Transformer.from_crs(crs, STORAGE_EPSG, always_xy=True)
+            gx, gy = np.meshgrid(np.linspace(bounds[0], bounds[2], 9),
+                                 np.linspace(bounds[1], bounds[3], 9))  # fmt: skip
+            lon, _ = to_geo.transform(gx.ravel(), gy.ravel())
+            lon = lon[np.isfinite(lon)]
+            if len(lon):
+                central_meridian = central_meridian_for((lon.min() + lon.max()) / 2)
+        if _zone_meridian(crs) == central_meridian:
+            return crs
     return CRS.from_epsg(gauss_kruger_epsg(central_meridian))
 
 

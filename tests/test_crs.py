@@ -62,6 +62,16 @@ def test_metric_crs_from_data_and_settings():
     gdf = gpd.GeoDataFrame(geometry=[shapely.Point(*WUHAN)], crs=4490)
     assert metric_crs(gdf).to_epsg() == 4547
     assert metric_crs(gdf, central_meridian=117).to_epsg() == 4548
+    # data already in the zone of their centre are measured as they are: no reprojection
+    in_zone = gdf.to_crs(4547)
+    assert metric_crs(in_zone) is not None and metric_crs(in_zone).to_epsg() == 4547
+    prefixed = gdf.to_crs(4526)  # zone 38 (CM 114°E) with the zone number in the easting
+    assert metric_crs(prefixed).to_epsg() == 4526
+    # in a neighbouring zone's CRS, Wuhan still measures in its own zone (CM 114°E)
+    assert metric_crs(gdf.to_crs(4546)).to_epsg() == 4547
+    assert metric_crs(gdf.to_crs(3857)).to_epsg() == 4547
+    empty = gpd.GeoDataFrame(geometry=[shapely.Point()], crs=4490)
+    assert metric_crs(empty).to_epsg() == 4547  # no coordinates: CM 114°E
 
 
 def test_extent_check():

@@ -224,3 +224,34 @@ def test_touching_is_near_at_zero():
 def test_unknown_engine_is_refused(ranges):
     with pytest.raises(ValueError, match="engine"):
         match_patches(_patches(p=square(X0, Y0, 1)), ranges, engine="spark")
+
+
+def test_long_rings_are_clipped_to_the_patch_and_measure_the_same():
+    """A lake of 6,000 vertices: the overlap of a shore patch is computed on a clip of it."""
+    from geo.matching.core import _CLIP_ABOVE, _overlap_areas
+
+    t = np.linspace(0, 2 * np.pi, 6000, endpoint=False)
+    r = 3000 * (1 + 0.05 * np.sin(7 * t))
+    lake = shapely.Polygon(np.column_stack([r * np.cos(t), r * np.sin(t)]))
+    assert shapely.get_num_coordinates(lake) > _CLIP_ABOVE
+    rng = np.random.default_rng(3)
+    angle = rng.uniform(0, 2 * np.pi, 200)
+    at = np.column_stack([np.cos(angle), np.sin(angle)]) * rng.uniform(2700, 3300, 200)[:, None]
+    patches = shapely.buffer(shapely.points(at), rng.uniform(10, 200, 200), quad_segs=2)
+    lakes = np.array([lake] * len(patches), dtype=object)
+    got = _overlap_areas(patches, lakes)
+    want = shapely.area(shapely.intersection(patches, lakes))
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-6)
+    assert (want > 0).any() and (want < shapely.area(patches)).any()
+
+
+def test_near_and_outside_distances_are_those_of_an_unbounded_search():
+    from geo.matching.core import nearest_ranges
+
+    ranges = np.array([shapely.box(0, 0, 100, 10), shapely.box(0, 5000, 100, 5010)], dtype=object)
+    pts = shapely.points([(50, 500), (50, 2400), (50, 9000), (5000, 5000)])
+    bounded = nearest_ranges(pts, ranges, np.arange(2), within=1000.0)
+    unbounded = nearest_ranges(pts, ranges, np.arange(2))
+    np.testing.assert_array_equal(bounded[0], unbounded[0])
+    np.testing.assert_allclose(bounded[1], unbounded[1])
+    assert bounded[0].tolist() == [0, 0, 1, 1] and bounded[1][0] == pytest.approx(490.0)

@@ -169,9 +169,7 @@ def append_events(conn: Any, rows: Sequence[Sequence[Any]]) -> None:
         out.append((*full, prev, digest))
         prev = digest
     if out:
-        names = ", ".join([*EVENT_FIELDS, "prev_hash", "hash"])
-        marks = ",".join("?" * (len(EVENT_FIELDS) + 2))
-        conn.executemany(f"INSERT INTO events ({names}) VALUES ({marks})", out)
+        conn.copy_rows("events", [*EVENT_FIELDS, "prev_hash", "hash"], out)
         conn.events_written()
 
 

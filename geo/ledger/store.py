@@ -262,13 +262,9 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
             geoms = np.array([_as_multi(g, shapely.MultiPolygon) for g in geoms], dtype=object)
         elif gtype == "MULTILINESTRING":
             geoms = np.array([_as_multi(g, shapely.MultiLineString) for g in geoms], dtype=object)
-        blobs = conn.encode(geoms)
         values = gdf[columns].astype(object).to_numpy()
-        rows = [
-            [none_if_nan(v) for v in vals] + [blob]
-            for vals, blob in zip(values, blobs, strict=True)
-        ]
-        conn.executemany(conn.insert_sql(table, columns, geom=True), rows)
+        rows = [[none_if_nan(v) for v in vals] for vals in values]
+        conn.copy_rows(table, columns, rows, geoms=geoms)
         conn.features_written(table, geoms)
 
     # -- writes ---------------------------------------------------------------------------

@@ -54,6 +54,8 @@ ENGINES = ("local", "dask")
 _RANGE_CHUNK = 256
 #: Patches per thread task of the nearest-range search.
 _NEAR_CHUNK = 20_000
+#: Ranges with more vertices than this are clipped to a patch's box before the overlay.
+_CLIP_ABOVE = 64
 
 
 def metric_geoms(gdf: gpd.GeoDataFrame, crs: object) -> np.ndarray:
@@ -171,7 +173,7 @@ def _pairs(
         overlap = area[pi].copy()
         part = ~shapely.covers(rr, pp)  # covered: the overlap is the patch's own area
         if part.any():
-            overlap[part] = shapely.area(shapely.intersection(pp[part], rr[part]))
+            overlap[part] = _overlap_areas(pp[part], rr[part])
         shapely.destroy_prepared(own)
         return ri + lo, pi, overlap
 
@@ -181,6 +183,25 @@ def _pairs(
         return np.array([], dtype=np.intp), np.array([], dtype=np.intp), np.array([])
     ri, pi, overlap = (np.concatenate(x) for x in zip(*parts, strict=True))
     return ri, pi, overlap
+
+
+def _overlap_areas(pp: np.ndarray, rr: np.ndarray) -> np.ndarray:
+    """Areas of ``pp[i] ∩ rr[i]``; a range of many vertices is first cut to the patch's box.
+
+    The overlay of a small patch with a long ring (a lake, a river-long range) costs in
+    the ring's vertices; clipping the ring to the patch's bounding box (a linear pass,
+    :func:`shapely.clip_by_rect`) leaves a few vertices and the same intersection.
+    """
+    big = shapely.get_num_coordinates(rr) > _CLIP_ABOVE
+    if big.any():
+        clipped = rr.copy()
+        for k in np.flatnonzero(big):
+            clipped[k] = shapely.clip_by_rect(rr[k], *shapely.bounds(pp[k]))
+        try:
+            return shapely.area(shapely.intersection(pp, clipped))
+        except shapely.errors.GEOSException:  # a clip GEOS could not overlay: the whole rings
+            log.debug("clipped overlay failed; overlaying the whole ranges")
+    return shapely.area(shapely.intersection(pp, rr))
 
 
 def _match_arrays(
@@ -243,6 +264,8 @@ def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.nda
     The distance from a geometry that overlaps no range to a range is the distance
     to its boundary; small pieces have tight boxes, so a nearest search in a tree
     of pieces measures a few short lines instead of whole river-long polygons.
+    Consecutive pieces share their end vertex. Built with index arithmetic over the
+    coordinates in order (no sort), so it costs about one pass over them.
     """
     parts, owner = shapely.get_parts(rg, return_index=True)
     poly = shapely.get_type_id(parts) == 3
@@ -253,25 +276,29 @@ def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.nda
     single = n_line < 2  # points (or empty): kept whole
     other, other_owner = lines[single & (n_line > 0)], line_owner[single & (n_line > 0)]
     lines, line_owner, n_line = lines[~single], line_owner[~single], n_line[~single]
-    coords, li = shapely.get_coordinates(lines, return_index=True)
-    pos = np.arange(len(li)) - np.repeat(np.cumsum(n_line) - n_line, n_line)
+    coords = shapely.get_coordinates(lines)
     step = k - 1
-    npc = np.maximum(1, -(-(n_line - 1) // step))
-    base = np.cumsum(npc) - npc
-    piece = base[li] + np.minimum(pos // step, npc[li] - 1)
-    extra = (pos % step == 0) & (pos > 0) & (pos < n_line[li] - 1)  # shared by two pieces
-    piece_all = np.concatenate([piece, piece[extra] - 1])
-    order = np.lexsort((np.concatenate([pos, pos[extra]]), piece_all))
-    xy = np.concatenate([coords, coords[extra]])[order]
-    pieces = shapely.linestrings(xy, indices=piece_all[order]) if len(xy) else lines[:0]
+    npc = np.maximum(1, -(-(n_line - 1) // step))  # pieces per line
+    line_of = np.repeat(np.arange(len(lines)), npc)
+    j = np.arange(len(line_of)) - np.repeat(np.cumsum(npc) - npc, npc)  # piece number in line
+    first = (np.cumsum(n_line) - n_line)[line_of] + j * step  # its first coordinate
+    length = np.minimum((j + 1) * step, n_line[line_of] - 1) - j * step + 1
+    at = np.repeat(first - (np.cumsum(length) - length), length) + np.arange(length.sum())
+    piece_of = np.repeat(np.arange(len(line_of)), length)
+    pieces = shapely.linestrings(coords[at], indices=piece_of) if len(at) else lines[:0]
     return (
         np.concatenate([pieces, other]),
-        np.concatenate([np.repeat(line_owner, npc), other_owner]),
+        np.concatenate([line_owner[line_of], other_owner]),
     )
 
 
 def nearest_ranges(
-    pg: np.ndarray, rg: np.ndarray, rank: np.ndarray, *, workers: int = 1
+    pg: np.ndarray,
+    rg: np.ndarray,
+    rank: np.ndarray,
+    *,
+    workers: int = 1,
+    within: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The nearest range of each geometry and its distance (ties: the smallest ``rank``).
 
@@ -285,6 +312,9 @@ def nearest_ranges(
         One number per range; among equally near ranges the smallest wins.
     workers : int
         Threads.
+    within : float, optional
+        A distance most geometries are expected within: searched first with that bound
+        (a short search), the rest without one. Same result, faster when most are near.
 
     Returns
     -------
@@ -308,9 +338,11 @@ def nearest_ranges(
     pieces, owner = _boundary_pieces(rg)
     tree = shapely.STRtree(pieces)
 
-    def work(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sub = ok[lo:hi]
-        (qi, pi), d = tree.query_nearest(pg[sub], return_distance=True, all_matches=True)
+    def work(lo: int, hi: int, bound: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sub = todo[lo:hi]
+        (qi, pi), d = tree.query_nearest(
+            pg[sub], max_distance=bound, return_distance=True, all_matches=True
+        )
         ti = owner[pi]
         order = np.lexsort((rank[ti], d, qi))
         qi, ti, d = qi[order], ti[order], d[order]
@@ -318,9 +350,12 @@ def nearest_ranges(
         first[1:] = qi[1:] != qi[:-1]
         return sub[qi[first]], ti[first], d[first]
 
-    if len(pieces):
-        size = max(1000, min(_NEAR_CHUNK, -(-len(ok) // (4 * workers))))
-        for at, ti, d in _run(work, _chunks(len(ok), size), workers):
+    bounds = [within, None] if within is not None and within > 0 else [None]
+    for bound in bounds if len(pieces) else []:
+        todo = ok[best[ok] < 0]
+        size = max(1000, min(_NEAR_CHUNK, -(-len(todo) // (4 * workers))))
+        tasks = _chunks(len(todo), size)
+        for at, ti, d in _run(lambda lo, hi, b=bound: work(lo, hi, b), tasks, workers):
             best[at], dist[at] = ti, d
     return best, dist
 
@@ -338,7 +373,7 @@ def _nearest(
     """Rows for patches that overlap nothing: ``near`` with the nearest range, or ``outside``."""
     if not len(rest):
         return pd.DataFrame()
-    best, dist = nearest_ranges(pg[rest], rg, code, workers=workers)
+    best, dist = nearest_ranges(pg[rest], rg, code, workers=workers, within=near_m)
     near = dist <= near_m
     ids = np.full(len(rest), None, dtype=object)
     ids[near] = uniq[code[best[near]]]
