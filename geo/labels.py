@@ -670,3 +670,63 @@ INTEGRITY: dict[str, str] = {
         "给人员授权：GRANT hetu_clerk TO 用户名;（只读用 hetu_viewer，管理员用 hetu_owner）"
     ),
 }
+
+#: The escalation notices as 公文 (geo.reports.gongwen): titles, body texts, elements.
+GONGWEN: dict[str, str] = {
+    "chief": "河长",
+    "no_chief": "相关河长",
+    "no_organ": "属地乡镇人民政府",
+    "coded_organ": "属地乡镇人民政府（区划代码{code}）",
+    "workdays": "个工作日",
+    "days": "天",
+    "title": "关于{what}的{kind}",
+    "what_reminder": "河湖遥感图斑整改期限即将届满",
+    "what_notice": "限期整改河湖遥感图斑问题",
+    "what_supervision": "加快整改河湖遥感图斑问题",
+    "what_order": "限期整改河湖遥感图斑问题",
+    "what_other": "河湖遥感图斑逾期未整改问题",
+    "body_reminder": "您负责的河段内有{n}个河湖遥感图斑（见附件1）整改期限将于{deadline}届满。"
+    "请督促责任单位抓紧整改，在期限内完成整改并上传整改前后照片等佐证材料，确保按期销号。",
+    "body_notice": "经核查，你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限"
+    "{span}{unit}，仍未完成整改。请立即组织整改，于{deadline}前完成整改并反馈。",
+    "body_supervision": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，"
+    "仍未整改到位，现予督办。请你单位高度重视，压实属地责任，于{deadline}前完成整改并反馈。"
+    "逾期仍未整改的，将下达整改令。",
+    "body_supervision_after": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限"
+    "{span}{unit}，我办已发出{prior}，至今仍未整改到位，现予督办。请你单位高度重视，压实属地"
+    "责任，于{deadline}前完成整改并反馈。逾期仍未整改的，将下达整改令。",
+    "body_order": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，"
+    "仍未整改到位。现责令你单位于{deadline}前完成整改并反馈。逾期拒不整改或整改不力的，"
+    "将按程序追究相关责任。",
+    "body_order_after": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，"
+    "经{prior}仍未整改到位。现责令你单位于{deadline}前完成整改并反馈。逾期拒不整改或整改不力的，"
+    "将按程序追究相关责任。",
+    "body_other": "下列{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，仍未整改到位，"
+    "现发出{kind}，请于{deadline}前完成整改并反馈。",
+    "reply": "整改完成后，请填写整改情况反馈表（附件2），连同整改前后照片等佐证材料，"
+    "于{deadline}前报送{issuer}。",
+    "report_kind": "情况报告",
+    "report_title": "关于河湖遥感图斑逾期未整改情况的报告",
+    "report": "截至{as_of}，您负责的河段内有{n}个河湖遥感图斑超过整改期限{span}{unit}"
+    "仍未整改到位（清单见附件），涉及{towns}。",
+    "report_sent": "我办已于今日发文督促整改：{sent}。",
+    "report_end": "特此报告。",
+    "att_list": "河湖遥感图斑问题清单",
+    "att_receipt": "整改情况反馈表（回执）",
+    "attachments": "附件",
+    "to_colon": "：",
+    "cc": "抄送",
+    "contact": "联系人",
+    "phone": "联系电话",
+    "seal": "（印章）",
+    "receipt_title": "整改情况反馈表",
+    "receipt_doc": "来文文号",
+    "receipt_measures": "整改措施及完成情况",
+    "receipt_done": "完成时间",
+    "receipt_unit": "反馈单位（盖章）",
+    "receipt_head": "负责人",
+    "receipt_date": "反馈日期",
+    "day_note_workdays": "天数按工作日计算（已扣除法定节假日，含调休上班日）。",
+    "day_note_days": "天数按自然日计算。",
+    "chain": "台账链首校验码 {code}。",
+}

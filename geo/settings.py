@@ -112,6 +112,32 @@ Example ``hetu.toml``::
     overdue_per_day = 0.1            # this per overdue patch-day, not below 0
     recurrence = 10                  # points kept with no recurrence (反弹回潮), less
     recurrence_each = 2              # this per recurrence, not below 0
+
+    [documents]                      # notices as 公文 (GB/T 9704-2012); docs/documents.md
+    issuer = ""                      # 发文机关 (empty: [office] name)
+    abbr = "示河长办"                 # 机关代字 in the 文号
+    number = "{abbr}{code}〔{year}〕{seq}号"   # 文号; {seq} counts per year and code in the ledger
+    contact = "王明"                  # 联系人
+    phone = "0731-12345678"          # 联系电话
+    cc = ["县水利局"]                 # always copied (抄送), after the segment's chiefs
+    seal = "seal.png"                # 印章 image (optional), relative to this file
+    [documents.codes]                # 代字 of each kind in the 文号 (defaults shown)
+    reminder = "提"
+    notice = "通"
+    supervision = "督"
+    order = "令"
+    interview = "约"
+    bulletin = "通报"
+    report = "报"                    # the 情况报告 to a county chief
+    [documents.to]                   # who receives a rung: "township" (乡镇人民政府) or "chief"
+    reminder = "chief"               # supervision and order never go to a chief
+    notice = "township"
+    interview = "chief"
+    bulletin = "township"
+    [documents.reply_days]           # days given to rectify and reply (反馈), counted as deadlines
+    notice = 10                      # (interview, reminder: also allowed)
+    supervision = 10
+    order = 5
 """
 
 from __future__ import annotations
@@ -130,6 +156,13 @@ from typing import Any
 from geo.errors import SettingsError, check_keys
 from geo.labels import ISSUE_TYPES, LEVELS
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule, assessment_rule_from_toml
+from geo.policy.documents import (
+    ADDRESSEES,
+    DEFAULT_CODES,
+    DEFAULT_DOCUMENTS,
+    DocumentRule,
+    document_rule_from_toml,
+)
 from geo.policy.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
@@ -201,6 +234,8 @@ class Settings:
         defaults of :data:`geo.field.patrols.REQUIRED_DAYS`).
     assessment : AssessmentRule
         The points of the quarterly township assessment (``[assessment]``).
+    documents : DocumentRule
+        How notices are numbered, addressed and timed (``[documents]``).
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -228,6 +263,7 @@ class Settings:
     survey_within_m: float = 50.0
     patrol_every_days: dict[str, float] = field(default_factory=dict)
     assessment: AssessmentRule = DEFAULT_RULE
+    documents: DocumentRule = DEFAULT_DOCUMENTS
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -369,6 +405,15 @@ SCHEMA = _Table(
         "matching": _Table({"near_m": _AT_LEAST_0}),
         "map": _Table({"basemap": _one_of(BASEMAPS), "tianditu_key": _STRING}),
         "assessment": _Table({f.name: _AT_LEAST_0 for f in fields(AssessmentRule)}),
+        "documents": _Table(
+            {
+                **dict.fromkeys(("issuer", "abbr", "number", "contact", "phone", "seal"), _STRING),
+                "cc": _STRINGS,
+                "codes": _Table(dict.fromkeys(DEFAULT_CODES, _STRING)),
+                "to": _Table(dict.fromkeys(ESCALATION_ACTIONS, _one_of(ADDRESSEES))),
+                "reply_days": _Table(dict.fromkeys(ESCALATION_ACTIONS, _DAYS)),
+            }
+        ),
     }
 )
 
@@ -461,6 +506,7 @@ def settings_files(settings: Settings) -> dict[str, str]:
         "[escalation] template": settings.notice_template,
         "[export] template": settings.export_template,
         "[export] column_map": settings.export_column_map,
+        "[documents] seal": settings.documents.seal,
     }
     return {key: path for key, path in named.items() if path}
 
@@ -544,6 +590,11 @@ def settings_from_dict(
         survey_within_m=float(data.get("surveys", {}).get("within_m", 50.0)),
         patrol_every_days={level: float(days) for level, days in every.items()},
         assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
+        documents=document_rule_from_toml(
+            data.get("documents", {}),
+            source=source,
+            seal=_beside(source, data.get("documents", {}).get("seal", ""), base),
+        ),
         source=source,
     )
 

@@ -1,0 +1,146 @@
+"""Notices as editable Word files (.docx, python-docx), the same 公文 as the HTML.
+
+Offices finish documents in WPS or Word and stamp them: :func:`notice_docx` writes
+a :class:`geo.reports.gongwen.Notice` with the GB/T 9704-2012 page (A4, margins
+37/35/28/26 mm, 仿宋 三号 text, 小标宋 二号 title, red 发文机关标志 and rule), the 文号, the
+problem list and the 回执 as Word tables. Every value is written as a text run: no
+field, formula or markup in any text is interpreted.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+from geo.labels import GONGWEN
+from geo.reports.gongwen import Notice
+
+BODY_FONT, TITLE_FONT, HEAD_FONT = "仿宋_GB2312", "方正小标宋简体", "黑体"
+RED = RGBColor(0xCC, 0x00, 0x00)
+
+
+def _run(paragraph: Any, text: str, *, font: str = BODY_FONT, size: float = 16,
+         bold: bool = False, color: RGBColor | None = None) -> Any:  # fmt: skip
+    run = paragraph.add_run(text)
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.name = font
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+    if color is not None:
+        run.font.color.rgb = color
+    return run
+
+
+def _para(document: Any, text: str = "", *, align: Any = None, indent: bool = False,
+          **font: Any) -> Any:  # fmt: skip
+    p = document.add_paragraph()
+    p.paragraph_format.line_spacing = Pt(28)
+    p.paragraph_format.space_after = Pt(0)
+    if indent:
+        p.paragraph_format.first_line_indent = Pt(32)
+    if align is not None:
+        p.alignment = align
+    if text:
+        _run(p, text, **font)
+    return p
+
+
+def _table(document: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    table = document.add_table(rows=1, cols=len(header))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        _run(cell.paragraphs[0], text, size=10.5, bold=True)
+    for values in rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, values, strict=True):
+            _run(cell.paragraphs[0], str(text), size=10.5)
+
+
+def notice_docx(
+    doc: Notice,
+    rows: Sequence[Mapping[str, Any]],
+    headers: Mapping[str, str],
+    *,
+    before_deadline: bool = False,
+    note: str = "",
+) -> bytes:
+    """Return the notice as a .docx file's bytes.
+
+    Parameters
+    ----------
+    doc : Notice
+        The 公文 elements.
+    rows : sequence of mapping
+        The patch table (the ``rows`` of :func:`geo.reports.documents.render_notice`).
+    headers : mapping
+        Its headers.
+    before_deadline : bool
+        Show days left instead of overdue days.
+    note : str
+        A line under the problem list (how days are counted, the chain head).
+    """
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+    section.left_margin, section.right_margin = Mm(28), Mm(26)
+    centre, right = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
+    _para(document, doc.issuer, align=centre, font=TITLE_FONT, size=26, bold=True, color=RED)
+    _para(document, doc.doc_no, align=centre)
+    rule = _para(document, "─" * 24, align=centre, color=RED, size=12)
+    rule.paragraph_format.space_after = Pt(12)
+    _para(document, doc.title, align=centre, font=TITLE_FONT, size=22)
+    _para(document)
+    _para(document, "、".join(doc.to) + GONGWEN["to_colon"])
+    for text in doc.paragraphs:
+        _para(document, text, indent=True)
+    _para(document)
+    for k, name in enumerate(doc.attachments, start=1):
+        head = f"{GONGWEN['attachments']}：" if k == 1 else "　　　"
+        _para(document, f"{head}{k}. {name}", indent=True)
+    _para(document)
+    if doc.seal:
+        sign = _para(document, align=right)
+        sign.add_run().add_picture(io.BytesIO(doc.seal), width=Mm(40))
+    else:
+        _para(document, GONGWEN["seal"], align=right, size=10.5, color=RGBColor(0xAA, 0xAA, 0xAA))
+    _para(document, doc.issuer, align=right)
+    _para(document, doc.date_text, align=right)
+    if doc.contact:
+        _para(document, f"（{doc.contact}）", indent=True)
+    if doc.cc:
+        _para(document)
+        _para(document, f"{GONGWEN['cc']}：{'，'.join(doc.cc)}。", size=14)
+    # 附件1: the problem list
+    _para(document).add_run().add_break(WD_BREAK.PAGE)
+    _para(document, f"{GONGWEN['attachments']}1", font=HEAD_FONT)
+    _para(document, doc.attachments[0], align=centre, font=TITLE_FONT, size=18)
+    last = "days_left" if before_deadline else "overdue_days"
+    keys = ["no", "patch_id", "issue_type", "township", "segment", "area", "deadline", last,
+            "description"]  # fmt: skip
+    _table(document, [headers[k] for k in keys], [[str(r[k]) for k in keys] for r in rows])
+    if note:
+        _para(document, note, size=9)
+    if doc.receipt:
+        _para(document).add_run().add_break(WD_BREAK.PAGE)
+        _para(document, f"{GONGWEN['attachments']}2", font=HEAD_FONT)
+        _para(document, GONGWEN["receipt_title"], align=centre, font=TITLE_FONT, size=18)
+        _para(document, f"{GONGWEN['receipt_doc']}：{doc.doc_no}", size=14)
+        head = [headers["no"], headers["patch_id"], GONGWEN["receipt_measures"],
+                GONGWEN["receipt_done"]]  # fmt: skip
+        _table(document, head, [[str(r["no"]), str(r["patch_id"]), "", ""] for r in rows])
+        for key in ("receipt_unit", "receipt_head", "phone", "receipt_date"):
+            _para(document, f"{GONGWEN[key]}：", size=14)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
