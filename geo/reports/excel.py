@@ -251,6 +251,10 @@ def _ledger_cells(frame: pd.DataFrame) -> dict[str, _Cells]:
     return dict(zip(spec, out, strict=True))
 
 
+#: The footer of a printed ledger sheet (xlsxwriter codes: &C centre, &P page, &N pages).
+PRINT_FOOTER = "&C第 &P 页 共 &N 页"
+
+
 def _write_ledger(
     sheet: Worksheet, columns: dict[str, _Cells], fmt: Formats, rows: np.ndarray | None = None
 ) -> None:
@@ -276,6 +280,12 @@ def _write_ledger(
                 write_number(i, col, value)
     sheet.set_row(0, 30)
     sheet.freeze_panes(1, 1)
+    # printable: A4 landscape, one page wide, the header row on every page, page numbers
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
+    sheet.set_footer(PRINT_FOOTER)
     sheet.autofilter(0, 0, n, len(names) - 1)
     if n:
         days = xl_cell(1, names.index("overdue_days"), absolute_col=True)
