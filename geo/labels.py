@@ -730,3 +730,12 @@ GONGWEN: dict[str, str] = {
     "day_note_days": "天数按自然日计算。",
     "chain": "台账链首校验码 {code}。",
 }
+
+#: The 台账 sheet as a printable form (geo.reports.excel): the lines under the table.
+LEDGER_FORM: dict[str, str] = {
+    "signatures": "填报单位（盖章）：　　　　　　　　填报人：　　　　　　审核人：　　　　　　"
+    "联系电话：　　　　　　　　填报日期：　　　　年　　月　　日",
+    "unit": "逾期天数单位：{unit}",
+    "workdays": "工作日",
+    "calendar": "自然日",
+}

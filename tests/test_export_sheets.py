@@ -324,5 +324,5 @@ def test_ledger_sheets_print_on_a4_landscape_one_page_wide(book):
         sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
     )  # 1: default
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.print_title_rows == "$1:$1"  # the header row on every printed page
+    assert sheet.print_title_rows == "$3:$3"  # the header row on every printed page
     assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text
