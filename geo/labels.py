@@ -535,6 +535,19 @@ ASSESSMENT: dict[str, str] = {
     "recurrence_points": "反弹回潮项得分",
     "score": "总分",
     "rank": "排名",
+    "grade": "等次",
+    "sheet": "考核得分",
+    "title": "{period}乡镇河湖遥感图斑整改考核得分表",
+    "period": "考核期：{start} 至 {end}",
+    "notes": "评分说明",
+}
+
+#: The 等次 of an assessment (geo.policy.assessment.AssessmentRule.grade).
+GRADES: dict[str, str] = {
+    "excellent": "优秀",
+    "good": "良好",
+    "passing": "合格",
+    "failing": "不合格",
 }
 
 #: The Excel 台账's summary, charts and survey sheets (geo.reports.summary).

@@ -112,6 +112,9 @@ Example ``hetu.toml``::
     overdue_per_day = 0.1            # this per overdue patch-day, not below 0
     recurrence = 10                  # points kept with no recurrence (反弹回潮), less
     recurrence_each = 2              # this per recurrence, not below 0
+    excellent = 90                   # 等次 in percent of the best score (开化县考核办法):
+    good = 80                        # 优秀 >= 90, 良好 >= 80, 合格 >= 70, else 不合格
+    passing = 70
 
     [documents]                      # notices as 公文 (GB/T 9704-2012); docs/documents.md
     issuer = ""                      # 发文机关 (empty: [office] name)

@@ -249,6 +249,9 @@ def test_score_rises_with_the_closure_rate_and_stays_within_the_maximum(
                 "overdue_per_day",
                 "recurrence",
                 "recurrence_each",
+                "excellent",
+                "good",
+                "passing",
             }
         )
     ),
@@ -303,3 +306,41 @@ def test_a_ledger_where_nothing_was_ever_closed_is_assessed(tmp_path):
         assert sorted(frame[ASSESSMENT["township"]]) == sorted(TOWNS.values())
         assert (frame[ASSESSMENT["n_closed"]] == 0).all()
         assert (frame[ASSESSMENT["score"]] == DEFAULT_RULE.max_score).all()  # nothing was due
+
+
+def test_grades_follow_the_thresholds_and_the_sheet_is_titled_with_its_notes(ledger, tmp_path):
+    import openpyxl
+
+    from geo.reports.assessment import assessment_title, write_assessment_xlsx
+
+    table = assess(ledger, start=Q4[0], end=Q4[1], as_of="2026-01-15")
+    rows = table.set_index("township")
+    # 开化: 优秀 >= 90, 良好 >= 80, 合格 >= 70 (percent of the best score)
+    assert rows.loc["龙泉镇", "grade"] == "优秀"  # 100 points
+    for score, grade in zip(table["score"], table["grade"], strict=True):
+        expected = (
+            "优秀"
+            if score >= 90
+            else "良好"
+            if score >= 80
+            else "合格"
+            if score >= 70
+            else "不合格"
+        )
+        assert grade == expected
+    strict = AssessmentRule(excellent=95, good=90, passing=85)
+    assert strict.grade(92) == "good" and strict.grade(84.99) == "failing"
+    with pytest.raises(SettingsError, match="excellent >= good >= passing"):
+        AssessmentRule(excellent=80, good=90)
+    title, period = assessment_title("示范县河长制办公室", *Q4, "2025Q4")
+    assert title == "示范县河长制办公室2025年第四季度乡镇河湖遥感图斑整改考核得分表"
+    out = write_assessment_xlsx(table, tmp_path / "考核.xlsx", title=title, period=period)
+    sheet = openpyxl.load_workbook(out)[ASSESSMENT["sheet"]]
+    assert sheet["A1"].value == title and sheet["A2"].value == "考核期：2025-10-01 至 2025-12-31"
+    heads = [c.value for c in sheet[4]]
+    assert heads[0] == "乡镇" and heads[-1] == "等次" and "township_code" not in heads
+    grades = [sheet.cell(5 + k, len(heads)).value for k in range(len(table))]
+    assert grades == list(table["grade"])
+    notes = [sheet.cell(r, 1).value for r in range(5 + len(table), sheet.max_row + 1)]
+    assert "评分说明" in notes and any("开化县" in (n or "") for n in notes)
+    assert sheet.page_setup.orientation == "landscape"

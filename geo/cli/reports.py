@@ -372,9 +372,18 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datet
             f"{rank:>3} {row.township:<8} {ASSESSMENT['score']} {row.score:6.2f}  "
             f"{ASSESSMENT['closure_rate']} {rate}  "
             f"{ASSESSMENT['overdue_patch_days']} {row.overdue_patch_days}  "
-            f"{ASSESSMENT['recurrences']} {row.recurrences}"
+            f"{ASSESSMENT['recurrences']} {row.recurrences}  {row.grade}"
         )
-    if output:
+    if output and output.lower().endswith(".xlsx"):  # a titled sheet with its 评分说明
+        from geo.reports.assessment import assessment_title, write_assessment_xlsx
+
+        with open_from_cli(ctx, ledger) as led:
+            title, period = assessment_title(led.settings.office_name, first, last, quarter)
+            written = write_assessment_xlsx(table, output, title=title, period=period,
+                                            rule=led.settings.assessment,
+                                            workdays=led.settings.calendar is not None)  # fmt: skip
+        click.echo(f"{len(table)} row(s) written to {written}")
+    elif output:
         write_report(table.rename(columns=ASSESSMENT), output)
 
 
