@@ -514,7 +514,18 @@ DOSSIER: dict[str, str] = {
     "this_patch": "本图斑",
     "attrs": "原始属性",
     "field": "字段",
-    "footer": "本档案由河图（Hetu）根据图斑整改台账生成，数据截至{as_of}。",
+    "footer": "本档案根据图斑整改台账整理，数据截至{as_of}。",
+    "phase_before": "前时相影像",
+    "phase_after": "后时相影像",
+    "indicators": "影像指标",
+    "system_actor": "系统导入",
+    "photo": "照片",
+    "original": "原件",
+    "acceptance": "验收情况",
+    "acceptance_by": "验收人（签字）",
+    "acceptance_town": "乡镇人民政府验收意见（盖章）",
+    "acceptance_county": "县级河长制办公室复核意见（盖章）",
+    "acceptance_date": "日期：　　　　年　　月　　日",
 }
 
 #: Headers of the quarterly 4+1 assessment of townships (geo.reports.assessment).
