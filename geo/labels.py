@@ -763,3 +763,28 @@ LEDGER_FORM: dict[str, str] = {
     "workdays": "工作日",
     "calendar": "自然日",
 }
+
+#: The quarterly 通报 of the 4+1 assessment (geo.reports.bulletin).
+BULLETIN: dict[str, str] = {
+    "file": "通报",
+    "kind": "通报",
+    "to": "各乡镇人民政府",
+    "title": "关于{when}河湖遥感图斑问题整改情况的通报",
+    "intro": "为压实河湖长制责任，推进河湖遥感图斑问题整改销号，现将{when}全县河湖遥感图斑问题"
+    "整改情况及乡镇考核结果通报如下。",
+    "overall": "一、总体情况。{when}全县应销号图斑{due}个，已销号{closed}个，销号率{rate}；"
+    "截至{end}，仍有{late}个图斑逾期未整改。",
+    "ranking": "二、考核结果。各乡镇得分、排名及等次见附件1。",
+    "excellent": "考核等次为优秀的：{towns}，予以通报表扬。",
+    "failing": "考核等次为不合格的：{towns}，予以通报批评。",
+    "late": "三、逾期未整改问题。截至{end}，{towns}共有{n}个图斑逾期未整改（清单见附件2）。",
+    "ask": "四、工作要求。请各乡镇人民政府对照本通报，逐一落实整改，于{deadline}前完成整改并将"
+    "整改情况报送{issuer}。",
+    "att_ranking": "乡镇考核得分及等次",
+    "att_late": "逾期未整改图斑清单",
+    "rank": "排名",
+    "score": "得分",
+    "grade": "等次",
+    "closure_rate": "销号率",
+    "overdue": "逾期图斑数",
+}

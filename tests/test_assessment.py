@@ -344,3 +344,34 @@ def test_grades_follow_the_thresholds_and_the_sheet_is_titled_with_its_notes(led
     notes = [sheet.cell(r, 1).value for r in range(5 + len(table), sheet.max_row + 1)]
     assert "评分说明" in notes and any("开化县" in (n or "") for n in notes)
     assert sheet.page_setup.orientation == "landscape"
+
+
+def test_the_quarterly_bulletin_is_a_gongwen_with_ranking_and_named_problems(ledger, tmp_path):
+    import docx
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+    from geo.reports.bulletin import write_bulletin
+
+    res = write_bulletin(ledger, quarter="2025Q4", out_dir=tmp_path / "b", as_of="2025-12-31")
+    html = res.html.read_text(encoding="utf-8")
+    assert (
+        res.doc_no == "河长办通报〔2025〕1号" and f'<div class="docno">{res.doc_no}</div>' in html
+    )
+    assert "关于2025年第四季度河湖遥感图斑问题整改情况的通报</h1>" in html
+    assert "各乡镇人民政府：" in html and "2025年12月31日" in html
+    assert "考核等次为优秀的：龙泉镇" in html  # nothing due: full points
+    assert ">T3<" in html and ">T6<" in html and ">T1<" not in html  # the overdue, by name
+    assert "前完成整改并将整改情况报送" in html and "Hetu" not in html
+    word = docx.Document(str(res.docx))
+    texts = [p.text for p in word.paragraphs]
+    assert res.doc_no in texts and any("通报" in t for t in texts)
+    cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
+    assert "优秀" in cells and "T3" in cells
+    # the same quarter again keeps its number; the CLI writes it too
+    again = CliRunner().invoke(
+        cli, ["bulletin", str(ledger.path), "--quarter", "2025Q4", "-o", str(tmp_path / "b"),
+              "--as-of", "2025-12-31"],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert f"{res.doc_no}: {res.html}" in again.output

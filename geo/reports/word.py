@@ -65,29 +65,8 @@ def _table(document: Any, header: Sequence[str], rows: Sequence[Sequence[str]]) 
             _run(cell.paragraphs[0], str(text), size=10.5)
 
 
-def notice_docx(
-    doc: Notice,
-    rows: Sequence[Mapping[str, Any]],
-    headers: Mapping[str, str],
-    *,
-    before_deadline: bool = False,
-    note: str = "",
-) -> bytes:
-    """Return the notice as a .docx file's bytes.
-
-    Parameters
-    ----------
-    doc : Notice
-        The 公文 elements.
-    rows : sequence of mapping
-        The patch table (the ``rows`` of :func:`geo.reports.documents.render_notice`).
-    headers : mapping
-        Its headers.
-    before_deadline : bool
-        Show days left instead of overdue days.
-    note : str
-        A line under the problem list (how days are counted, the chain head).
-    """
+def _front(doc: Notice) -> Any:
+    """A new Word document with the notice's page, head, text, 附件说明, 署名 and 抄送."""
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
@@ -121,6 +100,58 @@ def notice_docx(
     if doc.cc:
         _para(document)
         _para(document, f"{GONGWEN['cc']}：{'，'.join(doc.cc)}。", size=14)
+    return document
+
+
+def table_docx(
+    doc: Notice, tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[str]]]]
+) -> bytes:
+    """Return a 公文 whose 附件 are tables (a 通报's ranking and lists) as .docx bytes.
+
+    Parameters
+    ----------
+    doc : Notice
+        The 公文 elements.
+    tables : sequence of (title, headers, rows)
+        One 附件 each, in the order of ``doc.attachments``.
+    """
+    document = _front(doc)
+    centre = WD_ALIGN_PARAGRAPH.CENTER
+    for k, (title, header, rows) in enumerate(tables, start=1):
+        _para(document).add_run().add_break(WD_BREAK.PAGE)
+        _para(document, f"{GONGWEN['attachments']}{k}", font=HEAD_FONT)
+        _para(document, title, align=centre, font=TITLE_FONT, size=18)
+        _table(document, list(header), [[str(v) for v in r] for r in rows])
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def notice_docx(
+    doc: Notice,
+    rows: Sequence[Mapping[str, Any]],
+    headers: Mapping[str, str],
+    *,
+    before_deadline: bool = False,
+    note: str = "",
+) -> bytes:
+    """Return the notice as a .docx file's bytes.
+
+    Parameters
+    ----------
+    doc : Notice
+        The 公文 elements.
+    rows : sequence of mapping
+        The patch table (the ``rows`` of :func:`geo.reports.documents.render_notice`).
+    headers : mapping
+        Its headers.
+    before_deadline : bool
+        Show days left instead of overdue days.
+    note : str
+        A line under the problem list (how days are counted, the chain head).
+    """
+    document = _front(doc)
+    centre = WD_ALIGN_PARAGRAPH.CENTER
     # 附件1: the problem list
     _para(document).add_run().add_break(WD_BREAK.PAGE)
     _para(document, f"{GONGWEN['attachments']}1", font=HEAD_FONT)
