@@ -220,6 +220,13 @@ def test_dossier_holds_header_map_chips_history_evidence_and_links(ledger, built
         assert word not in text, word
     assert not [r for r in page.tables["history"] if "photo_" in r[5] or r[1] == "hetu"]
     assert DOSSIER["acceptance"] in text and DOSSIER["acceptance_town"] in text
+    # the same archive page as an editable Word file, photos included
+    import docx
+
+    word = docx.Document(str(paths[0].with_suffix(".docx")))
+    cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
+    assert "B" in cells and DOSSIER["acceptance_town"] in cells
+    assert len(word.inline_shapes) == 4  # two imagery chips, two field photos
     # the indices in one compact line, three significant digits
     assert f"{IMAGERY['delta']}{IMAGERY['brightness_patch']} -100" in text
     assert "batch " not in text and f"{COLUMNS['batch_id']} 2025-Q3" in text
@@ -299,7 +306,8 @@ def test_file_names_keep_chinese_and_are_unique_and_bounded(ledger, tmp_path):
     paths = write_dossiers(ledger, ODD_IDS, out, pdf=False, as_of=AS_OF)
     names = [p.name for p in paths]
     assert len({n.casefold() for n in names}) == len(ODD_IDS)  # even where case is not told
-    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert sorted(p.name for p in out.glob("*.html")) == sorted(names)
+    assert sorted(p.stem for p in out.glob("*.docx")) == sorted(n[:-5] for n in names)
     assert all(len(n.encode("utf-8")) <= 120 and not FORBIDDEN.search(n) for n in names)
     assert not any(n.startswith(".") for n in names)
     assert names[:2] == ["清溪河-001.html", "QX-2025-001.html"] and "TB-1.html" in names

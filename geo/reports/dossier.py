@@ -61,6 +61,7 @@ from geo.progress import Progress, expect
 from geo.records import is_missing
 from geo.reports.documents import bounded_name, output_folder, plain_name_ok, thumbnail_svg
 from geo.reports.pdf import pdf_converter, print_pdfs
+from geo.reports.word import dossier_docx
 
 __all__ = [
     "DOSSIER_TEMPLATE",
@@ -437,6 +438,10 @@ def _environment() -> jinja2.Environment:
 
 
 def _render(src: _Sources, pid: str, env: jinja2.Environment) -> str:
+    return env.get_template(DOSSIER_TEMPLATE).render(**_context(src, pid))
+
+
+def _context(src: _Sources, pid: str) -> dict[str, Any]:
     rec = src.frame.loc[pid].to_dict()
     rec["patch_id"] = pid
     evidence = src.ledger.evidence(pid)
@@ -465,7 +470,7 @@ def _render(src: _Sources, pid: str, env: jinja2.Environment) -> str:
         "footer": DOSSIER["footer"].format(as_of=src.day.isoformat()),
         "overdue": int(rec["overdue_days"] or 0) > 0,
     }
-    return env.get_template(DOSSIER_TEMPLATE).render(**context)
+    return context
 
 
 # -- the public functions ---------------------------------------------------------------------
@@ -611,12 +616,15 @@ def write_dossiers(
     tick = expect(progress, len(ids) * (1 if browser is None else 2))
     pages = []
     for pid in ids:
-        pages.append((out / src.names[pid], _render(src, pid, env)))
+        context = _context(src, pid)
+        html = env.get_template(DOSSIER_TEMPLATE).render(**context)
+        pages.append((out / src.names[pid], html, dossier_docx(context)))
         tick(1)
     out.mkdir(parents=True, exist_ok=True)
-    for path, html in pages:
+    for path, html, word in pages:
         write_atomic(path, html.encode("utf-8"))
-    written = [path for path, _ in pages]
+        write_atomic(path.with_suffix(".docx"), word)  # the same archive page, editable
+    written = [path for path, _, _ in pages]
     if browser is None:
         return written
     printed, failed = print_pdfs(written, browser=browser, progress=tick)

@@ -9,6 +9,7 @@ field, formula or markup in any text is interpreted.
 
 from __future__ import annotations
 
+import base64
 import io
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -172,6 +173,75 @@ def notice_docx(
         _table(document, head, [[str(r["no"]), str(r["patch_id"]), "", ""] for r in rows])
         for key in ("receipt_unit", "receipt_head", "phone", "receipt_date"):
             _para(document, f"{GONGWEN[key]}：", size=14)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _picture(cell_or_paragraph: Any, uri: Any, width_mm: float) -> None:
+    """Add a ``data:`` URI image (built by Hetu: PNG or JPEG, base64) as a picture."""
+    text = str(uri or "")
+    if not text.startswith(("data:image/png;base64,", "data:image/jpeg;base64,")):
+        return
+    data = base64.b64decode(text.split(",", 1)[1])
+    cell_or_paragraph.add_run().add_picture(io.BytesIO(data), width=Mm(width_mm))
+
+
+def dossier_docx(context: Mapping[str, Any]) -> bytes:
+    """Return a dossier (一斑一档) as .docx bytes, from its page's context.
+
+    The same sections as the page (:mod:`geo.reports.dossier`): basic facts and chiefs,
+    the two imagery chips (前时相/后时相) with their indices, the history, the evidence
+    with photo thumbnails, and the 验收 block; every value a text run.
+    """
+    labels = context["labels"]
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    for side in ("top_margin", "bottom_margin", "left_margin", "right_margin"):
+        setattr(section, side, Mm(20))
+    centre = WD_ALIGN_PARAGRAPH.CENTER
+    _para(document, context["office"], align=centre, size=12)
+    _para(document, labels["title"], align=centre, font=TITLE_FONT, size=18)
+    _para(document, f"{context['patch_id']} · {context['as_of']}", align=centre, size=11)
+    _para(document, labels["basics"], font=HEAD_FONT, size=14)
+    rows = [[f["label"], f["value"]] for f in context["facts"]]
+    rows += [[c["label"], c["value"]] for c in context["chiefs"]]
+    _table(document, [labels["basics"], ""], rows)
+    _para(document, labels["imagery"], font=HEAD_FONT, size=14)
+    if not context["chips"]:
+        _para(document, labels["no_imagery"], size=11)
+    for chip in context["chips"]:
+        p = _para(document, f"{chip['role']} {chip['acquired_on']}", size=11, bold=True)
+        _picture(p, chip["uri"], 70)
+        for text in (chip["note"], chip["line"]):
+            if text:
+                _para(document, text, size=10.5)
+    _para(document, labels["history"], font=HEAD_FONT, size=14)
+    heads = [labels["at"], labels["actor"], labels["action"], labels["change"],
+             context["columns"]["deadline"], labels["note"], labels["files"]]  # fmt: skip
+    keys = ["at", "actor", "action", "change", "deadline", "note", "files"]
+    _table(document, heads, [[e[k] for k in keys] for e in context["history"]])
+    _para(document, labels["evidence"], font=HEAD_FONT, size=14)
+    if not context["evidence"]:
+        _para(document, labels["no_evidence"], size=11)
+    else:
+        heads = [labels["kind"], labels["filename"], labels["taken_at"], labels["position"],
+                 labels["checks"], labels["photo"]]  # fmt: skip
+        keys = ["kind", "filename", "taken_at", "position", "checks"]
+        _table(document, heads, [[v[k] for k in keys] + [""] for v in context["evidence"]])
+        table = document.tables[-1]
+        for row, v in zip(table.rows[1:], context["evidence"], strict=True):
+            _picture(row.cells[-1].paragraphs[0], v["thumb"], 30)
+    _para(document, labels["acceptance"], font=HEAD_FONT, size=14)
+    _table(
+        document,
+        [labels["acceptance"], ""],
+        [[labels["acceptance_by"], ""],
+         [labels["acceptance_town"], labels["acceptance_date"]],
+         [labels["acceptance_county"], labels["acceptance_date"]]],
+    )  # fmt: skip
+    _para(document, context["footer"], size=9)
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
