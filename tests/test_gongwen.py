@@ -110,3 +110,33 @@ def test_documents_settings_are_checked():
         settings_from_text('[documents]\nnumber = "{nope}{seq}"\n', source="hetu.toml")
     ok = settings_from_text('[documents]\nabbr = "示河长办"\ncc = ["县水利局"]\n', source="x")
     assert ok.documents.doc_no("supervision", 2026, 3) == "示河长办督〔2026〕3号"
+
+
+def test_the_demo_escalation_writes_documents_an_office_can_send(demo_copy, tmp_path):
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+
+    out = tmp_path / "notices"
+    for day in ("2026-05-06", "2026-06-01"):
+        ran = CliRunner().invoke(
+            cli, ["escalate", str(demo_copy), "--as-of", day, "-o", str(out), "--no-pdf"]
+        )
+        assert ran.exit_code == 0, ran.output
+    pages = sorted(out.glob("*.html"))
+    kinds = {p.name.split("_")[1] for p in pages}
+    assert {"supervision", "report"} <= kinds, kinds
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        number = re.search(r'<div class="docno">(.*?)</div>', html).group(1)
+        assert re.fullmatch(r"河长办(提|通|督|令|报)〔2026〕\d+号", number), number
+        assert number in _docx_text(page.with_suffix(".docx"))  # the same 文号 in Word
+        to = re.search(r'<div class="to">(.*?)：</div>', html).group(1)
+        kind = page.name.split("_")[1]
+        if kind in ("notice", "supervision", "order"):
+            assert "河长" not in to and to.endswith(("人民政府", "办事处")), to
+            assert re.search(r"于2026年\d{1,2}月\d{1,2}日前完成整改并反馈", html)
+            assert "抄送：" in html
+        if kind == "report":
+            assert to.startswith("县级河长")
+        assert "Hetu" not in html and "河图" not in html
