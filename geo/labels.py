@@ -547,6 +547,8 @@ ASSESSMENT: dict[str, str] = {
     "score": "总分",
     "rank": "排名",
     "grade": "等次",
+    "class": "类别",
+    "no_class": "未分类",
     "sheet": "考核得分",
     "title": "{period}乡镇河湖遥感图斑整改考核得分表",
     "period": "考核期：{start} 至 {end}",

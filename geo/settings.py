@@ -116,6 +116,9 @@ Example ``hetu.toml``::
     good = 80                        # 优秀 >= 90, 良好 >= 80, 合格 >= 70, else 不合格
     passing = 70
 
+    [township_classes]               # 9-digit code -> class: the 4+1 ranks within each class
+    "439999001" = "A组"              # (株洲 assesses in groups: A组 counties, B组 urban districts)
+
     [documents]                      # notices as 公文 (GB/T 9704-2012); docs/documents.md
     issuer = ""                      # 发文机关 (empty: [office] name)
     abbr = "示河长办"                 # 机关代字 in the 文号
@@ -239,6 +242,8 @@ class Settings:
         The points of the quarterly township assessment (``[assessment]``).
     documents : DocumentRule
         How notices are numbered, addressed and timed (``[documents]``).
+    township_classes : dict
+        9-digit township code → class (A组…); the assessment ranks within each class.
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -267,6 +272,7 @@ class Settings:
     patrol_every_days: dict[str, float] = field(default_factory=dict)
     assessment: AssessmentRule = DEFAULT_RULE
     documents: DocumentRule = DEFAULT_DOCUMENTS
+    township_classes: dict[str, str] = field(default_factory=dict)
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -408,6 +414,9 @@ SCHEMA = _Table(
         "matching": _Table({"near_m": _AT_LEAST_0}),
         "map": _Table({"basemap": _one_of(BASEMAPS), "tianditu_key": _STRING}),
         "assessment": _Table({f.name: _AT_LEAST_0 for f in fields(AssessmentRule)}),
+        "township_classes": _Table(
+            each=_STRING, key_pattern=r"\d{9}", key_name="a 9-digit township code"
+        ),
         "documents": _Table(
             {
                 **dict.fromkeys(("issuer", "abbr", "number", "contact", "phone", "seal"), _STRING),
@@ -598,6 +607,7 @@ def settings_from_dict(
             source=source,
             seal=_beside(source, data.get("documents", {}).get("seal", ""), base),
         ),
+        township_classes=dict(data.get("township_classes", {})),
         source=source,
     )
 

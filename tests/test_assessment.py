@@ -375,3 +375,30 @@ def test_the_quarterly_bulletin_is_a_gongwen_with_ranking_and_named_problems(led
     )  # fmt: skip
     assert again.exit_code == 0, again.output
     assert f"{res.doc_no}: {res.html}" in again.output
+
+
+def test_classes_rank_within_each_and_the_year_is_the_one_of_4_plus_1(ledger, tmp_path):
+    import openpyxl
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+    from geo.reports.assessment import in_classes
+
+    table = assess(ledger, start=Q4[0], end=Q4[1], as_of="2026-01-15")
+    grouped = in_classes(table, {"439999001": "A组", "439999003": "A组", "439999002": "B组"})
+    assert list(grouped.columns) == ["class", *ASSESSMENT_COLUMNS]
+    ranks = dict(zip(grouped["township"], zip(grouped["class"], grouped["rank"], strict=True),
+                     strict=True))  # fmt: skip
+    assert ranks["龙泉镇"] == ("A组", 1) and ranks["清溪镇"] == ("A组", 2)
+    assert ranks["白沙乡"] == ("B组", 1)  # first of its own class
+    sheet = tmp_path / "年度.xlsx"
+    ran = CliRunner().invoke(
+        cli, ["assess", str(ledger.path), "--year", "2025", "--as-of", "2026-01-15", "-o",
+              str(sheet)],
+    )  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    title = openpyxl.load_workbook(sheet).active["A1"].value
+    assert title.endswith("2025年度乡镇河湖遥感图斑整改考核得分表")
+    both = CliRunner().invoke(cli, ["assess", str(ledger.path), "--year", "2025", "--quarter",
+                                    "2025Q4"])  # fmt: skip
+    assert both.exit_code == 2 and "one of" in both.output

@@ -415,6 +415,26 @@ def assess(
     return scored[ASSESSMENT_COLUMNS]
 
 
+def in_classes(table: pd.DataFrame, classes: Mapping[str, str]) -> pd.DataFrame:
+    """Rank the townships of an :func:`assess` table within their classes (分类考核).
+
+    Seed 001 (株洲 "4+1"): counties are assessed in classes (A组, B组) and ranked within
+    each. ``classes`` maps 9-digit township codes to a class (``[township_classes]``);
+    a township not listed is in class 未分类. Returns a copy with a first column
+    ``class``, ``rank`` counted within the class, ordered by class then rank.
+    """
+    out = table.copy()
+    names = [classes.get(str(c)[:9], ASSESSMENT["no_class"]) for c in out["township_code"]]
+    out.insert(0, "class", names)
+    placed = out["rank"].notna()
+    rank = out["score"].where(placed).groupby(out["class"]).rank(method="min", ascending=False)
+    out["rank"] = rank.astype("Int64")
+    order = {c: i for i, c in enumerate(dict.fromkeys([*classes.values(), *names]))}
+    out = out.assign(_c=out["class"].map(order))
+    out = out.sort_values(["_c", "rank", "township"], kind="stable", na_position="last")
+    return out.drop(columns="_c").reset_index(drop=True)
+
+
 # -- the published sheet ----------------------------------------------------------------------
 
 
@@ -472,7 +492,7 @@ def write_assessment_xlsx(
     from geo.fileio import XLSX_TEXT, move_into_place, temp_beside
 
     labels = {**ASSESSMENT, "grade": ASSESSMENT["grade"]}
-    cols = [c for c in ASSESSMENT_COLUMNS if c != "township_code"]
+    cols = [c for c in table.columns if c in labels and c != "township_code"]
     with temp_beside(path) as tmp:
         book = xlsxwriter.Workbook(tmp, XLSX_TEXT)
         sheet = book.add_worksheet(ASSESSMENT["sheet"])
@@ -516,7 +536,9 @@ def assessment_title(
     office: str, start: dt.date, end: dt.date, quarter: str | None = None
 ) -> tuple[str, str]:
     """The title and period lines of the assessment sheet."""
-    if quarter:
+    if quarter and re.fullmatch(r"\d{4}", quarter.strip()):
+        when = f"{quarter.strip()}年度"
+    elif quarter:
         year, q = _QUARTER.match(quarter).groups()  # type: ignore[union-attr]
         when = f"{year}年第{'一二三四'[int(q) - 1]}季度"
     else:
