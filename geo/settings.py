@@ -127,6 +127,7 @@ Example ``hetu.toml``::
     phone = "0731-12345678"          # 联系电话
     cc = ["县水利局"]                 # always copied (抄送), after the segment's chiefs
     seal = "seal.png"                # 印章 image (optional), relative to this file
+    word_template = ""               # your Word file with {文号} {标题} {主送} {正文} … fields
     [documents.codes]                # 代字 of each kind in the 文号 (defaults shown)
     reminder = "提"
     notice = "通"
@@ -419,7 +420,10 @@ SCHEMA = _Table(
         ),
         "documents": _Table(
             {
-                **dict.fromkeys(("issuer", "abbr", "number", "contact", "phone", "seal"), _STRING),
+                **dict.fromkeys(
+                    ("issuer", "abbr", "number", "contact", "phone", "seal", "word_template"),
+                    _STRING,
+                ),
                 "cc": _STRINGS,
                 "codes": _Table(dict.fromkeys(DEFAULT_CODES, _STRING)),
                 "to": _Table(dict.fromkeys(ESCALATION_ACTIONS, _one_of(ADDRESSEES))),
@@ -519,6 +523,7 @@ def settings_files(settings: Settings) -> dict[str, str]:
         "[export] template": settings.export_template,
         "[export] column_map": settings.export_column_map,
         "[documents] seal": settings.documents.seal,
+        "[documents] word_template": settings.documents.word_template,
     }
     return {key: path for key, path in named.items() if path}
 
@@ -606,6 +611,7 @@ def settings_from_dict(
             data.get("documents", {}),
             source=source,
             seal=_beside(source, data.get("documents", {}).get("seal", ""), base),
+            word_template=_beside(source, data.get("documents", {}).get("word_template", ""), base),
         ),
         township_classes=dict(data.get("township_classes", {})),
         source=source,

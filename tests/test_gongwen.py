@@ -140,3 +140,26 @@ def test_the_demo_escalation_writes_documents_an_office_can_send(demo_copy, tmp_
         if kind == "report":
             assert to.startswith("县级河长")
         assert "Hetu" not in html and "河图" not in html
+
+
+def test_an_office_word_template_is_filled_field_by_field(base, tmp_path):
+    template = tmp_path / "公文模板.docx"
+    made = docx.Document()
+    for text in ("{发文机关}", "{文号}", "{标题}", "{主送}", "{正文}", "附件：{附件说明}",
+                 "{成文日期}", "抄送：{抄送}", "（此件公开发布）"):  # fmt: skip
+        made.add_paragraph(text)
+    made.save(str(template))
+    rule = DocumentRule(abbr="示河长办", word_template=str(template))
+    settings = Settings(office_name=OFFICE, central_meridian=114, documents=rule)
+    path = tmp_path / "ledger.gpkg"
+    shutil.copyfile(base, path)
+    with Ledger(path, settings=settings) as led:
+        res = escalate(led, as_of="2025-10-21", out_dir=tmp_path / "n", pdf=False)
+    page = next(p for p in res.documents if "_HZ001_" in p.name and "_supervision_" in p.name)
+    number = re.search(r'<div class="docno">(.*?)</div>', page.read_text("utf-8")).group(1)
+    texts = [p.text for p in docx.Document(str(page.with_suffix(".docx"))).paragraphs]
+    assert texts[:3] == [OFFICE, number, "关于加快整改河湖遥感图斑问题的督办函"]
+    assert "人民政府" in texts[3] and texts[4].startswith("你单位辖区内有")
+    assert texts[5].startswith("整改完成后")  # each paragraph of the text its own paragraph
+    assert "（此件公开发布）" in texts and not any("{" in t for t in texts)
+    assert any(t.startswith("抄送：县级河长王建国") for t in texts)

@@ -78,6 +78,9 @@ class DocumentRule:
         Organs always copied (抄送), after the segment's chiefs.
     seal : str or None
         Path of the seal image (印章, PNG), printed over the signature; none: a blank area.
+    word_template : str or None
+        Path of the office's own Word file with named fields (``{文号}`` …,
+        :data:`geo.reports.word.FIELDS`) the .docx notices are written into.
     """
 
     issuer: str = ""
@@ -90,6 +93,7 @@ class DocumentRule:
     phone: str = ""
     cc: tuple[str, ...] = ()
     seal: str | None = None
+    word_template: str | None = None
 
     def doc_no(self, kind: str, year: int, seq: int) -> str:
         """The 文号 of the ``seq``-th document of ``kind`` in ``year``."""
@@ -105,7 +109,11 @@ DEFAULT_DOCUMENTS = DocumentRule()
 
 
 def document_rule_from_toml(
-    table: Mapping[str, Any], *, source: str, seal: str | None = None
+    table: Mapping[str, Any],
+    *,
+    source: str,
+    seal: str | None = None,
+    word_template: str | None = None,
 ) -> DocumentRule:
     """Build a :class:`DocumentRule` from a checked ``[documents]`` table.
 
@@ -143,4 +151,5 @@ def document_rule_from_toml(
         phone=table.get("phone", ""),
         cc=tuple(table.get("cc", ())),
         seal=seal,
+        word_template=word_template,
     )

@@ -601,6 +601,7 @@ def escalate(
             headers,
             note=note,
             before_deadline=steps.get(str(rows.iloc[0]["action"]), 0) < 0,
+            template=rule.word_template,
         )
         return html, word
 

@@ -10,7 +10,9 @@ field, formula or markup in any text is interpreted.
 from __future__ import annotations
 
 import base64
+import copy
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +22,9 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
 
+from geo.errors import SettingsError
 from geo.labels import GONGWEN
 from geo.reports.gongwen import Notice
 
@@ -104,6 +108,61 @@ def _front(doc: Notice) -> Any:
     return document
 
 
+#: The named fields an office's Word template may hold, each written as ``{name}``.
+FIELDS = ("发文机关", "文号", "标题", "主送", "正文", "附件说明", "成文日期", "联系人", "抄送")
+_FIELD = re.compile(r"\{(" + "|".join(FIELDS) + r")\}")
+
+
+def _filled(doc: Notice, template: str) -> Any:
+    """The office's template with its named fields filled in, one pass, as plain text.
+
+    A paragraph holding ``{正文}`` becomes one paragraph per paragraph of the text (the
+    template's formatting kept); any other field is replaced where it stands. Values
+    are never read for fields again (a ``{文号}`` in a description stays as written).
+    """
+    values = {
+        "发文机关": doc.issuer,
+        "文号": doc.doc_no,
+        "标题": doc.title,
+        "主送": "、".join(doc.to) + GONGWEN["to_colon"],
+        "附件说明": "；".join(f"{k}. {a}" for k, a in enumerate(doc.attachments, start=1)),
+        "成文日期": doc.date_text,
+        "联系人": doc.contact,
+        "抄送": "，".join(doc.cc),
+    }
+    try:
+        document = Document(template)
+    except (OSError, ValueError, KeyError) as exc:
+        raise SettingsError(
+            f"[documents] word_template {template}: not a Word .docx file ({exc}); "
+            "fix the path or leave it out"
+        ) from None
+    cells = [c for t in document.tables for row in t.rows for c in row.cells]
+    paragraphs = [*document.paragraphs, *(p for c in cells for p in c.paragraphs)]
+    for para in paragraphs:
+        text = para.text
+        if not _FIELD.search(text):
+            continue
+        if text.strip() == "{正文}":
+            body = list(doc.paragraphs)
+            para.runs[0].text = body[0] if body else ""
+            for run in para.runs[1:]:
+                run.text = ""
+            anchor = para
+            for line in body[1:]:
+                new = copy.deepcopy(para._p)
+                anchor._p.addnext(new)
+                anchor = Paragraph(new, para._parent)
+                anchor.runs[0].text = line
+            continue
+        filled = _FIELD.sub(lambda m: values.get(m.group(1), "\n".join(doc.paragraphs)), text)
+        if para.runs:
+            para.runs[0].text = filled
+            for run in para.runs[1:]:
+                run.text = ""
+    return document
+
+
 def table_docx(
     doc: Notice, tables: Sequence[tuple[str, Sequence[str], Sequence[Sequence[str]]]]
 ) -> bytes:
@@ -135,6 +194,7 @@ def notice_docx(
     *,
     before_deadline: bool = False,
     note: str = "",
+    template: str | None = None,
 ) -> bytes:
     """Return the notice as a .docx file's bytes.
 
@@ -150,8 +210,11 @@ def notice_docx(
         Show days left instead of overdue days.
     note : str
         A line under the problem list (how days are counted, the chain head).
+    template : str, optional
+        The office's own Word file (``[documents] word_template``) whose named fields
+        (:data:`FIELDS`, e.g. ``{文号}``) are filled; the 附件 follow its text.
     """
-    document = _front(doc)
+    document = _front(doc) if template is None else _filled(doc, template)
     centre = WD_ALIGN_PARAGRAPH.CENTER
     # 附件1: the problem list
     _para(document).add_run().add_break(WD_BREAK.PAGE)
