@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from geo.clock import TZ, as_date
-from geo.errors import OutputError, SchemaError, SettingsError
+from geo.errors import OutputError, SchemaError
 from geo.fileio import move_into_place, staging_folder, write_atomic
 from geo.labels import ACTIONS, GONGWEN, LEVELS, TEXT, label
 from geo.ledger.changes import Change
@@ -55,7 +55,15 @@ from geo.reports.documents import (
     render_notice,
     thumbnail_svg,
 )
-from geo.reports.gongwen import REPORT, build_notice, cc_of, organ_of, reported
+from geo.reports.gongwen import (
+    REPORT,
+    build_notice,
+    cc_of,
+    own_organ,
+    reported,
+    seal_image,
+    segment_organs,
+)
 from geo.reports.pdf import pdf_converter, print_pdfs
 from geo.reports.word import notice_docx
 
@@ -230,7 +238,7 @@ def _due(
         who = (str(cid), str(name), "" if is_missing(title) else str(title))
         by_key.setdefault((str(seg), str(level)), []).append(who)
     rank = {s.action: i for i, s in enumerate(ladder)}
-    organs = _organs(ledger)
+    organs = segment_organs(ledger)
     rows = []
     for rec in frame.drop(columns="geometry").to_dict("records"):
         step = due_step(
@@ -244,7 +252,7 @@ def _due(
         if step is None:
             continue
         base = _base_row(rec, step, day, cal)
-        base["township_organ"] = organs.get(rec["segment_id"]) or _own_organ(rec["township"])
+        base["township_organ"] = organs.get(rec["segment_id"]) or own_organ(rec["township"])
         base["issued_before"] = ",".join(a for a in rank if a in issued.get(rec["patch_id"], ()))
         found = _addressees(by_key, rec["segment_id"], step.to_level)
         if found is None:
@@ -258,24 +266,6 @@ def _due(
     out["_rank"] = out["action"].map(rank)
     out = out.sort_values(["_rank", "chief_id", "patch_id"], kind="stable")
     return out.drop(columns="_rank").reset_index(drop=True), frame
-
-
-def _organs(ledger: Ledger) -> dict[str, str]:
-    """Segment id → the government of its township (主送 of organ-addressed rungs)."""
-    known = {**ledger.area_names(), **ledger.settings.townships}
-    segs = ledger.segments()
-    out = {}
-    for sid, code in zip(segs["segment_id"], segs["admin_code"], strict=True):
-        code9 = "" if is_missing(code) else str(code).strip()[:9]
-        if len(code9) == 9:
-            out[str(sid)] = organ_of(known.get(code9, code9))
-    return out
-
-
-def _own_organ(township: Any) -> str:
-    """The government of a patch's own township (status frame ``township``), if named."""
-    text = "" if is_missing(township) else str(township)
-    return organ_of("" if text == TEXT["no_township"] else text)
 
 
 def _base_row(
@@ -466,7 +456,7 @@ def _rebuilt(
         rec = {**frame.loc[pid].to_dict(), "deadline": deadline, "state": state}
         rec["overdue_days"] = overdue_days(deadline, state, day, calendar=settings.calendar)
         base = _base_row(rec, step, day, settings.calendar)
-        base["township_organ"] = organs.get(rec["segment_id"]) or _own_organ(rec["township"])
+        base["township_organ"] = organs.get(rec["segment_id"]) or own_organ(rec["township"])
         mine = esc[
             (esc["patch_id"] == pid) & (esc["deadline"] == deadline) & (esc["event_id"] < eid)
         ]
@@ -572,7 +562,7 @@ def escalate(
 
     rule = settings.documents
     issuer = rule.issuer or settings.office_name
-    seal = _seal(rule.seal)
+    seal = seal_image(rule.seal)
     seal_src = "data:image/png;base64," + base64.b64encode(seal).decode() if seal else ""
     all_chiefs = ledger.chiefs()
 
@@ -608,7 +598,7 @@ def escalate(
     recorded = recorded_notices(ledger, folder, events)
     missing = {n: ev for n, ev in recorded.items() if not (folder / n).is_file()}
     if missing:
-        organs = _organs(ledger)
+        organs = segment_organs(ledger)
         known = ledger.documents()
         kinds = dict(zip(known["file"], known["kind"], strict=True))
         numbers = dict(zip(known["file"], known["doc_no"], strict=True))
@@ -645,21 +635,6 @@ def escalate(
         result.pdfs.extend(printed)
         result.pdf_failed.extend(failed)
     return result
-
-
-def _seal(path: str | None) -> bytes | None:
-    """The office's seal image (PNG), or None; a missing or non-PNG file is refused."""
-    if not path:
-        return None
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SettingsError(
-            f"[documents] seal {path}: {exc.strerror or exc}; fix the path or leave it out"
-        ) from None
-    if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) > 2_000_000:
-        raise SettingsError(f"[documents] seal {path}: not a PNG image under 2 MB; give a PNG")
-    return data
 
 
 def _issue(

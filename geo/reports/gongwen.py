@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from geo.labels import ACTIONS, GONGWEN, LEVELS, label
+from geo.errors import SettingsError
+from geo.labels import ACTIONS, GONGWEN, LEVELS, TEXT, label
+from geo.ledger.store import Ledger
 from geo.policy.documents import REPORTED_LEVELS, DocumentRule
 from geo.policy.workdays import WorkCalendar
 from geo.records import is_missing
@@ -209,3 +212,36 @@ def cc_of(chiefs: pd.DataFrame, segment_ids: list[Any]) -> list[str]:
     for lv, name, title in zip(mine["level"], mine["name"], mine["title"], strict=True):
         out.append(chief_text(str(lv), str(name), "" if is_missing(title) else str(title)))
     return list(dict.fromkeys(out))
+
+
+def segment_organs(ledger: Ledger) -> dict[str, str]:
+    """Segment id → the government of its township (主送 of organ-addressed rungs)."""
+    known = {**ledger.area_names(), **ledger.settings.townships}
+    segs = ledger.segments()
+    out = {}
+    for sid, code in zip(segs["segment_id"], segs["admin_code"], strict=True):
+        code9 = "" if is_missing(code) else str(code).strip()[:9]
+        if len(code9) == 9:
+            out[str(sid)] = organ_of(known.get(code9, code9))
+    return out
+
+
+def own_organ(township: Any) -> str:
+    """The government of a patch's own township (status frame ``township``), if named."""
+    text = "" if is_missing(township) else str(township)
+    return organ_of("" if text == TEXT["no_township"] else text)
+
+
+def seal_image(path: str | None) -> bytes | None:
+    """The office's seal image (PNG), or None; a missing or non-PNG file is refused."""
+    if not path:
+        return None
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SettingsError(
+            f"[documents] seal {path}: {exc.strerror or exc}; fix the path or leave it out"
+        ) from None
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or len(data) > 2_000_000:
+        raise SettingsError(f"[documents] seal {path}: not a PNG image under 2 MB; give a PNG")
+    return data
