@@ -584,7 +584,18 @@ DOSSIER: dict[str, str] = {
     "this_patch": "本图斑",
     "attrs": "原始属性",
     "field": "字段",
-    "footer": "本档案由河图（Hetu）根据图斑整改台账生成，数据截至{as_of}。",
+    "footer": "本档案根据图斑整改台账整理，数据截至{as_of}。",
+    "phase_before": "前时相影像",
+    "phase_after": "后时相影像",
+    "indicators": "影像指标",
+    "system_actor": "系统导入",
+    "photo": "照片",
+    "original": "原件",
+    "acceptance": "验收情况",
+    "acceptance_by": "验收人（签字）",
+    "acceptance_town": "乡镇人民政府验收意见（盖章）",
+    "acceptance_county": "县级河长制办公室复核意见（盖章）",
+    "acceptance_date": "日期：　　　　年　　月　　日",
 }
 
 #: Headers of the quarterly 4+1 assessment of townships (geo.reports.assessment).
@@ -605,6 +616,21 @@ ASSESSMENT: dict[str, str] = {
     "recurrence_points": "反弹回潮项得分",
     "score": "总分",
     "rank": "排名",
+    "grade": "等次",
+    "class": "类别",
+    "no_class": "未分类",
+    "sheet": "考核得分",
+    "title": "{period}乡镇河湖遥感图斑整改考核得分表",
+    "period": "考核期：{start} 至 {end}",
+    "notes": "评分说明",
+}
+
+#: The 等次 of an assessment (geo.policy.assessment.AssessmentRule.grade).
+GRADES: dict[str, str] = {
+    "excellent": "优秀",
+    "good": "良好",
+    "passing": "合格",
+    "failing": "不合格",
 }
 
 #: The Excel 台账's summary, charts and survey sheets (geo.reports.summary).
@@ -739,4 +765,98 @@ INTEGRITY: dict[str, str] = {
     "roles_member": (
         "给人员授权：GRANT hetu_clerk TO 用户名;（只读用 hetu_viewer，管理员用 hetu_owner）"
     ),
+}
+
+#: The escalation notices as 公文 (geo.reports.gongwen): titles, body texts, elements.
+GONGWEN: dict[str, str] = {
+    "chief": "河长",
+    "no_chief": "相关河长",
+    "no_organ": "属地乡镇人民政府",
+    "coded_organ": "属地乡镇人民政府（区划代码{code}）",
+    "workdays": "个工作日",
+    "days": "天",
+    "title": "关于{what}的{kind}",
+    "what_reminder": "河湖遥感图斑整改期限即将届满",
+    "what_notice": "限期整改河湖遥感图斑问题",
+    "what_supervision": "加快整改河湖遥感图斑问题",
+    "what_order": "限期整改河湖遥感图斑问题",
+    "what_other": "河湖遥感图斑逾期未整改问题",
+    "body_reminder": "您负责的河段内有{n}个河湖遥感图斑（见附件1）整改期限将于{deadline}届满。"
+    "请督促责任单位抓紧整改，在期限内完成整改并上传整改前后照片等佐证材料，确保按期销号。",
+    "body_notice": "经核查，你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限"
+    "{span}{unit}，仍未完成整改。请立即组织整改，于{deadline}前完成整改并反馈。",
+    "body_supervision": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，"
+    "仍未整改到位，现予督办。请你单位高度重视，压实属地责任，于{deadline}前完成整改并反馈。"
+    "逾期仍未整改的，将下达整改令。",
+    "body_supervision_after": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限"
+    "{span}{unit}，我办已发出{prior}，至今仍未整改到位，现予督办。请你单位高度重视，压实属地"
+    "责任，于{deadline}前完成整改并反馈。逾期仍未整改的，将下达整改令。",
+    "body_order": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，"
+    "仍未整改到位。现责令你单位于{deadline}前完成整改并反馈。逾期拒不整改或整改不力的，"
+    "将按程序追究相关责任。",
+    "body_order_after": "你单位辖区内有{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，"
+    "经{prior}仍未整改到位。现责令你单位于{deadline}前完成整改并反馈。逾期拒不整改或整改不力的，"
+    "将按程序追究相关责任。",
+    "body_other": "下列{n}个河湖遥感图斑（见附件1）已超过整改期限{span}{unit}，仍未整改到位，"
+    "现发出{kind}，请于{deadline}前完成整改并反馈。",
+    "reply": "整改完成后，请填写整改情况反馈表（附件2），连同整改前后照片等佐证材料，"
+    "于{deadline}前报送{issuer}。",
+    "report_kind": "情况报告",
+    "report_title": "关于河湖遥感图斑逾期未整改情况的报告",
+    "report": "截至{as_of}，您负责的河段内有{n}个河湖遥感图斑超过整改期限{span}{unit}"
+    "仍未整改到位（清单见附件），涉及{towns}。",
+    "report_sent": "我办已于今日发文督促整改：{sent}。",
+    "report_end": "特此报告。",
+    "att_list": "河湖遥感图斑问题清单",
+    "att_receipt": "整改情况反馈表（回执）",
+    "attachments": "附件",
+    "to_colon": "：",
+    "cc": "抄送",
+    "contact": "联系人",
+    "phone": "联系电话",
+    "seal": "（印章）",
+    "receipt_title": "整改情况反馈表",
+    "receipt_doc": "来文文号",
+    "receipt_measures": "整改措施及完成情况",
+    "receipt_done": "完成时间",
+    "receipt_unit": "反馈单位（盖章）",
+    "receipt_head": "负责人",
+    "receipt_date": "反馈日期",
+    "day_note_workdays": "天数按工作日计算（已扣除法定节假日，含调休上班日）。",
+    "day_note_days": "天数按自然日计算。",
+    "chain": "台账链首校验码 {code}。",
+}
+
+#: The 台账 sheet as a printable form (geo.reports.excel): the lines under the table.
+LEDGER_FORM: dict[str, str] = {
+    "signatures": "填报单位（盖章）：　　　　　　　　填报人：　　　　　　审核人：　　　　　　"
+    "联系电话：　　　　　　　　填报日期：　　　　年　　月　　日",
+    "unit": "逾期天数单位：{unit}",
+    "workdays": "工作日",
+    "calendar": "自然日",
+}
+
+#: The quarterly 通报 of the 4+1 assessment (geo.reports.bulletin).
+BULLETIN: dict[str, str] = {
+    "file": "通报",
+    "kind": "通报",
+    "to": "各乡镇人民政府",
+    "title": "关于{when}河湖遥感图斑问题整改情况的通报",
+    "intro": "为压实河湖长制责任，推进河湖遥感图斑问题整改销号，现将{when}全县河湖遥感图斑问题"
+    "整改情况及乡镇考核结果通报如下。",
+    "overall": "一、总体情况。{when}全县应销号图斑{due}个，已销号{closed}个，销号率{rate}；"
+    "截至{end}，仍有{late}个图斑逾期未整改。",
+    "ranking": "二、考核结果。各乡镇得分、排名及等次见附件1。",
+    "excellent": "考核等次为优秀的：{towns}，予以通报表扬。",
+    "failing": "考核等次为不合格的：{towns}，予以通报批评。",
+    "late": "三、逾期未整改问题。截至{end}，{towns}共有{n}个图斑逾期未整改（清单见附件2）。",
+    "ask": "四、工作要求。请各乡镇人民政府对照本通报，逐一落实整改，于{deadline}前完成整改并将"
+    "整改情况报送{issuer}。",
+    "att_ranking": "乡镇考核得分及等次",
+    "att_late": "逾期未整改图斑清单",
+    "rank": "排名",
+    "score": "得分",
+    "grade": "等次",
+    "closure_rate": "销号率",
+    "overdue": "逾期图斑数",
 }

@@ -126,6 +126,39 @@ Example ``hetu.toml``::
     overdue_per_day = 0.1            # this per overdue patch-day, not below 0
     recurrence = 10                  # points kept with no recurrence (反弹回潮), less
     recurrence_each = 2              # this per recurrence, not below 0
+    excellent = 90                   # 等次 in percent of the best score (开化县考核办法):
+    good = 80                        # 优秀 >= 90, 良好 >= 80, 合格 >= 70, else 不合格
+    passing = 70
+
+    [township_classes]               # 9-digit code -> class: the 4+1 ranks within each class
+    "439999001" = "A组"              # (株洲 assesses in groups: A组 counties, B组 urban districts)
+
+    [documents]                      # notices as 公文 (GB/T 9704-2012); docs/documents.md
+    issuer = ""                      # 发文机关 (empty: [office] name)
+    abbr = "示河长办"                 # 机关代字 in the 文号
+    number = "{abbr}{code}〔{year}〕{seq}号"   # 文号; {seq} counts per year and code in the ledger
+    contact = "王明"                  # 联系人
+    phone = "0731-12345678"          # 联系电话
+    cc = ["县水利局"]                 # always copied (抄送), after the segment's chiefs
+    seal = "seal.png"                # 印章 image (optional), relative to this file
+    word_template = ""               # your Word file with {文号} {标题} {主送} {正文} … fields
+    [documents.codes]                # 代字 of each kind in the 文号 (defaults shown)
+    reminder = "提"
+    notice = "通"
+    supervision = "督"
+    order = "令"
+    interview = "约"
+    bulletin = "通报"
+    report = "报"                    # the 情况报告 to a county chief
+    [documents.to]                   # who receives a rung: "township" (乡镇人民政府) or "chief"
+    reminder = "chief"               # supervision and order never go to a chief
+    notice = "township"
+    interview = "chief"
+    bulletin = "township"
+    [documents.reply_days]           # days given to rectify and reply (反馈), counted as deadlines
+    notice = 10                      # (interview, reminder: also allowed)
+    supervision = 10
+    order = 5
 """
 
 from __future__ import annotations
@@ -144,6 +177,13 @@ from typing import Any
 from geo.errors import SettingsError, check_keys
 from geo.labels import ISSUE_TYPES, LEVELS
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule, assessment_rule_from_toml
+from geo.policy.documents import (
+    ADDRESSEES,
+    DEFAULT_CODES,
+    DEFAULT_DOCUMENTS,
+    DocumentRule,
+    document_rule_from_toml,
+)
 from geo.policy.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
@@ -221,6 +261,10 @@ class Settings:
         ``[patrols.levels.<level>]``; :mod:`geo.policy.patrols`).
     assessment : AssessmentRule
         The points of the quarterly township assessment (``[assessment]``).
+    documents : DocumentRule
+        How notices are numbered, addressed and timed (``[documents]``).
+    township_classes : dict
+        9-digit township code → class (A组…); the assessment ranks within each class.
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -249,6 +293,8 @@ class Settings:
     patrol_every_days: dict[str, float] = field(default_factory=dict)
     patrols: PatrolRules = field(default_factory=patrol_rules)
     assessment: AssessmentRule = DEFAULT_RULE
+    documents: DocumentRule = DEFAULT_DOCUMENTS
+    township_classes: dict[str, str] = field(default_factory=dict)
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -415,6 +461,21 @@ SCHEMA = _Table(
         "matching": _Table({"near_m": _AT_LEAST_0}),
         "map": _Table({"basemap": _one_of(BASEMAPS), "tianditu_key": _STRING}),
         "assessment": _Table({f.name: _AT_LEAST_0 for f in fields(AssessmentRule)}),
+        "township_classes": _Table(
+            each=_STRING, key_pattern=r"\d{9}", key_name="a 9-digit township code"
+        ),
+        "documents": _Table(
+            {
+                **dict.fromkeys(
+                    ("issuer", "abbr", "number", "contact", "phone", "seal", "word_template"),
+                    _STRING,
+                ),
+                "cc": _STRINGS,
+                "codes": _Table(dict.fromkeys(DEFAULT_CODES, _STRING)),
+                "to": _Table(dict.fromkeys(ESCALATION_ACTIONS, _one_of(ADDRESSEES))),
+                "reply_days": _Table(dict.fromkeys(ESCALATION_ACTIONS, _DAYS)),
+            }
+        ),
     }
 )
 
@@ -507,6 +568,8 @@ def settings_files(settings: Settings) -> dict[str, str]:
         "[escalation] template": settings.notice_template,
         "[export] template": settings.export_template,
         "[export] column_map": settings.export_column_map,
+        "[documents] seal": settings.documents.seal,
+        "[documents] word_template": settings.documents.word_template,
     }
     return {key: path for key, path in named.items() if path}
 
@@ -597,6 +660,13 @@ def settings_from_dict(
             source=source,
         ),
         assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
+        documents=document_rule_from_toml(
+            data.get("documents", {}),
+            source=source,
+            seal=_beside(source, data.get("documents", {}).get("seal", ""), base),
+            word_template=_beside(source, data.get("documents", {}).get("word_template", ""), base),
+        ),
+        township_classes=dict(data.get("township_classes", {})),
         source=source,
     )
 

@@ -61,8 +61,9 @@ def test_export_as_of_lists_only_what_the_ledger_held_that_day(demo_copy, tmp_pa
     book = load_workbook(tmp_path / "exp" / f"ledger_{DAY}.xlsx", read_only=True)
     title = next(book[TEXT["summary"]].iter_rows(max_row=1, values_only=True))[0]
     assert f"{TEXT['as_of']} {DAY}" in title and "示范县河长制办公室" in title
-    ledger_rows = list(book[TEXT["ledger_sheet"]].iter_rows(min_row=2, values_only=True))
-    assert len(ledger_rows) == 60
+    ledger_rows = list(book[TEXT["ledger_sheet"]].iter_rows(min_row=4, values_only=True))
+    assert len(ledger_rows) == 60 + 2  # and the 填报 lines under a blank row
+    assert ledger_rows[59][0] == 60 and ledger_rows[-1][0].startswith("填报单位")
 
 
 def test_status_as_of_today_equals_status_now(demo_copy):

@@ -249,6 +249,9 @@ def test_score_rises_with_the_closure_rate_and_stays_within_the_maximum(
                 "overdue_per_day",
                 "recurrence",
                 "recurrence_each",
+                "excellent",
+                "good",
+                "passing",
             }
         )
     ),
@@ -303,3 +306,99 @@ def test_a_ledger_where_nothing_was_ever_closed_is_assessed(tmp_path):
         assert sorted(frame[ASSESSMENT["township"]]) == sorted(TOWNS.values())
         assert (frame[ASSESSMENT["n_closed"]] == 0).all()
         assert (frame[ASSESSMENT["score"]] == DEFAULT_RULE.max_score).all()  # nothing was due
+
+
+def test_grades_follow_the_thresholds_and_the_sheet_is_titled_with_its_notes(ledger, tmp_path):
+    import openpyxl
+
+    from geo.reports.assessment import assessment_title, write_assessment_xlsx
+
+    table = assess(ledger, start=Q4[0], end=Q4[1], as_of="2026-01-15")
+    rows = table.set_index("township")
+    # 开化: 优秀 >= 90, 良好 >= 80, 合格 >= 70 (percent of the best score)
+    assert rows.loc["龙泉镇", "grade"] == "优秀"  # 100 points
+    for score, grade in zip(table["score"], table["grade"], strict=True):
+        expected = (
+            "优秀"
+            if score >= 90
+            else "良好"
+            if score >= 80
+            else "合格"
+            if score >= 70
+            else "不合格"
+        )
+        assert grade == expected
+    strict = AssessmentRule(excellent=95, good=90, passing=85)
+    assert strict.grade(92) == "good" and strict.grade(84.99) == "failing"
+    with pytest.raises(SettingsError, match="excellent >= good >= passing"):
+        AssessmentRule(excellent=80, good=90)
+    title, period = assessment_title("示范县河长制办公室", *Q4, "2025Q4")
+    assert title == "示范县河长制办公室2025年第四季度乡镇河湖遥感图斑整改考核得分表"
+    out = write_assessment_xlsx(table, tmp_path / "考核.xlsx", title=title, period=period)
+    sheet = openpyxl.load_workbook(out)[ASSESSMENT["sheet"]]
+    assert sheet["A1"].value == title and sheet["A2"].value == "考核期：2025-10-01 至 2025-12-31"
+    heads = [c.value for c in sheet[4]]
+    assert heads[0] == "乡镇" and heads[-1] == "等次" and "township_code" not in heads
+    grades = [sheet.cell(5 + k, len(heads)).value for k in range(len(table))]
+    assert grades == list(table["grade"])
+    notes = [sheet.cell(r, 1).value for r in range(5 + len(table), sheet.max_row + 1)]
+    assert "评分说明" in notes and any("开化县" in (n or "") for n in notes)
+    assert sheet.page_setup.orientation == "landscape"
+
+
+def test_the_quarterly_bulletin_is_a_gongwen_with_ranking_and_named_problems(ledger, tmp_path):
+    import docx
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+    from geo.reports.bulletin import write_bulletin
+
+    res = write_bulletin(ledger, quarter="2025Q4", out_dir=tmp_path / "b", as_of="2025-12-31")
+    html = res.html.read_text(encoding="utf-8")
+    assert (
+        res.doc_no == "河长办通报〔2025〕1号" and f'<div class="docno">{res.doc_no}</div>' in html
+    )
+    assert "关于2025年第四季度河湖遥感图斑问题整改情况的通报</h1>" in html
+    assert "各乡镇人民政府：" in html and "2025年12月31日" in html
+    assert "考核等次为优秀的：龙泉镇" in html  # nothing due: full points
+    assert ">T3<" in html and ">T6<" in html and ">T1<" not in html  # the overdue, by name
+    assert "前完成整改并将整改情况报送" in html and "Hetu" not in html
+    word = docx.Document(str(res.docx))
+    texts = [p.text for p in word.paragraphs]
+    assert res.doc_no in texts and any("通报" in t for t in texts)
+    cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
+    assert "优秀" in cells and "T3" in cells
+    # the same quarter again keeps its number; the CLI writes it too
+    again = CliRunner().invoke(
+        cli, ["bulletin", str(ledger.path), "--quarter", "2025Q4", "-o", str(tmp_path / "b"),
+              "--as-of", "2025-12-31"],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert f"{res.doc_no}: {res.html}" in again.output
+
+
+def test_classes_rank_within_each_and_the_year_is_the_one_of_4_plus_1(ledger, tmp_path):
+    import openpyxl
+    from click.testing import CliRunner
+
+    from geo.cli.main import cli
+    from geo.reports.assessment import in_classes
+
+    table = assess(ledger, start=Q4[0], end=Q4[1], as_of="2026-01-15")
+    grouped = in_classes(table, {"439999001": "A组", "439999003": "A组", "439999002": "B组"})
+    assert list(grouped.columns) == ["class", *ASSESSMENT_COLUMNS]
+    ranks = dict(zip(grouped["township"], zip(grouped["class"], grouped["rank"], strict=True),
+                     strict=True))  # fmt: skip
+    assert ranks["龙泉镇"] == ("A组", 1) and ranks["清溪镇"] == ("A组", 2)
+    assert ranks["白沙乡"] == ("B组", 1)  # first of its own class
+    sheet = tmp_path / "年度.xlsx"
+    ran = CliRunner().invoke(
+        cli, ["assess", str(ledger.path), "--year", "2025", "--as-of", "2026-01-15", "-o",
+              str(sheet)],
+    )  # fmt: skip
+    assert ran.exit_code == 0, ran.output
+    title = openpyxl.load_workbook(sheet).active["A1"].value
+    assert title.endswith("2025年度乡镇河湖遥感图斑整改考核得分表")
+    both = CliRunner().invoke(cli, ["assess", str(ledger.path), "--year", "2025", "--quarter",
+                                    "2025Q4"])  # fmt: skip
+    assert both.exit_code == 2 and "one of" in both.output

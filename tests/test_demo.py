@@ -58,8 +58,11 @@ def test_the_map_escapes_untrusted_descriptions(demo_run):
 def test_the_excel_ledger_reads_back(demo_run):
     book = openpyxl.load_workbook(demo_run.xlsx, read_only=True)
     assert len(book.sheetnames) >= 2
-    ledger_sheet = pd.read_excel(demo_run.xlsx, sheet_name=1, dtype=str)
-    assert len(ledger_sheet) == 90 and "图斑编号" in ledger_sheet.columns
+    ledger_sheet = pd.read_excel(demo_run.xlsx, sheet_name=1, dtype=str, header=2)
+    assert ledger_sheet.columns[0] == "序号" and "图斑编号" in ledger_sheet.columns
+    assert ledger_sheet["序号"].iloc[89] == "90" and ledger_sheet["序号"].iloc[-1].startswith(
+        "填报"
+    )
 
 
 def test_qgis_opens_the_ledger(demo_run):

@@ -18,7 +18,7 @@ from PIL import Image
 from geo.demo.county import write_photo
 from geo.errors import NotFoundError, OutputError, SchemaError
 from geo.field.evidence import attach_evidence
-from geo.labels import ACTIONS, DOSSIER, EVIDENCE, IMAGERY, MATCHING, STATES
+from geo.labels import ACTIONS, COLUMNS, DOSSIER, EVIDENCE, IMAGERY, MATCHING, STATES
 from geo.ledger.store import Ledger
 from geo.matching import match_ledger
 from geo.records import ImportRecord
@@ -203,13 +203,33 @@ def test_dossier_holds_header_map_chips_history_evidence_and_links(ledger, built
     assert evidence[0][3].startswith("114.00") and "28.00" in evidence[0][3]
     assert DOSSIER["check_ok"] in evidence[0][4]
     # the chips are inlined byte for byte, with dates and indicators
-    imgs = [a["src"] for t, a in page.tags if t == "img"]
+    imgs = [a["src"] for t, a in page.tags if t == "img" and a.get("class") != "photo"]
     assert len(imgs) == 2
     for src, role in zip(imgs, ("before", "after"), strict=True):
         assert base64.b64decode(src.split(",", 1)[1]) == chips[role][1].read_bytes()
     text = "".join(page.text)
-    assert "2025-07-15" in text and "2026-04-12" in text and IMAGERY["before"] in text
-    assert IMAGERY["delta"] + IMAGERY["brightness_patch"] in text and "-100.4" in text
+    assert "2025-07-15" in text and "2026-04-12" in text and DOSSIER["phase_before"] in text
+    assert IMAGERY["before"] not in text  # 前时相/后时相: the later image is not "after rectifying"
+    # the field photos are shown (thumbnails) and linked to their files in the attachment store
+    photos = [a for t, a in page.tags if t == "img" and a.get("class") == "photo"]
+    assert len(photos) == 2 and all(a["src"].startswith("data:image/jpeg;base64,") for a in photos)
+    hrefs = [a["href"] for t, a in page.tags if t == "a" and ".attachments/" in a.get("href", "")]
+    assert len(hrefs) == 2 and all((paths[0].parent / h).is_file() for h in hrefs)
+    # Chinese only, with a block for the 验收 signatures, and no software text
+    for word in ("null", "None", "nan", "Hetu", "河图"):
+        assert word not in text, word
+    assert not [r for r in page.tables["history"] if "photo_" in r[5] or r[1] == "hetu"]
+    assert DOSSIER["acceptance"] in text and DOSSIER["acceptance_town"] in text
+    # the same archive page as an editable Word file, photos included
+    import docx
+
+    word = docx.Document(str(paths[0].with_suffix(".docx")))
+    cells = [c.text for t in word.tables for row in t.rows for c in row.cells]
+    assert "B" in cells and DOSSIER["acceptance_town"] in cells
+    assert len(word.inline_shapes) == 4  # two imagery chips, two field photos
+    # the indices in one compact line, three significant digits
+    assert f"{IMAGERY['delta']}{IMAGERY['brightness_patch']} -100" in text
+    assert "batch " not in text and f"{COLUMNS['batch_id']} 2025-Q3" in text
     # the later patch at the same site, linked to its own dossier and numbered on the map
     links = page.tables["links"][1:]
     assert links[0][:4] == [DOSSIER["later"], "C", "2", MATCHING["recurrence"]]
@@ -286,7 +306,8 @@ def test_file_names_keep_chinese_and_are_unique_and_bounded(ledger, tmp_path):
     paths = write_dossiers(ledger, ODD_IDS, out, pdf=False, as_of=AS_OF)
     names = [p.name for p in paths]
     assert len({n.casefold() for n in names}) == len(ODD_IDS)  # even where case is not told
-    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert sorted(p.name for p in out.glob("*.html")) == sorted(names)
+    assert sorted(p.stem for p in out.glob("*.docx")) == sorted(n[:-5] for n in names)
     assert all(len(n.encode("utf-8")) <= 120 and not FORBIDDEN.search(n) for n in names)
     assert not any(n.startswith(".") for n in names)
     assert names[:2] == ["清溪河-001.html", "QX-2025-001.html"] and "TB-1.html" in names

@@ -59,19 +59,24 @@ def test_sheets_headers_rows(written, patches):
     book = openpyxl.load_workbook(written)
     assert book.sheetnames == [SUMMARY, LEDGER, CHARTS]
     sheet = book[LEDGER]
-    headers = [c.value for c in sheet[1]]
-    assert headers == [COLUMNS[c] for c in LEDGER_COLUMNS]
+    # a printable form: title, 数据截至, then 序号 and the headers, the 填报 lines under the table
+    assert sheet["A1"].value == "示范县　图斑台账" and sheet["A2"].value == "数据截至 2025-06-10"
+    headers = [c.value for c in sheet[3]]
+    assert headers == ["序号", *(COLUMNS[c] for c in LEDGER_COLUMNS)]
     assert headers[-2:] == ["中心经度", "中心纬度"]
-    assert sheet.max_row == len(patches) + 1
-    assert sheet.freeze_panes == "B2"
-    assert sheet.auto_filter.ref == f"A1:V{len(patches) + 1}"
-    assert sheet["A1"].font.b and sheet["A1"].alignment.wrap_text
-    assert sheet["A1"].fill.fgColor.rgb.endswith("DDEBF7")
+    assert [sheet.cell(row=4 + k, column=1).value for k in range(3)] == [1, 2, 3]
+    assert sheet.max_row == len(patches) + 5
+    assert sheet.cell(row=len(patches) + 5, column=1).value.startswith("填报单位（盖章）：")
+    assert "审核人" in sheet.cell(row=len(patches) + 5, column=1).value
+    assert sheet.freeze_panes == "C4"
+    assert sheet.auto_filter.ref == f"A3:W{len(patches) + 3}"
+    assert sheet["A3"].font.b and sheet["A3"].alignment.wrap_text
+    assert sheet["A3"].fill.fgColor.rgb.endswith("DDEBF7")
 
 
 def test_values_labels_and_text_codes(written, patches):
-    frame = pd.read_excel(written, sheet_name=LEDGER, dtype=str)
-    assert len(frame) == len(patches)
+    frame = pd.read_excel(written, sheet_name=LEDGER, dtype=str, header=2).iloc[: len(patches)]
+    assert frame["序号"].tolist() == [str(k) for k in range(1, len(patches) + 1)]
     assert frame[COLUMNS["patch_id"]].tolist() == patches["patch_id"].tolist()
     assert frame[COLUMNS["admin_code"]].iloc[0] == "009999001"
     assert frame[COLUMNS["segment_id"]].iloc[0] == "009999000001"
@@ -81,19 +86,19 @@ def test_values_labels_and_text_codes(written, patches):
     assert frame[COLUMNS["issue_type"]].iloc[0] == ISSUE_TYPES["occupation"]
     assert frame[COLUMNS["relation"]].iloc[3] == "范围外邻近"
     sheet = openpyxl.load_workbook(written)[LEDGER]
-    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "0001"
-    assert sheet["E2"].data_type == "s" and sheet["E2"].value == "009999001"
-    assert sheet["J2"].value == 1234.57 and sheet["J2"].number_format == "#,##0.00"
-    lon, lat = sheet["U2"].value, sheet["V2"].value
+    assert sheet["B4"].data_type == "s" and sheet["B4"].value == "0001"
+    assert sheet["F4"].data_type == "s" and sheet["F4"].value == "009999001"
+    assert sheet["K4"].value == 1234.57 and sheet["K4"].number_format == "#,##0.00"
+    lon, lat = sheet["V4"].value, sheet["W4"].value
     assert (lon, lat) == (113.801, 27.811)
-    assert sheet["N2"].value.isoformat() == "2025-05-01T10:00:00"  # tz-naive Beijing time
-    assert sheet["S2"].value is None  # empty county chief stays blank
-    assert sheet["O5"].value is None and sheet["O4"].value.isoformat() == "2025-06-01T00:00:00"
+    assert sheet["O4"].value.isoformat() == "2025-05-01T10:00:00"  # tz-naive Beijing time
+    assert sheet["T4"].value is None  # empty county chief stays blank
+    assert sheet["P7"].value is None and sheet["P6"].value.isoformat() == "2025-06-01T00:00:00"
 
 
 def test_formula_injection_stored_as_text(written):
     sheet = openpyxl.load_workbook(written)[LEDGER]
-    cells = [sheet.cell(row=7 + k, column=20) for k in range(len(INJECTIONS))]
+    cells = [sheet.cell(row=9 + k, column=21) for k in range(len(INJECTIONS))]
     assert [c.value for c in cells] == INJECTIONS
     assert all(c.data_type == "s" for c in cells)
 
@@ -107,29 +112,29 @@ def _overdue_rule(sheet):
 def test_overdue_rows_highlighted_by_one_conditional_format(written, patches):
     sheet = openpyxl.load_workbook(written)[LEDGER]
     sqref, rule = _overdue_rule(sheet)
-    assert sqref == f"A2:V{len(patches) + 1}"
+    assert sqref == f"A4:W{len(patches) + 3}"
     assert rule.type == "expression"
     assert rule.formula == [
-        f'AND(ISNUMBER($P2),$P2>0,$M2<>"{STATES["closed"]}",$M2<>"{STATES["dismissed"]}")'
+        f'AND(ISNUMBER($Q4),$Q4>0,$N4<>"{STATES["closed"]}",$N4<>"{STATES["dismissed"]}")'
     ]
     assert rule.dxf.fill.bgColor.rgb == "FFFFC7CE"
     # evaluate the rule on the written cells: only the open patch past its deadline
     red = [
-        row[0]
-        for row in sheet.iter_rows(min_row=2, values_only=True)
-        if isinstance(row[15], int | float)
-        and row[15] > 0
-        and row[12] not in ("已销号", "不是问题")
+        row[1]
+        for row in sheet.iter_rows(min_row=4, max_row=len(patches) + 3, values_only=True)
+        if isinstance(row[16], int | float)
+        and row[16] > 0
+        and row[13] not in ("已销号", "不是问题")
     ]
     assert red == ["0002"]
-    assert sheet.cell(row=3, column=1).fill.fgColor.rgb != "FFFFC7CE"  # no per-cell fill
+    assert sheet.cell(row=5, column=2).fill.fgColor.rgb != "FFFFC7CE"  # no per-cell fill
 
 
 def test_column_widths_cjk_aware(written):
     sheet = openpyxl.load_workbook(written)[LEDGER]
-    widths = {k: sheet.column_dimensions[k].width for k in ("A", "D", "T")}
-    assert widths["T"] <= 61  # long description capped (~60 units)
-    assert widths["T"] > widths["D"] > widths["A"] - 6
+    widths = {k: sheet.column_dimensions[k].width for k in ("B", "E", "U")}
+    assert widths["U"] <= 61  # long description capped (~60 units)
+    assert widths["U"] > widths["E"] > widths["B"] - 6
 
 
 def test_summary_counts(written, patches):
@@ -171,15 +176,15 @@ def test_plain_dataframe_without_geometry(tmp_path, patches):
     frame = pd.DataFrame(patches.drop(columns="geometry"))
     out = write_ledger_xlsx(frame, tmp_path / "plain.xlsx")
     sheet = openpyxl.load_workbook(out)[LEDGER]
-    assert sheet.max_row == len(frame) + 1 and sheet["U2"].value is None
+    assert sheet.max_row == len(frame) + 5 and sheet["V4"].value is None
 
 
 def test_empty_frame(tmp_path, patches):
     out = write_ledger_xlsx(patches.iloc[:0], tmp_path / "empty.xlsx", as_of="2025-06-10")
     book = openpyxl.load_workbook(out)
     sheet = book[LEDGER]
-    assert sheet.max_row == 1
-    assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in LEDGER_COLUMNS]
+    assert sheet.max_row == 5  # title, 数据截至, headers, a blank row, the 填报 lines
+    assert [c.value for c in sheet[3]] == ["序号", *(COLUMNS[c] for c in LEDGER_COLUMNS)]
     totals = [r for r in book[SUMMARY].iter_rows(values_only=True) if r[0] == COLUMNS["total"]]
     assert len(totals) == 4 and all(r[len(LIFECYCLE) + 1] == 0 for r in totals)
     assert sheet.conditional_formatting is not None and not list(sheet.conditional_formatting)
@@ -240,11 +245,19 @@ def test_export_excel_period_and_township_sheets(exported, demo_ledger):
     assert sorted(book.sheetnames[5:]) == towns
     for town in towns:
         sheet = book[town]
-        assert sheet.max_row == (frame["township"] == town).sum() + 1
-        assert sheet.freeze_panes == "B2" and sheet.auto_filter.ref
+        assert sheet.max_row == (frame["township"] == town).sum() + 5
+        assert sheet["A1"].value.endswith(town) and sheet["A2"].value.endswith(
+            "逾期天数单位：工作日"
+        )
+        assert sheet["A3"].value == "序号" and sheet.page_setup.orientation == "landscape"
+        assert sheet.freeze_panes == "C4" and sheet.auto_filter.ref
         # a ledger's frame adds 乡镇核对 (township_check) after the fixed columns
-        assert [c.value for c in sheet[1]] == [COLUMNS[c] for c in ledger_columns(frame)]
-        assert sheet.cell(1, sheet.max_column).value == COLUMNS["township_check"]
+        heads = [c.value for c in sheet[3]]
+        assert heads[0] == "序号" and heads[1:] == [
+            COLUMNS[c] + ("（工作日）" if c == "overdue_days" else "")
+            for c in ledger_columns(frame)
+        ]
+        assert sheet.cell(3, sheet.max_column).value == COLUMNS["township_check"]
     summary = book[SUMMARY]
     header = [c.value for c in summary[4]]
     assert header[-2:] == ["本期新增", "本期销号"]
@@ -373,10 +386,10 @@ def test_odd_values_kept_as_text(tmp_path, patches):
     odd.loc[odd.index[0], "deadline"] = "待定"
     odd.loc[odd.index[1], "state_since"] = "2025-05-01T02:00:00Z"
     sheet = openpyxl.load_workbook(write_ledger_xlsx(odd, tmp_path / "o.xlsx"))[LEDGER]
-    assert sheet["J2"].value == "约1200" and sheet["J2"].data_type == "s"
-    assert sheet["J3"].value is None and sheet["J4"].value == 1234.57
-    assert sheet["O2"].value == "待定"
-    assert sheet["N3"].value.isoformat() == "2025-05-01T10:00:00"  # UTC -> Beijing
+    assert sheet["K4"].value == "约1200" and sheet["K4"].data_type == "s"
+    assert sheet["K5"].value is None and sheet["K6"].value == 1234.57
+    assert sheet["P4"].value == "待定"
+    assert sheet["O5"].value.isoformat() == "2025-05-01T10:00:00"  # UTC -> Beijing
 
 
 _TEXT = st.text(st.characters(categories=("L", "N", "P", "S", "Zs")), min_size=1, max_size=30)
@@ -392,8 +405,8 @@ def test_any_text_round_trips_as_text(tmp_path_factory, texts):
     frame = gpd.GeoDataFrame(rows, crs="EPSG:4490")
     out = write_ledger_xlsx(frame, tmp_path_factory.mktemp("h") / "t.xlsx")
     sheet = openpyxl.load_workbook(out)[LEDGER]
-    for row, text in enumerate(texts, start=2):
-        for col in (8, 20):  # 河段名称, 问题描述
+    for row, text in enumerate(texts, start=4):
+        for col in (9, 21):  # 河段名称, 问题描述
             cell = sheet.cell(row=row, column=col)
             assert cell.data_type == "s"
             assert cell.value == text

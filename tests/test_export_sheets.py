@@ -313,3 +313,16 @@ def test_survey_frames_without_their_columns_are_refused(tmp_path, patches):
     with pytest.raises(SchemaError, match=r"patrols.*patrols_ledger"):
         write_ledger_xlsx(patches, tmp_path / "x.xlsx", patrols=pd.DataFrame({"name": ["王"]}))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ledger_sheets_print_on_a4_landscape_one_page_wide(book):
+    from geo.labels import TEXT
+
+    sheet = book[TEXT["ledger_sheet"]]
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert (
+        sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    )  # 1: default
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$3:$3"  # the header row on every printed page
+    assert "&P" in sheet.oddFooter.center.text and "&N" in sheet.oddFooter.center.text

@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from geo import __version__
+from geo.cli.bulletin import COMMANDS as BULLETIN_COMMANDS
 from geo.cli.common import (
     Group,
     as_of_opt,
@@ -580,7 +581,7 @@ for _command in [*COMMANDS, *SETTINGS_COMMANDS]:
     cli.add_command(_command)
 for _command in INGEST_COMMANDS:
     cli.add_command(_command)
-for _command in INTEGRITY_COMMANDS:
+for _command in [*INTEGRITY_COMMANDS, *BULLETIN_COMMANDS]:
     cli.add_command(_command)
 for _command in [*PATROL_COMMANDS, *RIVER_COMMANDS]:
     cli.add_command(_command)

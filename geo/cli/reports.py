@@ -302,6 +302,7 @@ def dossier(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], out_dir
 @click.command()
 @ledger_arg
 @click.option("--quarter", metavar="YYYYQn", help="The quarter assessed, e.g. 2026Q2.")
+@click.option("--year", type=int, help="The year assessed as one period (the 1 of 4+1).")
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day (with --end).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (with --start).")
 @click.option(
@@ -309,8 +310,9 @@ def dossier(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], out_dir
 )
 @as_of_opt
 @click.pass_context
-def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datetime | None,
-           end: dt.datetime | None, output: str | None, as_of: str | None) -> None:  # fmt: skip
+def assess(ctx: click.Context, ledger: str, quarter: str | None, year: int | None,
+           start: dt.datetime | None, end: dt.datetime | None, output: str | None,
+           as_of: str | None) -> None:  # fmt: skip
     """Score each township over a quarter or period (4+1 考核), with the points per component.
 
     The formula is [assessment] in hetu.toml (see geo.reports.assessment.AssessmentRule).
@@ -323,9 +325,12 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datet
     from geo.reports.assessment import assess as assess_townships
     from geo.reports.assessment import quarter_bounds
 
-    if quarter and (start or end):
-        raise click.UsageError("give --quarter or --start/--end, not both")
-    if quarter:
+    if sum(map(bool, (quarter, year, start or end))) > 1:
+        raise click.UsageError("give one of --quarter, --year or --start/--end")
+    if year:
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        quarter = str(year)  # named so in the sheet's title (…年度)
+    elif quarter:
         first, last = quarter_bounds(quarter)
     elif start and end:
         first, last = start.date(), end.date()
@@ -335,19 +340,33 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, start: dt.datet
         table = assess_townships(
             led, start=first, end=last, as_of=as_of, rule=led.settings.assessment
         )
+        if led.settings.township_classes:  # ranked within each class (分类考核)
+            from geo.reports.assessment import in_classes
+
+            table = in_classes(table, led.settings.township_classes)
     if as_of is not None:  # a period not over on that day is assessed up to it
         last = min(last, dt.date.fromisoformat(as_of))
     click.echo(f"{first} – {last}")
     for row in table.itertuples(index=False):
         rate = "-" if math.isnan(row.closure_rate) else f"{row.closure_rate:.0%}"
         rank = "-" if row.rank is pd.NA else row.rank  # 未明确乡镇 is not ranked
+        group = f"{row[0]} " if table.columns[0] == "class" else ""
         click.echo(
-            f"{rank:>3} {row.township:<8} {ASSESSMENT['score']} {row.score:6.2f}  "
+            f"{group}{rank:>3} {row.township:<8} {ASSESSMENT['score']} {row.score:6.2f}  "
             f"{ASSESSMENT['closure_rate']} {rate}  "
             f"{ASSESSMENT['overdue_patch_days']} {row.overdue_patch_days}  "
-            f"{ASSESSMENT['recurrences']} {row.recurrences}"
+            f"{ASSESSMENT['recurrences']} {row.recurrences}  {row.grade}"
         )
-    if output:
+    if output and output.lower().endswith(".xlsx"):  # a titled sheet with its 评分说明
+        from geo.reports.assessment import assessment_title, write_assessment_xlsx
+
+        with open_from_cli(ctx, ledger) as led:
+            title, period = assessment_title(led.settings.office_name, first, last, quarter)
+            written = write_assessment_xlsx(table, output, title=title, period=period,
+                                            rule=led.settings.assessment,
+                                            workdays=led.settings.calendar is not None)  # fmt: skip
+        click.echo(f"{len(table)} row(s) written to {written}")
+    elif output:
         write_report(table.rename(columns=ASSESSMENT), output)
 
 

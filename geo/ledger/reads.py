@@ -393,6 +393,10 @@ class LedgerReads:
         """The scheduled exports recorded (see ``Ledger.record_export``), oldest first."""
         return self._frame("SELECT * FROM exports ORDER BY export_id")
 
+    def documents(self) -> pd.DataFrame:
+        """The documents issued with their 文号 (see ``Ledger.take_numbers``), oldest first."""
+        return self._frame("SELECT * FROM documents ORDER BY doc_id")
+
     def links(self) -> pd.DataFrame:
         """Links between patches across batches (see :meth:`replace_links`)."""
         return self._frame("SELECT * FROM patch_links ORDER BY fid").drop(columns=["fid"])

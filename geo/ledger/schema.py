@@ -239,6 +239,16 @@ ALTER TABLE evidence ADD CONSTRAINT evidence_attachment_id_fkey
 #: their PostgreSQL script instead, by the SQLite one.
 POSTGIS_SCRIPTS: dict[str, str] = {_INTEGER_KEYS: _INTEGER_KEYS_PG}
 
+#: The documents (公文) issued, one row per file: its 文号 (``doc_no``) from the per-year,
+#: per-code counter ``seq``; a number is taken before its document is recorded and never
+#: reused (a run that fails leaves it unused, as a voided number is in a 发文登记簿).
+_DOCUMENTS = """
+CREATE TABLE documents (
+    doc_id INTEGER PRIMARY KEY AUTOINCREMENT, year INTEGER NOT NULL, code TEXT NOT NULL,
+    seq INTEGER NOT NULL, doc_no TEXT NOT NULL, kind TEXT NOT NULL, file TEXT NOT NULL UNIQUE,
+    addressee TEXT, issued_on TEXT NOT NULL, taken_at TEXT NOT NULL, UNIQUE (year, code, seq));
+"""
+
 #: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
 #: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
 MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -255,6 +265,7 @@ MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
         {"admin_areas": "乡镇村界", "patch_areas": "图斑所在乡镇村（按面积）"},
     ),
     ("0009_gpkg_integer_keys", _INTEGER_KEYS, {}),
+    ("0011_documents", _DOCUMENTS, {"documents": "发文登记（文号）"}),
 )
 
 

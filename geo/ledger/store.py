@@ -473,6 +473,76 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
             ).fetchone()  # fmt: skip
         return int(row[0])
 
+    def take_numbers(
+        self,
+        docs: Sequence[tuple[str, str, str]],
+        *,
+        year: int,
+        issued_on: str,
+        dry_run: bool = False,
+        expect: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Give each document the next 文号 of its kind in ``year``; return the 文号.
+
+        The pattern and the kinds' 代字 are ``settings.documents``
+        (:class:`geo.policy.documents.DocumentRule`); each 代字 has its own counter per
+        year, kept in the ``documents`` table. A number is taken in its own transaction
+        before the documents' events are recorded and is never reused.
+
+        Parameters
+        ----------
+        docs : sequence of (file, kind, addressee)
+            One per document, numbered in this order. A file already numbered keeps
+            its 文号 (a document is numbered once).
+        year : int
+            The year of the 成文日期.
+        issued_on : str
+            The 成文日期 (ISO date).
+        dry_run : bool
+            Only say which numbers would be taken (nothing is written).
+        expect : sequence of str, optional
+            The numbers a dry run gave: if another run took some meanwhile, nothing
+            is taken and :class:`LedgerError` says to run again.
+        """
+        rule = self.settings.documents
+
+        def number(conn: Any, write: bool) -> list[str]:
+            out: list[str] = []
+            top: dict[str, int] = {}
+            for file, kind, addressee in docs:
+                had = conn.execute("SELECT doc_no FROM documents WHERE file = ?", [file]).fetchone()
+                if had:
+                    out.append(str(had[0]))
+                    continue
+                code = rule.codes.get(kind, "")
+                if code not in top:
+                    row = conn.execute(
+                        "SELECT MAX(seq) FROM documents WHERE year = ? AND code = ?", [year, code]
+                    ).fetchone()
+                    top[code] = int(row[0] or 0)
+                top[code] += 1
+                doc_no = rule.doc_no(kind, year, top[code])
+                if write:
+                    conn.execute(
+                        "INSERT INTO documents (year, code, seq, doc_no, kind, file, addressee,"
+                        " issued_on, taken_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                        [year, code, top[code], doc_no, kind, file, addressee, issued_on,
+                         now().isoformat()],
+                    )  # fmt: skip
+                out.append(doc_no)
+            return out
+
+        if dry_run:
+            return number(self._conn, False)
+        with self.transaction() as conn:
+            taken = number(conn, True)
+            if expect is not None and list(expect) != taken:
+                raise LedgerError(
+                    f"{self.name}: another run numbered documents meanwhile; nothing was "
+                    "recorded; run again"
+                )
+        return taken
+
     def append_events(self, conn: Database, rows: list[tuple]) -> None:
         """Append event rows to the hash chain; call inside :meth:`transaction` only.
 

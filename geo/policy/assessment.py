@@ -53,6 +53,11 @@ class AssessmentRule:
         Points kept when nothing recurs (default 10).
     recurrence_each : float
         Deducted per recurrence (default 2: five take all 10).
+    excellent, good, passing : float
+        The 等次 thresholds, in percent of :attr:`max_score`: 优秀 at or above
+        ``excellent`` (default 90), 良好 at or above ``good`` (80), 合格 at or above
+        ``passing`` (70), 不合格 below. The defaults are 开化县《“河长制”工作考核办法》
+        (总得分 ≥ 90 优秀, ≥ 80 良好, ≥ 70 合格, out of 100).
     """
 
     closure: float = 50.0
@@ -61,6 +66,9 @@ class AssessmentRule:
     overdue_per_day: float = 0.1
     recurrence: float = 10.0
     recurrence_each: float = 2.0
+    excellent: float = 90.0
+    good: float = 80.0
+    passing: float = 70.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -71,11 +79,25 @@ class AssessmentRule:
                 raise SettingsError(
                     f"assessment rule: {f.name} must be a finite number >= 0, got {value!r}"
                 )
+        if not 100 >= self.excellent >= self.good >= self.passing:
+            raise SettingsError(
+                "assessment rule: the 等次 thresholds must satisfy 100 >= excellent >= good >= "
+                f"passing (percent of the best score); got {self.excellent}, {self.good}, "
+                f"{self.passing}"
+            )
         if self.max_score <= 0:
             raise SettingsError(
                 "assessment rule: every component weighs 0; give closure, on_time, overdue "
                 "or recurrence some points"
             )
+
+    def grade(self, score: float) -> str:
+        """The 等次 of ``score``: ``excellent``, ``good``, ``passing`` or ``failing``."""
+        percent = 100.0 * score / self.max_score
+        for name in ("excellent", "good", "passing"):
+            if percent >= getattr(self, name) - 1e-9:
+                return name
+        return "failing"
 
     @property
     def max_score(self) -> float:
@@ -102,6 +124,9 @@ def assessment_rule_from_toml(
         overdue_per_day = 0.1   # ... less this per overdue patch-day, not below 0
         recurrence = 10         # points kept with no recurrence (反弹回潮) ...
         recurrence_each = 2     # ... less this per recurrence, not below 0
+        excellent = 90          # 等次 thresholds, percent of the best score (开化县):
+        good = 80               # 优秀 >= 90, 良好 >= 80, 合格 >= 70, else 不合格
+        passing = 70
 
     Keys left out keep their defaults (:data:`DEFAULT_RULE`).
 

@@ -39,7 +39,7 @@ import pandas as pd
 
 from geo.clock import as_date
 from geo.errors import SchemaError
-from geo.labels import TEXT
+from geo.labels import ASSESSMENT, GRADES, TEXT
 from geo.matching.identity import relink
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule
 from geo.policy.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, overdue_days
@@ -73,6 +73,7 @@ ASSESSMENT_COLUMNS = [
     "recurrence_points",
     "score",
     "rank",
+    "grade",
 ]
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]\s*([1-4])\s*$")
 _CLOSED = "closed"
@@ -120,8 +121,9 @@ def score_components(table: pd.DataFrame, rule: AssessmentRule = DEFAULT_RULE) -
     -------
     DataFrame
         A copy with ``closure_points``, ``on_time_points``, ``overdue_points``,
-        ``recurrence_points``, ``score`` (their sum, 2 decimals) and ``rank``
-        (1 = best; equal scores share a rank).
+        ``recurrence_points``, ``score`` (their sum, 2 decimals), ``rank``
+        (1 = best; equal scores share a rank) and ``grade`` (等次: 优秀, 良好, 合格 or
+        不合格, by the rule's thresholds).
 
     Raises
     ------
@@ -160,6 +162,7 @@ def score_components(table: pd.DataFrame, rule: AssessmentRule = DEFAULT_RULE) -
     points = ["closure_points", "on_time_points", "overdue_points", "recurrence_points"]
     out["score"] = np.round(out[points].sum(axis=1).to_numpy(dtype=float), 2)
     out["rank"] = out["score"].rank(method="min", ascending=False).astype(int)
+    out["grade"] = [GRADES[rule.grade(v)] for v in out["score"]]
     return out
 
 
@@ -410,3 +413,135 @@ def assess(
     scored = scored.sort_values(["rank", "township"], kind="stable", na_position="last")
     scored = scored.reset_index(drop=True)
     return scored[ASSESSMENT_COLUMNS]
+
+
+def in_classes(table: pd.DataFrame, classes: Mapping[str, str]) -> pd.DataFrame:
+    """Rank the townships of an :func:`assess` table within their classes (分类考核).
+
+    Seed 001 (株洲 "4+1"): counties are assessed in classes (A组, B组) and ranked within
+    each. ``classes`` maps 9-digit township codes to a class (``[township_classes]``);
+    a township not listed is in class 未分类. Returns a copy with a first column
+    ``class``, ``rank`` counted within the class, ordered by class then rank.
+    """
+    out = table.copy()
+    names = [classes.get(str(c)[:9], ASSESSMENT["no_class"]) for c in out["township_code"]]
+    out.insert(0, "class", names)
+    placed = out["rank"].notna()
+    rank = out["score"].where(placed).groupby(out["class"]).rank(method="min", ascending=False)
+    out["rank"] = rank.astype("Int64")
+    order = {c: i for i, c in enumerate(dict.fromkeys([*classes.values(), *names]))}
+    out = out.assign(_c=out["class"].map(order))
+    out = out.sort_values(["_c", "rank", "township"], kind="stable", na_position="last")
+    return out.drop(columns="_c").reset_index(drop=True)
+
+
+# -- the published sheet ----------------------------------------------------------------------
+
+
+def assessment_notes(rule: AssessmentRule, *, workdays: bool = True) -> list[str]:
+    """The 评分说明 under the assessment sheet: each component, its points and the 等次."""
+    unit = "工作日" if workdays else "自然日"
+    return [
+        f"销号率得分 = {rule.closure:g} × 销号率（应销号图斑中期末已销号的比例）；",
+        f"按期销号得分 = {rule.on_time:g} × 按期销号率（在整改期限内销号的比例）；",
+        f"逾期项得分 = {rule.overdue:g} − {rule.overdue_per_day:g} × 逾期图斑·天数（{unit}），"
+        "扣完为止；",
+        f"反弹回潮项得分 = {rule.recurrence:g} − {rule.recurrence_each:g} × 反弹回潮数，扣完为止；",
+        "本期无应销号图斑的，销号率和按期销号率按满分计；未明确乡镇的图斑计分不排名。",
+        f"等次（满分 {rule.max_score:g} 分，按得分率）："
+        f"{GRADES['excellent']} ≥ {rule.excellent:g}%，"
+        f"{GRADES['good']} ≥ {rule.good:g}%，"
+        f"{GRADES['passing']} ≥ {rule.passing:g}%，"
+        f"其余为{GRADES['failing']}（默认依开化县“河长制”工作考核办法）。",
+    ]
+
+
+def write_assessment_xlsx(
+    table: pd.DataFrame,
+    path: str | Any,
+    *,
+    title: str,
+    period: str,
+    rule: AssessmentRule = DEFAULT_RULE,
+    workdays: bool = True,
+) -> Any:
+    """Write the assessment as a titled sheet (考核得分表) with its 评分说明, atomically.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`assess`'s table (columns :data:`ASSESSMENT_COLUMNS`).
+    path : path-like
+        The ``.xlsx`` file.
+    title : str
+        The title row (e.g. ``示范县 2026年第2季度乡镇河湖遥感图斑整改考核得分表``).
+    period : str
+        The period line (``考核期：2026-04-01 至 2026-06-30``).
+    rule : AssessmentRule
+        The points and thresholds, explained under the table.
+    workdays : bool
+        Whether overdue days are working days (said in the notes).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    import xlsxwriter
+
+    from geo.fileio import XLSX_TEXT, move_into_place, temp_beside
+
+    labels = {**ASSESSMENT, "grade": ASSESSMENT["grade"]}
+    cols = [c for c in table.columns if c in labels and c != "township_code"]
+    with temp_beside(path) as tmp:
+        book = xlsxwriter.Workbook(tmp, XLSX_TEXT)
+        sheet = book.add_worksheet(ASSESSMENT["sheet"])
+        bold = book.add_format({"bold": True, "font_size": 14})
+        head = book.add_format(
+            {"bold": True, "border": 1, "text_wrap": True, "bg_color": "#DDEBF7"}
+        )
+        cell = book.add_format({"border": 1})
+        pct = book.add_format({"border": 1, "num_format": "0.0%"})
+        sheet.write_string(0, 0, title, bold)
+        sheet.write_string(1, 0, period)
+        for c, name in enumerate(cols):
+            sheet.write_string(3, c, labels[name], head)
+            sheet.set_column(c, c, 12 if c else 14)
+        for r, rec in enumerate(table[cols].to_dict("records"), start=4):
+            for c, name in enumerate(cols):
+                value = rec[name]
+                if (
+                    value is None
+                    or value is pd.NA
+                    or (isinstance(value, float) and np.isnan(value))
+                ):
+                    sheet.write_blank(r, c, None, cell)
+                elif isinstance(value, str):
+                    sheet.write_string(r, c, value, cell)
+                else:
+                    sheet.write_number(r, c, float(value), pct if name.endswith("_rate") else cell)
+        row = 4 + len(table) + 1
+        sheet.write_string(row, 0, ASSESSMENT["notes"], book.add_format({"bold": True}))
+        for k, text in enumerate(assessment_notes(rule, workdays=workdays), start=1):
+            sheet.write_string(row + k, 0, f"{k}. {text}")
+        sheet.set_landscape()
+        sheet.set_paper(9)
+        sheet.fit_to_pages(1, 0)
+        sheet.repeat_rows(3)
+        book.close()
+        return move_into_place(tmp, path)
+
+
+def assessment_title(
+    office: str, start: dt.date, end: dt.date, quarter: str | None = None
+) -> tuple[str, str]:
+    """The title and period lines of the assessment sheet."""
+    if quarter and re.fullmatch(r"\d{4}", quarter.strip()):
+        when = f"{quarter.strip()}年度"
+    elif quarter:
+        year, q = _QUARTER.match(quarter).groups()  # type: ignore[union-attr]
+        when = f"{year}年第{'一二三四'[int(q) - 1]}季度"
+    else:
+        when = f"{start.isoformat()}至{end.isoformat()}"
+    title = f"{office}{ASSESSMENT['title'].format(period=when)}"
+    return title, ASSESSMENT["period"].format(start=start.isoformat(), end=end.isoformat())

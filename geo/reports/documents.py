@@ -29,7 +29,7 @@ import shapely
 from markupsafe import Markup
 
 from geo.errors import OutputError, SettingsError
-from geo.labels import ACTIONS, COLUMNS, ISSUE_TYPES, LEVELS, NOTICE, TEXT, label
+from geo.labels import ACTIONS, COLUMNS, GONGWEN, ISSUE_TYPES, LEVELS, NOTICE, TEXT, label
 from geo.policy.lifecycle import EscalationStep
 from geo.records import is_missing
 
@@ -307,6 +307,39 @@ def _fmt_area(value: Any) -> str:
     return "" if is_missing(value) else f"{float(value):,.1f}"
 
 
+def notice_rows(rows: pd.DataFrame) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The patch table of a notice (one dict per row) and its Chinese headers."""
+    table = [
+        {
+            "no": k,
+            "patch_id": r["patch_id"],
+            "issue_type": label(ISSUE_TYPES, r["issue_type"]),
+            "segment": _text(r["segment_name"]) or _text(r["water_name"]),
+            "segment_id": _text(r["segment_id"]),
+            "township": _text(r["township"]),
+            "area": _fmt_area(r["area_m2"]),
+            "deadline": r["deadline"],
+            "overdue_days": int(r["overdue_days"]),
+            "days_left": int(r["days_left"]),
+            "description": _text(r["description"]),
+        }
+        for k, r in enumerate(rows.to_dict("records"), start=1)
+    ]
+    headers = {
+        "no": NOTICE["number"],
+        "patch_id": COLUMNS["patch_id"],
+        "issue_type": COLUMNS["issue_type"],
+        "segment": NOTICE["segment"],
+        "township": COLUMNS["township"],
+        "area": NOTICE["area"],
+        "deadline": COLUMNS["deadline"],
+        "overdue_days": COLUMNS["overdue_days"],
+        "days_left": NOTICE["days_left"],
+        "description": COLUMNS["description"],
+    }
+    return table, headers
+
+
 def render_notice(
     rows: pd.DataFrame,
     *,
@@ -317,6 +350,8 @@ def render_notice(
     workdays: bool = True,
     template: str | os.PathLike | None = None,
     chain_head: str = "",
+    doc: Any = None,
+    seal_src: str = "",
 ) -> str:
     """Render one notice (one rung, one addressed chief) as an HTML document.
 
@@ -341,6 +376,11 @@ def render_notice(
     chain_head : str
         The ledger's chain head (链首校验码, ``Ledger.chain_head``) printed in the
         footer, so the history the notice came from can be checked (``hetu verify --anchor``).
+    doc : Notice
+        The notice's 公文 elements (:func:`geo.reports.gongwen.build_notice`).
+    seal_src : str
+        The seal image as a ``data:image/png;base64,…`` URI (built here from the
+        office's file), or ``""`` for a blank seal area.
 
     Returns
     -------
@@ -369,33 +409,7 @@ def render_notice(
         "level_label": label(LEVELS, first["chief_level"]) if first["chief_level"] else "",
         "fallback": fallback,
     }
-    table = [
-        {
-            "no": k,
-            "patch_id": r["patch_id"],
-            "issue_type": label(ISSUE_TYPES, r["issue_type"]),
-            "segment": _text(r["segment_name"]) or _text(r["water_name"]),
-            "segment_id": _text(r["segment_id"]),
-            "township": _text(r["township"]),
-            "area": _fmt_area(r["area_m2"]),
-            "deadline": r["deadline"],
-            "overdue_days": int(r["overdue_days"]),
-            "days_left": int(r["days_left"]),
-            "description": _text(r["description"]),
-        }
-        for k, r in enumerate(rows.to_dict("records"), start=1)
-    ]
-    headers = {
-        "no": NOTICE["number"],
-        "patch_id": COLUMNS["patch_id"],
-        "issue_type": COLUMNS["issue_type"],
-        "segment": NOTICE["segment"],
-        "area": NOTICE["area"],
-        "deadline": COLUMNS["deadline"],
-        "overdue_days": COLUMNS["overdue_days"],
-        "days_left": NOTICE["days_left"],
-        "description": COLUMNS["description"],
-    }
+    table, headers = notice_rows(rows)
     path = Path(template) if template is not None else None
     env, name = _environment(path)
     context = {
@@ -411,6 +425,9 @@ def render_notice(
         "rows": table,
         "headers": headers,
         "labels": NOTICE,
+        "gw": GONGWEN,
+        "doc": doc,
+        "seal_src": Markup(seal_src) if seal_src.startswith("data:image/png;base64,") else "",
         "map_svg": Markup(map_svg),
         "workdays": workdays,
         "before_deadline": action in actions and ladder[actions.index(action)].days < 0,

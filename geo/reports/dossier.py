@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import difflib
+import io
 import json
 import logging
 import math
@@ -37,6 +38,7 @@ import jinja2
 import pandas as pd
 import shapely
 from markupsafe import Markup
+from PIL import Image, ImageOps
 
 from geo.clock import as_date
 from geo.errors import NotFoundError, PdfError, SchemaError
@@ -59,6 +61,7 @@ from geo.progress import Progress, expect
 from geo.records import is_missing
 from geo.reports.documents import bounded_name, output_folder, plain_name_ok, thumbnail_svg
 from geo.reports.pdf import pdf_converter, print_pdfs
+from geo.reports.word import dossier_docx
 
 __all__ = [
     "DOSSIER_TEMPLATE",
@@ -89,6 +92,7 @@ class _Sources:
     segments: gpd.GeoDataFrame
     links: pd.DataFrame
     names: dict[str, str]  # patch id -> dossier file name, for the patches linkable
+    out: Path | None = None  # the dossiers' folder (links to the evidence files from there)
 
 
 def _text(value: Any) -> str:
@@ -206,7 +210,7 @@ def _indicators(text: Any) -> list[dict[str, str]]:
             if key.startswith("delta_")
             else label(IMAGERY, key)
         )
-        out.append({"label": name, "value": f"{value:.4g}"})
+        out.append({"label": name, "value": f"{value:.3g}"})
     return out
 
 
@@ -235,12 +239,15 @@ def _chips(src: _Sources, pid: str) -> list[dict[str, Any]]:
                 note += f"：{r['reason']}"
         out.append(
             {
-                "role": label(IMAGERY, r["role"]),
+                "role": DOSSIER.get(f"phase_{r['role']}", label(IMAGERY, r["role"])),
                 "acquired_on": _text(r["acquired_on"]),
                 "source": Path(_text(r["source"])).name,
                 "uri": Markup(uri) if uri else None,  # built here from stored bytes: base64 only
                 "note": note,
                 "indicators": _indicators(r["indicators"]),
+                "line": "；".join(
+                    f"{i['label']} {i['value']}" for i in _indicators(r["indicators"])
+                ),
             }
         )
     return out
@@ -268,12 +275,12 @@ def _history(src: _Sources, pid: str, files: dict[str, str]) -> list[dict[str, s
         out.append(
             {
                 "at": _when(e["at"]),
-                "actor": _text(e["actor"]),
+                "actor": _actor(e["actor"]),
                 "action": label(ACTIONS, e["action"]),
                 "change": (f"{lifecycle.label(frm)} → " if frm else "")
                 + lifecycle.label(_text(e["to_state"])),
                 "deadline": _text(e["deadline"]),
-                "note": _text(e["note"]),
+                "note": _note(e["note"]),
                 "files": "；".join(names),
             }
         )
@@ -299,9 +306,47 @@ def _check_text(checks: Any) -> str:
     return "，".join(parts)
 
 
-def _evidence(evidence: pd.DataFrame) -> list[dict[str, str]]:
+def _note(value: Any) -> str:
+    """An event's note, an evidence kind (``photo_before``) in Chinese."""
+    text = _text(value)
+    if text.startswith("batch "):  # the issue event of an import names its batch
+        return f"{COLUMNS['batch_id']} {text[6:]}"
+    return EVIDENCE.get(text, text)
+
+
+def _actor(value: Any) -> str:
+    """Who recorded an event: the import's default actor ``hetu`` reads 系统导入."""
+    text = _text(value)
+    return DOSSIER["system_actor"] if text == "hetu" else text
+
+
+def _thumbnail(path: Path | None) -> str | None:
+    """A JPEG thumbnail (at most 320 px) of an image file as a ``data:`` URI, or None."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with Image.open(path) as img:
+            img = ImageOps.exif_transpose(img).convert("RGB")
+            img.thumbnail((320, 320))
+            buf = io.BytesIO()
+            img.save(buf, format="JPEG", quality=80)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _evidence(evidence: pd.DataFrame, src: _Sources | None = None) -> list[dict[str, Any]]:
     out = []
     for r in evidence.to_dict("records"):
+        thumb, href = None, ""
+        if src is not None and _text(r["attachment_id"]):
+            path = src.ledger.attachment_path(str(r["attachment_id"]))
+            thumb = _thumbnail(path)
+            if path is not None and path.is_file() and src.out is not None:
+                try:
+                    href = Path(os.path.relpath(path, src.out)).as_posix()
+                except ValueError:  # another drive (Windows)
+                    href = path.resolve().as_uri()
         where = ""
         if not (is_missing(r["lon"]) or is_missing(r["lat"])):
             where = f"{float(r['lon']):.6f}, {float(r['lat']):.6f}"
@@ -312,8 +357,10 @@ def _evidence(evidence: pd.DataFrame) -> list[dict[str, str]]:
                 "taken_at": _when(r["taken_at"]),
                 "position": where,
                 "checks": _check_text(r["checks"]),
-                "actor": _text(r["actor"]),
+                "actor": _actor(r["actor"]),
                 "added_at": _when(r["added_at"]),
+                "thumb": Markup(thumb) if thumb else None,  # built here: base64 JPEG only
+                "href": href,
             }
         )
     return out
@@ -391,6 +438,10 @@ def _environment() -> jinja2.Environment:
 
 
 def _render(src: _Sources, pid: str, env: jinja2.Environment) -> str:
+    return env.get_template(DOSSIER_TEMPLATE).render(**_context(src, pid))
+
+
+def _context(src: _Sources, pid: str) -> dict[str, Any]:
     rec = src.frame.loc[pid].to_dict()
     rec["patch_id"] = pid
     evidence = src.ledger.evidence(pid)
@@ -408,7 +459,7 @@ def _render(src: _Sources, pid: str, env: jinja2.Environment) -> str:
         "map_svg": Markup(_map(src, rec["geometry"], links)),  # numbers and labels only
         "chips": _chips(src, pid),
         "history": _history(src, pid, _file_names(evidence)),
-        "evidence": _evidence(evidence),
+        "evidence": _evidence(evidence, src),
         "links": links,
         "link_headers": {
             "overlap": MATCHING["overlap_ratio"],
@@ -419,7 +470,7 @@ def _render(src: _Sources, pid: str, env: jinja2.Environment) -> str:
         "footer": DOSSIER["footer"].format(as_of=src.day.isoformat()),
         "overdue": int(rec["overdue_days"] or 0) > 0,
     }
-    return env.get_template(DOSSIER_TEMPLATE).render(**context)
+    return context
 
 
 # -- the public functions ---------------------------------------------------------------------
@@ -460,7 +511,7 @@ def _sources(ledger: Ledger, ids: list[str], out: Path, day: dt.date) -> _Source
     for other in others - set(ids):
         if (out / file_name(other)).is_file():
             names[other] = file_name(other)
-    return _Sources(ledger, day, frame, ledger.segments(), links, names)
+    return _Sources(ledger, day, frame, ledger.segments(), links, names, out)
 
 
 def _day(as_of: dt.date | str | None) -> dt.date:
@@ -496,7 +547,7 @@ def dossier_html(ledger: Ledger, patch_id: str, *, as_of: dt.date | str | None =
     """
     pid = str(patch_id)
     src = _sources(ledger, [pid], Path("."), _day(as_of))
-    src.names = {}
+    src.names, src.out = {}, None
     return _render(src, pid, _environment())
 
 
@@ -565,12 +616,15 @@ def write_dossiers(
     tick = expect(progress, len(ids) * (1 if browser is None else 2))
     pages = []
     for pid in ids:
-        pages.append((out / src.names[pid], _render(src, pid, env)))
+        context = _context(src, pid)
+        html = env.get_template(DOSSIER_TEMPLATE).render(**context)
+        pages.append((out / src.names[pid], html, dossier_docx(context)))
         tick(1)
     out.mkdir(parents=True, exist_ok=True)
-    for path, html in pages:
+    for path, html, word in pages:
         write_atomic(path, html.encode("utf-8"))
-    written = [path for path, _ in pages]
+        write_atomic(path.with_suffix(".docx"), word)  # the same archive page, editable
+    written = [path for path, _, _ in pages]
     if browser is None:
         return written
     printed, failed = print_pdfs(written, browser=browser, progress=tick)

@@ -24,6 +24,7 @@ keep Chinese, are bounded and unique (:func:`notice_file_name`).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import json
@@ -40,15 +41,31 @@ import pandas as pd
 from geo.clock import TZ, as_date
 from geo.errors import OutputError, SchemaError
 from geo.fileio import move_into_place, staging_folder, write_atomic
-from geo.labels import ACTIONS, LEVELS, TEXT, label
+from geo.labels import ACTIONS, GONGWEN, LEVELS, TEXT, label
 from geo.ledger.changes import Change
 from geo.ledger.store import Ledger
 from geo.policy.lifecycle import ESCALATION_ACTIONS, EscalationStep, due_step, overdue_days
 from geo.policy.workdays import WorkCalendar
 from geo.progress import Progress, expect
 from geo.records import is_missing
-from geo.reports.documents import bounded_name, output_folder, render_notice, thumbnail_svg
+from geo.reports.documents import (
+    bounded_name,
+    notice_rows,
+    output_folder,
+    render_notice,
+    thumbnail_svg,
+)
+from geo.reports.gongwen import (
+    REPORT,
+    build_notice,
+    cc_of,
+    own_organ,
+    reported,
+    seal_image,
+    segment_organs,
+)
 from geo.reports.pdf import pdf_converter, print_pdfs
+from geo.reports.word import notice_docx
 
 __all__ = [
     "DUE_COLUMNS",
@@ -86,9 +103,11 @@ DUE_COLUMNS = [
     "segment_name",
     "area_m2",
     "description",
+    "township_organ",
+    "issued_before",
 ]
 #: Status-frame columns carried into each due row as they are.
-_CARRIED = DUE_COLUMNS[DUE_COLUMNS.index("issue_type") :]
+_CARRIED = DUE_COLUMNS[DUE_COLUMNS.index("issue_type") : DUE_COLUMNS.index("description") + 1]
 
 
 @dataclass
@@ -219,6 +238,7 @@ def _due(
         who = (str(cid), str(name), "" if is_missing(title) else str(title))
         by_key.setdefault((str(seg), str(level)), []).append(who)
     rank = {s.action: i for i, s in enumerate(ladder)}
+    organs = segment_organs(ledger)
     rows = []
     for rec in frame.drop(columns="geometry").to_dict("records"):
         step = due_step(
@@ -232,6 +252,8 @@ def _due(
         if step is None:
             continue
         base = _base_row(rec, step, day, cal)
+        base["township_organ"] = organs.get(rec["segment_id"]) or own_organ(rec["township"])
+        base["issued_before"] = ",".join(a for a in rank if a in issued.get(rec["patch_id"], ()))
         found = _addressees(by_key, rec["segment_id"], step.to_level)
         if found is None:
             rows.append(_addressed(base, "", "", "", ""))
@@ -365,13 +387,17 @@ def _event_times(events: pd.DataFrame, ids: Iterable[str], day: dt.date) -> dict
 
 
 def _chief_of(
-    name: str, day: dt.date, events: pd.DataFrame, chiefs: pd.DataFrame, frame: pd.DataFrame
+    name: str,
+    day: dt.date,
+    events: pd.DataFrame,
+    chiefs: pd.DataFrame,
+    frame: pd.DataFrame,
+    kind: str,
 ) -> tuple[str, str, str, str] | None:
     """The (id, name, title, level) of the chief a recorded notice went to, found by its name."""
-    action = str(events["action"].iloc[0])
     pairs = list(zip(events["patch_id"], events["deadline"], strict=True))
     for cid in ["", *dict.fromkeys(chiefs["chief_id"].astype(str))]:
-        if notice_file_name(day, action, cid, pairs) != name:
+        if notice_file_name(day, kind, cid, pairs) != name:
             continue
         if not cid:
             return "", "", "", ""
@@ -393,29 +419,49 @@ def _addressee_in_note(note: str, path: str) -> str:
 
 
 def _rebuilt(
-    ledger: Ledger, name: str, events: pd.DataFrame, frame: pd.DataFrame, path: str
+    ledger: Ledger,
+    name: str,
+    events: pd.DataFrame,
+    frame: pd.DataFrame,
+    path: str,
+    *,
+    kind: str,
+    history: pd.DataFrame,
+    organs: dict[str, str],
 ) -> pd.DataFrame:
     """The due rows of a recorded notice, rebuilt from its events and ``frame``.
 
-    ``frame`` is the status frame of the notice's day, indexed by patch id.
+    ``frame`` is the status frame of the notice's day, indexed by patch id; ``kind``
+    the document's kind (its rung, or a report); ``history`` every event (for the rungs
+    issued before); ``organs`` the segments' township governments.
     """
     day = _day_of(name)
     events = events.drop_duplicates("patch_id", keep="last").sort_values("patch_id")
     action = str(events["action"].iloc[0])
     settings = ledger.settings
-    chief = _chief_of(name, day, events, ledger.chiefs(), frame)
+    chief = _chief_of(name, day, events, ledger.chiefs(), frame,
+                      action if kind != REPORT else REPORT)  # fmt: skip
     if chief is None:  # the chief has left the roster: address it as the note did
         log.warning("%s: its chief is no longer in the ledger; addressed as its note says", name)
         chief = ("", _addressee_in_note(str(events["note"].iloc[0]), path), "", "")
     steps = {s.action: s for s in settings.ladder}
     step = steps.get(action) or EscalationStep(action, 0, chief[3] or "county")
+    rank = [s.action for s in settings.ladder]
+    esc = history[history["action"].isin(ESCALATION_ACTIONS)]
     rows = []
-    for pid, deadline, state in zip(
-        events["patch_id"], events["deadline"], events["to_state"], strict=True
-    ):
+    for pid, deadline, state, eid in zip(
+        events["patch_id"], events["deadline"], events["to_state"], events["event_id"],
+        strict=True,
+    ):  # fmt: skip
         rec = {**frame.loc[pid].to_dict(), "deadline": deadline, "state": state}
         rec["overdue_days"] = overdue_days(deadline, state, day, calendar=settings.calendar)
-        rows.append(_addressed(_base_row(rec, step, day, settings.calendar), *chief))
+        base = _base_row(rec, step, day, settings.calendar)
+        base["township_organ"] = organs.get(rec["segment_id"]) or own_organ(rec["township"])
+        mine = esc[
+            (esc["patch_id"] == pid) & (esc["deadline"] == deadline) & (esc["event_id"] < eid)
+        ]
+        base["issued_before"] = ",".join(a for a in rank if a in set(mine["action"]))
+        rows.append(_addressed(base, *chief))
     return pd.DataFrame(rows, columns=DUE_COLUMNS)
 
 
@@ -424,14 +470,15 @@ def _day_of(name: str) -> dt.date:
     return dt.date.fromisoformat(name[:10])
 
 
-def _write_now(docs: list[tuple[Path, str]], *, shown: Path, fix: str) -> None:
-    """Write each document atomically; a failure is one :class:`OutputError`.
+def _write_now(docs: list[tuple[Path, tuple[str, bytes]]], *, shown: Path, fix: str) -> None:
+    """Write each document (HTML and its .docx) atomically; a failure is one OutputError.
 
     The message names the notice as it would be in ``shown``, the reason, and ``fix``.
     """
-    for path, html in docs:
+    for path, (html, word) in docs:
         try:
             write_atomic(path, html.encode("utf-8"))
+            write_atomic(path.with_suffix(".docx"), word)
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise OutputError(
@@ -513,27 +560,67 @@ def escalate(
     frames = {day: frame.set_index("patch_id", drop=False)}
     segments = ledger.segments().set_index("segment_id")
 
-    def draw(rows: pd.DataFrame, when: dt.date) -> str:
+    rule = settings.documents
+    issuer = rule.issuer or settings.office_name
+    seal = seal_image(rule.seal)
+    seal_src = "data:image/png;base64," + base64.b64encode(seal).decode() if seal else ""
+    all_chiefs = ledger.chiefs()
+
+    def draw(rows: pd.DataFrame, when: dt.date, kind: str, doc_no: str,
+             related: dict[str, str]) -> tuple[str, bytes]:  # fmt: skip
         seg_ids = [s for s in dict.fromkeys(rows["segment_id"]) if s in segments.index]
         svg = thumbnail_svg(
             list(frames[when].loc[rows["patch_id"], "geometry"]),
             list(segments.loc[seg_ids].geometry),
         )
-        return render_notice(rows, as_of=when, office=settings.office_name, map_svg=svg,
+        doc = build_notice(rows, kind=kind, as_of=when, issuer=issuer, rule=rule,
+                           calendar=settings.calendar, doc_no=doc_no,
+                           cc_chiefs=cc_of(_serving(all_chiefs, when), seg_ids),
+                           related=related, seal=seal)  # fmt: skip
+        html = render_notice(rows, as_of=when, office=settings.office_name, map_svg=svg,
                              ladder=settings.ladder, workdays=settings.calendar is not None,
-                             template=template, chain_head=head)  # fmt: skip
+                             template=template, chain_head=head, doc=doc,
+                             seal_src=seal_src)  # fmt: skip
+        table, headers = notice_rows(rows)
+        days = GONGWEN["day_note_workdays"] if settings.calendar else GONGWEN["day_note_days"]
+        note = days + (GONGWEN["chain"].format(code=head) if head else "")
+        steps = {s.action: s.days for s in settings.ladder}
+        word = notice_docx(
+            doc,
+            table,
+            headers,
+            note=note,
+            before_deadline=steps.get(str(rows.iloc[0]["action"]), 0) < 0,
+            template=rule.word_template,
+        )
+        return html, word
 
     recorded = recorded_notices(ledger, folder, events)
     missing = {n: ev for n, ev in recorded.items() if not (folder / n).is_file()}
     if missing:
+        organs = segment_organs(ledger)
+        known = ledger.documents()
+        kinds = dict(zip(known["file"], known["kind"], strict=True))
+        numbers = dict(zip(known["file"], known["doc_no"], strict=True))
         redo = []
         for name, ev in sorted(missing.items()):
             when = _day_of(name)
             if when not in frames:
                 frames[when] = ledger.status_frame(as_of=when).set_index("patch_id", drop=False)
             path = os.path.join(notes_folder(ledger, folder), name)
-            rows = _rebuilt(ledger, name, ev, frames[when], path)
-            redo.append((out / name, draw(rows, when)))
+            kind = kinds.get(name, str(ev["action"].iloc[0]))
+            rows = _rebuilt(ledger, name, ev, frames[when], path, kind=kind, history=events,
+                            organs=organs)  # fmt: skip
+            (doc_no,) = ledger.take_numbers([(name, kind, "")], year=when.year,
+                                            issued_on=when.isoformat())  # fmt: skip
+            related = {}
+            if kind == REPORT:
+                pairs = zip(rows["patch_id"], rows["deadline"], strict=True)
+                sent = notice_file_name(when, str(rows.iloc[0]["action"]),
+                                        str(rows.iloc[0]["chief_id"]), pairs)  # fmt: skip
+                if numbers.get(sent):
+                    related = {label(ACTIONS, rows.iloc[0]["action"]): str(numbers[sent])}
+            redo.append((out / name, draw(rows, when, kind, doc_no, related)))
         folder.mkdir(parents=True, exist_ok=True)
         _write_now(redo, shown=out, fix="free disk space or fix the folder, then run again")
         result.regenerated = [p for p, _ in redo]
@@ -553,28 +640,49 @@ def escalate(
 def _issue(
     ledger: Ledger,
     result: EscalationResult,
-    draw: Callable[[pd.DataFrame, dt.date], str],
+    draw: Callable[..., tuple[str, bytes]],
     *,
     out: Path,
     folder: Path,
     actor: str | None,
     events: pd.DataFrame,
 ) -> None:
-    """Write the due notices into a staging folder, record them, and move them into place."""
+    """Number the due notices, write them into a staging folder, record them, place them.
+
+    One notice per (rung, chief); where that chief is a county (or higher) chief and
+    the rung goes to the township governments, the chief also gets a 情况报告 naming
+    the 文号 sent (:func:`geo.reports.gongwen.reported`).
+    """
     day, due = result.as_of, result.due
+    rule = ledger.settings.documents
     where = notes_folder(ledger, folder)
-    docs: list[tuple[str, str]] = []
-    notes: dict[str, list[str]] = {}
+    plan: list[tuple[str, str, pd.DataFrame, str]] = []  # (file, kind, rows, addressee)
     for (action, chief_id), rows in due.groupby(["action", "chief_id"], sort=False):
-        pairs = zip(rows["patch_id"], rows["deadline"], strict=True)
-        name = notice_file_name(day, str(action), str(chief_id), pairs)
-        docs.append((name, draw(rows, day)))
+        pairs = list(zip(rows["patch_id"], rows["deadline"], strict=True))
         first = rows.iloc[0]
-        to = first["chief_name"] or TEXT["no_chief"]
+        chief = first["chief_name"] or TEXT["no_chief"]
         if first["chief_title"]:
-            to += f"（{first['chief_title']}）"
+            chief += f"（{first['chief_title']}）"
+        organ = rule.addressee(str(action)) == "township" or not first["chief_name"]
+        to = "、".join(dict.fromkeys(rows["township_organ"])) if organ else chief
+        plan.append((notice_file_name(day, str(action), str(chief_id), pairs), str(action),
+                     rows, to))  # fmt: skip
+        if organ and first["chief_name"] and reported(rows):
+            plan.append((notice_file_name(day, REPORT, str(chief_id), pairs), REPORT, rows, chief))
+    wanted = [(n, k, to) for n, k, _, to in plan]
+    numbers = ledger.take_numbers(wanted, year=day.year, issued_on=day.isoformat(), dry_run=True)
+    docs: list[tuple[str, tuple[str, bytes]]] = []
+    notes: dict[str, list[str]] = {}
+    sent: dict[str, str] = {}
+    for (name, kind, rows, to), doc_no in zip(plan, numbers, strict=True):
+        related = {}
+        if kind == REPORT:
+            related = {label(ACTIONS, rows.iloc[0]["action"]): sent[str(rows.iloc[0]["chief_id"])]}
+        else:
+            sent[str(rows.iloc[0]["chief_id"])] = doc_no
+        docs.append((name, draw(rows, day, kind, doc_no, related)))
         for pid in rows["patch_id"]:
-            notes.setdefault(pid, []).append(f"{to} {os.path.join(where, name)}")
+            notes.setdefault(pid, []).append(f"{to} {os.path.join(where, name)}（{doc_no}）")
     steps = due.drop_duplicates("patch_id").set_index("patch_id")["action"]
     times = _event_times(events, steps.index, day)
     who = actor or ledger.settings.office_name
@@ -588,10 +696,12 @@ def _issue(
     try:
         with staging_folder(folder, prefix=".hetu-notices-") as stage:
             _write_now(
-                [(stage / n, html) for n, html in docs],
+                [(stage / n, pair) for n, pair in docs],
                 shown=out,
                 fix="nothing was recorded; free disk space or choose another folder with -o",
             )
+            ledger.take_numbers(wanted, year=day.year, issued_on=day.isoformat(),
+                                expect=numbers)  # fmt: skip
             problems = ledger.apply_changes(changes)
             if problems:
                 raise problems[0].error
@@ -617,6 +727,8 @@ def _place(stage: Path, folder: Path, names: list[str], recorded: dict[str, Any]
             continue
         try:
             move_into_place(stage / name, folder / name)
+            docx = Path(name).with_suffix(".docx").name
+            move_into_place(stage / docx, folder / docx)
         except OSError as exc:
             late.append(f"{name} ({exc.strerror or type(exc).__name__})")
             continue

@@ -38,7 +38,17 @@ from geo.clock import TZ, now
 from geo.crs import STORAGE_EPSG
 from geo.errors import CRSError, ExportTooLargeError, SchemaError
 from geo.fileio import XLSX_TEXT, move_into_place, print_setup, temp_beside
-from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEDGER_SUMMARY, RELATIONS, STATES, TEXT
+from geo.labels import (
+    COLUMNS,
+    FIELD_WORK,
+    ISSUE_TYPES,
+    LEDGER_FORM,
+    LEDGER_SUMMARY,
+    NOTICE,
+    RELATIONS,
+    STATES,
+    TEXT,
+)
 from geo.labels import label as _label
 from geo.reports.summary import (
     LIFECYCLE,
@@ -251,41 +261,79 @@ def _ledger_cells(frame: pd.DataFrame) -> dict[str, _Cells]:
     return dict(zip(spec, out, strict=True))
 
 
+#: The footer of a printed ledger sheet (xlsxwriter codes: &C centre, &P page, &N pages).
+PRINT_FOOTER = "&C第 &P 页 共 &N 页"
+
+
+#: Rows above a ledger sheet's header: the title and the 数据截至 line.
+LEDGER_TOP = 2
+
+
 def _write_ledger(
-    sheet: Worksheet, columns: dict[str, _Cells], fmt: Formats, rows: np.ndarray | None = None
+    sheet: Worksheet,
+    columns: dict[str, _Cells],
+    fmt: Formats,
+    rows: np.ndarray | None = None,
+    *,
+    heading: tuple[str, str] = ("", ""),
+    overdue_unit: str = "",
 ) -> None:
-    """Write a ledger sheet: all rows, or the positions ``rows``, of the converted columns."""
+    """Write a ledger sheet as a printable form: all rows, or the positions ``rows``.
+
+    Row 1 holds the title, row 2 数据截至 (and the unit of the overdue days), row 3 the
+    headers (序号 first, repeated on every printed page); under the table the 填报 lines
+    (填报单位（盖章）, 填报人, 审核人, 联系电话, 填报日期) for the form to be signed and stamped.
+    A4 landscape, one page wide.
+    """
     first = next(iter(columns.values()))
     n = len(first.codes) if rows is None else len(rows)
     names = list(columns)
     kinds = {**LEDGER_COLUMNS, **LEDGER_EXTRA}
-    for col, (name, cells) in enumerate(columns.items()):
+    top = LEDGER_TOP
+    title, as_of_line = heading
+    sheet.write_string(0, 0, title, fmt.title)
+    sheet.write_string(1, 0, as_of_line, fmt.note)
+    sheet.set_column(0, 0, 6, fmt.column("int"))
+    sheet.write_string(top, 0, NOTICE["number"], fmt.header)
+    for k in range(n):
+        sheet.write_number(top + 1 + k, 0, k + 1)
+    for col, (name, cells) in enumerate(columns.items(), start=1):
         kind = kinds[name]
-        width = max(display_width(COLUMNS[name]), cells.width(rows))
+        head = COLUMNS[name]
+        if name == "overdue_days" and overdue_unit:
+            head = f"{head}（{overdue_unit}）"
+        width = max(display_width(head), cells.width(rows))
         sheet.set_column(col, col, min(width + 2, MAX_WIDTH), fmt.column(kind))
-        sheet.write_string(0, col, COLUMNS[name], fmt.header)
+        sheet.write_string(top, col, head, fmt.header)
         write_string, write_number = sheet.write_string, sheet.write_number
         # Column by column, no per-cell format: the column's format applies.
         # write_string keeps a value starting with = + - @ text, never a formula.
-        for i, value in enumerate(cells.values(rows), start=1):
+        for i, value in enumerate(cells.values(rows), start=top + 1):
             if value is None:
                 continue
             if value.__class__ is str:
                 write_string(i, col, value)
             else:
                 write_number(i, col, value)
-    sheet.set_row(0, 30)
-    sheet.freeze_panes(1, 1)
-    sheet.autofilter(0, 0, n, len(names) - 1)
+    sheet.set_row(top, 30)
+    sheet.freeze_panes(top + 1, 2)
+    sheet.write_string(top + n + 2, 0, LEDGER_FORM["signatures"], fmt.note)
+    # printable: A4 landscape, one page wide, the header row on every page, page numbers
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(top)
+    sheet.set_footer(PRINT_FOOTER)
+    sheet.autofilter(top, 0, top + n, len(names))
     if n:
-        days = xl_cell(1, names.index("overdue_days"), absolute_col=True)
-        state = xl_cell(1, names.index("state"), absolute_col=True)
+        days = xl_cell(top + 1, names.index("overdue_days") + 1, absolute_col=True)
+        state = xl_cell(top + 1, names.index("state") + 1, absolute_col=True)
         settled = ",".join(f'{state}<>"{STATES[s]}"' for s in ("closed", "dismissed"))
         sheet.conditional_format(
-            1,
+            top + 1,
             0,
-            n,
-            len(names) - 1,
+            top + n,
+            len(names),
             {
                 "type": "formula",
                 "criteria": f"=AND(ISNUMBER({days}),{days}>0,{settled})",
@@ -343,6 +391,7 @@ def write_ledger_xlsx(
     patrols: pd.DataFrame | None = None,
     overdue_rows: int = 500,
     chain_head: str | None = None,
+    overdue_unit: str = "",
 ) -> Path:
     """Write the rectification ledger (台账) to an Excel workbook.
 
@@ -354,9 +403,11 @@ def write_ledger_xlsx(
       closure rate (销号率 = closed / total), plus 本期新增 and 本期销号 when
       ``period`` is given; then the overdue list (图斑编号, 乡镇, 河湖, 河段,
       状态, 乡级/村级河长, 整改期限, 逾期工作日), longest overdue first.
-    - ``图斑台账``: one row per patch with Chinese headers, a frozen header
-      row, an autofilter, CJK-aware column widths and overdue rows in light
-      red (a conditional format: 逾期天数 > 0 and 状态 neither 已销号 nor 不是问题).
+    - ``图斑台账``: a printable form: the title and 数据截至 rows, then one row per
+      patch with 序号 and Chinese headers (repeated on every printed page), a frozen
+      header row, an autofilter, CJK-aware column widths, overdue rows in light red
+      (a conditional format: 逾期天数 > 0 and 状态 neither 已销号 nor 不是问题), and the
+      填报 lines under the table; A4 landscape, one page wide.
     - ``图表``: native Excel charts drawn from the summary: patches per
       state, closure rate per township, overdue patches per township.
     - ``岸线巡查`` (with ``coverage``) and ``河长巡河`` (with ``patrols``).
@@ -396,6 +447,9 @@ def write_ledger_xlsx(
     chain_head : str, optional
         The ledger's chain head the data were read at (链首校验码, ``Ledger.chain_head``),
         shown in the summary's title row.
+    overdue_unit : str
+        The unit of the overdue days (``工作日`` or ``自然日``), stated in the
+        数据截至 row and the 逾期天数 header of the ledger sheets.
 
     Returns
     -------
@@ -455,14 +509,19 @@ def write_ledger_xlsx(
             taken.append(FIELD_WORK["patrol_sheet"])
             write_patrols(book.add_worksheet(taken[-1]), patrols, fmt=fmt)
         columns = _ledger_cells(patches)
-        _write_ledger(ledger, columns, fmt)
+        unit = f"；{LEDGER_FORM['unit'].format(unit=overdue_unit)}" if overdue_unit else ""
+        line = f"{TEXT['as_of']} {day}{unit}"
+        heading = (f"{title or TEXT['ledger']}　{TEXT['ledger_sheet']}", line)
+        _write_ledger(ledger, columns, fmt, heading=heading, overdue_unit=overdue_unit)
         if township_sheets and "township" in patches:
             keys = patches["township"].fillna("").astype(str).str.strip().to_numpy()
             positions = pd.Series(np.arange(len(keys))).groupby(keys).indices
             for key, name in towns:
                 taken.append(sheet_name(name, taken))
                 rows = positions.get(key, np.array([], dtype=np.int64))
-                _write_ledger(book.add_worksheet(taken[-1]), columns, fmt, rows)
+                town = (f"{title or TEXT['ledger']}　{name}", line)
+                _write_ledger(book.add_worksheet(taken[-1]), columns, fmt, rows, heading=town,
+                              overdue_unit=overdue_unit)  # fmt: skip
         print_setup(book)
         book.close()
         return _replace_or_fallback(tmp, target)

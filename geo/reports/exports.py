@@ -46,7 +46,7 @@ import pandas as pd
 from geo.clock import as_date, now
 from geo.errors import ExportLockedError, TemplateError
 from geo.fileio import staging_folder, write_atomic, write_table
-from geo.labels import COLUMNS, EXPORT, ISSUE_TYPES, RELATIONS, STATES, label
+from geo.labels import COLUMNS, EXPORT, ISSUE_TYPES, LEDGER_FORM, RELATIONS, STATES, label
 from geo.ledger.gpkg import GDAL_OPTIONS
 from geo.progress import Progress, expect
 from geo.reports.excel import Period, _replace_or_fallback, ledger_columns, write_ledger_xlsx
@@ -305,6 +305,13 @@ def _message(exc: BaseException) -> str:
     return " ".join((str(exc) or type(exc).__name__).split())
 
 
+def _overdue_unit(ledger: Any) -> str:
+    """How the ledger counts overdue days: 工作日, or 自然日 (``[calendar] count = "calendar"``)."""
+    settings = getattr(ledger, "settings", None)
+    counted = settings is None or settings.calendar is not None
+    return LEDGER_FORM["workdays" if counted else "calendar"]
+
+
 def _previous_recorded(ledger: Any, as_of: str) -> str | None:
     """The ``as_of`` of the ledger's latest successful export before ``as_of``, if recorded."""
     exports = getattr(ledger, "exports", None)
@@ -550,6 +557,7 @@ def _write_set(
         coverage=coverage,
         patrols=patrols,
         chain_head=head.code if head else None,
+        overdue_unit=_overdue_unit(ledger),
     )
     tick(1)
     csv = _write_csv(frame, work / f"{stem}.csv")

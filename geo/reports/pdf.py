@@ -1,7 +1,11 @@
 """PDFs of the documents Hetu writes, printed by a headless Chromium.
 
 Notices and dossiers are HTML first (the record that stands); a PDF is printed
-beside each when a Chromium or Chrome is installed, a few browsers at a time.
+beside each when a Chromium or Chrome is installed. With Playwright installed, every
+document goes through one browser session (:func:`print_in_one_browser`: one page
+after another, no browser started per document); without it, or where its sync API
+cannot run (inside an asyncio loop, e.g. a notebook), one headless browser per
+document, a few at a time (:func:`html_to_pdf`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ from geo.errors import SettingsError
 from geo.fileio import write_atomic
 from geo.progress import Progress, no_progress
 
-__all__ = ["find_pdf_converter", "html_to_pdf", "pdf_converter", "print_pdfs"]
+__all__ = [
+    "find_pdf_converter",
+    "html_to_pdf",
+    "pdf_converter",
+    "print_in_one_browser",
+    "print_pdfs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +82,77 @@ def pdf_converter(pdf: bool | None) -> str | None:
     return browser
 
 
-def print_pdfs(
+def _browser_args() -> list[str]:
+    args = ["--disable-gpu", "--disable-dev-shm-usage"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses to run as root otherwise
+    return args
+
+
+def print_in_one_browser(
     paths: list[Path], *, browser: str, progress: Progress | None = None
+) -> tuple[list[Path], list[Path]] | None:
+    """Print each HTML file to a PDF beside it through one headless browser session.
+
+    Uses Playwright's DevTools connection to the installed ``browser`` (no browser is
+    downloaded). Each PDF is written atomically; the page's own ``@page`` size and
+    margins apply.
+
+    Returns
+    -------
+    (printed, failed) or None
+        ``None`` when Playwright is not installed, cannot run here (an asyncio loop is
+        running) or the browser does not start: the caller prints another way.
+    """
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    tick = progress or no_progress
+    printed: list[Path] = []
+    failed: list[Path] = []
+    try:
+        with sync_playwright() as play:
+            chromium = play.chromium.launch(executable_path=browser, args=_browser_args())
+            try:
+                page = chromium.new_context().new_page()
+                for path in paths:
+                    target = path.with_suffix(".pdf")
+                    try:
+                        page.goto(path.resolve().as_uri(), wait_until="load", timeout=120_000)
+                        data = page.pdf(prefer_css_page_size=True, print_background=True)
+                        write_atomic(target, data)
+                    except (PlaywrightError, OSError) as exc:
+                        log.warning("%s: PDF not written (%s); the HTML stands", path, exc)
+                        failed.append(path)
+                    else:
+                        printed.append(target)
+                    tick(1)
+            finally:
+                chromium.close()
+    except PlaywrightError as exc:
+        if printed or failed:
+            done = {*printed, *(p.with_suffix(".pdf") for p in failed)}
+            failed.extend(p for p in paths if p.with_suffix(".pdf") not in done)
+            log.warning("PDF browser session ended early (%s); the HTML stands", exc)
+            return printed, failed
+        log.info("one-browser PDF printing unavailable (%s); one browser per document", exc)
+        return None
+    return printed, failed
+
+
+def print_pdfs(
+    paths: list[Path],
+    *,
+    browser: str,
+    progress: Progress | None = None,
+    one_session: bool = True,
 ) -> tuple[list[Path], list[Path]]:
-    """Print each HTML file to a PDF beside it, a few browsers at a time.
+    """Print each HTML file to a PDF beside it.
+
+    Through one browser session (:func:`print_in_one_browser`) where Playwright can
+    run, else one browser per document, a few at a time.
 
     Parameters
     ----------
@@ -85,6 +162,9 @@ def print_pdfs(
         The converter (:func:`find_pdf_converter`).
     progress : Progress, optional
         Told of each file done, printed or failed (:mod:`geo.progress`).
+    one_session : bool
+        Try the one-session path first (``False``: one browser per document, as
+        ``scripts/bench_documents.py`` compares).
 
     Returns
     -------
@@ -104,6 +184,10 @@ def print_pdfs(
     tick = progress or no_progress
     if not paths:
         return printed, failed
+    if one_session:
+        done = print_in_one_browser(paths, browser=browser, progress=progress)
+        if done is not None:
+            return done
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1, len(paths))) as pool:
         for path, exc in zip(paths, pool.map(one, paths), strict=True):
             if exc is None:
