@@ -233,6 +233,23 @@ COLUMNS: dict[str, str] = {
     "centroid_lat": "中心纬度",
     "surveyor": "巡查人",
     "observed_at": "巡查时间",
+    "uncleared": "未清零",
+    "verify_rate": "核查完成率",
+    "rectify_rate": "整改销号率",
+    "verdict_category": "认定类别",
+    "verdict_basis": "认定依据",
+    "severity": "严重程度",
+    "blocks_flood": "是否碍洪",
+    "subtype": "二级类",
+    "feature_class": "地物类别",
+    "duty_unit": "责任单位",
+    "duty_person": "责任人",
+    "duty_phone": "联系电话",
+    "measures": "整改措施",
+    "case": "立案查处",
+    "workload": "整改工程量",
+    "acceptance": "验收",
+    "recheck": "回头看",
 }
 
 #: Words used by outputs that are neither states nor columns.
@@ -669,4 +686,16 @@ INTEGRITY: dict[str, str] = {
     "roles_member": (
         "给人员授权：GRANT hetu_clerk TO 用户名;（只读用 hetu_viewer，管理员用 hetu_owner）"
     ),
+}
+
+
+#: 核查 → 认定 → 整改 → 验收 → 复核 (:mod:`geo.policy.verification`, :mod:`geo.ledger.details`).
+VERIFICATION: dict[str, str] = {
+    "rates_note": (
+        "注：核查完成率 = 已核查图斑（已认定为问题或不是问题）/ 下发图斑；"
+        "整改销号率 = 已销号 / 问题图斑（已认定、挂账监管、整改中、待验收、已销号）；"
+        "未清零含挂账监管；销号率 = 已销号 / 全部图斑，仅供对照。"
+    ),
+    "verify_deadline": "核查期限",
+    "review_date": "监管复查日期",
 }

@@ -39,6 +39,8 @@ Example ``hetu.toml``::
 
     [lifecycle]
     rectify_days = 30                # default rectification time (days, see [calendar] count)
+    verify_days = 25                 # 核查 time from 下发 (days as [calendar] count; 松溪县 2023)
+    review_days = 90                 # 挂账监管: calendar days to its next 监管 review (a quarter)
     # The default states and transitions: docs/architecture.md, Lifecycle. An office's
     # own (checked by geo.policy.lifecycle.lifecycle_from_settings) is written as:
     # initial = "issued"             # the state a newly issued patch is in
@@ -140,6 +142,7 @@ from geo.policy.lifecycle import (
     ladder_from_settings,
     lifecycle_from_settings,
 )
+from geo.policy.verification import REVIEW_DAYS, VERIFY_DAYS
 from geo.policy.workdays import WorkCalendar
 
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "none")
@@ -201,6 +204,11 @@ class Settings:
         defaults of :data:`geo.field.patrols.REQUIRED_DAYS`).
     assessment : AssessmentRule
         The points of the quarterly township assessment (``[assessment]``).
+    verify_days : int
+        核查 time from 下发 (``[lifecycle] verify_days``, counted like ``rectify_days``;
+        :mod:`geo.policy.verification` names the practice it is taken from).
+    review_days : int
+        Calendar days from 挂账监管 to its 监管 review (``[lifecycle] review_days``).
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -228,6 +236,8 @@ class Settings:
     survey_within_m: float = 50.0
     patrol_every_days: dict[str, float] = field(default_factory=dict)
     assessment: AssessmentRule = DEFAULT_RULE
+    verify_days: int = VERIFY_DAYS
+    review_days: int = REVIEW_DAYS
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -323,6 +333,8 @@ SCHEMA = _Table(
         "lifecycle": _Table(
             {
                 "rectify_days": _DAYS,
+                "verify_days": _DAYS,
+                "review_days": _DAYS,
                 "initial": _STRING,
                 "transitions": _Table(each=_STRINGS),
                 "actions": _Table(each=_STRING),
@@ -544,6 +556,8 @@ def settings_from_dict(
         survey_within_m=float(data.get("surveys", {}).get("within_m", 50.0)),
         patrol_every_days={level: float(days) for level, days in every.items()},
         assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
+        verify_days=lifecycle.get("verify_days", VERIFY_DAYS),
+        review_days=lifecycle.get("review_days", REVIEW_DAYS),
         source=source,
     )
 

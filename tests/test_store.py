@@ -117,8 +117,9 @@ def test_state_is_derived_from_events(ledger):
     ledger.transition("A", "rectifying", actor="t", at="2025-08-04T09:00")
     states = ledger.patches().set_index("patch_id")["state"].to_dict()
     assert states == {"A": "rectifying", "B": "verifying", "C": "issued"}
-    # 10 working days after Monday 2025-08-04 (the default counts working days)
-    assert ledger.patches().set_index("patch_id").loc["A", "deadline"] == "2025-08-18"
+    # the 整改期限 is set at 认定 (Sunday 2025-08-03) and kept when 整改 starts: 10 working
+    # days (the default counts working days)
+    assert ledger.patches().set_index("patch_id").loc["A", "deadline"] == "2025-08-15"
     counts = ledger.status_counts()
     assert counts["issued"] == 1 and counts["verifying"] == 1 and counts["rectifying"] == 1
     assert counts["closed"] == 0 and sum(counts.values()) == 3

@@ -24,6 +24,7 @@ from geo.cli.common import (
     as_of_opt,
     end_output,
     happened,
+    iso_day,
     ledger_arg,
     location,
     open_from_cli,
@@ -142,6 +143,9 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
     metavar="DATE",
     callback=happened,
     help="Issue date of the batch, where the file has none.",
+)
+@click.option(
+    "--verify-by", metavar="DATE", callback=iso_day, help="核查 deadline of a patches batch."
 )
 @click.option("--encoding", help="Text encoding, overriding the sniffed one (e.g. gb18030).")
 @click.option("--crs", help="CRS of the file, overriding the .prj or the inferred one (EPSG:4547).")

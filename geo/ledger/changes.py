@@ -29,13 +29,8 @@ from geo.errors import (
 )
 from geo.fileio import copy_atomic
 from geo.ledger.digests import ATTACHMENT_COLUMNS, with_content
-from geo.policy.lifecycle import (
-    ESCALATION_ACTIONS,
-    EVIDENCE_KINDS,
-    Lifecycle,
-    deadline_for,
-    rectify_days,
-)
+from geo.policy.lifecycle import ESCALATION_ACTIONS, EVIDENCE_KINDS, Lifecycle
+from geo.policy.verification import VERIFY_STATES, entry_deadline, verify_deadline
 from geo.settings import Settings
 
 
@@ -125,7 +120,7 @@ class _Rollback(Exception):
     """Leave the transaction without writing."""
 
 
-def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
+def _load(conn: Any, pids: Sequence[str], settings: Any = None) -> dict[str, _Patch | None]:
     """The patches' current state, last time, deadline, type, river level and evidence.
 
     A few set-based, indexed queries per 500 patches (the ``patch_state`` view
@@ -136,10 +131,16 @@ def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        issue = dict(
-            conn.execute(f"SELECT patch_id, issue_type FROM patches WHERE patch_id IN ({marks})",
-                         chunk).fetchall()
-        )  # fmt: skip
+        issued: dict[str, tuple[Any, Any]] = {}
+        issue: dict[str, Any] = {}
+        for pid, kind, day, by in conn.execute(
+            "SELECT p.patch_id, p.issue_type, coalesce(p.issued_on, b.issued_on,"
+            " substr(b.created_at, 1, 10)), b.verify_by"
+            f" FROM patches p LEFT JOIN batches b ON b.batch_id = p.batch_id"
+            f" WHERE p.patch_id IN ({marks})",
+            chunk,
+        ):
+            issue[pid], issued[pid] = kind, (day, by)
         last = {
             r[0]: (r[1], r[2])
             for r in conn.execute(
@@ -175,7 +176,10 @@ def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
             known = found <= set(LEVEL_ORDER)
             level = max(found, key=LEVEL_ORDER.index, default=None) if known else None
             state, at = last[pid]
-            out[pid] = _Patch(state, at, due.get(pid), issue[pid], level, kinds.get(pid, set()))
+            deadline = due.get(pid)
+            if deadline is None and state in VERIFY_STATES and settings is not None:
+                deadline = fallback_verify_deadline(issued[pid], at, settings)
+            out[pid] = _Patch(state, at, deadline, issue[pid], level, kinds.get(pid, set()))
     return out
 
 
@@ -195,7 +199,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
 
     try:
         with ledger.transaction() as conn:
-            patches = _load(conn, [ch.patch_id for ch in changes])
+            patches = _load(conn, [ch.patch_id for ch in changes], st)
             for ch in changes:
                 pid = ch.patch_id
                 cur = patches[pid]
@@ -258,7 +262,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                     deadline = None
                     if target in lc.deadline_states:
                         try:
-                            deadline = _deadline(ch, cur, when, st)
+                            deadline = _deadline(ch, cur, target, when, st, lc)
                         except ValueError:
                             fail(ch, "deadline", SchemaError(
                                 f"patch {pid}: deadline {ch.deadline!r} is not YYYY-MM-DD"
@@ -313,14 +317,36 @@ def _already_escalated(
     return row is not None
 
 
-def _deadline(ch: Change, cur: _Patch, when: str, st: Any) -> str:
+def fallback_verify_deadline(issued: tuple[Any, Any], first_at: str, settings: Any) -> str | None:
+    """The 核查 deadline of a patch issued before ledgers recorded one on its issue event.
+
+    From its batch's ``verify_by``, else ``[lifecycle] verify_days`` from its issue day
+    (the patch's, else its batch's, else the day the batch was ingested); see
+    :mod:`geo.policy.verification`.
+    """
+    day, by = issued
+    return verify_deadline(
+        day if day else first_at[:10],
+        verify_by=by,
+        days=getattr(settings, "verify_days", 25),
+        calendar=settings.calendar,
+    )
+
+
+def _deadline(ch: Change, cur: _Patch, target: str, when: str, st: Any, lc: Lifecycle) -> str:
+    """The deadline a step into a deadline state records (explicit, kept, or by the rules)."""
     if ch.deadline is not None:
         return dt.date.fromisoformat(str(ch.deadline)[:10]).isoformat()
-    days = rectify_days(
-        st.deadline_rules, issue_type=cur.issue_type, level=cur.level, default=st.rectify_days
+    kept = cur.deadline if cur.state in lc.deadline_states else None
+    return entry_deadline(
+        target=target,
+        source=cur.state,
+        current=kept,
+        day=dt.date.fromisoformat(when[:10]),
+        issue_type=cur.issue_type,
+        level=cur.level,
+        settings=st,
     )
-    start = dt.date.fromisoformat(when[:10])
-    return deadline_for(start, days, calendar=st.calendar).isoformat()
 
 
 def store_files(root: Path, stored: dict[str, tuple[Path, dict[str, Any]]]) -> None:
