@@ -133,14 +133,17 @@ def _load(conn: Any, pids: Sequence[str], settings: Any = None) -> dict[str, _Pa
         marks = ",".join("?" * len(chunk))
         issued: dict[str, tuple[Any, Any]] = {}
         issue: dict[str, Any] = {}
-        for pid, kind, day, by in conn.execute(
+        batch_of: dict[str, str] = {}
+        for pid, kind, day, batch in conn.execute(
             "SELECT p.patch_id, p.issue_type, coalesce(p.issued_on, b.issued_on,"
-            " substr(b.created_at, 1, 10)), b.verify_by"
-            f" FROM patches p LEFT JOIN batches b ON b.batch_id = p.batch_id"
+            " substr(b.created_at, 1, 10)), p.batch_id"
+            " FROM patches p LEFT JOIN batches b ON b.batch_id = p.batch_id"
             f" WHERE p.patch_id IN ({marks})",
             chunk,
         ):
-            issue[pid], issued[pid] = kind, (day, by)
+            issue[pid], issued[pid], batch_of[pid] = kind, (day, None), batch
+        verify_by = _verify_by(conn, set(batch_of.values()))
+        issued = {p: (d, verify_by.get(batch_of[p])) for p, (d, _) in issued.items()}
         last = {
             r[0]: (r[1], r[2])
             for r in conn.execute(
@@ -181,6 +184,20 @@ def _load(conn: Any, pids: Sequence[str], settings: Any = None) -> dict[str, _Pa
                 deadline = fallback_verify_deadline(issued[pid], at, settings)
             out[pid] = _Patch(state, at, deadline, issue[pid], level, kinds.get(pid, set()))
     return out
+
+
+def _verify_by(conn: Any, batches: set[str]) -> dict[str, Any]:
+    """The ``verify_by`` of batches (none in a ledger not yet migrated to 0010)."""
+    if not batches:
+        return {}
+    marks = ",".join("?" * len(batches))
+    cur = conn.execute(f"SELECT * FROM batches WHERE batch_id IN ({marks})", sorted(batches))
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if "verify_by" not in names:
+        return {}
+    at = names.index("verify_by")
+    return {r[0]: r[at] for r in rows}
 
 
 def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
