@@ -64,6 +64,16 @@ Example ``hetu.toml``::
     level = "village"                # province city county township village
     days = 10                        # the most specific rule wins
 
+    [verification]                   # 分类判定 and 责任单位 (geo.policy.verification)
+    [verification.classes.bridge]    # a 地物类别; the office's classes replace the default table
+    label = "桥梁"
+    group = "涉河建设项目"
+    verdicts = ["not_problem", "problem"]   # not_problem not_problem_historic
+    [verification.classes.bridge.evidence]  # problem_historic problem
+    not_problem = [["permit", "photo_watermarked"]]   # any one set; each kind of it needed
+    [verification.duty_units]        # 行业主管部门 by problem type, with the township government
+    dumping = "县住房和城乡建设局"
+
     [calendar]
     count = "workdays"               # deadlines and overdue days: "workdays" or "calendar"
     holidays = ["2027-01-01"]        # days off in years chinese-calendar does not know yet
@@ -136,13 +146,21 @@ from geo.policy.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
     ESCALATION_ACTIONS,
+    EVIDENCE_KINDS,
     DeadlineRule,
     EscalationStep,
     Lifecycle,
     ladder_from_settings,
     lifecycle_from_settings,
 )
-from geo.policy.verification import REVIEW_DAYS, VERIFY_DAYS
+from geo.policy.verification import (
+    DEFAULT_CLASSES,
+    DEFAULT_DUTY_UNITS,
+    REVIEW_DAYS,
+    VERIFY_DAYS,
+    FeatureClass,
+    classes_from_settings,
+)
 from geo.policy.workdays import WorkCalendar
 
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "none")
@@ -209,6 +227,13 @@ class Settings:
         :mod:`geo.policy.verification` names the practice it is taken from).
     review_days : int
         Calendar days from 挂账监管 to its 监管 review (``[lifecycle] review_days``).
+    classes : tuple of FeatureClass
+        The 分类判定 table: 地物类别 → allowed verdicts → evidence each needs
+        (``[verification.classes.KEY]``, replacing the default of
+        :data:`geo.policy.verification.DEFAULT_CLASSES`).
+    duty_units : dict
+        Problem type → 行业主管部门 sharing the responsibility with the township
+        government (``[verification.duty_units]``).
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -238,6 +263,8 @@ class Settings:
     assessment: AssessmentRule = DEFAULT_RULE
     verify_days: int = VERIFY_DAYS
     review_days: int = REVIEW_DAYS
+    classes: tuple[FeatureClass, ...] = DEFAULT_CLASSES
+    duty_units: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DUTY_UNITS))
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -381,6 +408,23 @@ SCHEMA = _Table(
         "matching": _Table({"near_m": _AT_LEAST_0}),
         "map": _Table({"basemap": _one_of(BASEMAPS), "tianditu_key": _STRING}),
         "assessment": _Table({f.name: _AT_LEAST_0 for f in fields(AssessmentRule)}),
+        "verification": _Table(
+            {
+                "classes": _Table(
+                    each=_Table(  # type: ignore[arg-type]
+                        {
+                            "label": _STRING,
+                            "group": _STRING,
+                            "verdicts": _STRINGS,
+                            "evidence": _Table(each=_KIND_SETS),
+                        }
+                    ),
+                    key_pattern=r"[a-z][a-z0-9_]*",
+                    key_name="a lower-case identifier (e.g. bridge)",
+                ),
+                "duty_units": _Table(dict.fromkeys(ISSUE_TYPES, _STRING)),
+            }
+        ),
     }
 )
 
@@ -508,6 +552,7 @@ def settings_from_dict(
     escalation = data.get("escalation", {})
     export = data.get("export", {})
     map_ = data.get("map", {})
+    verification = data.get("verification", {})
     extent = office.get("extent")
     if extent is not None:
         if not (extent[0] < extent[2] and extent[1] < extent[3]):
@@ -558,6 +603,12 @@ def settings_from_dict(
         assessment=assessment_rule_from_toml(data.get("assessment", {}), source=source),
         verify_days=lifecycle.get("verify_days", VERIFY_DAYS),
         review_days=lifecycle.get("review_days", REVIEW_DAYS),
+        classes=(
+            classes_from_settings(verification["classes"], source=source, kinds=EVIDENCE_KINDS)
+            if "classes" in verification
+            else DEFAULT_CLASSES
+        ),
+        duty_units={**DEFAULT_DUTY_UNITS, **verification.get("duty_units", {})},
         source=source,
     )
 

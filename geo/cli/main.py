@@ -38,6 +38,7 @@ from geo.cli.ingest import echo_reasons
 from geo.cli.integrity import COMMANDS as INTEGRITY_COMMANDS
 from geo.cli.reports import COMMANDS
 from geo.cli.settings import COMMANDS as SETTINGS_COMMANDS
+from geo.cli.verification import COMMANDS as VERIFICATION_COMMANDS
 from geo.labels import CLI, COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
 from geo.policy.lifecycle import EVIDENCE_KINDS
 from geo.settings import load_settings
@@ -583,6 +584,8 @@ for _command in [*COMMANDS, *SETTINGS_COMMANDS]:
 for _command in INGEST_COMMANDS:
     cli.add_command(_command)
 for _command in INTEGRITY_COMMANDS:
+    cli.add_command(_command)
+for _command in VERIFICATION_COMMANDS:  # 认定, review, responsibility, 回头看 (issue 17)
     cli.add_command(_command)
 
 

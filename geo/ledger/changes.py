@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +28,23 @@ from geo.errors import (
     SchemaError,
 )
 from geo.fileio import copy_atomic
-from geo.ledger.digests import ATTACHMENT_COLUMNS, with_content
+from geo.ledger.details import describe, detail_id, fold
+from geo.ledger.digests import (
+    ATTACHMENT_COLUMNS,
+    COVERED,
+    content_json,
+    digests_of,
+    with_content,
+)
 from geo.policy.lifecycle import ESCALATION_ACTIONS, EVIDENCE_KINDS, Lifecycle
-from geo.policy.verification import VERIFY_STATES, entry_deadline, verify_deadline
+from geo.policy.verification import (
+    VERDICT_STATE,
+    VERIFY_STATES,
+    check_detail,
+    entry_deadline,
+    verdict_evidence,
+    verify_deadline,
+)
 from geo.settings import Settings
 
 
@@ -82,6 +96,10 @@ class Change:
         ``(path, kind, meta)`` attachments; they count as evidence for the steps.
     row : int, optional
         The source row (of a field sheet), for reports.
+    details : tuple
+        ``(kind, fields)`` recorded before the steps (:mod:`geo.ledger.details`): the
+        verdict (its 地物类别 decides the evidence a verdict needs), the responsibility,
+        the 验收, the proposal, the review, the 回头看.
     """
 
     patch_id: str
@@ -93,6 +111,7 @@ class Change:
     action: str | None = None
     files: tuple[tuple[Path, str, dict[str, Any]], ...] = ()
     row: int | None = None
+    details: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,8 @@ class _Patch:
     issue_type: str | None
     level: str | None
     kinds: set[str] = field(default_factory=set)
+    verdict: dict[str, Any] = field(default_factory=dict)
+    proposal: dict[str, Any] = field(default_factory=dict)
 
 
 class _Rollback(Exception):
@@ -172,6 +193,12 @@ def _load(conn: Any, pids: Sequence[str], settings: Any = None) -> dict[str, _Pa
             f"SELECT patch_id, kind FROM evidence WHERE patch_id IN ({marks})", chunk
         ):
             kinds.setdefault(pid, set()).add(kind)
+        details: dict[str, dict] = {}
+        if conn.has_table("patch_details"):
+            details = fold(conn.execute(
+                "SELECT patch_id, kind, data, actor, at FROM patch_details"
+                f" WHERE patch_id IN ({marks}) ORDER BY at, fid", chunk
+            ).fetchall())  # fmt: skip
         for pid in chunk:
             if pid not in issue or pid not in last:
                 continue
@@ -182,7 +209,11 @@ def _load(conn: Any, pids: Sequence[str], settings: Any = None) -> dict[str, _Pa
             deadline = due.get(pid)
             if deadline is None and state in VERIFY_STATES and settings is not None:
                 deadline = fallback_verify_deadline(issued[pid], at, settings)
-            out[pid] = _Patch(state, at, deadline, issue[pid], level, kinds.get(pid, set()))
+            mine = details.get(pid, {})
+            out[pid] = _Patch(
+                state, at, deadline, issue[pid], level, kinds.get(pid, set()),
+                dict(mine.get("verdict", {})), dict(mine.get("proposal", {})),
+            )  # fmt: skip
     return out
 
 
@@ -210,6 +241,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
     events: list[tuple] = []
     stored: dict[str, tuple[Path, dict[str, Any]]] = {}
     evidence_rows: list[tuple] = []
+    detail_rows: list[tuple] = []
 
     def fail(ch: Change, where: str, error: HetuError) -> None:
         problems.append(Problem(ch.row, ch.patch_id, where, str(error), error))
@@ -240,7 +272,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                         "events are recorded in time order"
                     ))  # fmt: skip
                     continue
-                if not (ch.steps or ch.files or ch.action):
+                if not (ch.steps or ch.files or ch.action or ch.details):
                     fail(ch, "state", SchemaError(f"patch {pid}: nothing to do"))
                     continue
                 ok = True
@@ -262,6 +294,26 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                         events.append((pid, when, ch.actor, "attach", cur.state, cur.state,
                                        cur.deadline, kind, json.dumps([sha])))  # fmt: skip
                         cur.kinds.add(kind)
+                for kind, data in ch.details if ok else ():
+                    try:
+                        clean = check_detail(kind, data, classes=st.classes)
+                    except ValueError as exc:
+                        fail(ch, kind, SchemaError(f"patch {pid}: {exc}"))
+                        ok = False
+                        break
+                    if kind == "recheck" and clean.get("passed") and cur.state == "monitored":
+                        cur.deadline = entry_deadline(  # the next 监管 review
+                            target="monitored", source="monitored", current=None,
+                            day=dt.date.fromisoformat(when[:10]), issue_type=cur.issue_type,
+                            level=cur.level, settings=st,
+                        )  # fmt: skip
+                    did = detail_id(pid, kind, when, clean)
+                    text = json.dumps(clean, ensure_ascii=False, sort_keys=True)
+                    detail_rows.append((did, pid, kind, text, ch.actor, when))
+                    events.append((pid, when, ch.actor, kind, cur.state, cur.state, cur.deadline,
+                                   describe(kind, clean), None, did))  # fmt: skip
+                    if kind in ("verdict", "proposal"):
+                        getattr(cur, kind).update(clean)
                 if not ok:
                     continue
                 for target in ch.steps:
@@ -270,7 +322,14 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                     except InvalidTransitionError as exc:
                         fail(ch, "state", exc)
                         break
-                    missing = lc.missing_evidence(target, cur.kinds)
+                    why = _verdict_problem(cur, target, st)
+                    if why:
+                        fail(ch, "evidence" if "evidence" in why else "verdict",
+                             (EvidenceError if "evidence" in why else SchemaError)(
+                                 f"patch {pid}: {why}"))  # fmt: skip
+                        break
+                    goal = cur.proposal.get("target", target) if target == "proposed" else target
+                    missing = lc.missing_evidence(goal, cur.kinds)
                     if missing:
                         fail(ch, "evidence", EvidenceError(
                             f"patch {pid}: {target} needs evidence {missing}; attach it first"
@@ -312,10 +371,48 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                 ),
                 evidence_rows,
             )
+            if detail_rows:
+                conn.executemany(
+                    conn.insert_sql("patch_details", list(COVERED["patch_details"][1])),
+                    detail_rows,
+                )
+                found = digests_of(conn, "patch_details", "detail_id", [r[0] for r in detail_rows])
+                events = [
+                    (*e[:9], content_json({"patch_details": {(e[9],): found[(e[9],)]}}))
+                    if len(e) > 9 else e
+                    for e in events
+                ]  # fmt: skip
             ledger.append_events(conn, with_content(conn, events))
     except _Rollback:
         pass
     return problems
+
+
+#: The verdict a move into a state means when none is recorded.
+_IMPLIED = {"dismissed": "not_problem", "monitored": "problem_historic", "confirmed": "problem"}
+
+
+def _verdict_problem(cur: _Patch, target: str, st: Any) -> str | None:
+    """Why a move contradicts the verdict or lacks the evidence its 地物类别 needs, or ``None``.
+
+    A proposal (``proposed``) needs its proposal and is judged as the verdict it
+    proposes; the classification table applies where the 地物类别 is known.
+    """
+    if target == "proposed":
+        goal = cur.proposal.get("target")
+        if not goal:
+            return "a proposal needs its proposed verdict (proposal.target)"
+    else:
+        goal = target
+    if goal not in _IMPLIED:
+        return None
+    category = cur.verdict.get("category") or _IMPLIED[goal]
+    if VERDICT_STATE.get(category) != goal:
+        return f"verdict {category} does not lead to {goal}; record the verdict again"
+    missing = verdict_evidence(st.classes, cur.verdict.get("feature_class"), category, cur.kinds)
+    if missing:
+        return f"{goal} ({category}) needs evidence {missing} by the classification table"
+    return None
 
 
 def _already_escalated(

@@ -37,6 +37,7 @@ from geo.clock import as_date
 from geo.labels import TEXT
 from geo.ledger.changes import fallback_verify_deadline
 from geo.ledger.chiefs import chief_chain
+from geo.ledger.details import DETAIL_COLUMNS, corrected_types, detail_columns, latest_details
 from geo.ledger.digests import LEDGER_ID, ChainHead, chain_head
 from geo.ledger.schema import CHIEF_COLUMNS, STATUS_COLUMNS
 from geo.policy.lifecycle import Lifecycle, overdue_days
@@ -310,7 +311,13 @@ class LedgerReads:
             else counted.setdefault((d, s), overdue_days(d, s, day, calendar=cal))
             for d, s in zip(gdf["deadline"], gdf["state"], strict=True)
         ]  # fmt: skip
-        return gdf[STATUS_COLUMNS].copy()
+        found = latest_details(self._conn, as_of=None if as_of is None else day)
+        fixed = corrected_types(found)
+        if fixed:  # the 问题类型 corrected at 认定
+            gdf["issue_type"] = [fixed.get(p, t) for p, t in zip(gdf["patch_id"], gdf["issue_type"],
+                                                                  strict=True)]  # fmt: skip
+        gdf[DETAIL_COLUMNS] = detail_columns(gdf, found, self.settings)
+        return gdf[[*STATUS_COLUMNS[:-1], *DETAIL_COLUMNS, STATUS_COLUMNS[-1]]].copy()
 
     def _verify_deadlines(self, gdf: pd.DataFrame) -> None:
         """Give patches in 核查 issued before deadlines were recorded their 核查 deadline.
@@ -374,6 +381,10 @@ class LedgerReads:
         if patch_id is None:
             return self._frame(sql + " ORDER BY e.fid")
         return self._frame(sql + " WHERE e.patch_id = ? ORDER BY e.fid", [patch_id])
+
+    def details(self, *, as_of: dt.date | str | None = None) -> dict[str, dict[str, dict]]:
+        """Per patch and kind, the fields of its details (:mod:`geo.ledger.details`)."""
+        return latest_details(self._conn, as_of=None if as_of is None else _end_of(as_of))
 
     def open_count(self, *, as_of: dt.date | str | None = None) -> int:
         """Patches not yet cleared (动态清零 counts these down to zero; 挂账监管 included)."""

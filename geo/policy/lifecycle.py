@@ -39,6 +39,13 @@ _DEFAULT_ACTIONS: dict[tuple[str, str], str] = {
     ("rectified", "rectifying"): "reject",
     ("dismissed", "confirmed"): "overturn",
     ("closed", "rectifying"): "reopen",
+    # propose and decide: a township's 核查意见 waits for the county's 审核认定
+    ("issued", "proposed"): "propose",
+    ("verifying", "proposed"): "propose",
+    ("proposed", "confirmed"): "approve",
+    ("proposed", "dismissed"): "approve",
+    ("proposed", "monitored"): "approve",
+    ("proposed", "verifying"): "return",
 }
 
 #: States in which a patch's deadline runs: 核查 (issued, verifying, a proposal awaiting the

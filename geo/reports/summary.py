@@ -66,6 +66,7 @@ Period = tuple[Collection[str], Collection[str]]
 LIFECYCLE = (
     "issued",
     "verifying",
+    "proposed",
     "confirmed",
     "dismissed",
     "monitored",
