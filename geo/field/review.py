@@ -254,7 +254,7 @@ def write_review_sheet(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
 def _read(path: str | os.PathLike, words: Mapping[str, str]) -> pd.DataFrame:
     p = Path(path)
     try:
-        df = pd.read_excel(p, dtype=str).fillna("")
+        df = pd.read_excel(p, dtype=str, engine="openpyxl").fillna("")
     except (OSError, ValueError) as exc:
         raise SchemaError(f"{p}: not a readable .xlsx sheet ({exc})") from None
     id_col, res_col = COLUMNS["patch_id"], VERIFICATION["sheet_result"]
