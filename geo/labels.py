@@ -185,6 +185,8 @@ FIELDWORK: dict[str, str] = {
     "why_refused": "台账未接受：{reason}",
     "evidence_or": " 或 ",
     "evidence_and": "、",
+    "why_county_accepts": "已整改待验收：销号由县级验收（hetu review），外业表只能申请销号",
+    "why_awaiting_review": "待审核：乡镇核查意见已报，等待县级审核（hetu review），不能再改",
 }
 
 #: Python's messages for an impossible date (datetime's ValueError) in Chinese, for the field team.

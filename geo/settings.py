@@ -72,7 +72,11 @@ Example ``hetu.toml``::
     [verification.classes.bridge.evidence]  # problem_historic problem
     not_problem = [["permit", "photo_watermarked"]]   # any one set; each kind of it needed
     [verification.duty_units]        # 行业主管部门 by problem type, with the township government
+    occupation = "县水利局"
+    mining = "县水利局"
     dumping = "县住房和城乡建设局"
+    construction = "县水利局"
+    other = "县水利局"
 
     [calendar]
     count = "workdays"               # deadlines and overdue days: "workdays" or "calendar"

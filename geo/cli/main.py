@@ -539,9 +539,14 @@ def tasks(ctx: click.Context, ledger: str, out_dir: str, **opts: Any) -> None:
 @click.option("--actor", help="Who reports, where a row has no 填报人.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Where to write rejected rows.")
 @click.option("--dry-run", is_flag=True, help="Only check the sheet.")
+@click.option("--decide", "propose", flag_value=False, default=True,
+              help="The rows are the county's own decisions (default: proposals).")  # fmt: skip
 @click.pass_context
 def apply(ctx: click.Context, ledger: str, file: str, **opts: Any) -> None:
-    """Apply a filled field sheet: every row or none; rejected rows go to a report (exit 1)."""
+    """Apply a filled field sheet: every row or none; rejected rows go to a report (exit 1).
+
+    A township's verdicts wait in 待审核 and its 已销号 is 申请销号, for hetu review.
+    """
     from geo.field.fieldwork import apply_sheet
 
     with open_from_cli(ctx, ledger) as led:
