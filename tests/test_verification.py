@@ -328,3 +328,22 @@ def test_review_steps_keep_the_ledger_true(tmp_path_factory, ops):
         assert into["actor"].eq("县").all()  # only the county decides a proposal or 验收
         summary = led.status_summary()
         assert summary["open"] == int((~states.isin(["closed", "dismissed"])).sum())
+
+
+def test_duty_and_verdict_show_in_the_dossier_and_the_map_popup(led, tmp_path):
+    from geo.maps.status import save_map, status_map
+    from geo.reports.dossier import dossier_html
+
+    led.add_patches(_patches(IDS[:1]), _rec())
+    _attach(led, tmp_path, "A", ["photo_watermarked"])
+    verdict = {"category": "problem", "severity": "major", "subtype": "<b>违建</b>"}
+    assert record_verdict(led, ["A"], verdict, actor="县河长办", at="2025-08-11T09:00") == []
+    duty = {"person": "张三", "measures": "拆除<script>alert(1)</script>"}
+    assert record_duty(led, ["A"], duty, actor="县河长办", at="2025-08-12T09:00") == []
+    html = dossier_html(led, "A", as_of="2025-08-20")
+    assert "严重程度" in html and "重大" in html and "张三" in html
+    assert "<script>alert" not in html and "&lt;script&gt;" in html  # escaped
+    frame = led.status_frame(as_of="2025-08-20")
+    page = save_map(status_map(frame, title="t", offline=True), tmp_path / "m.html")
+    text = page.read_text(encoding="utf-8")
+    assert "整改措施" in text and "严重程度" in text and "<script>alert(1)" not in text

@@ -339,7 +339,8 @@ def status(ctx: click.Context, ledger: str, as_of: str | None, as_json: bool,
     """Print how many patches are in each state, and how many are still open (未清零).
 
     Open counts 挂账监管 (monitored) too: 动态清零 is not reached while such items remain.
-    With --json --detail: {"states": {...}, "open": N, "overdue": N, "by_township": {...}}.
+    With --json --detail: {"states": {...}, "open": N, "overdue": N, "by_township": {...}},
+    and "overdue_by_stage" (verify, rectify, review), "verify_rate", "rectify_rate".
     """
     day = as_of
     with open_from_cli(ctx, ledger) as led:
@@ -359,6 +360,9 @@ def status(ctx: click.Context, ledger: str, as_of: str | None, as_json: bool,
     click.echo(f"{TEXT['open']:<8}{'open':<12}{open_count:>6}")
     if detail:
         click.echo(f"{STATES['overdue']:<8}{'overdue':<12}{summary['overdue']:>6}")
+        for key in ("verify_rate", "rectify_rate"):  # 核查完成率, 整改销号率 (issue 17)
+            rate = summary[key]
+            click.echo(f"{COLUMNS[key]:<6}{key:<12}{'-' if rate is None else f'{rate:.1%}':>8}")
         for town, n in summary["by_township"].items():
             click.echo(f"{town}: {n['total']} / {TEXT['open']} {n['open']} / "
                        f"{STATES['overdue']} {n['overdue']}")  # fmt: skip
