@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from geo.labels import COLUMNS, ISSUE_TYPES, TEXT, VERIFICATION, label
+from geo.policy.verification import stage_of
 from geo.records import content_digest
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
 
 #: Columns the details add to the status frame, in order.
 DETAIL_COLUMNS = [
+    "deadline_kind",
     "feature_class",
     "verdict_category",
     "verdict_basis",
@@ -85,6 +87,11 @@ def fold(rows: Any) -> dict[str, dict[str, dict[str, Any]]]:
     return out
 
 
+def _stage(state: str) -> str:
+    """The stage a patch's last deadline belongs to (a dismissal ends 核查)."""
+    return "verify" if state == "dismissed" else stage_of(state)
+
+
 def _yes(value: Any) -> str:
     return "" if value is None else (VERIFICATION["yes"] if value else VERIFICATION["no"])
 
@@ -104,9 +111,11 @@ def detail_columns(
     classes = {c.key: c.label for c in settings.classes}
     units = getattr(settings, "duty_units", {})
     rows = []
-    for pid, town, kind in zip(
-        frame["patch_id"], frame["township"], frame["issue_type"], strict=True
-    ):
+    kinds = {"verify": "verify_deadline", "review": "review_date", "rectify": "rectify_deadline"}
+    for pid, town, kind, state, due in zip(
+        frame["patch_id"], frame["township"], frame["issue_type"], frame["state"],
+        frame["deadline"], strict=True,
+    ):  # fmt: skip
         d = details.get(str(pid), {})
         v, duty = d.get("verdict", {}), d.get("duty", {})
         acc, rec = d.get("acceptance", {}), d.get("recheck", {})
@@ -160,6 +169,11 @@ def detail_columns(
             )
         rows.append(
             {
+                "deadline_kind": ""
+                if due is None or due != due or due == ""
+                else VERIFICATION[
+                    kinds["verify" if state == "dismissed" else stage_of(str(state))]
+                ],
                 "feature_class": classes.get(v.get("feature_class", ""), ""),
                 "verdict_category": VERIFICATION.get(f"verdict_{v['category']}", "")
                 if "category" in v

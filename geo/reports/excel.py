@@ -92,9 +92,9 @@ LEDGER_COLUMNS: dict[str, str] = {
 LEDGER_EXTRA: dict[str, str] = {"township_check": "text"}
 #: The 认定 and 整改 columns (geo.ledger.details), after the extras, when the frame has them.
 LEDGER_EXTRA |= dict.fromkeys(
-    ["feature_class", "verdict_category", "verdict_basis", "severity", "blocks_flood",
-     "subtype", "duty_unit", "duty_person", "duty_phone", "measures", "case", "workload",
-     "acceptance", "recheck"],
+    ["deadline_kind", "feature_class", "verdict_category", "verdict_basis", "severity",
+     "blocks_flood", "subtype", "duty_unit", "duty_person", "duty_phone", "measures",
+     "case", "workload", "acceptance", "recheck"],
     "text",
 )  # fmt: skip
 
