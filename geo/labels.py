@@ -758,6 +758,7 @@ VERIFICATION: dict[str, str] = {
     "field_finding": "复查情况",
     "why_no_reason": "退回须写明理由（--reason，或审核表的意见栏）",
     "why_not_reviewable": "状态为“{state}”，不是待审核或已整改待验收，无须县级审核",
+    "why_not_proposable": "乡镇只能提出认定意见（已认定、不是问题、挂账监管）或申请销号（已销号）",
     "why_no_proposal": "没有乡镇核查意见（建议认定为），无法同意；请退回或直接认定",
     "sheet_result": "审核结果",
     "sheet_note": "意见或理由",

@@ -347,3 +347,19 @@ def test_duty_and_verdict_show_in_the_dossier_and_the_map_popup(led, tmp_path):
     page = save_map(status_map(frame, title="t", offline=True), tmp_path / "m.html")
     text = page.read_text(encoding="utf-8")
     assert "整改措施" in text and "严重程度" in text and "<script>alert(1)" not in text
+
+
+def test_transition_propose_waits_for_the_county(location):
+    with Ledger.create(location, settings=Settings()) as led:
+        led.add_patches(_patches(IDS[:1]), _rec())
+    run = CliRunner().invoke
+    args = ["transition", str(location), "A", "--to", "已认定", "--propose", "--actor", "白沙乡"]
+    out = run(cli, [*args, "--at", "2025-08-10T09:00"])
+    assert out.exit_code == 0, out.output
+    out = run(cli, ["review", str(location), "--approve", "A", "--at", "2025-08-11T09:00"])
+    assert out.exit_code == 0, out.output
+    with Ledger(location) as led:
+        events = led.events()
+        assert led.patches()["state"].tolist() == ["confirmed"]
+        assert events["action"].tolist()[-3:] == ["propose", "review", "approve"]
+        assert events["actor"].tolist()[-3:] == ["白沙乡", "县河长办", "县河长办"]

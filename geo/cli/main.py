@@ -377,6 +377,7 @@ def status(ctx: click.Context, ledger: str, as_of: str | None, as_json: bool,
 @click.option("--at", callback=happened, help="When (ISO date-time, Asia/Shanghai; default now).")
 @click.option("--deadline", help="Deadline (YYYY-MM-DD) for a state that has one.")
 @click.option("--note", help="Free text recorded on the event.")
+@click.option("--propose", is_flag=True, help="A township's proposal: 待审核 (or 申请销号).")
 @click.pass_context
 def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **opts: Any) -> None:
     """Move PATCH_IDs to a new state, all or nothing; an illegal move is refused.
@@ -394,6 +395,11 @@ def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **op
         if to_state is None:
             names = ", ".join(f"{lc.label(s)} ({s})" for s in lc.states)
             raise click.BadParameter(f"{text!r} is not a state; states: {names}", param_hint="--to")
+        if opts.pop("propose"):  # issue 17: the county decides with hetu review
+            from geo.cli.verification import propose_from_cli
+
+            propose_from_cli(led, list(patch_ids), to_state, **opts)
+            return
         n = transition_checked(led, list(patch_ids), to_state, **opts)
     click.echo(f"{n} patch(es) now {to_state} ({lc.label(to_state)})")
 

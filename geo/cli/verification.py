@@ -16,7 +16,7 @@ from geo.cli.common import happened, ledger_arg, open_from_cli
 from geo.labels import VERIFICATION
 from geo.policy.verification import SEVERITIES, VERDICTS
 
-__all__ = ["COMMANDS"]
+__all__ = ["COMMANDS", "propose_from_cli"]
 
 _OFFICE = VERIFICATION["county_office"]
 _ISSUE_TYPES = ("occupation", "mining", "dumping", "construction", "other")
@@ -34,6 +34,17 @@ def _refuse(problems: list) -> None:
 def _ids(values: tuple[str, ...]) -> list[str]:
     """Patch ids given as arguments, each possibly a comma-separated list."""
     return [p.strip() for v in values for p in v.replace("，", ",").split(",") if p.strip()]
+
+
+def propose_from_cli(led: Any, ids: list[str], target: str, **opts: Any) -> None:
+    """``hetu transition --propose``: a township's proposal, for ``hetu review``."""
+    from geo.field.review import propose
+
+    if opts.get("deadline"):
+        raise click.UsageError("--deadline is the county's: leave it out of a proposal")
+    _refuse(propose(led, ids, target, actor=opts["actor"], at=opts.get("at"),
+                    note=opts.get("note")))  # fmt: skip
+    click.echo(f"{len(ids)} proposal(s) recorded for review")
 
 
 @click.command()

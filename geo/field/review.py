@@ -38,6 +38,7 @@ from geo.policy.verification import VERDICT_STATE
 __all__ = [
     "apply_recheck",
     "apply_review_sheet",
+    "propose",
     "read_recheck_sheet",
     "read_review_sheet",
     "recheck_sample",
@@ -124,6 +125,33 @@ def record_verdict(
         else:
             steps, details = (*via, target), (("verdict", dict(verdict)),)
         changes.append(Change(pid, steps, actor=actor, at=at, deadline=deadline, details=details))
+    return _apply(ledger, changes, problems)
+
+
+def propose(
+    ledger: Ledger,
+    patch_ids: Sequence[str],
+    target: str,
+    *,
+    actor: str,
+    at: dt.datetime | str | None = None,
+    note: str | None = None,
+) -> list[Problem]:
+    """Record a township's proposal for the county to decide (``hetu review``), all or nothing.
+
+    ``target`` 已认定, 不是问题 or 挂账监管: a 核查意见 (to 待审核); ``closed``: 申请销号 (to
+    已整改待验收).
+    """
+    changes, problems = [], []
+    for pid in patch_ids:
+        if target == "closed":
+            changes.append(Change(pid, ("rectified",), actor=actor, at=at, note=note))
+        elif target in VERDICT_STATE.values():
+            detail = ("proposal", {"target": target, "opinion": note})
+            changes.append(Change(pid, ("proposed",), actor=actor, at=at, note=note,
+                                  details=(detail,)))  # fmt: skip
+        else:
+            problems.append(_bad(pid, "state", VERIFICATION["why_not_proposable"]))
     return _apply(ledger, changes, problems)
 
 
