@@ -9,6 +9,7 @@ import shapely
 from conftest import raw_sql
 
 from geo.errors import BatchConflictError, InvalidTransitionError, LedgerError, NotFoundError
+from geo.ledger.details import DETAIL_COLUMNS
 from geo.ledger.schema import MIGRATIONS, STATUS_COLUMNS
 from geo.ledger.store import Ledger
 from geo.records import ImportRecord, event_hash
@@ -199,7 +200,7 @@ def test_status_frame_joins_segment_and_chiefs(ledger):
     ledger.transition("A", "confirmed", actor="t", at="2025-08-03T09:00")
     ledger.transition("A", "rectifying", actor="t", at="2025-08-04T09:00", deadline="2025-08-10")
     frame = ledger.status_frame(as_of="2025-08-20")
-    assert list(frame.columns) == STATUS_COLUMNS
+    assert list(frame.columns) == [*STATUS_COLUMNS[:-1], *DETAIL_COLUMNS, "geometry"]
     a = frame.set_index("patch_id").loc["A"]
     assert a["segment_id"] == "439999000001" and a["water_name"] == "清溪河"
     assert a["chief_village"] == "王建国（村支书）" and a["chief_township"] == "李秀英（镇长）"
