@@ -363,3 +363,53 @@ def test_transition_propose_waits_for_the_county(location):
         assert led.patches()["state"].tolist() == ["confirmed"]
         assert events["action"].tolist()[-3:] == ["propose", "review", "approve"]
         assert events["actor"].tolist()[-3:] == ["白沙乡", "县河长办", "县河长办"]
+
+
+def test_the_demo_shows_issue_17_done_when(demo_run):
+    """The demo: overdue in 核查 and 整改, open with 挂账, the 台账 columns and the two rates."""
+    import openpyxl
+
+    from geo.demo import DEMO_AS_OF
+
+    out = CliRunner().invoke(cli, ["status", str(demo_run.ledger), "--as-of", DEMO_AS_OF,
+                                   "--json", "--detail"])  # fmt: skip
+    detail = json.loads(out.output)
+    stage = detail["overdue_by_stage"]
+    assert stage["verify"] > 0 and stage["rectify"] > 0
+    states = detail["states"]
+    settled = states["closed"] + states["dismissed"]
+    assert detail["open"] == sum(states.values()) - settled and states["monitored"] > 0
+    assert states["proposed"] >= 1  # a proposal awaits the county
+    book = openpyxl.load_workbook(demo_run.xlsx, read_only=True)
+    ledger_head = next(book["图斑台账"].iter_rows(max_row=1, values_only=True))
+    assert {"认定类别", "严重程度", "责任单位", "整改措施"} <= set(ledger_head)
+    summary = [c for row in book["汇总"].iter_rows(max_row=6, values_only=True) for c in row]
+    assert "核查完成率" in summary and "整改销号率" in summary and "未清零" in summary
+    with Ledger(demo_run.ledger) as led:
+        frame = led.status_frame(as_of=DEMO_AS_OF)
+        events = led.events(as_of=DEMO_AS_OF)
+    not_late = frame[(frame["batch_id"] == "2026-Q1") & frame["state"].isin(["issued"])]
+    assert (not_late["overdue_days"] == 0).all()  # its --verify-by has not passed
+    assert (frame["verdict_category"] != "").sum() >= 7
+    assert frame["acceptance"].str.startswith(VERIFICATION["returned"]).any()
+    assert frame["recheck"].str.startswith(VERIFICATION["rebound"]).any()
+    assert frame.loc[frame["state"] == "monitored", "deadline_kind"].eq("监管复查日期").all()
+    assert {"verdict", "duty", "proposal", "review", "acceptance", "recheck"} <= set(
+        events["action"]
+    )
+
+
+def test_an_audit_overturns_a_recorded_verdict(led, tmp_path):
+    from geo.field.audit import apply_audit
+
+    led.add_patches(_patches(IDS[:1]), _rec())
+    _attach(led, tmp_path, "A", ["photo_watermarked"])
+    verdict = {"category": "not_problem", "feature_class": "building"}
+    assert record_verdict(led, ["A"], verdict, actor="县河长办", at="2025-08-11T09:00") == []
+    results = pd.DataFrame({"patch_id": ["A"], "result": ["overturn"], "note": ["实为违建"],
+                            "row": [2]})  # fmt: skip
+    assert apply_audit(led, results, actor="市河长办", at="2025-11-10T10:00") == []
+    assert led.patches()["state"].tolist() == ["confirmed"]  # 抽查改判 needs no new verdict
+    mixed = record_verdict(led, ["A"], {"category": "not_problem"}, actor="x",
+                           at="2025-11-11T10:00")  # fmt: skip
+    assert mixed and "cannot go from confirmed" in mixed[0].reason

@@ -135,6 +135,7 @@ class _Patch:
     kinds: set[str] = field(default_factory=set)
     verdict: dict[str, Any] = field(default_factory=dict)
     proposal: dict[str, Any] = field(default_factory=dict)
+    fresh: bool = False  # a verdict given with this change
 
 
 class _Rollback(Exception):
@@ -314,6 +315,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                                    describe(kind, clean), None, did))  # fmt: skip
                     if kind in ("verdict", "proposal"):
                         getattr(cur, kind).update(clean)
+                        cur.fresh = cur.fresh or kind == "verdict"
                 if not ok:
                     continue
                 for target in ch.steps:
@@ -408,7 +410,9 @@ def _verdict_problem(cur: _Patch, target: str, st: Any) -> str | None:
         return None
     category = cur.verdict.get("category") or _IMPLIED[goal]
     if VERDICT_STATE.get(category) != goal:
-        return f"verdict {category} does not lead to {goal}; record the verdict again"
+        if cur.fresh:
+            return f"verdict {category} does not lead to {goal}; record the verdict again"
+        category = _IMPLIED[goal]  # an earlier verdict overturned (抽查改判) or superseded
     missing = verdict_evidence(st.classes, cur.verdict.get("feature_class"), category, cur.kinds)
     if missing:
         return f"{goal} ({category}) needs evidence {missing} by the classification table"

@@ -28,8 +28,11 @@ from geo.records import content_digest
 
 __all__ = [
     "DETAIL_COLUMNS",
+    "corrected_types",
+    "describe",
     "detail_columns",
     "detail_id",
+    "fold",
     "latest_details",
 ]
 
