@@ -710,6 +710,7 @@ VERIFICATION: dict[str, str] = {
         "整改销号率 = 已销号 / 问题图斑（已认定、挂账监管、整改中、待验收、已销号）；"
         "未清零含挂账监管；销号率 = 已销号 / 全部图斑，仅供对照。"
     ),
+    "rates": "核查与整改（未清零含挂账监管）",
     "verify_deadline": "核查期限",
     "review_date": "监管复查日期",
     "rectify_deadline": "整改期限",

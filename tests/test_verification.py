@@ -347,6 +347,7 @@ def test_duty_and_verdict_show_in_the_dossier_and_the_map_popup(led, tmp_path):
     page = save_map(status_map(frame, title="t", offline=True), tmp_path / "m.html")
     text = page.read_text(encoding="utf-8")
     assert "整改措施" in text and "严重程度" in text and "<script>alert(1)" not in text
+    assert "核查完成率" in text and "整改销号率" in text  # the dashboard shows both rates
 
 
 def test_transition_propose_waits_for_the_county(location):
