@@ -39,6 +39,8 @@ Example ``hetu.toml``::
 
     [lifecycle]
     rectify_days = 30                # default rectification time (days, see [calendar] count)
+    verify_days = 25                 # 核查 time from 下发 (days as [calendar] count; 松溪县 2023)
+    review_days = 90                 # 挂账监管: calendar days to its next 监管 review (a quarter)
     # The default states and transitions: docs/architecture.md, Lifecycle. An office's
     # own (checked by geo.policy.lifecycle.lifecycle_from_settings) is written as:
     # initial = "issued"             # the state a newly issued patch is in
@@ -61,6 +63,20 @@ Example ``hetu.toml``::
     issue_type = "dumping"           # occupation mining dumping construction other
     level = "village"                # province city county township village
     days = 10                        # the most specific rule wins
+
+    [verification]                   # 分类判定 and 责任单位 (geo.policy.verification)
+    [verification.classes.bridge]    # a 地物类别; the office's classes replace the default table
+    label = "桥梁"
+    group = "涉河建设项目"
+    verdicts = ["not_problem", "problem"]   # not_problem not_problem_historic
+    [verification.classes.bridge.evidence]  # problem_historic problem
+    not_problem = [["permit", "photo_watermarked"]]   # any one set; each kind of it needed
+    [verification.duty_units]        # 行业主管部门 by problem type, with the township government
+    occupation = "县水利局"
+    mining = "县水利局"
+    dumping = "县住房和城乡建设局"
+    construction = "县水利局"
+    other = "县水利局"
 
     [calendar]
     count = "workdays"               # deadlines and overdue days: "workdays" or "calendar"
@@ -188,6 +204,7 @@ from geo.policy.lifecycle import (
     DEFAULT_LADDER,
     DEFAULT_LIFECYCLE,
     ESCALATION_ACTIONS,
+    EVIDENCE_KINDS,
     DeadlineRule,
     EscalationStep,
     Lifecycle,
@@ -198,6 +215,14 @@ from geo.policy.patrols import DEFAULT_PRESET as DEFAULT_PATROL_PRESET
 from geo.policy.patrols import PERIODS as PATROL_PERIODS
 from geo.policy.patrols import PRESETS as PATROL_PRESETS
 from geo.policy.patrols import PatrolRules, patrol_rules
+from geo.policy.verification import (
+    DEFAULT_CLASSES,
+    DEFAULT_DUTY_UNITS,
+    REVIEW_DAYS,
+    VERIFY_DAYS,
+    FeatureClass,
+    classes_from_settings,
+)
 from geo.policy.workdays import WorkCalendar
 
 BASEMAPS = ("osm", "tianditu", "tianditu-img", "none")
@@ -265,6 +290,18 @@ class Settings:
         How notices are numbered, addressed and timed (``[documents]``).
     township_classes : dict
         9-digit township code → class (A组…); the assessment ranks within each class.
+    verify_days : int
+        核查 time from 下发 (``[lifecycle] verify_days``, counted like ``rectify_days``;
+        :mod:`geo.policy.verification` names the practice it is taken from).
+    review_days : int
+        Calendar days from 挂账监管 to its 监管 review (``[lifecycle] review_days``).
+    classes : tuple of FeatureClass
+        The 分类判定 table: 地物类别 → allowed verdicts → evidence each needs
+        (``[verification.classes.KEY]``, replacing the default of
+        :data:`geo.policy.verification.DEFAULT_CLASSES`).
+    duty_units : dict
+        Problem type → 行业主管部门 sharing the responsibility with the township
+        government (``[verification.duty_units]``).
     source : str
         Where the settings came from (a path, or ``"defaults"``).
     """
@@ -295,6 +332,10 @@ class Settings:
     assessment: AssessmentRule = DEFAULT_RULE
     documents: DocumentRule = DEFAULT_DOCUMENTS
     township_classes: dict[str, str] = field(default_factory=dict)
+    verify_days: int = VERIFY_DAYS
+    review_days: int = REVIEW_DAYS
+    classes: tuple[FeatureClass, ...] = DEFAULT_CLASSES
+    duty_units: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DUTY_UNITS))
     source: str = "defaults"
 
     def township_name(self, admin_code: object) -> str:
@@ -395,6 +436,8 @@ SCHEMA = _Table(
         "lifecycle": _Table(
             {
                 "rectify_days": _DAYS,
+                "verify_days": _DAYS,
+                "review_days": _DAYS,
                 "initial": _STRING,
                 "transitions": _Table(each=_STRINGS),
                 "actions": _Table(each=_STRING),
@@ -474,6 +517,23 @@ SCHEMA = _Table(
                 "codes": _Table(dict.fromkeys(DEFAULT_CODES, _STRING)),
                 "to": _Table(dict.fromkeys(ESCALATION_ACTIONS, _one_of(ADDRESSEES))),
                 "reply_days": _Table(dict.fromkeys(ESCALATION_ACTIONS, _DAYS)),
+            }
+        ),
+        "verification": _Table(
+            {
+                "classes": _Table(
+                    each=_Table(  # type: ignore[arg-type]
+                        {
+                            "label": _STRING,
+                            "group": _STRING,
+                            "verdicts": _STRINGS,
+                            "evidence": _Table(each=_KIND_SETS),
+                        }
+                    ),
+                    key_pattern=r"[a-z][a-z0-9_]*",
+                    key_name="a lower-case identifier (e.g. bridge)",
+                ),
+                "duty_units": _Table(dict.fromkeys(ISSUE_TYPES, _STRING)),
             }
         ),
     }
@@ -605,6 +665,7 @@ def settings_from_dict(
     escalation = data.get("escalation", {})
     export = data.get("export", {})
     map_ = data.get("map", {})
+    verification = data.get("verification", {})
     extent = office.get("extent")
     if extent is not None:
         if not (extent[0] < extent[2] and extent[1] < extent[3]):
@@ -667,6 +728,14 @@ def settings_from_dict(
             word_template=_beside(source, data.get("documents", {}).get("word_template", ""), base),
         ),
         township_classes=dict(data.get("township_classes", {})),
+        verify_days=lifecycle.get("verify_days", VERIFY_DAYS),
+        review_days=lifecycle.get("review_days", REVIEW_DAYS),
+        classes=(
+            classes_from_settings(verification["classes"], source=source, kinds=EVIDENCE_KINDS)
+            if "classes" in verification
+            else DEFAULT_CLASSES
+        ),
+        duty_units={**DEFAULT_DUTY_UNITS, **verification.get("duty_units", {})},
         source=source,
     )
 

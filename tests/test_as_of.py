@@ -49,8 +49,10 @@ def test_export_as_of_lists_only_what_the_ledger_held_that_day(demo_copy, tmp_pa
     shown = csv[COLUMNS["state"]].value_counts()
     assert status == {s: int(shown.get(STATES[s], 0)) for s in status}
     detail = json.loads(run("status", demo_copy, "--as-of", DAY, "--json", "--detail").output)
-    assert set(detail) == {"states", "open", "overdue", "by_township"}
+    assert set(detail) == {"states", "open", "overdue", "by_township", "overdue_by_stage",
+                           "verify_rate", "rectify_rate"}  # fmt: skip
     assert detail["states"] == status
+    assert sum(detail["overdue_by_stage"].values()) == detail["overdue"]
     settled = csv[COLUMNS["state"]].isin([STATES["closed"], STATES["dismissed"]])
     assert detail["open"] == int((~settled).sum())  # 挂账监管 counts open
     assert detail["open"] > status["issued"] + status["verifying"] + status["rectifying"]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEDGER_SUMMARY, STATES, TEXT
+from geo.ledger.details import DETAIL_COLUMNS
 from geo.reports.excel import LEDGER_COLUMNS, LIFECYCLE, ledger_columns, write_ledger_xlsx
 
 SUMMARY, LEDGER, CHARTS = TEXT["summary"], TEXT["ledger_sheet"], LEDGER_SUMMARY["charts"]
@@ -146,21 +147,33 @@ def test_summary_counts(written, patches):
         COLUMNS["township"],
         *(STATES[s] for s in LIFECYCLE),
         COLUMNS["total"],
+        COLUMNS["uncleared"],
         STATES["overdue"],
         COLUMNS["closure_rate"],
+        COLUMNS["verify_rate"],
+        COLUMNS["rectify_rate"],
     ]
     n = len(LIFECYCLE)
+    problem = ["confirmed", "monitored", "rectifying", "rectified", "closed"]
     for town, part in patches.groupby("township"):
         counts = part["state"].value_counts()
         got = rows[town]
         assert list(got[:n]) == [counts.get(s, 0) for s in LIFECYCLE]
         assert got[n] == len(part)
-        assert got[n + 2] == pytest.approx(counts.get("closed", 0) / len(part))
-    assert rows["清溪镇"][n + 1] == 1  # overdue
+        assert got[n + 1] == len(part) - counts.get("closed", 0) - counts.get("dismissed", 0)
+        assert got[n + 3] == pytest.approx(counts.get("closed", 0) / len(part))
+        verified = sum(counts.get(s, 0) for s in [*problem, "dismissed"])
+        assert got[n + 4] == pytest.approx(verified / len(part))  # 核查完成率
+        problems = sum(counts.get(s, 0) for s in problem)  # 整改销号率, over 问题图斑
+        assert got[n + 5] == (pytest.approx(counts.get("closed", 0) / problems) if problems
+                              else None)  # fmt: skip
+    assert rows["清溪镇"][n + 2] == 1  # overdue
     total = rows[COLUMNS["total"]]
-    assert total[n] == len(patches) and total[n + 2] == pytest.approx(2 / len(patches))
-    rate_cell = next(r for r in sheet.iter_rows(min_row=5) if r[0].value == "清溪镇")[n + 3]
+    assert total[n] == len(patches) and total[n + 3] == pytest.approx(2 / len(patches))
+    rate_cell = next(r for r in sheet.iter_rows(min_row=5) if r[0].value == "清溪镇")[n + 4]
     assert rate_cell.number_format == "0.0%"
+    notes = [r[0] for r in sheet.iter_rows(values_only=True) if r[0]]
+    assert any(str(t).startswith("注：核查完成率") for t in notes)  # the rates defined
     # counts by issue type, below
     assert rows[ISSUE_TYPES["occupation"]][n] == (patches["issue_type"] == "occupation").sum()
     assert rows[ISSUE_TYPES["construction"]][n] == 0
@@ -257,21 +270,24 @@ def test_export_excel_period_and_township_sheets(exported, demo_ledger):
             COLUMNS[c] + ("（工作日）" if c == "overdue_days" else "")
             for c in ledger_columns(frame)
         ]
-        assert sheet.cell(3, sheet.max_column).value == COLUMNS["township_check"]
+        assert COLUMNS["township_check"] in heads
+        assert sheet.cell(3, sheet.max_column).value == COLUMNS["recheck"]  # 认定 … 回头看 last
     summary = book[SUMMARY]
     header = [c.value for c in summary[4]]
     assert header[-2:] == ["本期新增", "本期销号"]
     total = next(r for r in summary.iter_rows(min_row=5, values_only=True) if r[0] == "合计")
     events = demo_ledger.events()
     assert total[-2] == exported.new == events["from_state"].isna().sum() == len(frame)
-    assert total[-1] == exported.closed == (frame["state"] == "closed").sum()
+    closings = events["to_state"].eq("closed") & events["from_state"].ne("closed")
+    assert total[-1] == exported.closed == events.loc[closings, "patch_id"].nunique()
+    assert exported.closed == (frame["state"] == "closed").sum() + 1  # one 反弹回潮 reopened
 
 
 def test_export_csv_bom_and_gpkg_snapshot(exported):
     raw = exported.csv.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     csv = pd.read_csv(exported.csv, encoding="utf-8-sig", dtype=str)
-    named = [*LEDGER_COLUMNS, "township_check"]
+    named = list(ledger_columns(pd.DataFrame(columns=["township_check", *DETAIL_COLUMNS])))
     assert list(csv.columns) == [COLUMNS[c] for c in named if not c.startswith("centroid")]
     assert len(csv) == exported.rows
     assert set(csv[COLUMNS["state"]]) <= set(STATES.values())

@@ -135,19 +135,25 @@ def test_summary_sheet_reads_back(book, patches):
     sheet = book[SUMMARY]
     assert sheet["A1"].value == f"示范县    {TEXT['as_of']} 2025-06-10"
     tables = _tables(sheet)
+    note = next(t for t in tables if t.startswith("注："))  # the footnote defining the rates
+    assert "核查完成率" in note and "整改销号率" in note and "挂账监管" in note
     assert list(tables) == [
         TEXT["by_township"],
         LEDGER_SUMMARY["by_water"],
         LEDGER_SUMMARY["by_chief_level"],
         TEXT["by_issue_type"],
+        note,
     ]
     header = tables[TEXT["by_township"]]["__header__"]
     assert header == (
         COLUMNS["township"],
         *(STATES[s] for s in LIFECYCLE),
         COLUMNS["total"],
+        COLUMNS["uncleared"],
         STATES["overdue"],
         COLUMNS["closure_rate"],
+        COLUMNS["verify_rate"],
+        COLUMNS["rectify_rate"],
         EXPORT["new_in_period"],
         EXPORT["closed_in_period"],
     )
@@ -156,13 +162,14 @@ def test_summary_sheet_reads_back(book, patches):
         counts = part["state"].value_counts()
         assert list(got[:N]) == [counts.get(s, 0) for s in LIFECYCLE]
         assert got[N] == len(part)
-        assert got[N + 2] == pytest.approx(counts.get("closed", 0) / len(part))
+        assert got[N + 3] == pytest.approx(counts.get("closed", 0) / len(part))
     rivers = tables[LEDGER_SUMMARY["by_water"]]
     assert rivers["渌水"][N] == 4 and rivers["白沙河"][N] == 4
     assert rivers["=cmd|' /C calc'!A0"][N] == 1  # a river name is text, never a formula
-    assert rivers[COLUMNS["total"]][N:] == (10, 4, pytest.approx(0.2), 3, 1)
+    total = rivers[COLUMNS["total"]]
+    assert (total[N], total[N + 2], total[N + 3], total[-2:]) == (10, 4, pytest.approx(0.2), (3, 1))
     levels = tables[LEDGER_SUMMARY["by_chief_level"]]
-    assert levels[LEVELS["county"]][N + 1] == 3  # overdue on county-level rivers
+    assert levels[LEVELS["county"]][N + 2] == 3  # overdue on county-level rivers
     types = tables[TEXT["by_issue_type"]]
     assert types[ISSUE_TYPES["occupation"]][N] == (patches["issue_type"] == "occupation").sum()
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
@@ -214,7 +221,7 @@ def test_charts_sheet_has_three_charts_from_the_summary(book):
     ]
     # the state chart's values are the total row of the township table
     total_row = next(r for r in book[SUMMARY].iter_rows() if r[0].value == COLUMNS["total"])[0].row
-    assert refs[0].endswith(f"$B${total_row}:$I${total_row}")
+    assert refs[0].endswith(f"$B${total_row}:$J${total_row}")  # the 9 states
 
 
 def test_empty_frame_still_has_summary_and_state_chart(tmp_path, patches):

@@ -210,15 +210,23 @@ def test_round_trip_applies_verdicts_with_evidence(ledger, package):
     result = apply_sheet(ledger, sheet.save(), actor="县河长办")
     assert result.ok and result.applied == 3 and result.report_path is None
     state = ledger.status_frame().set_index("patch_id")["state"]
-    assert (state[a], state[b], state[c]) == ("confirmed", "dismissed", "closed")
+    # a township's sheet proposes (待审核) and applies for 销号 (已整改待验收): the county decides
+    assert (state[a], state[b], state[c]) == ("proposed", "proposed", "rectified")
     events = ledger.events()
     new = events.iloc[before:]
-    assert list(new.query("patch_id == @a")["action"]) == ["verify", "confirm"]  # implied step
-    assert list(new.query("patch_id == @c")["action"]) == ["attach"] * 3 + ["report", "close"]
-    steps = new[new["action"] != "attach"]
+    assert list(new.query("patch_id == @a")["action"]) == ["proposal", "propose"]
+    assert list(new.query("patch_id == @c")["action"]) == ["attach"] * 3 + ["report"]
+    from geo.field.review import review
+
+    assert review(ledger, approve=[a, b, c], opinion="同意", actor="县河长办",
+                  at="2025-09-03T10:00") == []  # fmt: skip
+    state = ledger.status_frame().set_index("patch_id")["state"]
+    assert (state[a], state[b], state[c]) == ("confirmed", "dismissed", "closed")
+    new = ledger.events().iloc[before:]
+    steps = new[~new["action"].isin(["attach", "review", "acceptance", "approve", "close"])]
     assert set(steps["actor"]) == {"张三", "李四", "王五"}
     assert steps.query("patch_id == @a")["at"].iloc[0] == "2025-08-20T09:00:00+08:00"
-    assert "现场核实为堆放建筑垃圾" in steps.query("patch_id == @a")["note"].iloc[0]
+    assert "现场核实为堆放建筑垃圾" in steps.query("patch_id == @a")["note"].iloc[-1]
     evidence = ledger.evidence(c)
     assert sorted(evidence["kind"]) == ["photo_after", "photo_after", "photo_before"]
     for sha in evidence["attachment_id"]:
@@ -399,7 +407,7 @@ def test_photos_must_be_images_and_far_after_photos_warn_or_refuse(ledger, packa
     for field in ("target", "date", "reporter", "photo_watermarked", "permit"):
         sheet.ws.cell(b_row, sheet.col[field]).value = None  # the row taken back
     with caplog.at_level("WARNING", logger="geo"):
-        done = apply_sheet(ledger, sheet.save())  # the default: warn, and close
+        done = apply_sheet(ledger, sheet.save(), propose=False)  # warn, and close
     assert done.ok and done.applied == 1, done.problems.to_dict("records")
     assert ledger.status_frame().set_index("patch_id").at[c, "state"] == "closed"
     (warning,) = [r.getMessage() for r in caplog.records if "after-photo" in r.getMessage()]

@@ -147,10 +147,11 @@ def test_deadline_from_rules_in_working_days(location, tmp_path):
     led = _ledger(location, settings=s)
     for i, state in enumerate(["verifying", "confirmed", "rectifying"]):
         led.transition("A", state, actor="t", at=f"2025-09-2{i + 7}T09:00")
-    # rectifying on Monday 2025-09-29: 3 working days are 09-30, 10-09, 10-10 (National Day)
-    assert led.patches().set_index("patch_id").loc["A", "deadline"] == "2025-10-10"
-    # overdue on 10-14: 10-11 (a Saturday worked in lieu), 10-13, 10-14
-    assert led.status_frame(as_of="2025-10-14").set_index("patch_id").loc["A", "overdue_days"] == 3
+    # the 整改期限 is set at 认定 on Sunday 2025-09-28 and kept into 整改: 3 working days
+    # are 09-29, 09-30, 10-09 (National Day between)
+    assert led.patches().set_index("patch_id").loc["A", "deadline"] == "2025-10-09"
+    # overdue on 10-14: 10-10, 10-11 (a Saturday worked in lieu), 10-13, 10-14
+    assert led.status_frame(as_of="2025-10-14").set_index("patch_id").loc["A", "overdue_days"] == 4
 
 
 @pytest.mark.parametrize("tamper", ["edit", "delete_middle", "delete_last", "drop_trigger"])

@@ -27,7 +27,9 @@ LC = DEFAULT_LIFECYCLE
 def test_default_states_follow_the_design():
     assert LC.initial == "issued"
     assert set(LC.states) == set(STATES) - {"overdue"}
-    assert set(LC.allowed("verifying")) == {"confirmed", "dismissed", "monitored"}
+    assert set(LC.allowed("verifying")) == {"confirmed", "dismissed", "monitored", "proposed"}
+    assert set(LC.allowed("proposed")) == {"confirmed", "dismissed", "monitored", "verifying"}
+    assert LC.check("proposed", "verifying") == "return" and LC.is_open("monitored")
     assert set(LC.allowed("rectified")) == {"closed", "rectifying"}
     assert LC.allowed("closed") == ("rectifying",)  # an audit can reopen
     assert LC.check("dismissed", "confirmed") == "overturn"

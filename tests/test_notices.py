@@ -323,8 +323,8 @@ def test_demo_county_notices_go_to_each_segments_township_chief(demo_files, tmp_
         ingest_file(led, "ranges", demo_files.ranges)
         ingest_file(led, "chiefs", demo_files.chiefs)
         ingest_file(led, "patches", demo_files.patches["2025-Q3"], batch_id="2025-Q3",
-                    issued_on="2025-08-01")  # fmt: skip
-        match_ledger(led, link=False)
+                    issued_on="2025-08-01", verify_by="2025-12-31")  # fmt: skip
+        match_ledger(led, link=False)  # the others' 核查 is not late by 10-09 (verify_by)
         frame = led.status_frame()
         xss = frame.loc[frame["description"] == XSS_BATCH1, "patch_id"].tolist()
         ids = sorted(set(frame.loc[frame["relation"] == "inside", "patch_id"][:12]) | set(xss))

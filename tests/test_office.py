@@ -118,7 +118,8 @@ def test_settings_stored_at_init_follow_the_ledger_to_any_folder(office, tmp_pat
     csv = pd.read_csv(home / "exp" / "ledger_2025-09-01.csv", dtype=str, encoding="utf-8-sig")
     row = csv.set_index(COLUMNS["patch_id"]).loc["TB1"]
     assert row[COLUMNS["township"]] == "清溪镇"  # a name, not 439999001
-    assert row[COLUMNS["deadline"]] == "2025-08-30"  # 10 calendar days, not 30 working days
+    # set at 认定 (08-10) and kept into 整改: 10 calendar days, not 30 working days
+    assert row[COLUMNS["deadline"]] == "2025-08-20"
     book = load_workbook(home / "exp" / "ledger_2025-09-01.xlsx", read_only=True)
     title = next(book[TEXT["summary"]].iter_rows(max_row=1, values_only=True))[0]
     assert title.startswith(OFFICE)

@@ -9,6 +9,7 @@ import shapely
 from conftest import raw_sql
 
 from geo.errors import BatchConflictError, InvalidTransitionError, LedgerError, NotFoundError
+from geo.ledger.details import DETAIL_COLUMNS
 from geo.ledger.schema import MIGRATIONS, STATUS_COLUMNS
 from geo.ledger.store import Ledger
 from geo.records import ImportRecord, event_hash
@@ -117,8 +118,9 @@ def test_state_is_derived_from_events(ledger):
     ledger.transition("A", "rectifying", actor="t", at="2025-08-04T09:00")
     states = ledger.patches().set_index("patch_id")["state"].to_dict()
     assert states == {"A": "rectifying", "B": "verifying", "C": "issued"}
-    # 10 working days after Monday 2025-08-04 (the default counts working days)
-    assert ledger.patches().set_index("patch_id").loc["A", "deadline"] == "2025-08-18"
+    # the 整改期限 is set at 认定 (Sunday 2025-08-03) and kept when 整改 starts: 10 working
+    # days (the default counts working days)
+    assert ledger.patches().set_index("patch_id").loc["A", "deadline"] == "2025-08-15"
     counts = ledger.status_counts()
     assert counts["issued"] == 1 and counts["verifying"] == 1 and counts["rectifying"] == 1
     assert counts["closed"] == 0 and sum(counts.values()) == 3
@@ -198,7 +200,7 @@ def test_status_frame_joins_segment_and_chiefs(ledger):
     ledger.transition("A", "confirmed", actor="t", at="2025-08-03T09:00")
     ledger.transition("A", "rectifying", actor="t", at="2025-08-04T09:00", deadline="2025-08-10")
     frame = ledger.status_frame(as_of="2025-08-20")
-    assert list(frame.columns) == STATUS_COLUMNS
+    assert list(frame.columns) == [*STATUS_COLUMNS[:-1], *DETAIL_COLUMNS, "geometry"]
     a = frame.set_index("patch_id").loc["A"]
     assert a["segment_id"] == "439999000001" and a["water_name"] == "清溪河"
     assert a["chief_village"] == "王建国（村支书）" and a["chief_township"] == "李秀英（镇长）"

@@ -25,6 +25,7 @@ from geo.cli.common import (
     as_of_opt,
     end_output,
     happened,
+    iso_day,
     ledger_arg,
     location,
     open_from_cli,
@@ -40,6 +41,7 @@ from geo.cli.patrols import COMMANDS as PATROL_COMMANDS
 from geo.cli.reports import COMMANDS
 from geo.cli.rivers import COMMANDS as RIVER_COMMANDS
 from geo.cli.settings import COMMANDS as SETTINGS_COMMANDS
+from geo.cli.verification import COMMANDS as VERIFICATION_COMMANDS
 from geo.labels import CLI, COLUMNS, ISSUE_TYPES, RELATIONS, STATES, TEXT, label
 from geo.policy.lifecycle import EVIDENCE_KINDS
 from geo.settings import load_settings
@@ -145,6 +147,9 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
     metavar="DATE",
     callback=happened,
     help="Issue date of the batch, where the file has none.",
+)
+@click.option(
+    "--verify-by", metavar="DATE", callback=iso_day, help="核查 deadline of a patches batch."
 )
 @click.option("--encoding", help="Text encoding, overriding the sniffed one (e.g. gb18030).")
 @click.option("--crs", help="CRS of the file, overriding the .prj or the inferred one (EPSG:4547).")
@@ -337,7 +342,8 @@ def status(ctx: click.Context, ledger: str, as_of: str | None, as_json: bool,
     """Print how many patches are in each state, and how many are still open (未清零).
 
     Open counts 挂账监管 (monitored) too: 动态清零 is not reached while such items remain.
-    With --json --detail: {"states": {...}, "open": N, "overdue": N, "by_township": {...}}.
+    With --json --detail: {"states": {...}, "open": N, "overdue": N, "by_township": {...}},
+    and "overdue_by_stage" (verify, rectify, review), "verify_rate", "rectify_rate".
     """
     day = as_of
     with open_from_cli(ctx, ledger) as led:
@@ -357,6 +363,9 @@ def status(ctx: click.Context, ledger: str, as_of: str | None, as_json: bool,
     click.echo(f"{TEXT['open']:<8}{'open':<12}{open_count:>6}")
     if detail:
         click.echo(f"{STATES['overdue']:<8}{'overdue':<12}{summary['overdue']:>6}")
+        for key in ("verify_rate", "rectify_rate"):  # 核查完成率, 整改销号率 (issue 17)
+            rate = summary[key]
+            click.echo(f"{COLUMNS[key]:<6}{key:<12}{'-' if rate is None else f'{rate:.1%}':>8}")
         for town, n in summary["by_township"].items():
             click.echo(f"{town}: {n['total']} / {TEXT['open']} {n['open']} / "
                        f"{STATES['overdue']} {n['overdue']}")  # fmt: skip
@@ -371,6 +380,7 @@ def status(ctx: click.Context, ledger: str, as_of: str | None, as_json: bool,
 @click.option("--at", callback=happened, help="When (ISO date-time, Asia/Shanghai; default now).")
 @click.option("--deadline", help="Deadline (YYYY-MM-DD) for a state that has one.")
 @click.option("--note", help="Free text recorded on the event.")
+@click.option("--propose", is_flag=True, help="A township's proposal: 待审核 (or 申请销号).")
 @click.pass_context
 def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **opts: Any) -> None:
     """Move PATCH_IDs to a new state, all or nothing; an illegal move is refused.
@@ -388,6 +398,11 @@ def transition(ctx: click.Context, ledger: str, patch_ids: tuple[str, ...], **op
         if to_state is None:
             names = ", ".join(f"{lc.label(s)} ({s})" for s in lc.states)
             raise click.BadParameter(f"{text!r} is not a state; states: {names}", param_hint="--to")
+        if opts.pop("propose"):  # issue 17: the county decides with hetu review
+            from geo.cli.verification import propose_from_cli
+
+            propose_from_cli(led, list(patch_ids), to_state, **opts)
+            return
         n = transition_checked(led, list(patch_ids), to_state, **opts)
     click.echo(f"{n} patch(es) now {to_state} ({lc.label(to_state)})")
 
@@ -537,9 +552,14 @@ def tasks(ctx: click.Context, ledger: str, out_dir: str, **opts: Any) -> None:
 @click.option("--actor", help="Who reports, where a row has no 填报人.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Where to write rejected rows.")
 @click.option("--dry-run", is_flag=True, help="Only check the sheet.")
+@click.option("--decide", "propose", flag_value=False, default=True,
+              help="The rows are the county's own decisions (default: proposals).")  # fmt: skip
 @click.pass_context
 def apply(ctx: click.Context, ledger: str, file: str, **opts: Any) -> None:
-    """Apply a filled field sheet: every row or none; rejected rows go to a report (exit 1)."""
+    """Apply a filled field sheet: every row or none; rejected rows go to a report (exit 1).
+
+    A township's verdicts wait in 待审核 and its 已销号 is 申请销号, for hetu review.
+    """
     from geo.field.fieldwork import apply_sheet
 
     with open_from_cli(ctx, ledger) as led:
@@ -584,6 +604,8 @@ for _command in INGEST_COMMANDS:
 for _command in [*INTEGRITY_COMMANDS, *BULLETIN_COMMANDS]:
     cli.add_command(_command)
 for _command in [*PATROL_COMMANDS, *RIVER_COMMANDS]:
+    cli.add_command(_command)
+for _command in VERIFICATION_COMMANDS:  # 认定, review, responsibility, 回头看 (issue 17)
     cli.add_command(_command)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from geo.demo.county import PATROL_PERIOD, DemoFiles, build_demo_files, write_photo
 from geo.demo.imagery import write_demo_imagery
+from geo.demo.verification import VERIFY_BY, verification_round
 from geo.field.coverage import coverage_ledger, shoreline_pieces
 from geo.field.evidence import attach_evidence
 from geo.field.patrols import patrols_ledger
@@ -203,9 +204,11 @@ def run_demo(
             files.patches["2026-Q1"],
             batch_id="2026-Q1",
             issued_on=BATCH_DATES["2026-Q1"],
+            verify_by=VERIFY_BY,
         )
         match_ledger(ledger)
         _second_batch(ledger)
+        verification_round(ledger, files.settings.parent / "evidence")  # 认定 … 回头看
         say("issuing the escalation notices (卡单函令) on their working days")
         notices = []
         for day in ESCALATION_DAYS:

@@ -168,11 +168,13 @@ def target_options(lifecycle: Lifecycle, state: str) -> dict[str, tuple[str, ...
     A target is offered when ``state`` reaches it directly, or through exactly
     one intermediate state (see the module doc); its value is the steps taken.
     """
-    direct = {t: (t,) for t in lifecycle.allowed(state) if t != state}
+    direct = {t: (t,) for t in lifecycle.allowed(state) if t not in (state, PROPOSED)}
     via: dict[str, list[str]] = {}
     for mid in lifecycle.allowed(state):
+        if mid == PROPOSED:  # a sheet gives the verdict; applying it proposes it
+            continue
         for t in lifecycle.allowed(mid):
-            if t != state and t not in direct:
+            if t not in (state, PROPOSED) and t not in direct:
                 via.setdefault(t, []).append(mid)
     return direct | {t: (mids[0], t) for t, mids in via.items() if len(mids) == 1}
 
@@ -441,6 +443,7 @@ def _row_change(
     state: dict[str, str],
     last: dict[str, str],
     refs: dict[str, set[str]],
+    propose: bool = True,
 ) -> tuple[Change | None, list[tuple[str, str]], bool]:
     """Build one row's change; return it, the row's problems ``(field, reason)``, and skipped."""
     lc = ledger.lifecycle
@@ -490,6 +493,11 @@ def _row_change(
             )
             return None, [("target", reason)], False
     at = _at(when, last.get(pid))
+    details: tuple = ()
+    if propose and steps:
+        steps, details, why = _as_proposal(lc, state[pid], steps, cells)
+        if why:
+            return None, [("target", why)], False
     change = Change(
         pid,
         steps,
@@ -499,10 +507,36 @@ def _row_change(
         action=None if steps else "field_report",
         files=tuple((path, kind, evidence_meta(ledger, pid, path)) for path, kind in files),
         row=row,
+        details=details,
     )
     if steps:
         state[pid] = steps[-1]
     return change, [], False
+
+
+#: A township's sheet proposes; the county decides (``hetu review``).
+PROPOSED = "proposed"
+_VERDICTS = ("confirmed", "dismissed", "monitored")
+
+
+def _as_proposal(
+    lc: Lifecycle, state: str, steps: tuple[str, ...], cells: dict[str, Any]
+) -> tuple[tuple[str, ...], tuple, str | None]:
+    """A township's row as a proposal: a verdict waits in 待审核, 已销号 is 申请销号.
+
+    Returns the steps, the details and, for a row only the county can do, why not.
+    """
+    target = steps[-1]
+    opinion = _text(cells.get("measures")) or _text(cells.get("note")) or None
+    if state == PROPOSED:
+        return steps, (), FIELDWORK["why_awaiting_review"]
+    if target in _VERDICTS and PROPOSED in lc.allowed(state):
+        return (PROPOSED,), (("proposal", {"target": target, "opinion": opinion}),), None
+    if target == "closed":
+        if state == "rectified":
+            return steps, (), FIELDWORK["why_county_accepts"]
+        return steps[:-1], (), None  # 申请销号: 已整改待验收, for 县级验收
+    return steps, (), None
 
 
 def apply_sheet(
@@ -512,6 +546,7 @@ def apply_sheet(
     actor: str | None = None,
     report: str | os.PathLike | None = None,
     dry_run: bool = False,
+    propose: bool = True,
 ) -> ApplyResult:
     """Read a filled task sheet and apply every row to the ledger, or none.
 
@@ -535,6 +570,10 @@ def apply_sheet(
         Where to write the rejection report (default beside the sheet).
     dry_run : bool
         Check only; the report is still written when rows are bad.
+    propose : bool
+        The sheet is a township's: a verdict (已认定, 不是问题, 挂账监管) becomes a
+        proposal in 待审核 and 已销号 becomes 申请销号 (已整改待验收), for the county to
+        decide (``hetu review``). ``False``: the rows are the county's own decisions.
 
     Returns
     -------
@@ -558,7 +597,7 @@ def apply_sheet(
             continue
         change, bad, done = _row_change(
             ledger, p.parent, p.name, row, cells,
-            actor=actor, state=state, last=last, refs=refs,
+            actor=actor, state=state, last=last, refs=refs, propose=propose,
         )  # fmt: skip
         skipped += done
         pid = _text(cells.get("patch_id"))
@@ -568,7 +607,8 @@ def apply_sheet(
     far = _far_closures(ledger, changes)
     limit = ledger.settings.evidence_max_distance_m
     if ledger.settings.evidence_far_photo == "refuse":
-        row_of = {ch.patch_id: ch.row for ch in changes if ch.steps[-1:] == (CLOSED,)}
+        row_of = {ch.patch_id: ch.row for ch in changes
+                  if ch.steps[-1:] in ((CLOSED,), ("rectified",))}  # fmt: skip
         records += [dict(row=row_of[f.patch_id], patch_id=f.patch_id, field="photo_after",
                          reason=FIELDWORK["why_far_photo"].format(
                              name=f.name, distance=f"{f.distance_m:.0f}", limit=f"{limit:g}"))
@@ -595,8 +635,8 @@ def apply_sheet(
 
 
 def _far_closures(ledger: Ledger, changes: list[Change]) -> list[FarPhoto]:
-    """The far after-photos (stored, or in the row) of the rows that close a patch."""
-    closing = [ch for ch in changes if ch.steps[-1:] == (CLOSED,)]
+    """The far after-photos (stored, or in the row) of the rows that close a patch or apply to."""
+    closing = [ch for ch in changes if ch.steps[-1:] in ((CLOSED,), ("rectified",))]
     if not closing:
         return []
     added = [(ch.patch_id, path.name, meta) for ch in closing for path, kind, meta in ch.files
@@ -618,7 +658,9 @@ def _ledger_reason(
             )
     if mine and isinstance(problem.error, EvidenceError):
         kinds = set(ledger.evidence(pid)["kind"]) | {k for ch in mine for _, k, _ in ch.files}
+        proposed = {k: v for k, v in mine[-1].details}.get("proposal", {})
         for step in mine[-1].steps:
+            step = proposed.get("target", step) if step == PROPOSED else step
             if lc.missing_evidence(step, kinds) is not None:
                 sets = [FIELDWORK["evidence_and"].join(EVIDENCE.get(k, k) for k in sorted(need))
                         for need in lc.evidence[step]]  # fmt: skip

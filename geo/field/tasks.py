@@ -312,6 +312,7 @@ def write_tasks(
         )
     if states is None:
         wanted = {s for s in lc.states if lc.is_open(s) and target_options(lc, s)}
+        wanted.discard("proposed")  # 待审核 waits on the county, not on the field
     else:
         wanted = set(states)
         unknown = sorted(wanted - set(lc.states))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +28,22 @@ from geo.errors import (
     SchemaError,
 )
 from geo.fileio import copy_atomic
-from geo.ledger.digests import ATTACHMENT_COLUMNS, with_content
-from geo.policy.lifecycle import (
-    ESCALATION_ACTIONS,
-    EVIDENCE_KINDS,
-    Lifecycle,
-    deadline_for,
-    rectify_days,
+from geo.ledger.details import describe, detail_id, fold
+from geo.ledger.digests import (
+    ATTACHMENT_COLUMNS,
+    COVERED,
+    content_json,
+    digests_of,
+    with_content,
+)
+from geo.policy.lifecycle import ESCALATION_ACTIONS, EVIDENCE_KINDS, Lifecycle
+from geo.policy.verification import (
+    VERDICT_STATE,
+    VERIFY_STATES,
+    check_detail,
+    entry_deadline,
+    verdict_evidence,
+    verify_deadline,
 )
 from geo.settings import Settings
 
@@ -87,6 +96,10 @@ class Change:
         ``(path, kind, meta)`` attachments; they count as evidence for the steps.
     row : int, optional
         The source row (of a field sheet), for reports.
+    details : tuple
+        ``(kind, fields)`` recorded before the steps (:mod:`geo.ledger.details`): the
+        verdict (its 地物类别 decides the evidence a verdict needs), the responsibility,
+        the 验收, the proposal, the review, the 回头看.
     """
 
     patch_id: str
@@ -98,6 +111,7 @@ class Change:
     action: str | None = None
     files: tuple[tuple[Path, str, dict[str, Any]], ...] = ()
     row: int | None = None
+    details: tuple[tuple[str, Mapping[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,13 +133,16 @@ class _Patch:
     issue_type: str | None
     level: str | None
     kinds: set[str] = field(default_factory=set)
+    verdict: dict[str, Any] = field(default_factory=dict)
+    proposal: dict[str, Any] = field(default_factory=dict)
+    fresh: bool = False  # a verdict given with this change
 
 
 class _Rollback(Exception):
     """Leave the transaction without writing."""
 
 
-def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
+def _load(conn: Any, pids: Sequence[str], settings: Any = None) -> dict[str, _Patch | None]:
     """The patches' current state, last time, deadline, type, river level and evidence.
 
     A few set-based, indexed queries per 500 patches (the ``patch_state`` view
@@ -136,10 +153,19 @@ def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
     for start in range(0, len(unique), 500):
         chunk = unique[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        issue = dict(
-            conn.execute(f"SELECT patch_id, issue_type FROM patches WHERE patch_id IN ({marks})",
-                         chunk).fetchall()
-        )  # fmt: skip
+        issued: dict[str, tuple[Any, Any]] = {}
+        issue: dict[str, Any] = {}
+        batch_of: dict[str, str] = {}
+        for pid, kind, day, batch in conn.execute(
+            "SELECT p.patch_id, p.issue_type, coalesce(p.issued_on, b.issued_on,"
+            " substr(b.created_at, 1, 10)), p.batch_id"
+            " FROM patches p LEFT JOIN batches b ON b.batch_id = p.batch_id"
+            f" WHERE p.patch_id IN ({marks})",
+            chunk,
+        ):
+            issue[pid], issued[pid], batch_of[pid] = kind, (day, None), batch
+        verify_by = _verify_by(conn, set(batch_of.values()))
+        issued = {p: (d, verify_by.get(batch_of[p])) for p, (d, _) in issued.items()}
         last = {
             r[0]: (r[1], r[2])
             for r in conn.execute(
@@ -168,6 +194,12 @@ def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
             f"SELECT patch_id, kind FROM evidence WHERE patch_id IN ({marks})", chunk
         ):
             kinds.setdefault(pid, set()).add(kind)
+        details: dict[str, dict] = {}
+        if conn.has_table("patch_details"):
+            details = fold(conn.execute(
+                "SELECT patch_id, kind, data, actor, at FROM patch_details"
+                f" WHERE patch_id IN ({marks}) ORDER BY at, fid", chunk
+            ).fetchall())  # fmt: skip
         for pid in chunk:
             if pid not in issue or pid not in last:
                 continue
@@ -175,8 +207,29 @@ def _load(conn: Any, pids: Sequence[str]) -> dict[str, _Patch | None]:
             known = found <= set(LEVEL_ORDER)
             level = max(found, key=LEVEL_ORDER.index, default=None) if known else None
             state, at = last[pid]
-            out[pid] = _Patch(state, at, due.get(pid), issue[pid], level, kinds.get(pid, set()))
+            deadline = due.get(pid)
+            if deadline is None and state in VERIFY_STATES and settings is not None:
+                deadline = fallback_verify_deadline(issued[pid], at, settings)
+            mine = details.get(pid, {})
+            out[pid] = _Patch(
+                state, at, deadline, issue[pid], level, kinds.get(pid, set()),
+                dict(mine.get("verdict", {})), dict(mine.get("proposal", {})),
+            )  # fmt: skip
     return out
+
+
+def _verify_by(conn: Any, batches: set[str]) -> dict[str, Any]:
+    """The ``verify_by`` of batches (none in a ledger not yet migrated to 0010)."""
+    if not batches:
+        return {}
+    marks = ",".join("?" * len(batches))
+    cur = conn.execute(f"SELECT * FROM batches WHERE batch_id IN ({marks})", sorted(batches))
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if "verify_by" not in names:
+        return {}
+    at = names.index("verify_by")
+    return {r[0]: r[at] for r in rows}
 
 
 def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False) -> list[Problem]:
@@ -189,13 +242,14 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
     events: list[tuple] = []
     stored: dict[str, tuple[Path, dict[str, Any]]] = {}
     evidence_rows: list[tuple] = []
+    detail_rows: list[tuple] = []
 
     def fail(ch: Change, where: str, error: HetuError) -> None:
         problems.append(Problem(ch.row, ch.patch_id, where, str(error), error))
 
     try:
         with ledger.transaction() as conn:
-            patches = _load(conn, [ch.patch_id for ch in changes])
+            patches = _load(conn, [ch.patch_id for ch in changes], st)
             for ch in changes:
                 pid = ch.patch_id
                 cur = patches[pid]
@@ -219,7 +273,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                         "events are recorded in time order"
                     ))  # fmt: skip
                     continue
-                if not (ch.steps or ch.files or ch.action):
+                if not (ch.steps or ch.files or ch.action or ch.details):
                     fail(ch, "state", SchemaError(f"patch {pid}: nothing to do"))
                     continue
                 ok = True
@@ -241,6 +295,27 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                         events.append((pid, when, ch.actor, "attach", cur.state, cur.state,
                                        cur.deadline, kind, json.dumps([sha])))  # fmt: skip
                         cur.kinds.add(kind)
+                for kind, data in ch.details if ok else ():
+                    try:
+                        clean = check_detail(kind, data, classes=st.classes)
+                    except ValueError as exc:
+                        fail(ch, kind, SchemaError(f"patch {pid}: {exc}"))
+                        ok = False
+                        break
+                    if kind == "recheck" and clean.get("passed") and cur.state == "monitored":
+                        cur.deadline = entry_deadline(  # the next 监管 review
+                            target="monitored", source="monitored", current=None,
+                            day=dt.date.fromisoformat(when[:10]), issue_type=cur.issue_type,
+                            level=cur.level, settings=st,
+                        )  # fmt: skip
+                    did = detail_id(pid, kind, when, clean)
+                    text = json.dumps(clean, ensure_ascii=False, sort_keys=True)
+                    detail_rows.append((did, pid, kind, text, ch.actor, when))
+                    events.append((pid, when, ch.actor, kind, cur.state, cur.state, cur.deadline,
+                                   describe(kind, clean), None, did))  # fmt: skip
+                    if kind in ("verdict", "proposal"):
+                        getattr(cur, kind).update(clean)
+                        cur.fresh = cur.fresh or kind == "verdict"
                 if not ok:
                     continue
                 for target in ch.steps:
@@ -249,7 +324,14 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                     except InvalidTransitionError as exc:
                         fail(ch, "state", exc)
                         break
-                    missing = lc.missing_evidence(target, cur.kinds)
+                    why = _verdict_problem(cur, target, st)
+                    if why:
+                        fail(ch, "evidence" if "evidence" in why else "verdict",
+                             (EvidenceError if "evidence" in why else SchemaError)(
+                                 f"patch {pid}: {why}"))  # fmt: skip
+                        break
+                    goal = cur.proposal.get("target", target) if target == "proposed" else target
+                    missing = lc.missing_evidence(goal, cur.kinds)
                     if missing:
                         fail(ch, "evidence", EvidenceError(
                             f"patch {pid}: {target} needs evidence {missing}; attach it first"
@@ -258,7 +340,7 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                     deadline = None
                     if target in lc.deadline_states:
                         try:
-                            deadline = _deadline(ch, cur, when, st)
+                            deadline = _deadline(ch, cur, target, when, st, lc)
                         except ValueError:
                             fail(ch, "deadline", SchemaError(
                                 f"patch {pid}: deadline {ch.deadline!r} is not YYYY-MM-DD"
@@ -291,10 +373,50 @@ def apply(ledger: Writable, changes: Sequence[Change], *, dry_run: bool = False)
                 ),
                 evidence_rows,
             )
+            if detail_rows:
+                conn.executemany(
+                    conn.insert_sql("patch_details", list(COVERED["patch_details"][1])),
+                    detail_rows,
+                )
+                found = digests_of(conn, "patch_details", "detail_id", [r[0] for r in detail_rows])
+                events = [
+                    (*e[:9], content_json({"patch_details": {(e[9],): found[(e[9],)]}}))
+                    if len(e) > 9 else e
+                    for e in events
+                ]  # fmt: skip
             ledger.append_events(conn, with_content(conn, events))
     except _Rollback:
         pass
     return problems
+
+
+#: The verdict a move into a state means when none is recorded.
+_IMPLIED = {"dismissed": "not_problem", "monitored": "problem_historic", "confirmed": "problem"}
+
+
+def _verdict_problem(cur: _Patch, target: str, st: Any) -> str | None:
+    """Why a move contradicts the verdict or lacks the evidence its 地物类别 needs, or ``None``.
+
+    A proposal (``proposed``) needs its proposal and is judged as the verdict it
+    proposes; the classification table applies where the 地物类别 is known.
+    """
+    if target == "proposed":
+        goal = cur.proposal.get("target")
+        if not goal:
+            return "a proposal needs its proposed verdict (proposal.target)"
+    else:
+        goal = target
+    if goal not in _IMPLIED:
+        return None
+    category = cur.verdict.get("category") or _IMPLIED[goal]
+    if VERDICT_STATE.get(category) != goal:
+        if cur.fresh:
+            return f"verdict {category} does not lead to {goal}; record the verdict again"
+        category = _IMPLIED[goal]  # an earlier verdict overturned (抽查改判) or superseded
+    missing = verdict_evidence(st.classes, cur.verdict.get("feature_class"), category, cur.kinds)
+    if missing:
+        return f"{goal} ({category}) needs evidence {missing} by the classification table"
+    return None
 
 
 def _already_escalated(
@@ -313,14 +435,36 @@ def _already_escalated(
     return row is not None
 
 
-def _deadline(ch: Change, cur: _Patch, when: str, st: Any) -> str:
+def fallback_verify_deadline(issued: tuple[Any, Any], first_at: str, settings: Any) -> str | None:
+    """The 核查 deadline of a patch issued before ledgers recorded one on its issue event.
+
+    From its batch's ``verify_by``, else ``[lifecycle] verify_days`` from its issue day
+    (the patch's, else its batch's, else the day the batch was ingested); see
+    :mod:`geo.policy.verification`.
+    """
+    day, by = issued
+    return verify_deadline(
+        day if day else first_at[:10],
+        verify_by=by,
+        days=getattr(settings, "verify_days", 25),
+        calendar=settings.calendar,
+    )
+
+
+def _deadline(ch: Change, cur: _Patch, target: str, when: str, st: Any, lc: Lifecycle) -> str:
+    """The deadline a step into a deadline state records (explicit, kept, or by the rules)."""
     if ch.deadline is not None:
         return dt.date.fromisoformat(str(ch.deadline)[:10]).isoformat()
-    days = rectify_days(
-        st.deadline_rules, issue_type=cur.issue_type, level=cur.level, default=st.rectify_days
+    kept = cur.deadline if cur.state in lc.deadline_states else None
+    return entry_deadline(
+        target=target,
+        source=cur.state,
+        current=kept,
+        day=dt.date.fromisoformat(when[:10]),
+        issue_type=cur.issue_type,
+        level=cur.level,
+        settings=st,
     )
-    start = dt.date.fromisoformat(when[:10])
-    return deadline_for(start, days, calendar=st.calendar).isoformat()
 
 
 def store_files(root: Path, stored: dict[str, tuple[Path, dict[str, Any]]]) -> None:

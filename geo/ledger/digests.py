@@ -58,7 +58,10 @@ COVERED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "chiefs": (("chief_id", "segment_id"), _CHIEF_COLUMNS),
     "evidence": (("patch_id", "attachment_id", "kind"), _EVIDENCE_COLUMNS),
     "attachments": (("attachment_id",), _FILE_COLUMNS),
+    "patch_details": (("detail_id",), ("detail_id", "patch_id", "kind", "data", "actor", "at")),
 }
+#: Tables a baseline records (``patch_details`` came later, always with its events).
+_BASELINE = ("patches", "segments", "chiefs", "evidence")
 
 Digests = dict[str, dict[tuple[str, ...], str]]
 
@@ -211,7 +214,7 @@ def with_content(conn: Any, events: list[tuple]) -> list[tuple]:
 
 def current_digests(conn: Any) -> Digests:
     """The digests of every covered row now (files: those evidence refers to)."""
-    out = {t: row_digests(conn, t) for t in COVERED if t != "attachments"}
+    out = {t: row_digests(conn, t) for t in _BASELINE}
     out["attachments"] = row_digests(
         conn, "attachments", where="WHERE attachment_id IN (SELECT attachment_id FROM evidence)"
     )

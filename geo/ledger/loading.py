@@ -98,6 +98,7 @@ def ingest_file(
     *,
     batch_id: str | None = None,
     issued_on: str | dt.date | None = None,
+    verify_by: str | dt.date | None = None,
     settings: Settings | None = None,
     encoding: str | None = None,
     crs: str | int | None = None,
@@ -126,6 +127,9 @@ def ingest_file(
         For patches: the batch (default the file name).
     issued_on : str or date, optional
         For patches: the batch's issue date, where the file gives none.
+    verify_by : str or date, optional
+        For patches: the batch's 核查 deadline (default ``[lifecycle] verify_days``
+        from each patch's issue day).
     settings : Settings, optional
         Default the ledger's settings.
     encoding, crs, layer, source_crs, x_col, y_col : optional
@@ -181,7 +185,9 @@ def ingest_file(
         rec, quarantine = _record(frame, source=p.name)
         tick = expect(progress, rec.n_read)
         tick(rec.n_read - len(frame))
-        return ledger.add_patches(frame, rec, quarantine=quarantine, progress=tick)
+        return ledger.add_patches(
+            frame, rec, quarantine=quarantine, progress=tick, verify_by=verify_by
+        )
     if kind == "ranges":
         frame = segments_from_file(p, **opts)
         rec, quarantine = _record(frame, source=p.name)

@@ -35,10 +35,13 @@ import pandas as pd
 
 from geo.clock import as_date
 from geo.labels import TEXT
+from geo.ledger.changes import fallback_verify_deadline
 from geo.ledger.chiefs import chief_chain
+from geo.ledger.details import DETAIL_COLUMNS, corrected_types, detail_columns, latest_details
 from geo.ledger.digests import LEDGER_ID, ChainHead, chain_head
 from geo.ledger.schema import CHIEF_COLUMNS, STATUS_COLUMNS
 from geo.policy.lifecycle import Lifecycle, overdue_days
+from geo.policy.verification import PROBLEM_STATES, VERIFIED_STATES, VERIFY_STATES, stage_of
 from geo.settings import Settings
 
 STORAGE_EPSG = 4490
@@ -232,9 +235,11 @@ class LedgerReads:
         -------
         dict
             ``states`` (patches per state, zeros included), ``open`` (not cleared,
-            挂账监管 included), ``overdue`` (past their deadline and still being
-            worked on) and ``by_township``: township name → ``{"total", "open",
-            "overdue"}``, in the order of the townships' codes.
+            挂账监管 included), ``overdue`` (past their deadline: 核查, 整改 or a 挂账
+            review date), ``overdue_by_stage`` (``verify``, ``rectify``, ``review``),
+            ``verify_rate`` (核查完成率: 已核查 / 下发) and ``rectify_rate`` (整改销号率:
+            已销号 / 问题图斑; ``None`` for no base) and ``by_township``: township
+            name → ``{"total", "open", "overdue"}``, in the order of the townships' codes.
         """
         day = _end_of(as_of) if as_of is not None else as_date(None).isoformat()
         frame = self.status_frame(as_of=day)
@@ -251,10 +256,19 @@ class LedgerReads:
                 "open": int(part["_o"].sum()),
                 "overdue": int(part["_l"].sum()),
             }
+        stage = frame["state"].map(stage_of)
+        total = len(frame)
+        verified = int(frame["state"].isin(VERIFIED_STATES).sum())
+        problems = int(frame["state"].isin(PROBLEM_STATES).sum())
         return {
             "states": states,
             "open": int(is_open.sum()),
             "overdue": int(late.sum()),
+            "overdue_by_stage": {
+                s: int((late & (stage == s)).sum()) for s in ("verify", "rectify", "review")
+            },
+            "verify_rate": round(verified / total, 4) if total else None,
+            "rectify_rate": round(states.get("closed", 0) / problems, 4) if problems else None,
             "by_township": towns,
         }
 
@@ -298,13 +312,44 @@ class LedgerReads:
         for col in CHIEF_COLUMNS:
             gdf[col] = gdf[col].fillna("") if col in gdf.columns else ""
         self._townships(gdf)
+        self._verify_deadlines(gdf)
         cal, counted = self.settings.calendar, {}  # few distinct deadlines: count each once
         gdf["overdue_days"] = [
             counted[(d, s)] if (d, s) in counted
             else counted.setdefault((d, s), overdue_days(d, s, day, calendar=cal))
             for d, s in zip(gdf["deadline"], gdf["state"], strict=True)
         ]  # fmt: skip
-        return gdf[STATUS_COLUMNS].copy()
+        found = latest_details(self._conn, as_of=None if as_of is None else day)
+        fixed = corrected_types(found)
+        if fixed:  # the 问题类型 corrected at 认定
+            gdf["issue_type"] = [fixed.get(p, t) for p, t in zip(gdf["patch_id"], gdf["issue_type"],
+                                                                  strict=True)]  # fmt: skip
+        gdf[DETAIL_COLUMNS] = detail_columns(gdf, found, self.settings)
+        return gdf[[*STATUS_COLUMNS[:-1], *DETAIL_COLUMNS, STATUS_COLUMNS[-1]]].copy()
+
+    def _verify_deadlines(self, gdf: pd.DataFrame) -> None:
+        """Give patches in 核查 issued before deadlines were recorded their 核查 deadline.
+
+        The same rule as the write side (:func:`geo.ledger.changes.fallback_verify_deadline`).
+        """
+        missing = gdf["deadline"].isna() & gdf["state"].isin(VERIFY_STATES)
+        if not missing.any():
+            return
+        gdf["deadline"] = gdf["deadline"].astype(object)
+        batches = self._frame("SELECT batch_id, issued_on, created_at, verify_by FROM batches")
+        day = dict(zip(batches["batch_id"], batches["issued_on"].fillna(
+            batches["created_at"].astype(str).str[:10]), strict=True))  # fmt: skip
+        by = dict(zip(batches["batch_id"], batches["verify_by"], strict=True))
+        rows = gdf.loc[missing, ["batch_id", "issued_on", "state_since"]]
+        gdf.loc[missing, "deadline"] = [
+            fallback_verify_deadline(
+                (own if isinstance(own, str) and own else day.get(b), by.get(b)),
+                str(since),
+                self.settings,
+            )
+            for b, own, since in zip(rows["batch_id"], rows["issued_on"], rows["state_since"],
+                                     strict=True)
+        ]  # fmt: skip
 
     def _townships(self, gdf: pd.DataFrame) -> None:
         """Set ``township_code``, ``township`` and ``township_check`` (see :meth:`status_frame`)."""
@@ -344,6 +389,10 @@ class LedgerReads:
         if patch_id is None:
             return self._frame(sql + " ORDER BY e.fid")
         return self._frame(sql + " WHERE e.patch_id = ? ORDER BY e.fid", [patch_id])
+
+    def details(self, *, as_of: dt.date | str | None = None) -> dict[str, dict[str, dict]]:
+        """Per patch and kind, the fields of its details (:mod:`geo.ledger.details`)."""
+        return latest_details(self._conn, as_of=None if as_of is None else _end_of(as_of))
 
     def open_count(self, *, as_of: dt.date | str | None = None) -> int:
         """Patches not yet cleared (动态清零 counts these down to zero; 挂账监管 included)."""

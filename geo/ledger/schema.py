@@ -249,6 +249,19 @@ CREATE TABLE documents (
     addressee TEXT, issued_on TEXT NOT NULL, taken_at TEXT NOT NULL, UNIQUE (year, code, seq));
 """
 
+#: 核查 deadlines per batch (``hetu ingest … --verify-by``) and the details of a step that
+#: are more than a state: the verdict (认定类别, 依据, 严重程度 …), the responsibility and
+#: measures (责任单位, 整改措施 …), the 验收 and the 回头看. A detail row is written with its
+#: event, whose ``content`` records the row's digest (:mod:`geo.ledger.digests`).
+_VERIFICATION = """
+ALTER TABLE batches ADD COLUMN verify_by TEXT;
+CREATE TABLE patch_details (
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, detail_id TEXT NOT NULL UNIQUE,
+    patch_id TEXT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, actor TEXT NOT NULL,
+    at TEXT NOT NULL);
+CREATE INDEX patch_details_patch ON patch_details (patch_id);
+"""
+
 #: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
 #: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
 MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -265,6 +278,7 @@ MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
         {"admin_areas": "乡镇村界", "patch_areas": "图斑所在乡镇村（按面积）"},
     ),
     ("0009_gpkg_integer_keys", _INTEGER_KEYS, {}),
+    ("0010_verification", _VERIFICATION, {"patch_details": "核查认定、整改、验收与回头看记录"}),
     ("0011_documents", _DOCUMENTS, {"documents": "发文登记（文号）"}),
 )
 

@@ -45,6 +45,7 @@ from geo.ledger.office import LedgerOffice
 from geo.ledger.reads import LedgerReads
 from geo.ledger.schema import FEATURE_TABLES, MIGRATIONS
 from geo.policy.lifecycle import ISSUE_ACTION, Lifecycle
+from geo.policy.verification import verify_deadline
 from geo.progress import Progress, no_progress
 from geo.records import PATCH_COLUMNS, ImportRecord, file_sha256, none_if_nan
 from geo.settings import Settings
@@ -277,6 +278,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
         quarantine: pd.DataFrame | None = None,
         actor: str = "hetu",
         progress: Progress | None = None,
+        verify_by: str | dt.date | None = None,
     ) -> ImportRecord:
         """Write a batch of canonical patches and their ``issue`` events, all or nothing.
 
@@ -292,6 +294,9 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
             Who issued (recorded on each first event).
         progress : Progress, optional
             Told the number of patches written, per chunk (:mod:`geo.progress`).
+        verify_by : date or str, optional
+            The batch's 核查 deadline; default ``[lifecycle] verify_days`` from each
+            patch's issue day. Recorded on each ``issue`` event (and on the batch).
 
         Returns
         -------
@@ -327,14 +332,13 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
             issued_on = (
                 patches["issued_on"].dropna().min() if "issued_on" in patches.columns else None
             )
-            conn.execute(
-                conn.insert_sql(
-                    "batches",
-                    ["batch_id", "issued_on", "import_id", "created_at"],
-                    conflict="ignore",
-                ),
-                (record.batch_id, none_if_nan(issued_on), record.import_id, record.imported_at),
-            )
+            by = None if verify_by is None else dt.date.fromisoformat(str(verify_by)[:10])
+            row = [record.batch_id, none_if_nan(issued_on), record.import_id, record.imported_at]
+            columns = ["batch_id", "issued_on", "import_id", "created_at"]
+            if by is not None:  # the events carry it too; the batch names it for the reports
+                columns, row = [*columns, "verify_by"], [*row, by.isoformat()]
+            conn.execute(conn.insert_sql("batches", columns, conflict="ignore"), row)
+            cal, days = self.settings.calendar, self.settings.verify_days
             frame = patches.assign(import_id=record.import_id)
             at_default = record.imported_at
             tick = progress or no_progress
@@ -352,7 +356,12 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
                             ISSUE_ACTION,
                             None,
                             self.lifecycle.initial,
-                            None,
+                            verify_deadline(
+                                none_if_nan(issued) or at_default[:10],
+                                verify_by=by,
+                                days=days,
+                                calendar=cal,
+                            ),
                             f"batch {record.batch_id}",
                             None,
                             _digests.content_json({"patches": {(pid,): rows[(pid,)]}}),

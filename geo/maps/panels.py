@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from geo.labels import COLUMNS, SHORELINE, STATES, TEXT, label
+from geo.labels import COLUMNS, SHORELINE, STATES, TEXT, VERIFICATION, label
 from geo.maps.data import missing
+from geo.policy.verification import PROBLEM_STATES, VERIFIED_STATES
 
 __all__ = ["dashboard_html", "esc", "legend_html", "title_html", "township_names"]
 
@@ -124,6 +125,13 @@ def dashboard_html(
     by_state.append((STATES["overdue"], str(int(overdue.sum()))))
     by_state.append((COLUMNS["total"], str(len(frame))))
     states = frame["state"].astype(str)
+    rates = [(COLUMNS["uncleared"], str(int((~states.isin(("closed", "dismissed"))).sum())))]
+    for key, num, base in (
+        ("verify_rate", states.isin(VERIFIED_STATES), states.notna()),
+        ("rectify_rate", states.eq("closed"), states.isin(PROBLEM_STATES)),
+    ):
+        n, d = int(num.sum()), int(base.sum())
+        rates.append((COLUMNS[key], f"{n}/{d} {n / d:.0%}" if d else "-"))
     towns = []
     for name, part in states.groupby(township_names(frame), sort=True):
         closed = int((part == "closed").sum())
@@ -146,6 +154,8 @@ def dashboard_html(
         f'<div class="hetu-box hetu-dash"><details open><summary>{esc(TEXT["dashboard"])}'
         "</summary>",
         f"<h4>{esc(TEXT['by_state'])}</h4>{_table(by_state)}",
+        f"<h4>{esc(VERIFICATION['rates'])}</h4>{_table(rates)}",
+        f'<div class="hetu-note">{esc(VERIFICATION["rates_note"])}</div>',
         f"<h4>{esc(TEXT['closure_by_township'])}</h4>{_table(towns, links=True)}",
         f"<h4>{esc(TEXT['overdue_by_chief'])}</h4>",
         _table(chiefs, late=True) if chiefs else f"<div>{esc(TEXT['none_overdue'])}</div>",

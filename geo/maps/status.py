@@ -89,6 +89,11 @@ _TIANDITU_LAYERS = {
     "tianditu-img": (("img_w", "tianditu_img", False), ("cia_w", "tianditu_cva", True)),
 }
 
+#: The 认定 and 整改 columns of the status frame shown in a popup when set (geo.ledger.details).
+_DETAILS = ("verdict_category", "feature_class", "severity", "blocks_flood", "subtype",
+            "duty_unit", "duty_person", "duty_phone", "measures", "case", "workload",
+            "acceptance", "recheck")  # fmt: skip
+
 # Popup labels handed to the script, by the key it uses.
 _POPUP_LABELS = {
     "patch_id": COLUMNS["patch_id"],
@@ -186,6 +191,12 @@ def _patch_records(
     days = pd.to_numeric(frame.get("overdue_days"), errors="coerce")
     days = days.fillna(0).astype(int).tolist() if days is not None else [0] * len(frame)
     overdue = _is_overdue(frame).tolist()
+    shown = [c for c in _DETAILS if c in frame.columns]
+    details = [
+        [[strings(COLUMNS[c]), strings(str(v))] for c, v in zip(shown, values, strict=True)
+         if not missing(v) and str(v) != ""]
+        for values in zip(*(frame[c] for c in shown), strict=True)
+    ] if shown else [[] for _ in range(len(frame))]  # fmt: skip
     records = []
     for i, row in enumerate(
         zip(
@@ -222,6 +233,7 @@ def _patch_records(
                 strings(township),
                 strings(None if missing(code) else str(code)[:9]),
                 strings(batch),
+                details[i],
             ]
         )
     return records

@@ -39,7 +39,23 @@ _DEFAULT_ACTIONS: dict[tuple[str, str], str] = {
     ("rectified", "rectifying"): "reject",
     ("dismissed", "confirmed"): "overturn",
     ("closed", "rectifying"): "reopen",
+    # propose and decide: a township's 核查意见 waits for the county's 审核认定
+    ("issued", "proposed"): "propose",
+    ("verifying", "proposed"): "propose",
+    ("proposed", "confirmed"): "approve",
+    ("proposed", "dismissed"): "approve",
+    ("proposed", "monitored"): "approve",
+    ("proposed", "verifying"): "return",
 }
+
+#: States in which a patch's deadline runs: 核查 (issued, verifying, a proposal awaiting the
+#: county's review), 整改 (confirmed, rectifying) and the 监管 review date of 挂账监管
+#: (docs/architecture.md, Deadlines in every state).
+CLOCK_STATES = frozenset(
+    {"issued", "verifying", "proposed", "confirmed", "rectifying", "monitored"}
+)
+#: States whose overdue patches are chased with the escalation ladder (卡单函令).
+ESCALATED_STATES = frozenset({"issued", "verifying", "confirmed", "rectifying"})
 
 #: Evidence kinds an office attaches (佐证材料).
 EVIDENCE_KINDS = ("photo_before", "photo_after", "photo_watermarked", "permit", "document")
@@ -61,15 +77,17 @@ class Lifecycle:
     actions : mapping
         ``(from_state, to_state) -> action name`` for every allowed transition.
     deadline_states : frozenset of str
-        States entered with a deadline (rectification).
+        States entered with a deadline: 整改期限 at 认定 (kept into 整改中) and on
+        every entry to 整改中, the 监管 review date of 挂账监管.
     open_exempt : frozenset of str
-        States that no longer count as open (动态清零 counts the rest).
+        States that no longer count as open (动态清零 counts the rest): a problem
+        on the books (挂账监管) is open, as the province counts it.
     """
 
     initial: str = "issued"
     actions: Mapping[tuple[str, str], str] = field(default_factory=lambda: dict(_DEFAULT_ACTIONS))
-    deadline_states: frozenset[str] = frozenset({"rectifying"})
-    open_exempt: frozenset[str] = frozenset({"closed", "dismissed", "monitored"})
+    deadline_states: frozenset[str] = frozenset({"confirmed", "rectifying", "monitored"})
+    open_exempt: frozenset[str] = frozenset({"closed", "dismissed"})
     evidence: Mapping[str, tuple[frozenset[str], ...]] = field(
         default_factory=lambda: dict(_DEFAULT_EVIDENCE)
     )
@@ -281,12 +299,13 @@ def overdue_days(
 ) -> int:
     """Return how many days a patch is past its deadline on ``as_of`` (0 if not overdue).
 
-    Only patches still being worked on (``confirmed``, ``rectifying``) can be
-    overdue; a reported rectification waits on the office, not the chief. With a
-    calendar the count is in working days.
+    Only patches whose clock runs (:data:`CLOCK_STATES`: 核查 not finished,
+    认定 and 整改, a 挂账监管 review date) can be overdue; a reported
+    rectification waits on the office, not the chief. With a calendar the count
+    is in working days.
     """
     missing = deadline is None or deadline == "" or deadline != deadline  # NaN from a frame
-    if missing or state not in {"confirmed", "rectifying"}:
+    if missing or state not in CLOCK_STATES:
         return 0
     if isinstance(deadline, str):
         deadline = dt.date.fromisoformat(deadline[:10])
@@ -361,7 +380,7 @@ def due_step(
     starts late issues the rung that fits, not every rung it missed.
     """
     missing = deadline is None or deadline == "" or deadline != deadline
-    if missing or state not in {"confirmed", "rectifying"}:
+    if missing or state not in ESCALATED_STATES:
         return None
     if isinstance(deadline, str):
         deadline = dt.date.fromisoformat(deadline[:10])

@@ -43,6 +43,7 @@ from geo.labels import ASSESSMENT, GRADES, TEXT
 from geo.matching.identity import relink
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule
 from geo.policy.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, overdue_days
+from geo.policy.verification import VERIFY_STATES, stage_of
 from geo.policy.workdays import WorkCalendar
 
 if TYPE_CHECKING:  # geo.settings imports this module; geo.ledger.store imports geo.settings
@@ -171,8 +172,13 @@ def score_components(table: pd.DataFrame, rule: AssessmentRule = DEFAULT_RULE) -
 
 @lru_cache(maxsize=64)
 def _can_be_overdue(state: str) -> bool:
-    """Whether :func:`geo.policy.lifecycle.overdue_days` counts days in ``state``."""
-    return overdue_days(dt.date(2000, 1, 3), state, dt.date(2000, 1, 10)) > 0
+    """Whether :func:`geo.policy.lifecycle.overdue_days` counts 整改 days in ``state``.
+
+    The assessment scores rectification: a 核查 or 监管 review deadline passed is counted
+    by ``hetu status`` and escalated, not scored here.
+    """
+    late = overdue_days(dt.date(2000, 1, 3), state, dt.date(2000, 1, 10)) > 0
+    return late and stage_of(state) == "rectify"
 
 
 def _counted_days(start: dt.date, end: dt.date, calendar: WorkCalendar | None) -> np.ndarray:
@@ -268,7 +274,7 @@ def _per_patch(
     out["closed_on"] = _day_of(out["patch_id"], closing["day"])
     is_closed = out["state_end"].eq(_CLOSED) & out["closed_on"].notna()
     closed_in = is_closed & out["closed_on"].between(t0, t1)
-    exempt = lifecycle.open_exempt - {_CLOSED}
+    exempt = (lifecycle.open_exempt | VERIFY_STATES) - {_CLOSED}  # 核查's deadline is not 整改's
     open_due = (
         ~is_closed
         & ~out["state_end"].isin(exempt)

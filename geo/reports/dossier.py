@@ -55,6 +55,7 @@ from geo.labels import (
     RELATIONS,
     label,
 )
+from geo.ledger.details import DETAIL_COLUMNS
 from geo.ledger.store import Ledger
 from geo.matching.identity import relink
 from geo.progress import Progress, expect
@@ -165,6 +166,8 @@ def _facts(rec: dict[str, Any], src: _Sources) -> list[dict[str, str]]:
         ("overdue" if overdue > 0 else "on_time", COLUMNS["overdue_days"], late),
         ("description", COLUMNS["description"], _text(rec["description"])),
     ]
+    # 认定, 责任, 整改措施, 立案查处, 工程量, 验收, 回头看 (geo.ledger.details), where recorded
+    rows += [(c, COLUMNS[c], _text(rec.get(c))) for c in DETAIL_COLUMNS if _text(rec.get(c))]
     return [{"key": k, "label": lab, "value": v} for k, lab, v in rows]
 
 

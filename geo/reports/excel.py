@@ -100,6 +100,13 @@ LEDGER_COLUMNS: dict[str, str] = {
 
 #: Columns written after :data:`LEDGER_COLUMNS` when the frame has them (a ledger's does).
 LEDGER_EXTRA: dict[str, str] = {"township_check": "text"}
+#: The 认定 and 整改 columns (geo.ledger.details), after the extras, when the frame has them.
+LEDGER_EXTRA |= dict.fromkeys(
+    ["deadline_kind", "feature_class", "verdict_category", "verdict_basis", "severity",
+     "blocks_flood", "subtype", "duty_unit", "duty_person", "duty_phone", "measures",
+     "case", "workload", "acceptance", "recheck"],
+    "text",
+)  # fmt: skip
 
 
 def ledger_columns(frame: pd.DataFrame) -> dict[str, str]:

@@ -40,8 +40,10 @@ from geo.labels import (
     LEVELS,
     STATES,
     TEXT,
+    VERIFICATION,
     label,
 )
+from geo.policy.verification import PROBLEM_STATES, VERIFIED_STATES
 from geo.text import display_width
 
 __all__ = [
@@ -64,6 +66,7 @@ Period = tuple[Collection[str], Collection[str]]
 LIFECYCLE = (
     "issued",
     "verifying",
+    "proposed",
     "confirmed",
     "dismissed",
     "monitored",
@@ -185,11 +188,31 @@ def _count_table(
     table.loc["\0total"] = pd.Series(whole)
     closed = table["closed"].astype(float)
     table["closure_rate"] = (closed / table["total"].where(table["total"] > 0)).astype(float)
+    _stage_rates(table)
     table.index = [*labels, COLUMNS["total"]]
-    cols = [*LIFECYCLE, "total", "overdue", "closure_rate"]
+    cols = [*LIFECYCLE, "total", "uncleared", "overdue", "closure_rate", *STAGE_RATES]
     if period is not None:
         cols += ["new_in_period", "closed_in_period"]
     return table[cols]
+
+
+#: The two rates offices report, each over its own stage (:func:`_stage_rates`).
+STAGE_RATES = ("verify_rate", "rectify_rate")
+
+
+def _stage_rates(table: pd.DataFrame) -> None:
+    """Add 未清零 and the rates of the two stages to a count table (in place).
+
+    ``uncleared`` (未清零): not settled, 挂账监管 included; ``verify_rate`` (核查完成率):
+    已核查 / 下发 (past 核查: 认定 a problem or not); ``rectify_rate`` (整改销号率):
+    已销号 / 问题图斑 (the ministry's basis). NaN where the base is 0.
+    """
+    states = [s for s in LIFECYCLE if s in table.columns]
+    table["uncleared"] = table[[s for s in states if s not in SETTLED]].sum(axis=1)
+    verified = table[[s for s in states if s in VERIFIED_STATES]].sum(axis=1).astype(float)
+    problems = table[[s for s in states if s in PROBLEM_STATES]].sum(axis=1).astype(float)
+    table["verify_rate"] = verified / table["total"].where(table["total"] > 0)
+    table["rectify_rate"] = table["closed"].astype(float) / problems.where(problems > 0)
 
 
 def summary_tables(frame: pd.DataFrame, *, period: Period | None = None) -> dict[str, pd.DataFrame]:
@@ -208,8 +231,10 @@ def summary_tables(frame: pd.DataFrame, *, period: Period | None = None) -> dict
         Keys ``township``, ``water_name``, ``chief_level`` and ``issue_type``.
         Each table is indexed by the rows' Chinese labels, with a last row
         ``合计`` (the whole frame); columns are the states of :data:`LIFECYCLE`,
-        ``total``, ``overdue``, ``closure_rate`` (closed / total, NaN for no
-        patches) and, with a period, ``new_in_period`` and ``closed_in_period``.
+        ``total``, ``uncleared`` (未清零, 挂账监管 included), ``overdue``,
+        ``closure_rate`` (closed / total, NaN for no patches), ``verify_rate``
+        (核查完成率) and ``rectify_rate`` (整改销号率, :func:`_stage_rates`) and,
+        with a period, ``new_in_period`` and ``closed_in_period``.
         Townships are ordered by their smallest code (unplaced last), rivers by count.
     """
     late = overdue_mask(frame)
@@ -351,13 +376,15 @@ def write_summary(
             is_total = i == row + 1 + len(table)
             sheet.write_string(i, 0, str(name), fmt.total if is_total else fmt.cell)
             for col, (key, value) in enumerate(values.items(), start=1):
-                if key == "closure_rate":
+                if key in ("closure_rate", *STAGE_RATES):
                     cell = fmt.total_percent if is_total else fmt.percent
                     _put(sheet, i, col, None if pd.isna(value) else float(value), cell)
                 else:
                     _put(sheet, i, col, int(value), fmt.total if is_total else fmt.number)
             firsts.append(str(name))
         row += len(table) + 3
+    sheet.write_string(row - 1, 0, VERIFICATION["rates_note"], fmt.note)
+    row += 1
     row = _write_overdue(sheet, row, frame, fmt=fmt, limit=overdue_rows)
     first = max([display_width(n) for n in firsts] + [8])
     sheet.set_column(0, 0, min(first + 2, MAX_WIDTH))

@@ -32,7 +32,8 @@ function hetuDraw(dataId, map, G) {
   }
   // patch record: [id, state, overdue days, type, area, water, village, township chief,
   //   county chief, deadline, description, cx, cy, geometry, history, thumbnails,
-  //   township, township code, batch]; history entries: [time, what, who]
+  //   township, township code, batch, details]; history entries: [time, what, who];
+  //   details (认定, 责任, 整改, 验收, 回头看): [label, value] pairs
   var P = D.patches;
   function popup(i, extra) {
     var p = P[i], box = el("div", null, "hetu-pop"), t = el("table");
@@ -54,6 +55,7 @@ function hetuDraw(dataId, map, G) {
     row(L_.chief_township, s(p[7]));
     row(L_.chief_county, s(p[8]));
     row(L_.description, s(p[10]));
+    (p[19] || []).forEach(function (d) { row(s(d[0]), s(d[1])); });
     if (extra) { row(extra[0], extra[1], "late"); }
     box.appendChild(t);
     if (p[14] && p[14].length) {
