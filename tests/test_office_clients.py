@@ -173,7 +173,7 @@ def test_printed_pdfs_have_their_pages_and_chinese_text(office, printed, tmp_pat
     for html, pdf in printed:
         pages, text = _text(pdf)
         source = html.read_text("utf-8")
-        kind = re.search(r"<title>(.*?) · ", source)[1]  # 整改令 · 杨德 · 2026-03-26
+        kind = re.search(r"<title>(.*?)（", source)[1]  # 关于…的督办函（示河长办督〔2026〕3号）
         # NFKC: Kangxi radicals back to the characters (see the xfail test below)
         assert pages >= 1 and kind in unicodedata.normalize("NFKC", text), (pdf, text[:200])
         assert len(re.findall(r"[\u4e00-\u9fff]", text)) > 100, pdf  # Chinese, not boxes
