@@ -670,3 +670,23 @@ INTEGRITY: dict[str, str] = {
         "给人员授权：GRANT hetu_clerk TO 用户名;（只读用 hetu_viewer，管理员用 hetu_owner）"
     ),
 }
+
+#: Self-check (自查) change detection (geo.imagery.detect): kinds of change and words.
+CHANGE_KINDS: dict[str, str] = {
+    "vegetation_loss": "植被变裸地/硬化",
+    "water_fill": "水面被占/填埋",
+    "new_structure": "新增建筑/构筑物",
+    "other_change": "其他变化",
+}
+SELF_CHECK: dict[str, str] = {
+    "source": "自查",
+    "layer": "自查候选图斑",
+    "new": "新发现",
+    "linked": "同一地点（已有图斑）",
+    "unobserved": "未观测（云、阴影、无数据）",
+    "score": "变化强度",
+    "kind": "变化类型",
+    "area": "面积（平方米）",
+    "before": "前时相",
+    "after": "后时相",
+}
