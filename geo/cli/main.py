@@ -32,6 +32,7 @@ from geo.cli.common import (
     show_log,
     write_report,
 )
+from geo.cli.detect import COMMANDS as DETECT_COMMANDS
 from geo.cli.ingest import COMMANDS as INGEST_COMMANDS
 from geo.cli.ingest import echo_reasons
 from geo.cli.integrity import COMMANDS as INTEGRITY_COMMANDS
@@ -579,6 +580,8 @@ for _command in [*COMMANDS, *SETTINGS_COMMANDS]:
 for _command in INGEST_COMMANDS:
     cli.add_command(_command)
 for _command in INTEGRITY_COMMANDS:
+    cli.add_command(_command)
+for _command in DETECT_COMMANDS:
     cli.add_command(_command)
 
 

@@ -198,6 +198,7 @@ class _Reader:
             a = WarpedVRT(
                 a_src, crs=self.grid.crs, transform=self.grid.transform, width=self.grid.width,
                 height=self.grid.height, resampling=Resampling.bilinear,
+                add_alpha=a_src.nodata is None,
             )  # fmt: skip
             h = self.local.h = (b, a)
             with self.lock:
@@ -209,9 +210,12 @@ class _Reader:
         b, a = self._handles()
         out = []
         for ds, idx in ((b, self.bands[0]), (a, self.bands[1])):
-            data = ds.read(list(idx), window=win, boundless=False).astype(np.float32)
-            mask = ds.dataset_mask(window=win)
-            data[:, mask == 0] = np.nan
+            data = ds.read(list(idx), window=win).astype(np.float32)
+            if ds.nodata is not None:
+                bad = (data == np.float32(ds.nodata)).any(axis=0)
+            else:  # an alpha band or an internal mask (all valid without either)
+                bad = ds.dataset_mask(window=win) == 0
+            data[:, bad] = np.nan
             out.append(data)
         return out[0], out[1]
 
