@@ -689,4 +689,5 @@ SELF_CHECK: dict[str, str] = {
     "area": "面积（平方米）",
     "before": "前时相",
     "after": "后时相",
+    "chiefs": "河长",
 }

@@ -28,7 +28,7 @@ from geo.clock import now
 from geo.crs import STORAGE_EPSG
 from geo.errors import IngestError, SchemaError
 from geo.fileio import atomic_path
-from geo.imagery.chipping import chips_for_patches
+from geo.imagery.chipping import chip_uri, chips_for_patches
 from geo.imagery.detect import CANDIDATE_COLUMNS
 from geo.labels import CHANGE_KINDS, SELF_CHECK
 from geo.records import PATCH_COLUMNS, ImportRecord
@@ -40,6 +40,7 @@ __all__ = [
     "apply_candidates",
     "candidate_chips",
     "candidate_patches",
+    "candidate_thumbnails",
     "read_candidates",
     "write_candidates",
 ]
@@ -104,6 +105,28 @@ def candidate_chips(
             for pid, chip in zip(rows["patch_id"], rows["chip"], strict=True)
         }
         out[f"chip_{role}"] = out["candidate_id"].astype(str).map(made).fillna("")
+    return out
+
+
+def candidate_thumbnails(
+    frame: pd.DataFrame, *, folder: str | os.PathLike, max_px: int = 160
+) -> dict[str, list[str]]:
+    """Return candidate id → its before/after chips as JPEG data URIs, for the map popups.
+
+    Chip paths are relative to ``folder`` (the candidates file's); missing chips are skipped.
+    """
+    meta = frame.attrs.get("hetu", {})
+    out: dict[str, list[str]] = {}
+    for _, row in frame.iterrows():
+        for role in ("before", "after"):
+            name = row.get(f"chip_{role}")
+            path = Path(folder) / str(name) if isinstance(name, str) and name else None
+            if path is None or not path.is_file():
+                continue
+            stamp = meta.get(f"{role}_on") or SELF_CHECK[role]
+            out.setdefault(str(row["candidate_id"]), []).append(
+                chip_uri(path, stamp=str(stamp), max_px=max_px)
+            )
     return out
 
 

@@ -116,6 +116,8 @@ class DetectOptions:
         when every band fell alike (see ``shadow_spread``).
     shadow_spread : float
         Largest ratio between the bands' after/before ratios (3 × 3 means) of a shadow.
+    shadow_dark : float
+        A shadow is darker than this share of the sample's median brightness.
     mask_grow_m : float
         Clouds and shadows are grown by this much (their soft rims), in metres.
     window_px : int
@@ -130,6 +132,7 @@ class DetectOptions:
     flatness: float = 0.2
     shadow_ratio: float = 0.6
     shadow_spread: float = 1.35
+    shadow_dark: float = 0.6
     mask_grow_m: float = 20.0
     window_px: int = 1024
     sample_windows: int = 64
@@ -172,6 +175,7 @@ class _Fit:
     offset: np.ndarray
     sigma: np.ndarray  # robust deviation of the residuals per band
     cloud_level: float
+    dark_level: float  # brightness below which a pixel can be shadow
 
 
 @dataclass
@@ -358,7 +362,8 @@ def _fit(reader: _Reader, aoi: Any, opts: DetectOptions, dtype: str, pos: Any) -
         clear &= ~_cloud(norm, level, opts.flatness, pos)
     log.debug("fit on %d pixels (%d clear): gain %s offset %s sigma %s", b.shape[1],
               int(clear.sum()), gains, offsets, sigmas)  # fmt: skip
-    return _Fit(gains, offsets, sigmas, level)
+    dark = opts.shadow_dark * float(np.median(b[:, clear].mean(axis=0)))
+    return _Fit(gains, offsets, sigmas, level, dark)
 
 
 def _process(
@@ -400,7 +405,10 @@ def _process(
         spread = ratio.max(axis=0) / ratio.min(axis=0)
         mean_ratio = sa.mean(axis=0) / sb.mean(axis=0)
     # a shadow darkens every band alike (on either date); an object changes their balance
-    dark = (mean_ratio < opts.shadow_ratio) | (mean_ratio > 1 / opts.shadow_ratio)
+    low = fit.dark_level
+    dark = ((mean_ratio < opts.shadow_ratio) & (sa.mean(axis=0) < low)) | (
+        (mean_ratio > 1 / opts.shadow_ratio) & (sb.mean(axis=0) < low)
+    )
     stable = spread < opts.shadow_spread
     del sb, sa, ratio, spread
     masked = _grow((cloud | (dark & stable)) & valid, grow)
@@ -418,7 +426,7 @@ def _process(
     del amin, amax
     z = np.maximum(d1, d2) / sig
     del d1, d2
-    mag = np.sqrt(np.nanmean(np.where(np.isfinite(z), z * z, np.nan), axis=0))
+    mag = np.sqrt(np.nan_to_num(z * z, nan=0.0, posinf=0.0).mean(axis=0))
     mag = _box_mean(np.where(valid, np.nan_to_num(mag, posinf=0.0), 0.0))
     change = _open((mag >= opts.threshold) & valid & ~masked & inside)
     # the core window only
