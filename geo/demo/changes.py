@@ -73,7 +73,7 @@ def _river(width_px: int, height_px: int, res: float, left: float, top: float) -
     line = shapely.LineString(np.column_stack([xs, ys]))
     water = line.buffer(30.0, cap_style="flat")
     rng = line.buffer(90.0, cap_style="flat")
-    return water, rng
+    return line, water, rng
 
 
 def synthetic_pair(
@@ -131,13 +131,13 @@ def synthetic_pair(
     rng = np.random.default_rng(seed)
     left, top = 500_000.0, 3_400_000.0
     transform = Affine(res_m, 0, left, 0, -res_m, top)
-    water, zone = _river(size_px, size_px, res_m, left, top)
+    line, water, zone = _river(size_px, size_px, res_m, left, top)
     bank = zone.difference(water)
     look = zone.buffer(buffer_m)
     cloud_geom = shapely.Polygon()
     if cloud:
-        cx = left + size_px * res_m * 0.3
-        cy = top - size_px * res_m / 2
+        centre = line.interpolate(0.3, normalized=True)
+        cx, cy = centre.x, centre.y
         blob = shapely.union_all(
             [shapely.Point(cx + dx, cy + dy).buffer(r) for dx, dy, r in
              ((0, 0, 60), (50, 20, 45), (-40, 25, 40), (20, -35, 35))]
@@ -155,16 +155,26 @@ def synthetic_pair(
     while len(planted) < n_changes and tries < n_changes * 200:
         tries += 1
         out_of_range = len(planted) % 8 == 7
-        kind = kinds[len(planted) % 3]
+        kind = "vegetation_loss" if out_of_range else kinds[len(planted) % 3]
         side = rng.uniform(12.0, 40.0)
         w, h = side, side * rng.uniform(0.6, 1.0)
-        x = rng.uniform(left + 100, left + size_px * res_m - 100)
-        y = rng.uniform(top - size_px * res_m + 100, top - 100)
+        # along the river, at a distance from its centre line that suits the kind
+        at = line.interpolate(rng.uniform(0.02, 0.98), normalized=True)
+        ahead = line.interpolate(line.project(at) + 1.0)
+        nx, ny = -(ahead.y - at.y), ahead.x - at.x
+        if out_of_range:
+            off = rng.uniform(90 + buffer_m + 40, 90 + buffer_m + 300)
+        elif kind == "water_fill":
+            off = rng.uniform(-12, 12)
+        else:
+            off = rng.choice([rng.uniform(45, 72), rng.uniform(90 + 8, 90 + buffer_m - 20)])
+        off *= rng.choice([-1, 1])
+        x, y = at.x + nx * off, at.y + ny * off
         shape = shapely.affinity.rotate(
             shapely.box(x - w / 2, y - h / 2, x + w / 2, y + h / 2), rng.uniform(0, 90)
         )
         if out_of_range:
-            ok = not shape.buffer(30).intersects(look) and kind != "water_fill"
+            ok = not shape.buffer(30).intersects(look)
         elif kind == "water_fill":
             ok = water.buffer(-4).contains(shape)
         else:
@@ -175,7 +185,7 @@ def synthetic_pair(
         ok = ok and not any(shape.buffer(40).intersects(p) for p in planted)
         if ok:
             planted.append(shape)
-            kind_of.append(kind if not out_of_range else "vegetation_loss")
+            kind_of.append(kind)
             inside.append(look.intersects(shape))
     frame = gpd.GeoDataFrame(
         {"kind": kind_of, "area_m2": [p.area for p in planted], "inside": inside},
@@ -201,7 +211,7 @@ def synthetic_pair(
                 nr = min(STRIP, size_px - r0)
                 rows, cols = np.mgrid[r0 + dr : r0 + dr + nr, dc : dc + size_px]
                 img = _ground(cols, rows, seed)
-                wt = transform * Affine.translation(dc, r0 + dr)
+                wt = transform @ Affine.translation(dc, r0 + dr)
                 paint = _paint(img, wt, cols, rows, seed)
                 paint([water], (38.0, 58.0, 68.0, 22.0))
                 paint([bank], COVER["grass"])

@@ -134,7 +134,7 @@ class DetectOptions:
     shadow_spread: float = 1.35
     shadow_dark: float = 0.6
     mask_grow_m: float = 20.0
-    window_px: int = 1024
+    window_px: int = 512
     sample_windows: int = 64
 
 
@@ -199,11 +199,16 @@ class _Reader:
         if h is None:
             b = rasterio.open(self.before)
             a_src = rasterio.open(self.after)
-            a = WarpedVRT(
+            g = self.grid
+            same = (a_src.crs == g.crs and a_src.transform.almost_equals(g.transform)
+                    and (a_src.width, a_src.height) == (g.width, g.height))  # fmt: skip
+            a = a_src if same else WarpedVRT(
                 a_src, crs=self.grid.crs, transform=self.grid.transform, width=self.grid.width,
                 height=self.grid.height, resampling=Resampling.bilinear,
                 add_alpha=a_src.nodata is None,
             )  # fmt: skip
+            if same:
+                a_src = b  # nothing more to close twice
             h = self.local.h = (b, a)
             with self.lock:
                 self.opened += [a, a_src, b]
@@ -229,40 +234,40 @@ class _Reader:
                 ds.close()
 
 
-def _shift_reduce(arr: np.ndarray, r: int, fn: Any, fill: float) -> np.ndarray:
-    """Min or max over a (2r+1)² neighbourhood of the last two axes (separable)."""
+def _filter(arr: np.ndarray, r: int, op: Any) -> np.ndarray:
+    """Min, max, and or or over a (2r+1)² neighbourhood of the last two axes (separable)."""
+    out = arr.copy()
     if r <= 0:
-        return arr
-    out = arr
+        return out
     for axis in (-1, -2):
-        pad = [(0, 0)] * arr.ndim
-        pad[axis] = (r, r)
-        padded = np.pad(out, pad, constant_values=fill)
-        n = out.shape[axis]
-        acc = np.take(padded, range(0, n), axis=axis)
-        for k in range(1, 2 * r + 1):
-            acc = fn(acc, np.take(padded, range(k, k + n), axis=axis))
-        out = acc
+        src = out.copy()
+        for k in range(1, r + 1):
+            hi = [slice(None)] * out.ndim
+            lo = list(hi)
+            hi[axis], lo[axis] = slice(k, None), slice(None, -k)
+            op(out[tuple(hi)], src[tuple(lo)], out=out[tuple(hi)])
+            op(out[tuple(lo)], src[tuple(hi)], out=out[tuple(lo)])
     return out
 
 
-def _box_mean(arr: np.ndarray, r: int = 1) -> np.ndarray:
-    """Mean over a (2r+1)² box (NaN-free input), edges padded by reflection."""
-    k = 2 * r + 1
-    p = np.pad(arr, r, mode="edge").astype(np.float64)
-    c = np.cumsum(np.cumsum(p, axis=0), axis=1)
-    c = np.pad(c, ((1, 0), (1, 0)))
-    s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
-    return (s / (k * k)).astype(np.float32)
+def _box_mean(arr: np.ndarray) -> np.ndarray:
+    """Mean over 3 × 3 pixels (edges by their neighbours inside), NaN-free float input."""
+    s = arr.astype(np.float32, copy=True)
+    s[1:] += arr[:-1]
+    s[:-1] += arr[1:]
+    t = s.copy()
+    t[:, 1:] += s[:, :-1]
+    t[:, :-1] += s[:, 1:]
+    t *= np.float32(1 / 9)
+    return t
 
 
 def _grow(mask: np.ndarray, r: int) -> np.ndarray:
-    return _shift_reduce(mask, r, np.logical_or, False) if r > 0 else mask
+    return _filter(mask, r, np.logical_or)
 
 
 def _open(mask: np.ndarray) -> np.ndarray:
-    eroded = _shift_reduce(mask, 1, np.logical_and, True)
-    return _shift_reduce(eroded, 1, np.logical_or, False) & mask
+    return _filter(_filter(mask, 1, np.logical_and), 1, np.logical_or) & mask
 
 
 def _indices(x: np.ndarray, pos: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -297,9 +302,12 @@ def _robust_fit(y: np.ndarray, x: np.ndarray) -> tuple[float, float, float]:
         res = y - (g * x + o)
         mad = 1.4826 * np.median(np.abs(res - np.median(res))) + 1e-6
         keep = np.abs(res) <= 3 * mad
-        if keep.sum() < 50 or np.ptp(x[keep]) == 0:
+        xs, ys = x[keep], y[keep]
+        if len(xs) < 50 or np.ptp(xs) == 0:
             break
-        g, o = np.polyfit(x[keep], y[keep], 1)
+        mx, my = xs.mean(), ys.mean()
+        g = float(((xs - mx) * (ys - my)).sum() / ((xs - mx) ** 2).sum())
+        o = float(my - g * mx)
     res = y[keep] - (g * x[keep] + o)
     return float(g), float(o), float(1.4826 * np.median(np.abs(res - np.median(res))))
 
@@ -328,13 +336,18 @@ def _fit(reader: _Reader, aoi: Any, opts: DetectOptions, dtype: str, pos: Any) -
     for sub in tiles[::step][: opts.sample_windows]:
         t = rasterio.windows.transform(sub, reader.grid.transform)
         shape = (int(sub.height), int(sub.width))
-        inside = rasterize([aoi], out_shape=shape, transform=t).astype(bool)
+        piece = shapely.intersection(
+            aoi, shapely.box(*rasterio.windows.bounds(sub, reader.grid.transform))
+        )
+        inside = rasterize([piece], out_shape=shape, transform=t).astype(bool)
         b, a = reader.read(sub)
         ok = np.isfinite(b).all(axis=0) & np.isfinite(a).all(axis=0) & inside
         bs.append(b[:, ok])
         as_.append(a[:, ok])
     b = np.concatenate(bs, axis=1) if bs else np.empty((0, 0))
     a = np.concatenate(as_, axis=1) if as_ else np.empty((0, 0))
+    every = max(1, b.shape[1] // 60_000)  # a regular subsample is plenty for two numbers
+    b, a = b[:, ::every].astype(np.float64), a[:, ::every].astype(np.float64)
     if b.shape[1] < 100:
         raise OutsideError(
             "the two scenes share fewer than 100 valid pixels inside the ranges: check that "
@@ -380,93 +393,104 @@ def _process(
     r = opts.shift_px
     grow = max(1, math.ceil(opts.mask_grow_m / grid.res))
     h = r + grow + 3
-    outer = _halo(win, h, grid)
-    t = rasterio.windows.transform(outer, grid.transform)
-    shape = (int(outer.height), int(outer.width))
-    box = shapely.box(*rasterio.windows.bounds(outer, grid.transform))
+    ct = rasterio.windows.transform(win, grid.transform)
+    box = shapely.box(*rasterio.windows.bounds(win, grid.transform))
     piece = shapely.intersection(aoi, box)
     if piece.is_empty:
         return [], 0, 0
-    inside = rasterize([piece], out_shape=shape, transform=t).astype(bool)
-    if not inside.any():
+    shape = (int(win.height), int(win.width))
+    inside_core = rasterize([piece], out_shape=shape, transform=ct).astype(bool)
+    rows_in, cols_in = np.flatnonzero(inside_core.any(axis=1)), np.flatnonzero(inside_core.any(0))
+    if not len(rows_in):
         return [], 0, 0
+    # only the part of the window the ranges cover, plus a halo for the neighbourhoods
+    r0, r1, c0, c1 = rows_in[0], rows_in[-1] + 1, cols_in[0], cols_in[-1] + 1
+    sub = Window(win.col_off + c0, win.row_off + r0, c1 - c0, r1 - r0)
+    outer = _halo(sub, h, grid)
+    t = rasterio.windows.transform(outer, grid.transform)
+    oshape = (int(outer.height), int(outer.width))
+    inside = rasterize([shapely.intersection(aoi, shapely.box(
+        *rasterio.windows.bounds(outer, grid.transform)))], out_shape=oshape, transform=t
+    ).astype(bool)  # fmt: skip
     b, a = reader.read(outer)
-    a = fit.gain[:, None, None] * a + fit.offset[:, None, None]
+    a *= fit.gain[:, None, None]
+    a += fit.offset[:, None, None]
     valid = np.isfinite(b).all(axis=0) & np.isfinite(a).all(axis=0)
-    ndvi_b, ndwi_b, br_b = _indices(b, pos)
-    ndvi_a, ndwi_a, br_a = _indices(a, pos)
-    cloud = _cloud(b, fit.cloud_level, opts.flatness, pos) | _cloud(
-        a, fit.cloud_level, opts.flatness, pos
-    )
-    sb = np.stack([_box_mean(np.nan_to_num(x)) for x in b])
-    sa = np.stack([_box_mean(np.nan_to_num(x)) for x in a])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = sa / sb
-        spread = ratio.max(axis=0) / ratio.min(axis=0)
-        mean_ratio = sa.mean(axis=0) / sb.mean(axis=0)
+    b[:, ~valid] = 0.0
+    a[:, ~valid] = 0.0
+    cloud = _cloud(b, fit.cloud_level, opts.flatness, pos)
+    cloud |= _cloud(a, fit.cloud_level, opts.flatness, pos)
     # a shadow darkens every band alike (on either date); an object changes their balance
-    low = fit.dark_level
-    dark = ((mean_ratio < opts.shadow_ratio) & (sa.mean(axis=0) < low)) | (
-        (mean_ratio > 1 / opts.shadow_ratio) & (sb.mean(axis=0) < low)
+    lo_ratio, hi_ratio = np.full(oshape, np.inf, np.float32), np.zeros(oshape, np.float32)
+    sum_b, sum_a = np.zeros(oshape, np.float32), np.zeros(oshape, np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in range(b.shape[0]):
+            sb, sa = _box_mean(b[k]), _box_mean(a[k])
+            ratio = sa / sb
+            np.minimum(lo_ratio, ratio, out=lo_ratio)
+            np.maximum(hi_ratio, ratio, out=hi_ratio)
+            sum_b += sb
+            sum_a += sa
+        mean_ratio = sum_a / sum_b
+        stable = hi_ratio / lo_ratio < opts.shadow_spread
+    low = fit.dark_level * b.shape[0]
+    dark = ((mean_ratio < opts.shadow_ratio) & (sum_a < low)) | (
+        (mean_ratio > 1 / opts.shadow_ratio) & (sum_b < low)
     )
-    stable = spread < opts.shadow_spread
-    del sb, sa, ratio, spread
     masked = _grow((cloud | (dark & stable)) & valid, grow)
+    del lo_ratio, hi_ratio, sum_b, sum_a, mean_ratio, stable, dark, cloud
     # misregistration: each date against the other date's envelope within r pixels
-    sig = fit.sigma[:, None, None]
-    fb = np.where(np.isfinite(b), b, np.nan)
-    fa = np.where(np.isfinite(a), a, np.nan)
-    bmin = _shift_reduce(np.nan_to_num(fb, nan=np.inf), r, np.minimum, np.inf)
-    bmax = _shift_reduce(np.nan_to_num(fb, nan=-np.inf), r, np.maximum, -np.inf)
-    d1 = np.maximum(np.maximum(a - bmax, bmin - a), 0)
-    del bmin, bmax
-    amin = _shift_reduce(np.nan_to_num(fa, nan=np.inf), r, np.minimum, np.inf)
-    amax = _shift_reduce(np.nan_to_num(fa, nan=-np.inf), r, np.maximum, -np.inf)
-    d2 = np.maximum(np.maximum(b - amax, amin - b), 0)
-    del amin, amax
-    z = np.maximum(d1, d2) / sig
-    del d1, d2
-    mag = np.sqrt(np.nan_to_num(z * z, nan=0.0, posinf=0.0).mean(axis=0))
-    mag = _box_mean(np.where(valid, np.nan_to_num(mag, posinf=0.0), 0.0))
+    acc = np.zeros(oshape, np.float32)
+    for k in range(b.shape[0]):
+        bk, ak = b[k], a[k]
+        d = np.maximum(ak - _filter(bk, r, np.maximum), _filter(bk, r, np.minimum) - ak)
+        d = np.maximum(d, bk - _filter(ak, r, np.maximum), out=d)
+        d = np.maximum(d, _filter(ak, r, np.minimum) - bk, out=d)
+        np.maximum(d, 0, out=d)
+        d *= np.float32(1 / fit.sigma[k])
+        acc += d * d
+    mag = _box_mean(np.where(valid, np.sqrt(acc / b.shape[0]), np.float32(0)))
+    del acc
     change = _open((mag >= opts.threshold) & valid & ~masked & inside)
-    # the core window only
-    ro, co = int(win.row_off - outer.row_off), int(win.col_off - outer.col_off)
-    core = np.s_[ro : ro + int(win.height), co : co + int(win.width)]
+    # the part of the core window analysed
+    ro, co = int(sub.row_off - outer.row_off), int(sub.col_off - outer.col_off)
+    core = np.s_[ro : ro + int(sub.height), co : co + int(sub.width)]
     seen = inside[core] & valid[core] & ~masked[core]
     observed, unobserved = int(seen.sum()), int((inside[core] & ~seen).sum())
     ch = change[core]
     if not ch.any():
         return [], observed, unobserved
-    ct = rasterio.windows.transform(win, grid.transform)
+    st = rasterio.windows.transform(sub, grid.transform)
     polys = [shapely.geometry.shape(g) for g, _ in
-             shapes(ch.astype(np.uint8), mask=ch, transform=ct, connectivity=8)]  # fmt: skip
+             shapes(ch.astype(np.uint8), mask=ch, transform=st, connectivity=8)]  # fmt: skip
     labels = rasterize(
-        [(p, k + 1) for k, p in enumerate(polys)], out_shape=ch.shape, transform=ct, dtype="int32"
+        [(p, k + 1) for k, p in enumerate(polys)], out_shape=ch.shape, transform=st, dtype="int32"
     )
     labels[~ch] = 0
-    blue = b[pos["blue"]] if "blue" in pos else None
+    lab = labels[ch]
+    bb, aa = b[:, core[0], core[1]][:, ch], a[:, core[0], core[1]][:, ch]
+    ndvi_b, ndwi_b, br_b = _indices(bb, pos)
+    ndvi_a, ndwi_a, br_a = _indices(aa, pos)
     with np.errstate(invalid="ignore", divide="ignore"):
-        blue_ratio = (a[pos["blue"]] / a[pos["red"]]) if blue is not None else np.zeros_like(br_a)
-    feats = [mag, ndvi_a - ndvi_b, ndwi_a - ndwi_b, (br_a - br_b) / br_b, ndwi_b, ndvi_a,
-             blue_ratio]  # fmt: skip
-    lab = labels.ravel()
+        blue_ratio = aa[pos["blue"]] / aa[pos["red"]] if "blue" in pos else np.zeros_like(br_a)
+        feats = [mag[core][ch], ndvi_a - ndvi_b, ndwi_a - ndwi_b, (br_a - br_b) / br_b, ndwi_b,
+                 ndvi_a, blue_ratio]  # fmt: skip
     n = len(polys) + 1
     sums = [np.bincount(lab, minlength=n).astype(np.float64)]
     for f in feats:
-        sums.append(np.bincount(lab, weights=np.nan_to_num(f[core]).ravel(), minlength=n))
+        sums.append(np.bincount(lab, weights=np.nan_to_num(f), minlength=n))
     table = np.stack(sums, axis=1)
-    rows, cols = ch.shape
-    edges = {
-        "top": win.row_off > 0, "bottom": win.row_off + rows < grid.height,
-        "left": win.col_off > 0, "right": win.col_off + cols < grid.width,
-    }  # fmt: skip
+    # regions on a side of the window that has a neighbour are joined later
+    sides = {
+        "top": (r0 == 0 and win.row_off > 0, labels[0]),
+        "bottom": (r1 == win.height and win.row_off + win.height < grid.height, labels[-1]),
+        "left": (c0 == 0 and win.col_off > 0, labels[:, 0]),
+        "right": (c1 == win.width and win.col_off + win.width < grid.width, labels[:, -1]),
+    }
     border = np.zeros(n, bool)
-    for side, inner in edges.items():
-        if not inner:
-            continue
-        line = {"top": labels[0], "bottom": labels[-1], "left": labels[:, 0],
-                "right": labels[:, -1]}[side]  # fmt: skip
-        border[np.unique(line)] = True
+    for inner, line in sides.values():
+        if inner:
+            border[np.unique(line)] = True
     out = []
     for k, poly in enumerate(polys, start=1):
         if not border[k] and table[k, 0] < min_px:
@@ -610,6 +634,8 @@ def detect_changes(
     with rasterio.open(scenes["before"][0]) as ds:
         grid = _grid_of(ds, zone)
         aoi = gpd.GeoSeries([zone], crs=metric).to_crs(grid.crs).iloc[0]
+    # half a pixel of simplification costs nothing in the mask and much in rasterising
+    aoi = shapely.make_valid(aoi.simplify(abs(grid.transform.a) / 2))
     if grid.px_area == 0.0:  # geographic: area of a pixel at the centre
         cell = gpd.GeoSeries(
             [shapely.box(0, 0, abs(grid.transform.a), abs(grid.transform.e))], crs=grid.crs
