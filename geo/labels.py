@@ -691,3 +691,11 @@ SELF_CHECK: dict[str, str] = {
     "after": "后时相",
     "chiefs": "河长",
 }
+#: Who found a patch (the 台账 summary's 按来源统计, geo.reports.summary.patch_source).
+SOURCES: dict[str, str] = {
+    "issued": "上级下发",
+    "selfcheck": "自查",
+    "survey": "巡查发现",
+    "by_source": "按来源统计（上级下发、自查、巡查发现）",
+    "source": "来源",
+}

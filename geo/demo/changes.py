@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +27,8 @@ from rasterio.enums import ColorInterp
 from rasterio.features import rasterize
 from rasterio.windows import Window
 
-from geo.demo.imagery import COVER, _ground, _hash
+from geo.crs import metric_crs
+from geo.demo.imagery import COVER, _ground, _hash, soft_mask
 
 #: Cover drawn for each planted kind of change (a cover of :data:`geo.demo.imagery.COVER`).
 PLANTED = {
@@ -221,9 +223,9 @@ def synthetic_pair(
                     img *= np.array(gain, np.float32)[:, None, None]
                     img += np.array(offset, np.float32)[:, None, None]
                     if cloud:
-                        soft = _soft(shadow, wt, img.shape[1:])
+                        soft = soft_mask(shadow, wt, img.shape[1:])
                         img *= 1 - (1 - SHADOW) * soft
-                        soft = _soft(blob, wt, img.shape[1:])
+                        soft = soft_mask(blob, wt, img.shape[1:])
                         img = img * (1 - soft) + np.array(CLOUD, np.float32)[:, None, None] * soft
                 noise_px = _hash(cols * 3 + k, rows * 5 + k, seed + 11 + k)
                 img += (noise_px - 0.5) * np.float32(noise * 3.46)  # uniform, std = noise
@@ -251,14 +253,97 @@ def _paint(img: np.ndarray, wt: Affine, cols: np.ndarray, rows: np.ndarray, seed
     return paint
 
 
-def _soft(geom: shapely.Geometry, wt: Affine, shape: tuple, edge_m: float = 12.0) -> np.ndarray:
-    """1 inside ``geom``, falling to 0 over ``edge_m`` outside it (a soft rim)."""
-    if geom.is_empty:
-        return np.zeros(shape, np.float32)
-    out = np.zeros(shape, np.float32)
-    steps = 4
-    for k in range(steps):
-        grown = geom.buffer(edge_m * k / steps)
-        m = rasterize([grown], out_shape=shape, transform=wt).astype(bool)
-        out[m] += 1.0 / steps
-    return out
+@dataclass
+class DemoPlan:
+    """Changes planted in the demo county's after image, and its cloud (in ``crs``)."""
+
+    planted: gpd.GeoDataFrame
+    cloud: shapely.Geometry
+
+
+def demo_plantings(
+    segments: gpd.GeoDataFrame, patches: gpd.GeoDataFrame, *, seed: int = 2025
+) -> DemoPlan:
+    """Choose the demo's self-check changes: six inside the ranges, one outside, a cloud.
+
+    They lie near patches (where the demo image has ground) but away from them, in the
+    patches' Gauss-Kruger zone: two of each kind, 14–38 m across, inside the ranges
+    (fill in the water, spoil and a blue shed on the banks), one spoil heap well outside
+    the ranges plus the 50 m the detection looks beyond them, and a cloud over a range.
+    """
+    rng = np.random.default_rng(seed + 22)
+    crs = metric_crs(patches)
+    zone = shapely.union_all(segments.to_crs(crs).geometry.make_valid().to_numpy())
+    water = zone.buffer(-25.0)
+    known = shapely.union_all(patches.to_crs(crs).geometry.make_valid().to_numpy())
+    rims = patches.to_crs(crs).geometry.make_valid().convex_hull.exterior.to_numpy()
+    wants = [("water_fill", 30), ("new_structure", 22), ("vegetation_loss", 38),
+             ("water_fill", 16), ("new_structure", 14), ("vegetation_loss", 26),
+             ("outside", 30)]  # fmt: skip
+    chosen: list[shapely.Geometry] = []
+    kinds: list[str] = []
+    cloud = shapely.Polygon()
+    for _ in range(20_000):
+        if len(chosen) == len(wants):
+            break
+        kind, side = wants[len(chosen)]
+        rim = rims[rng.integers(len(rims))]
+        at = rim.interpolate(rng.uniform(0, 1), normalized=True)
+        angle = rng.uniform(0, 2 * np.pi)
+        dist = rng.uniform(40, 90)  # the demo image has ground 100 m around each patch
+        x, y = at.x + dist * np.cos(angle), at.y + dist * np.sin(angle)
+        shape = shapely.box(x - side / 2, y - side * 0.4, x + side / 2, y + side * 0.4)
+        if kind == "water_fill":
+            ok = water.buffer(-3).contains(shape)
+        elif kind == "outside":
+            ok = shape.distance(zone) > 80
+        else:  # on the bank, or just outside the range where the detection still looks
+            ok = zone.buffer(40).difference(water.buffer(3)).contains(shape)
+        ok = ok and shape.distance(known) > 35
+        ok = ok and all(shape.distance(g) > 60 for g in chosen)
+        if ok:
+            chosen.append(shape)
+            kinds.append(kind)
+    for _ in range(20_000):  # over a range, clear of the patches and the plantings
+        if not cloud.is_empty:
+            break
+        at = rims[rng.integers(len(rims))].interpolate(rng.uniform(0, 1), normalized=True)
+        angle = rng.uniform(0, 2 * np.pi)
+        blob = shapely.Point(at.x + 70 * np.cos(angle), at.y + 70 * np.sin(angle)).buffer(26)
+        if (
+            blob.intersects(zone)
+            and blob.distance(known) > 40
+            and all(blob.distance(g) > 60 for g in chosen)
+        ):
+            cloud = blob
+    covers = {"water_fill": "occupation", "new_structure": "construction",
+              "vegetation_loss": "dumping", "outside": "dumping"}  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        {"kind": kinds, "cover": [covers[k] for k in kinds],
+         "inside": [k != "outside" for k in kinds]},
+        geometry=chosen, crs=crs,
+    )  # fmt: skip
+    return DemoPlan(frame, cloud)
+
+
+def self_check(
+    ledger: Any,
+    before: Path,
+    after: Path,
+    *,
+    out_dir: Path,
+    batch_id: str,
+    actor: str,
+    issued_on: str,
+) -> gpd.GeoDataFrame:
+    """Run the self-check on the demo's pair, write ``candidates.gpkg`` and apply it."""
+    from geo.imagery.candidates import apply_candidates, candidate_chips, write_candidates
+    from geo.imagery.detect import detect_changes
+
+    found = detect_changes(before, after, ledger.segments(), patches=ledger.patches(),
+                           chiefs=ledger.chiefs())  # fmt: skip
+    found = candidate_chips(found, before=before, after=after,
+                            out_dir=out_dir / "candidates_chips")  # fmt: skip
+    write_candidates(found, out_dir / "candidates.gpkg")
+    apply_candidates(ledger, found, batch_id=batch_id, actor=actor, issued_on=issued_on)
+    return found

@@ -476,9 +476,12 @@ def _process(
         feats = [mag[core][ch], ndvi_a - ndvi_b, ndwi_a - ndwi_b, (br_a - br_b) / br_b, ndwi_b,
                  ndvi_a, blue_ratio]  # fmt: skip
     n = len(polys) + 1
+    # count, sum of the magnitude, then the features weighted by it (the rim counts little)
+    weight = np.nan_to_num(feats[0])
     sums = [np.bincount(lab, minlength=n).astype(np.float64)]
-    for f in feats:
-        sums.append(np.bincount(lab, weights=np.nan_to_num(f), minlength=n))
+    sums.append(np.bincount(lab, weights=weight, minlength=n))
+    for f in feats[1:]:
+        sums.append(np.bincount(lab, weights=np.nan_to_num(f) * weight, minlength=n))
     table = np.stack(sums, axis=1)
     # regions on a side of the window that has a neighbour are joined later
     sides = {
@@ -699,7 +702,7 @@ def _frame(regions: list[_Region], grid: _Grid, metric: Any, pos: Mapping[str, i
     for g in regions:
         s = g.sums
         n = s[0]
-        mean = s[1:] / n
+        mean = np.concatenate([[s[1] / n], s[2:] / max(s[1], 1e-9)])
         cols["area_m2"].append(n * grid.px_area)
         cols["score"].append(round(float(mean[0]), 2))
         cols["d_ndvi"].append(round(float(mean[1]), 3))
