@@ -249,8 +249,8 @@ def candidate_patches(
             "patch_id": (f"{batch_id}-" + number).to_numpy(),
             "batch_id": [str(batch_id)] * len(rows),
             "issue_type": rows["kind"].map(KIND_ISSUE).fillna("other").to_numpy(),
-            "admin_code": rows.get("admin_code", pd.Series("", index=rows.index))
-            .replace("", None).to_numpy(),
+            "admin_code": [c if isinstance(c, str) and c else None
+                           for c in rows.get("admin_code", [""] * len(rows))],
             "detected_on": [str(found)[:10]] * len(rows),
             "issued_on": [issued_on or today] * len(rows),
             "area_m2": rows["area_m2"].astype(float).to_numpy() if len(rows) else [],
