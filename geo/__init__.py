@@ -72,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     # imagery
     "chips_for_patches": "geo.imagery.chipping",
     "imagery_for_ledger": "geo.imagery.chipping",
+    "detect_changes": "geo.imagery.detect",
     # reports and maps
     "export_ledger": "geo.reports.exports",
     "due_escalations": "geo.reports.escalation",

@@ -960,3 +960,32 @@ VERIFICATION: dict[str, str] = {
     "county_office": "县河长办",
     "recheck_foot": "回头看抽样：已销号和挂账监管图斑按乡镇分层抽取 {share:.0%}，seed={seed}",
 }
+
+#: Self-check (自查) change detection (geo.imagery.detect): kinds of change and words.
+CHANGE_KINDS: dict[str, str] = {
+    "vegetation_loss": "植被变裸地/硬化",
+    "water_fill": "水面被占/填埋",
+    "new_structure": "新增建筑/构筑物",
+    "other_change": "其他变化",
+}
+SELF_CHECK: dict[str, str] = {
+    "source": "自查",
+    "layer": "自查候选图斑",
+    "new": "新发现",
+    "linked": "同一地点（已有图斑）",
+    "unobserved": "未观测（云、阴影、无数据）",
+    "score": "变化强度",
+    "kind": "变化类型",
+    "area": "面积（平方米）",
+    "before": "前时相",
+    "after": "后时相",
+    "chiefs": "河长",
+}
+#: Who found a patch (the 台账 summary's 按来源统计, geo.reports.summary.patch_source).
+SOURCES: dict[str, str] = {
+    "issued": "上级下发",
+    "selfcheck": "自查",
+    "survey": "巡查发现",
+    "by_source": "按来源统计（上级下发、自查、巡查发现）",
+    "source": "来源",
+}

@@ -19,7 +19,7 @@ def test_outputs_are_written(demo_run):
 def test_every_state_shows(demo_run):
     counts = demo_run.counts
     assert all(n > 0 for n in counts.values()), counts
-    assert sum(counts.values()) == 90  # 60 + 30 patches in two batches
+    assert sum(counts.values()) == 96  # 60 + 30 patches in two batches, 6 found by 自查
 
 
 def test_the_ledger_tells_the_story(demo_run):
@@ -29,7 +29,7 @@ def test_the_ledger_tells_the_story(demo_run):
         imports = led.imports()
         assignments = led.assignments()
         tracks, findings = led.tracks(), led.findings()
-    assert set(frame["batch_id"]) == {"2025-Q3", "2026-Q1"}
+    assert set(frame["batch_id"]) == {"2025-Q3", "2026-Q1", "自查-2026-04"}
     overdue = frame[frame["overdue_days"] > 0]
     assert len(overdue) >= 5 and set(overdue["state"]) <= CLOCK_STATES
     assert {"issued", "verifying", "rectifying"} <= set(overdue["state"])  # 核查 has a clock too
@@ -40,6 +40,7 @@ def test_the_ledger_tells_the_story(demo_run):
     inside = frame[frame["relation"] == "inside"]
     assert (inside["chief_village"] != "").all() and (inside["chief_county"] != "").all()
     patches = imports[imports["kind"] == "patches"]
+    patches = patches[~patches["batch_id"].str.startswith("自查")]  # the province's shapefiles
     assert patches["encoding"].str.contains("gb18030").all()
     assert (
         patches["crs"].str.contains("EPSG:4547").any()
@@ -62,7 +63,7 @@ def test_the_excel_ledger_reads_back(demo_run):
     assert len(book.sheetnames) >= 2
     ledger_sheet = pd.read_excel(demo_run.xlsx, sheet_name=1, dtype=str, header=2)
     assert ledger_sheet.columns[0] == "序号" and "图斑编号" in ledger_sheet.columns
-    assert ledger_sheet["序号"].iloc[89] == "90" and ledger_sheet["序号"].iloc[-1].startswith(
+    assert ledger_sheet["序号"].iloc[95] == "96" and ledger_sheet["序号"].iloc[-1].startswith(
         "填报"
     )
 
@@ -70,7 +71,7 @@ def test_the_excel_ledger_reads_back(demo_run):
 def test_qgis_opens_the_ledger(demo_run):
     layers = dict(pyogrio.list_layers(demo_run.ledger))
     assert layers["patches"] == "MultiPolygon" and layers["segments"] == "MultiPolygon"
-    assert len(pyogrio.read_dataframe(demo_run.ledger, layer="patches")) == 90
+    assert len(pyogrio.read_dataframe(demo_run.ledger, layer="patches")) == 96
 
 
 def test_same_seed_same_history(demo_run, tmp_path):
@@ -79,3 +80,27 @@ def test_same_seed_same_history(demo_run, tmp_path):
         ea, eb = a.events(), b.events()
         assert ea.drop(columns="event_id").equals(eb.drop(columns="event_id"))
         assert ea["hash"].iloc[-1] == eb["hash"].iloc[-1]
+
+
+def test_the_demo_self_check_finds_its_planted_changes(demo_run):
+    import geopandas as gpd
+
+    from geo.demo.changes import demo_plantings
+    from geo.ledger.store import open_ledger
+
+    with open_ledger(demo_run.ledger) as led:
+        patches, segments = led.patches(), led.segments()
+    mine = patches[patches["batch_id"] == "自查-2026-04"]
+    plan = demo_plantings(segments, patches[patches["batch_id"] != "自查-2026-04"])
+    found = gpd.read_file(demo_run.ledger.parent / "candidates.gpkg").to_crs(plan.planted.crs)
+    inside = plan.planted[plan.planted["inside"]]
+    assert all(found.intersects(g).any() for g in inside.geometry)  # every planted change
+    assert not found.intersects(plan.planted[~plan.planted["inside"]].union_all()).any()
+    assert not found.intersects(plan.cloud).any()  # never the cloud
+    assert len(mine) == len(inside) and set(mine["issue_type"]) <= {"occupation", "construction",
+                                                                       "other"}  # fmt: skip
+    page = demo_run.map.read_text(encoding="utf-8")
+    assert "自查候选图斑" in page
+    book = pd.read_excel(demo_run.xlsx, sheet_name=None, header=None)
+    cells = {str(v) for sheet in book.values() for v in sheet.to_numpy().ravel()}
+    assert "自查" in cells and any(c.startswith("按来源统计") for c in cells)

@@ -199,7 +199,7 @@ def test_empty_frame(tmp_path, patches):
     assert sheet.max_row == 5  # title, 数据截至, headers, a blank row, the 填报 lines
     assert [c.value for c in sheet[3]] == ["序号", *(COLUMNS[c] for c in LEDGER_COLUMNS)]
     totals = [r for r in book[SUMMARY].iter_rows(values_only=True) if r[0] == COLUMNS["total"]]
-    assert len(totals) == 4 and all(r[len(LIFECYCLE) + 1] == 0 for r in totals)
+    assert len(totals) == 5 and all(r[len(LIFECYCLE) + 1] == 0 for r in totals)
     assert sheet.conditional_formatting is not None and not list(sheet.conditional_formatting)
 
 
@@ -510,7 +510,7 @@ def test_a_killed_export_leaves_the_old_set_and_the_next_run_cleans_up(old_set):
     assert _set(out) == old  # the old set whole: nothing of the new run in the folder
     assert {p.name for p in out.iterdir()} == set(old) | {".hetu-export.lock", "hetu-export.log"}
     assert _staging(out) == [staging] and staging.parent == out.parent  # left by the kill
-    assert _export(settings, led, out).rows == 90
+    assert _export(settings, led, out).rows == 96
     new = _set(out)
     assert _staging(out) == []  # the next run removed it
     assert set(new) == set(old) and new[f"ledger_{_DAY}.csv"] != old[f"ledger_{_DAY}.csv"]

@@ -18,6 +18,7 @@ from geo.labels import (
     ISSUE_TYPES,
     LEDGER_SUMMARY,
     LEVELS,
+    SOURCES,
     STATES,
     TEXT,
 )
@@ -98,7 +99,7 @@ def _tables(sheet) -> dict[str, dict[str, tuple]]:
 
 def test_summary_tables_count_the_frame(patches):
     tables = summary_tables(patches, period=PERIOD)
-    assert list(tables) == ["township", "water_name", "chief_level", "issue_type"]
+    assert list(tables) == ["township", "water_name", "chief_level", "issue_type", "source"]
     town = tables["township"]
     assert list(town.index) == ["清溪镇", "白沙乡", COLUMNS["total"]]
     assert town.loc["清溪镇", "rectifying"] == 2 and town.loc["清溪镇", "closed"] == 1
@@ -142,6 +143,7 @@ def test_summary_sheet_reads_back(book, patches):
         LEDGER_SUMMARY["by_water"],
         LEDGER_SUMMARY["by_chief_level"],
         TEXT["by_issue_type"],
+        SOURCES["by_source"],
         note,
     ]
     header = tables[TEXT["by_township"]]["__header__"]

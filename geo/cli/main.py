@@ -34,6 +34,7 @@ from geo.cli.common import (
     show_log,
     write_report,
 )
+from geo.cli.detect import COMMANDS as DETECT_COMMANDS
 from geo.cli.ingest import COMMANDS as INGEST_COMMANDS
 from geo.cli.ingest import echo_reasons
 from geo.cli.integrity import COMMANDS as INTEGRITY_COMMANDS
@@ -606,6 +607,8 @@ for _command in [*INTEGRITY_COMMANDS, *BULLETIN_COMMANDS]:
 for _command in [*PATROL_COMMANDS, *RIVER_COMMANDS]:
     cli.add_command(_command)
 for _command in VERIFICATION_COMMANDS:  # 认定, review, responsibility, 回头看 (issue 17)
+    cli.add_command(_command)
+for _command in DETECT_COMMANDS:
     cli.add_command(_command)
 
 

@@ -126,6 +126,11 @@ def coverage(ctx: click.Context, ledger: str, within_m: float | None, **opts: An
     show_default=True,
     help="Draw surveyed (green) and unsurveyed (red) shoreline: layer 岸线巡查.",
 )
+@click.option(
+    "--candidates",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Draw a self-check candidates file (hetu detect -o) as a layer of its own.",
+)
 @as_of_opt
 @click.pass_context
 def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
@@ -153,6 +158,13 @@ def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
             layers["tracks"], layers["ranges"], within_m=settings.survey_within_m,
             central_meridian=settings.central_meridian,
         )  # fmt: skip
+    if opts["candidates"]:
+        from geo.imagery.candidates import candidate_thumbnails, read_candidates
+
+        layers["candidates"] = read_candidates(opts["candidates"])
+        layers["candidate_thumbnails"] = candidate_thumbnails(
+            layers["candidates"], folder=Path(opts["candidates"]).parent
+        )
     title = " ".join(p for p in (settings.office_name, opts["township"], TEXT["ledger"]) if p)
     m = status_map(
         frame,

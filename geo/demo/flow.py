@@ -16,12 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geo.demo.changes import demo_plantings, self_check
 from geo.demo.county import PATROL_PERIOD, DemoFiles, build_demo_files, write_photo
 from geo.demo.imagery import write_demo_imagery
 from geo.demo.verification import VERIFY_BY, verification_round
 from geo.field.coverage import coverage_ledger, shoreline_pieces
 from geo.field.evidence import attach_evidence
 from geo.field.patrols import patrols_ledger
+from geo.imagery.candidates import candidate_thumbnails
 from geo.imagery.chipping import imagery_for_ledger, thumbnails_for_map
 from geo.labels import TEXT
 from geo.ledger.loading import ingest_file
@@ -42,6 +44,7 @@ ESCALATION_DAYS = ("2026-03-26", "2026-04-01", "2026-04-15", "2026-04-29")
 BATCH_DATES = {"2025-Q3": "2025-08-01", "2026-Q1": "2026-02-01"}
 
 _OFFICE = "县河长办"
+SELF_CHECK_BATCH = "自查-2026-04"
 _INSPECTOR = "核查员"
 _CHIEF = "乡级河长"
 
@@ -216,6 +219,7 @@ def run_demo(
             notices += done.documents
         say("cutting before/after imagery chips")
         patches = ledger.patches()
+        plan = demo_plantings(ledger.segments(), patches, seed=seed)  # for 自查 to find
         before, after = write_demo_imagery(
             Path(data_dir) / "imagery",
             patches,
@@ -223,8 +227,13 @@ def run_demo(
             cleared=patches.loc[patches["state"].eq("closed"), "patch_id"],
             appeared=patches.loc[patches["batch_id"].eq("2026-Q1"), "patch_id"],
             water=ledger.segments(),
+            planted=list(zip(plan.planted.geometry, plan.planted["cover"], strict=True)),
+            cloud=plan.cloud,
         )
         imagery_for_ledger(ledger, before=[before], after=[after])
+        say("自查: finding changes along the rivers in the pair")
+        found = self_check(ledger, before, after, out_dir=out, batch_id=SELF_CHECK_BATCH,
+                           actor=_OFFICE, issued_on="2026-04-14")  # fmt: skip
         say("writing the map and the Excel ledger")
         frame = ledger.status_frame(as_of=DEMO_AS_OF)
         title = f"{settings.office_name} {TEXT['ledger']}"
@@ -241,6 +250,8 @@ def run_demo(
             events=ledger.events(as_of=DEMO_AS_OF),
             links=relink(ledger.links(), frame),
             thumbnails=thumbnails_for_map(ledger, max_px=160),
+            candidates=found,
+            candidate_thumbnails=candidate_thumbnails(found, folder=out),
             title=title,
             as_of=DEMO_AS_OF,
             basemap=settings.basemap,

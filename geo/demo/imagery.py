@@ -13,7 +13,7 @@ the same files.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -99,6 +99,8 @@ def write_demo_imagery(
     appeared: Collection[str] = (),
     water: gpd.GeoDataFrame | None = None,
     margin_m: float = 100.0,
+    planted: Sequence[tuple[shapely.Geometry, str]] = (),
+    cloud: shapely.Geometry | None = None,
 ) -> tuple[Path, Path]:
     """Write a seeded before/after GeoTIFF pair covering the patches.
 
@@ -122,6 +124,11 @@ def write_demo_imagery(
         the edge, is drawn as water and the rest as grassy bank.
     margin_m : float
         Ground drawn around each patch, in metres.
+    planted : sequence of (geometry, cover)
+        Changes no patch knows of, drawn in ``after`` only (geometries in the patches'
+        Gauss-Kruger zone, covers of :data:`COVER`): what the self-check should find.
+    cloud : geometry, optional
+        A cloud over ``after`` (same CRS), white with a soft rim (:func:`soft_mask`).
 
     Returns
     -------
@@ -189,7 +196,13 @@ def write_demo_imagery(
                     if shown:
                         paint([gm.iloc[i]], kinds[i] if kinds[i] in COVER else "other")
                 if after:
+                    for geom, cover in planted:
+                        if geom.intersects(box):
+                            paint([geom], cover)
                     img *= np.array([1.05, 1.04, 1.02, 1.08], np.float32)[:, None, None]
+                    if cloud is not None and cloud.buffer(20).intersects(box):
+                        soft = soft_mask(cloud, wt, (TILE, TILE))
+                        img = img * (1 - soft) + np.float32(238) * soft
                 dst.write(np.clip(img, 10, 255).astype(np.uint8), window=win)
             dst.colorinterp = [
                 ColorInterp.red,
@@ -201,3 +214,15 @@ def write_demo_imagery(
             if not after:
                 dst.update_tags(ACQUISITIONDATETIME=f"{BEFORE_DATE}T10:42:00")
     return paths
+
+
+def soft_mask(geom: shapely.Geometry, wt: Affine, shape: tuple, edge_m: float = 12.0) -> np.ndarray:
+    """1 inside ``geom``, falling to 0 over ``edge_m`` outside it (a cloud's soft rim)."""
+    out = np.zeros(shape, np.float32)
+    if geom.is_empty:
+        return out
+    steps = 4
+    for k in range(steps):
+        grown = geom.buffer(edge_m * k / steps)
+        out += rasterize([grown], out_shape=shape, transform=wt).astype(np.float32) / steps
+    return out

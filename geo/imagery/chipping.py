@@ -576,16 +576,22 @@ def thumbnails_for_map(
         if path is None:
             log.warning("chip %s of patch %s is not in the attachment store", sha, pid)
             continue
-        with Image.open(path) as src:
-            img = src.convert("RGBA")
-        flat = Image.new("RGB", img.size, NODATA_RGB)
-        flat.paste(img, mask=img.getchannel("A"))
-        flat.thumbnail((max_px, max_px))
-        if isinstance(day, str) and day:
-            _label(flat, day)
-        buf = io.BytesIO()
-        flat.save(buf, format="JPEG", quality=quality)
-        out.setdefault(str(pid), []).append(
-            "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-        )
+        uri = chip_uri(path, stamp=day if isinstance(day, str) else "", max_px=max_px,
+                       quality=quality)  # fmt: skip
+        out.setdefault(str(pid), []).append(uri)
     return out
+
+
+def chip_uri(path: str | os.PathLike, *, stamp: str = "", max_px: int = 160,
+             quality: int = 70) -> str:  # fmt: skip
+    """Return a chip file as a small JPEG data URI (nodata grey), stamped with ``stamp``."""
+    with Image.open(path) as src:
+        img = src.convert("RGBA")
+    flat = Image.new("RGB", img.size, NODATA_RGB)
+    flat.paste(img, mask=img.getchannel("A"))
+    flat.thumbnail((max_px, max_px))
+    if stamp:
+        _label(flat, stamp)
+    buf = io.BytesIO()
+    flat.save(buf, format="JPEG", quality=quality)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

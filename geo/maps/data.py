@@ -341,3 +341,31 @@ def shoreline_by_township(
         shown = names.get(town) or town
         rows.append((shown, f"{covered[town] / 1000:.1f}/{whole / 1000:.1f}", pct))
     return rows
+
+
+def candidate_records(
+    cands: pd.DataFrame,
+    geoms: gpd.GeoSeries,
+    *,
+    origin: tuple[int, int],
+    quantum: float,
+    strings: Strings,
+    lines: Sequence[str],
+    thumbs: Mapping[str, Sequence[str]],
+) -> list[list[Any]]:
+    """Return one record per self-check candidate: ``[title, cx, cy, shape, lines, images]``.
+
+    ``lines`` are the columns shown as ``label value`` (their text only, through the string
+    table); ``images`` are the candidate's checked chip data URIs (:func:`thumbnail_uris`).
+    """
+    centers, shapes = encode_geometries(geoms.values, quantum=quantum, origin=origin)
+    out = []
+    ids = cands["candidate_id"].astype(str).tolist()
+    for i, cid in enumerate(ids):
+        row = cands.iloc[i]
+        shown = [strings(f"{label} {row[col]}") for col, label in lines
+                 if col in cands.columns and not missing(row[col]) and str(row[col])]  # fmt: skip
+        images = [strings(u) for u in thumbs.get(cid, [])]
+        out.append([strings(cid), int(centers[i, 0]), int(centers[i, 1]), shapes[i], shown,
+                    images])  # fmt: skip
+    return out

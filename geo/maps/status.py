@@ -40,7 +40,7 @@ import shapely
 from geo.clock import now
 from geo.errors import CRSError, NotFoundError, SchemaError, SettingsError
 from geo.fileio import write_atomic
-from geo.labels import COLUMNS, ISSUE_TYPES, SHORELINE, STATES, TEXT, label
+from geo.labels import COLUMNS, ISSUE_TYPES, SELF_CHECK, SHORELINE, STATES, TEXT, label
 from geo.maps import data as _md
 from geo.maps.assets import Verbatim, hetu_css, hetu_script, use_assets
 from geo.maps.data import Strings, encode_geometries, missing, script_json, simplified
@@ -76,6 +76,8 @@ _RECURRENCE_COLOR = "#6a1b9a"
 SHORELINE_COLORS = {"covered": "#2e9e44", "gap": "#e53935"}
 _SETTLED = ("closed", "dismissed")
 _SIMPLIFY_M = {"patches": 0.5, "ranges": 5.0, "tracks": 2.0, "shoreline": 2.0}
+_SIMPLIFY_M["candidates"] = 0.5
+_CANDIDATE_COLOR = "#d500f9"
 _QUANTUM = 1e-6
 _MAX_ZOOM = 18
 _MAX_RIVERS = 8
@@ -355,6 +357,8 @@ def status_map(
     township: str | None = None,
     offline: bool = True,
     workdays: bool = True,
+    candidates: gpd.GeoDataFrame | None = None,
+    candidate_thumbnails: dict[str, list[str]] | None = None,
 ) -> folium.Map:
     """Draw the status frame as a leadership map.
 
@@ -399,6 +403,11 @@ def status_map(
     workdays : bool, default True
         Overdue days are working days (逾期 N 个工作日); ``False`` when the office
         counts calendar days (``[calendar] count = "calendar"``: 逾期 N 天).
+    candidates : GeoDataFrame, optional
+        Self-check candidates (:func:`geo.imagery.detect.detect_changes` or a candidates
+        file): a layer of their own, 自查候选图斑, dashed; the popup shows kind, area,
+        score, segment and chiefs, and ``candidate_thumbnails`` (candidate id → chip data
+        URIs).
 
     Returns
     -------
@@ -457,6 +466,8 @@ def status_map(
     state_index = {s: k for k, s in enumerate(states)}
     layers = {"patches": frame, "ranges": range_frame, "tracks": track_frame}
     layers["shoreline"] = shore_frame
+    cand_frame = _drawable(candidates, "candidates")
+    layers["candidates"] = cand_frame
     drawn = [simplified(f, _SIMPLIFY_M[k], k) for k, f in layers.items() if f is not None]
     if drawn:
         bounds = np.array([g.total_bounds for g in drawn])
@@ -512,6 +523,22 @@ def status_map(
         names["shoreline"] = SHORELINE["layer"]
         shore_rows = _md.shoreline_by_township(shore_frame, frame)
 
+    cand_records: list[list[Any]] = []
+    if cand_frame is not None:
+        words = [
+            ("kind_label", SELF_CHECK["kind"]),
+            ("area_m2", SELF_CHECK["area"]),
+            ("score", SELF_CHECK["score"]),
+            ("segment_name", COLUMNS["segment_name"]),
+            ("chiefs", SELF_CHECK["chiefs"]),
+            ("linked_patch", SELF_CHECK["linked"]),
+        ]
+        cand_records = _md.candidate_records(
+            cand_frame, next(geo_iter), origin=origin, quantum=_QUANTUM, strings=strings,
+            lines=words, thumbs=_thumbnail_uris(candidate_thumbnails),
+        )  # fmt: skip
+        names["candidates"] = f"{SELF_CHECK['layer']} ({len(cand_records)})"
+
     # ranges first (underneath), the shoreline, then patches, overdue marks, recurrence sites
     # and tracks; folium's groups get fixed names only, the layer list is the script's
     order = sorted(
@@ -543,6 +570,8 @@ def status_map(
         "shoreline": shore_records,
         "shore_colors": [SHORELINE_COLORS["gap"], SHORELINE_COLORS["covered"]],
         "recurrences": recurrences,
+        "candidates": cand_records,
+        "candidate_color": _CANDIDATE_COLOR,
         "s": strings.items,
     }
     drawing = Verbatim("HetuLayers")

@@ -38,6 +38,7 @@ from geo.labels import (
     ISSUE_TYPES,
     LEDGER_SUMMARY,
     LEVELS,
+    SOURCES,
     STATES,
     TEXT,
     VERIFICATION,
@@ -95,8 +96,18 @@ _FONT = "Microsoft YaHei"
 _HEADER_FILL = "#DDEBF7"
 _OVERDUE_FILL = "#FFC7CE"
 _OVERDUE_FONT = "#9C0006"
-_TABLES = ("township", "water_name", "chief_level", "issue_type")
+_TABLES = ("township", "water_name", "chief_level", "issue_type", "source")
 _LEVEL_ORDER = tuple(LEVELS)  # highest first
+
+
+def patch_source(frame: pd.DataFrame) -> pd.Series:
+    """Who found each patch: ``selfcheck`` (自查), ``survey`` (巡查) or ``issued`` (下发)."""
+    attrs = frame["attrs"] if "attrs" in frame else pd.Series("", index=frame.index)
+    text = attrs.fillna("").astype(str)
+    out = pd.Series("issued", index=frame.index)
+    out[text.str.contains('"source": "自查"', regex=False)] = "selfcheck"
+    out[text.str.contains('"source": "survey"', regex=False)] = "survey"
+    return out
 
 
 def overdue_mask(frame: pd.DataFrame) -> pd.Series:
@@ -148,6 +159,10 @@ def _keys_and_rows(frame: pd.DataFrame, by: str) -> tuple[pd.Series, list[tuple[
         sizes = keys.value_counts()
         order = sorted(sizes.index, key=lambda k: (k == "", -sizes[k], k))
         return keys, [(k, k or LEDGER_SUMMARY["no_water"]) for k in order]
+    if by == "source":  # who found it: the province's batches, the office's 自查, patrols
+        keys = patch_source(frame)
+        found = [k for k in ("issued", "selfcheck", "survey") if (keys == k).any()]
+        return keys, [(k, SOURCES[k]) for k in found]
     if by == "chief_level":
         keys = chief_level(frame)
         present = set(keys)
@@ -356,6 +371,7 @@ def write_summary(
         "water_name": (LEDGER_SUMMARY["by_water"], COLUMNS["water_name"]),
         "chief_level": (LEDGER_SUMMARY["by_chief_level"], LEDGER_SUMMARY["chief_level"]),
         "issue_type": (TEXT["by_issue_type"], COLUMNS["issue_type"]),
+        "source": (SOURCES["by_source"], SOURCES["source"]),
     }
     names = {**STATES, **COLUMNS, **EXPORT}
     row, ref, firsts = 2, {}, [COLUMNS["township"]]

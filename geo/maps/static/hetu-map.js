@@ -184,6 +184,18 @@ function hetuDraw(dataId, map, G) {
       weight: b[0] ? 4 : 5, opacity: 0.9});
     tip(line, s(b[1])); G.shoreline.addLayer(line);
   });
+  (D.candidates || []).forEach(function (c) {  // self-check candidates: text and chips as data
+    if (!G.candidates) { return; }
+    var poly = L.polygon(rings(c[1], c[2], c[3]), {renderer: renderer, color: D.candidate_color,
+      weight: 2, dashArray: "5 4", fillOpacity: 0.2});
+    poly.bindPopup(function () {
+      var box = el("div", null, "hetu-candidate"); box.appendChild(el("b", s(c[0])));
+      c[4].forEach(function (k) { box.appendChild(el("div", s(k))); });
+      c[5].forEach(function (k) { var img = el("img"); img.src = s(k); box.appendChild(img); });
+      return box;
+    });
+    G.candidates.addLayer(poly);
+  });
   if (G.recurrence) {
     var rec = L.featureGroup().on("click", onClick);
     D.recurrences.forEach(function (r) {
