@@ -382,7 +382,8 @@ def test_the_demo_shows_issue_17_done_when(demo_run):
     assert detail["open"] == sum(states.values()) - settled and states["monitored"] > 0
     assert states["proposed"] >= 1  # a proposal awaits the county
     book = openpyxl.load_workbook(demo_run.xlsx, read_only=True)
-    ledger_head = next(book["图斑台账"].iter_rows(max_row=1, values_only=True))
+    # the 台账 sheet is a printable form: title, 数据截至 and unit, then the header row
+    ledger_head = next(book["图斑台账"].iter_rows(min_row=3, max_row=3, values_only=True))
     assert {"认定类别", "严重程度", "责任单位", "整改措施"} <= set(ledger_head)
     summary = [c for row in book["汇总"].iter_rows(max_row=6, values_only=True) for c in row]
     assert "核查完成率" in summary and "整改销号率" in summary and "未清零" in summary
