@@ -10,7 +10,8 @@ cache for each; the file is in the OS page cache for both):
   30 m each side) at full resolution; nothing else;
 - ``hetu``: :func:`geo.imagery.chipping.chips_for_patches` with ``size_px`` (default 128):
   decimated window reads (served from overviews), reprojection to the patch's
-  Gauss-Kruger zone, indicators, outline and a PNG written per patch.
+  Gauss-Kruger zone, indicators, outline and a PNG written per patch, in threads
+  (one handle on the image each); ``hetu-1thread`` the same with ``workers=1``.
 
 Both print chips per second; the parent prints the ratio hetu / plain.
 
@@ -107,13 +108,16 @@ def run_plain(cog: Path, patches: gpd.GeoDataFrame) -> dict:
     return {"seconds": seconds, "chips": len(patches), "mean_px": pixels / len(patches)}
 
 
-def run_hetu(cog: Path, patches: gpd.GeoDataFrame, size_px: int, out: Path) -> dict:
+def run_hetu(
+    cog: Path, patches: gpd.GeoDataFrame, size_px: int, out: Path, workers: int | None
+) -> dict:
     from geo.imagery.chipping import chips_for_patches
 
     t0 = time.perf_counter()
     rows, files = chips_for_patches(
-        patches, [cog], role="after", out_dir=out, size_px=size_px, buffer_m=BUFFER_M
-    )
+        patches, [cog], role="after", out_dir=out, size_px=size_px, buffer_m=BUFFER_M,
+        workers=workers,
+    )  # fmt: skip
     seconds = time.perf_counter() - t0
     return {
         "seconds": seconds,
@@ -139,7 +143,8 @@ def main() -> None:
         if engine == "plain":
             result = run_plain(cog, patches)
         else:
-            result = run_hetu(cog, patches, args.size_px, folder / "chips")
+            workers = {"hetu": None, "hetu-1thread": 1}[engine]
+            result = run_hetu(cog, patches, args.size_px, folder / engine, workers)
         print(json.dumps(result))
         return
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,16 +160,18 @@ def main() -> None:
             f"{args.patches} patches; made in {time.perf_counter() - t0:.1f} s"
         )
         results = {}
-        for engine in ("plain", "hetu"):
+        for engine in ("plain", "hetu-1thread", "hetu"):
             cmd = [sys.executable, __file__, "--child", engine, str(folder)]
             cmd += ["--size-px", str(args.size_px)]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
             results[engine] = json.loads(out.strip().splitlines()[-1])
             rate = results[engine]["chips"] / results[engine]["seconds"]
-            print(f"{engine:6s} {rate:8.1f} chips/s  {json.dumps(results[engine])}")
+            print(f"{engine:12s} {rate:8.1f} chips/s  {json.dumps(results[engine])}")
         plain = results["plain"]["chips"] / results["plain"]["seconds"]
         hetu = results["hetu"]["chips"] / results["hetu"]["seconds"]
-        print(f"ratio hetu/plain = {hetu / plain:.2f} (chips of {args.size_px} px)")
+        one = results["hetu-1thread"]["chips"] / results["hetu-1thread"]["seconds"]
+        print(f"ratio hetu/plain = {hetu / plain:.2f} (chips of {args.size_px} px); "
+              f"threads / one thread = {hetu / one:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import shapely
@@ -252,3 +253,20 @@ def test_demo_pair_shows_cleared_and_new_patches_in_the_ledger(demo_ledger, tmp_
     assert set(thumbs) == set(patches["patch_id"]) and all(len(v) == 2 for v in thumbs.values())
     assert thumbnail_uris(thumbs) == thumbs  # the map accepts them
     assert max(len(u) for v in thumbs.values() for u in v) < 8000
+
+
+def test_threads_cut_the_same_chips_as_one_thread(tmp_path):
+    """200 patches over two images (one in degrees): two threads, each with its own handles."""
+    near = make_tif(tmp_path / "a.tif", ground(800, 800, seed=3))
+    rng = np.random.default_rng(5)
+    centres = [inside(x, y) for x, y in rng.uniform(30, 1100, (200, 2))]  # some beyond a.tif
+    far = make_tif(tmp_path / "b.tif", ground(1200, 1200, seed=4), res=1.0)
+    patches = patches_at(*centres, size=24.0)
+    one, files_one = chips_for_patches(patches, [near, far], role="before",
+                                       out_dir=tmp_path / "one", size_px=64, workers=1)  # fmt: skip
+    two, files_two = chips_for_patches(patches, [near, far], role="before",
+                                       out_dir=tmp_path / "two", size_px=64, workers=2)  # fmt: skip
+    cols = ["patch_id", "source", "status", "attachment_id", "indicators"]
+    pd.testing.assert_frame_equal(one[cols], two[cols])
+    assert set(files_one) == set(files_two) and (one["status"] == "ok").all()
+    assert one["source"].str.endswith("b.tif").any() and one["source"].str.endswith("a.tif").any()

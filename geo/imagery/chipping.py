@@ -30,6 +30,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,8 +178,14 @@ def chips_for_patches(
     acquired_on: Mapping[str, str | dt.date] | None = None,
     crs: Any = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Path]]:
     """Cut a chip from the images for every patch, measure it and save it as a PNG.
+
+    The patches are cut in Hilbert order (neighbours share GDAL's cached blocks), split
+    into ``workers`` runs of neighbours, each run in a thread of its own with its own
+    handles on the images (GDAL and PIL release the GIL; a dataset is never shared
+    between threads).
 
     Parameters
     ----------
@@ -205,6 +212,8 @@ def chips_for_patches(
         Draw every chip in this metric CRS instead of each patch's own zone.
     progress : Progress, optional
         Told of each patch done, chipped or not (:mod:`geo.progress`).
+    workers : int, optional
+        Threads (default: the CPUs available, at most 8; 1 runs in the calling thread).
 
     Returns
     -------
@@ -243,15 +252,38 @@ def chips_for_patches(
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env())  # one GDAL environment for every read and warp
         scenes, bad = _open_all(images, stack, bands=bands, acquired_on=acquired_on)
+        opened = {"bands": bands, "acquired_on": acquired_on}  # how each thread opens them
         for key, idx in _metric_groups(geoms, crs).items():
             idx = idx[~empty[idx]]
             if not len(idx):
                 continue
             metric = CRS.from_user_input(key)
-            for job in _jobs(ids[idx], geoms.iloc[idx], metric, scenes, size_px, buffer_m):
-                pos = int(idx[job.order])
-                rows[pos] = _one(job.job, role, out, files, size_px=size_px, ring_m=ring_m)
-                tick(1)
+            jobs = list(_jobs(ids[idx], geoms.iloc[idx], metric, scenes, size_px, buffer_m))
+
+            def run(part: list[_Ordered], idx: np.ndarray = idx) -> None:
+                with contextlib.ExitStack() as own:  # this thread's handles on the images
+                    own.enter_context(rasterio.Env())
+                    mine, _ = _open_all(images, own, **dict(opened))
+                    swap = {id(a): b for a, b in zip(scenes, mine, strict=True)}
+                    for job in part:
+                        job.job.candidates = [(swap[id(sc)], bd) for sc, bd in job.job.candidates]
+                        rows[int(idx[job.order])] = _one(
+                            job.job, role, out, files, size_px=size_px, ring_m=ring_m
+                        )
+                        tick(1)
+
+            n = _threads(workers, len(jobs), len(bad) == 0)
+            if n == 1:
+                for job in jobs:
+                    rows[int(idx[job.order])] = _one(
+                        job.job, role, out, files, size_px=size_px, ring_m=ring_m
+                    )
+                    tick(1)
+            else:
+                step = -(-len(jobs) // n)
+                parts = [jobs[k : k + step] for k in range(0, len(jobs), step)]
+                with ThreadPoolExecutor(max_workers=n, thread_name_prefix="hetu-chips") as pool:
+                    list(pool.map(run, parts))
         for k in np.flatnonzero(empty):
             rows[k] = _row(ids[k], role, None, "no_geometry", "the patch has no geometry")
         tick(int(empty.sum()))
@@ -261,6 +293,17 @@ def chips_for_patches(
                 row.update(source=str(p), status=exc.code, reason=f"{row['reason']}; {exc}")
     frame = pd.DataFrame([r for r in rows if r is not None])
     return frame, files
+
+
+def _threads(workers: int | None, n_jobs: int, all_opened: bool) -> int:
+    """Threads for ``n_jobs`` chips: one unless there are enough to share out."""
+    if workers is None:
+        try:
+            workers = min(8, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not Linux
+            workers = min(8, os.cpu_count() or 1)
+    # a few chips do not pay for opening the images again; nor do images that failed to open
+    return max(1, min(int(workers), n_jobs // 64)) if all_opened else 1
 
 
 @dataclass
