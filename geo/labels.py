@@ -510,8 +510,6 @@ RIVER_FILE: dict[str, str] = {
     "surveyed_km": "本年已巡查岸线(公里)",
     "patrol_pct": "巡河完成率(%)",
     "source": "问题来源",
-    "source_rs": "遥感图斑",
-    "source_survey": "巡河发现",
     "earlier": "反弹自图斑",
     "chief": "河长",
     "none": "无",

@@ -127,6 +127,33 @@ def is_missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
+def attr_value(attrs: object, keys: Sequence[str]) -> str | None:
+    """The first non-blank value of ``keys`` in a row's extra columns (``attrs``), or None.
+
+    ``attrs`` is the JSON text (or dict) readers keep unknown columns in; headers are
+    compared as :func:`geo.text.normalise_header` makes them (case, width, blanks).
+    """
+    from geo.text import normalise_header
+
+    if isinstance(attrs, dict):
+        data = attrs
+    elif is_missing(attrs) or not str(attrs).strip():
+        return None
+    else:
+        try:
+            data = json.loads(str(attrs))
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+    named = {normalise_header(str(k)): v for k, v in data.items()}
+    for key in map(normalise_header, keys):
+        value = named.get(key)
+        if not is_missing(value) and str(value).strip():
+            return str(value).strip()
+    return None
+
+
 def none_if_nan(value: Any) -> Any:
     """Return ``None`` for NaN, NaT and pandas missing values, else the value."""
     if value is None:

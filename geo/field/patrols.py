@@ -27,7 +27,6 @@ reports per level: :func:`completion_by_level`.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,8 +40,8 @@ from geo.crs import metric_crs
 from geo.errors import SchemaError
 from geo.labels import LEVELS, PATROLS
 from geo.policy.patrols import PatrolRule, PatrolRules, counted_periods, patrol_rules
-from geo.records import is_missing
-from geo.text import name_key, normalise_header
+from geo.records import attr_value
+from geo.text import name_key
 
 if TYPE_CHECKING:
     from geo.ledger.store import Ledger
@@ -118,29 +117,10 @@ class PatrolReport:
     rules: PatrolRules
 
 
-def _attrs(value: object) -> dict:
-    if isinstance(value, dict):
-        return value
-    if is_missing(value) or not str(value).strip():
-        return {}
-    try:
-        out = json.loads(str(value))
-    except ValueError:
-        return {}
-    return out if isinstance(out, dict) else {}
-
-
 def _patrols_for(chiefs: pd.DataFrame) -> pd.Series:
     """Whom each row patrols for (an assistant), or None (a chief)."""
-    if "attrs" not in chiefs.columns:
-        return pd.Series([None] * len(chiefs), index=chiefs.index, dtype=object)
-    out = []
-    for value in chiefs["attrs"]:
-        a = {normalise_header(str(k)): v for k, v in _attrs(value).items()}
-        hit = next(
-            (a[k] for k in map(normalise_header, FOR_KEYS) if not is_missing(a.get(k))), None
-        )
-        out.append(str(hit).strip() if hit is not None and str(hit).strip() else None)
+    attrs = chiefs["attrs"] if "attrs" in chiefs.columns else [None] * len(chiefs)
+    out = [attr_value(value, FOR_KEYS) for value in attrs]
     return pd.Series(out, index=chiefs.index, dtype=object)
 
 
@@ -194,9 +174,7 @@ def _check_tracks(
     rules: PatrolRules,
 ) -> pd.DataFrame:
     """One row per (track, chief, river) it could count for, or per track no chief owns."""
-    level = chiefs.drop_duplicates("chief_id").set_index(
-        chiefs["chief_id"].drop_duplicates().astype(str)
-    )["level"]
+    level = chiefs.drop_duplicates("chief_id").set_index("chief_id")["level"]
     name = tracks["name"] if "name" in tracks.columns else pd.Series("", index=tracks.index)
     base = pd.DataFrame(
         {
@@ -211,9 +189,10 @@ def _check_tracks(
     lines = isinstance(tracks, gpd.GeoDataFrame) and tracks.crs is not None and len(tracks)
     if lines:
         crs = metric_crs(segments if segments is not None and len(segments) else tracks)
-        base["km"] = np.round(shapely.length(tracks.geometry.to_crs(crs).to_numpy()) / 1000.0, 3)
+        metric = tracks.geometry.to_crs(crs).to_numpy()
+        base["km"] = np.round(shapely.length(metric) / 1000.0, 3)
         if segments is not None:
-            geom = tracks.geometry.to_crs(crs).to_numpy()
+            geom = metric
             seg_geom = segments.geometry.to_crs(crs).to_numpy()
             seg_by_id = dict(zip(segments["segment_id"].astype(str), seg_geom, strict=True))
     who = _who(tracks, chiefs)

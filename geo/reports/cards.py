@@ -32,6 +32,7 @@ from geo.clock import now
 from geo.fileio import move_into_place, staging_folder, write_atomic
 from geo.labels import CARDS, LEVELS, label
 from geo.ledger.digests import LEDGER_ID
+from geo.records import attr_value
 from geo.reports.assessment import quarter_bounds
 from geo.reports.documents import bounded_name, output_folder
 from geo.reports.pages import page, table
@@ -74,17 +75,9 @@ def recorded_cards(ledger: Ledger, quarter: str) -> dict[str, str]:
 
 def _liaison(chiefs: pd.DataFrame) -> dict[str, str]:
     """Chief id → liaison unit, from the chiefs' extra columns."""
-    out = {}
-    for cid, attrs in zip(chiefs["chief_id"].astype(str), chiefs.get("attrs", []), strict=False):
-        try:
-            data = json.loads(attrs) if isinstance(attrs, str) and attrs.strip() else {}
-        except ValueError:
-            data = {}
-        for key in LIAISON_KEYS:
-            value = str(data.get(key) or "").strip()
-            if value:
-                out[cid] = value
-    return out
+    attrs = chiefs["attrs"] if "attrs" in chiefs.columns else [None] * len(chiefs)
+    units = (attr_value(a, LIAISON_KEYS) for a in attrs)
+    return {cid: u for cid, u in zip(chiefs["chief_id"].astype(str), units, strict=True) if u}
 
 
 def _page(title: str, to: str, lead: str, rows: pd.DataFrame, *, office: str, day: dt.date,

@@ -32,15 +32,16 @@ import pandas as pd
 
 from geo.clock import as_date
 from geo.fileio import write_atomic, write_tables
-from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEVELS, RIVER_FILE, label
+from geo.labels import COLUMNS, FIELD_WORK, ISSUE_TYPES, LEVELS, RIVER_FILE, SOURCES, label
 from geo.ledger.chiefs import chief_chain
 from geo.reports.documents import bounded_name, output_folder
 from geo.reports.pages import page, table
+from geo.reports.summary import patch_source
 
 if TYPE_CHECKING:
     from geo.ledger.store import Ledger
 
-__all__ = ["RiverFile", "river_files", "river_names", "source_of"]
+__all__ = ["RiverFile", "river_files", "river_names"]
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,6 @@ log = logging.getLogger(__name__)
 #: The year's figures, in the order the file shows them.
 _FIGURES = ("n_segments", "found", "closed", "open", "overdue", "recurrences", "shoreline_km",
             "surveyed_km", "patrol_pct")  # fmt: skip
-
-
-def source_of(batch_id: object) -> str:
-    """The source a problem came from, by its batch: ``SV-…`` batches are 巡河 (survey findings)."""
-    text = "" if batch_id is None else str(batch_id)
-    return RIVER_FILE["source_survey"] if text.startswith("SV-") else RIVER_FILE["source_rs"]
 
 
 def _river(water: pd.Series) -> pd.Series:
@@ -146,7 +141,7 @@ def _tables(ledger: Ledger, day: dt.date, first: dt.date) -> dict[str, RiverFile
         problems = pd.DataFrame(
             {
                 COLUMNS["patch_id"]: rows["patch_id"],
-                RIVER_FILE["source"]: rows["batch_id"].map(source_of),
+                RIVER_FILE["source"]: patch_source(rows).map(SOURCES),
                 COLUMNS["batch_id"]: rows["batch_id"],
                 COLUMNS["issue_type"]: rows["issue_type"].map(lambda t: label(ISSUE_TYPES, t)),
                 COLUMNS["township"]: rows["township"],
