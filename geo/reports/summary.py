@@ -45,6 +45,7 @@ from geo.labels import (
     label,
 )
 from geo.policy.verification import PROBLEM_STATES, VERIFIED_STATES
+from geo.records import attr_value
 from geo.text import display_width
 
 __all__ = [
@@ -102,12 +103,9 @@ _LEVEL_ORDER = tuple(LEVELS)  # highest first
 
 def patch_source(frame: pd.DataFrame) -> pd.Series:
     """Who found each patch: ``selfcheck`` (自查), ``survey`` (巡查) or ``issued`` (下发)."""
-    attrs = frame["attrs"] if "attrs" in frame else pd.Series("", index=frame.index)
-    text = attrs.fillna("").astype(str)
-    out = pd.Series("issued", index=frame.index)
-    out[text.str.contains('"source": "自查"', regex=False)] = "selfcheck"
-    out[text.str.contains('"source": "survey"', regex=False)] = "survey"
-    return out
+    attrs = frame["attrs"] if "attrs" in frame else pd.Series(None, index=frame.index)
+    found = attrs.map(lambda a: attr_value(a, ("source",)))
+    return found.map({"自查": "selfcheck", "survey": "survey"}).fillna("issued")
 
 
 def overdue_mask(frame: pd.DataFrame) -> pd.Series:
