@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import unicodedata
 from pathlib import Path
 
 import pytest
@@ -174,8 +173,7 @@ def test_printed_pdfs_have_their_pages_and_chinese_text(office, printed, tmp_pat
         pages, text = _text(pdf)
         source = html.read_text("utf-8")
         kind = re.search(r"<title>(.*?)（", source)[1]  # 关于…的督办函（示河长办督〔2026〕3号）
-        # NFKC: Kangxi radicals back to the characters (see the xfail test below)
-        assert pages >= 1 and kind in unicodedata.normalize("NFKC", text), (pdf, text[:200])
+        assert pages >= 1 and kind in text, (pdf, text[:200])
         assert len(re.findall(r"[\u4e00-\u9fff]", text)) > 100, pdf  # Chinese, not boxes
         assert _ids(source) and _ids(source) <= _ids(text), pdf  # every patch it lists
     pid = sorted(_ids(printed[0][0].read_text("utf-8")))[0]
@@ -186,12 +184,7 @@ def test_printed_pdfs_have_their_pages_and_chinese_text(office, printed, tmp_pat
     assert pages >= 1 and pid in text and len(re.findall(r"[\u4e00-\u9fff]", text)) > 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Chromium's PDF text layer gives a Noto CJK glyph shared with a radical the "
-    "radical's code point (长 as ⻓ U+2EA7, 文 as ⽂ U+2F42): search and copy in a printed "
-    "notice miss those characters (found for issue 21; LibreOffice's PDFs are right)",
-)
 def test_printed_text_is_the_text_written(printed):
+    """No look-alike radical in the text layer (长 as ⻓, 文 as ⽂): search and copy work."""
     for _html, pdf in printed:
         assert re.findall(r"[\u2e80-\u2fdf]", _text(pdf)[1]) == [], pdf

@@ -1,7 +1,8 @@
 """PDFs of the documents Hetu writes, printed by a headless Chromium.
 
 Notices and dossiers are HTML first (the record that stands); a PDF is printed
-beside each when a Chromium or Chrome is installed. With Playwright installed, every
+beside each when a Chromium or Chrome is installed, its text layer repaired so that
+search and copy find every character (:mod:`geo.reports.pdf_text`). With Playwright installed, every
 document goes through one browser session (:func:`print_in_one_browser`: one page
 after another, no browser started per document); without it, or where its sync API
 cannot run (inside an asyncio loop, e.g. a notebook), one headless browser per
@@ -21,6 +22,7 @@ from pathlib import Path
 from geo.errors import SettingsError
 from geo.fileio import write_atomic
 from geo.progress import Progress, no_progress
+from geo.reports.pdf_text import repair_text_layer
 
 __all__ = [
     "find_pdf_converter",
@@ -63,7 +65,7 @@ def html_to_pdf(html: Path, pdf: Path, *, browser: str, timeout: float = 120.0) 
         subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
         if not tmp.is_file() or tmp.stat().st_size == 0:
             raise subprocess.SubprocessError(f"{browser} wrote no PDF for {html}")
-        write_atomic(pdf, tmp.read_bytes())
+        write_atomic(pdf, repair_text_layer(tmp.read_bytes()))
 
 
 def pdf_converter(pdf: bool | None) -> str | None:
@@ -122,7 +124,7 @@ def print_in_one_browser(
                     try:
                         page.goto(path.resolve().as_uri(), wait_until="load", timeout=120_000)
                         data = page.pdf(prefer_css_page_size=True, print_background=True)
-                        write_atomic(target, data)
+                        write_atomic(target, repair_text_layer(data))
                     except (PlaywrightError, OSError) as exc:
                         log.warning("%s: PDF not written (%s); the HTML stands", path, exc)
                         failed.append(path)
