@@ -334,6 +334,23 @@ def test_points_become_circles_of_the_stated_area(tmp_path, multi):
                for d in out.attrs["hetu"]["record"]["decisions"])  # fmt: skip
 
 
+def test_point_areas_in_mu_and_hectares(tmp_path):
+    """面积（亩）: the column's unit; a cell's own unit wins; one area for all with its unit."""
+    centres = [shapely.Point(X0 + i * 500, Y0) for i in range(3)]
+    path = _points(tmp_path / "p.gpkg", centres, **{"面积（亩）": ["1.5", "2亩", "0.1公顷"]})
+    out = patches_from_file(path, settings=OFFICE, point_area="面积")
+    assert out["area_m2"].tolist() == pytest.approx([1000.0, 4000 / 3, 1000.0], rel=1e-4)
+    assert any("circles of the area in 面积（亩） (亩, 1 亩 = 666.667 m²)" in d
+               for d in out.attrs["hetu"]["record"]["decisions"])  # fmt: skip
+    one = patches_from_file(path, settings=OFFICE, point_area="3亩")
+    assert one["area_m2"].tolist() == pytest.approx([2000.0] * 3, rel=1e-4)
+    bad = _points(tmp_path / "b.gpkg", centres[:1], **{"面积（亩）": ["很多"]})
+    out = patches_from_file(bad, settings=OFFICE, point_area="面积（亩）")
+    assert out.attrs["hetu"]["quarantine"][0]["reason"].startswith(
+        "feature 1, field 面积（亩）: '很多' is not an area above 0 亩"
+    )
+
+
 def test_point_options_are_checked(tmp_path):
     path = _points(tmp_path / "p.gpkg", [shapely.Point(X0, Y0)], 面积=["x"])
     for kwargs, match in [

@@ -172,7 +172,8 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
 @click.option(
     "--point-area",
     metavar="FIELD|M2",
-    help="Patches given as points: circles of the area (m²) in FIELD (e.g. TBMJ), or of M2.",
+    help="Patches given as points: circles of the area in FIELD (e.g. TBMJ, 面积（亩）), or of "
+    "M2; square metres unless the column or the value names its unit (3亩, 0.2公顷).",
 )
 @click.option(
     "--point-buffer", type=float, metavar="M", help="Patches given as points: circles of M metres."

@@ -4,7 +4,10 @@ Many offices keep a patch list as centre points with an area (中心点 + 面积
 TBMJ in a spreadsheet, or placemarks in a KML). A patch needs an outline to be matched to
 a management range, so :func:`circles_from_points` draws each point as a circle: of the
 area in a column or one area for all (``point_area``), or of one radius
-(``point_buffer``). The circle is drawn in the CGCS2000 Gauss-Kruger zone of the data
+(``point_buffer``). Areas are in square metres unless a unit says otherwise: in the
+column's name (``面积（亩）``, ``TBMJ_公顷``), in the cell (``2.5亩``) or in the one area
+given (``3亩``): 亩 (666.67 m², 1/15 公顷), 公顷/ha/hm², 平方公里/km², 平方米/m²/㎡.
+The circle is drawn in the CGCS2000 Gauss-Kruger zone of the data
 (:func:`geo.crs.metric_crs`), as a polygon whose area is the stated one, and returned in
 the frame's CRS; a list of points given neither is refused, naming both.
 """
@@ -12,6 +15,7 @@ the frame's CRS; a list of points given neither is refused, naming both.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 
 import geopandas as gpd
@@ -29,6 +33,49 @@ __all__ = ["QUAD_SEGS", "circles_from_points"]
 QUAD_SEGS = 16
 #: Radius factor that gives the polygon of :data:`QUAD_SEGS` the area of the true circle.
 _TO_POLYGON = math.sqrt(2 * math.pi / (4 * QUAD_SEGS * math.sin(2 * math.pi / (4 * QUAD_SEGS))))
+
+
+#: Area units as written in sheets and the square metres of one (1 亩 = 10000/15 m²).
+AREA_UNITS = {
+    "亩": 10000 / 15,
+    "公顷": 10000.0,
+    "hm2": 10000.0,
+    "hm²": 10000.0,
+    "ha": 10000.0,
+    "平方公里": 1e6,
+    "km2": 1e6,
+    "km²": 1e6,
+    "m²": 1.0,
+    "平方米": 1.0,
+    "m2": 1.0,
+    "㎡": 1.0,
+}
+_UNIT = re.compile(
+    r"^(?P<head>.*?)[\s_（(\[]*(?P<unit>"
+    + "|".join(sorted(map(re.escape, AREA_UNITS), key=len, reverse=True))
+    + r")[\s)）\]]*$",
+    re.IGNORECASE,
+)
+
+
+def area_unit(text: object) -> tuple[str, float | None]:
+    """Split a trailing area unit off a header or cell: ``("面积", 666.67)`` for ``面积（亩）``.
+
+    Returns the text without the unit and the square metres of one unit, or the text
+    (stripped) and ``None`` when it names no unit.
+    """
+    value = unicodedata.normalize("NFKC", str(text)).strip()
+    found = _UNIT.match(value)
+    if not found:
+        return value, None
+    before = value[: found.start("unit")]
+    if found["unit"][0].isascii() and before[-1:].isascii() and before[-1:].isalpha():
+        return value, None  # "Alpha" ends in ha but names no hectares
+    return found["head"].strip(), AREA_UNITS[found["unit"].lower()]
+
+
+def _unit_name(factor: float) -> str:
+    return next(k for k, v in AREA_UNITS.items() if v == factor)
 
 
 def _is_point(geoms: np.ndarray) -> np.ndarray:
@@ -50,10 +97,25 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) and number > 0 else None
 
 
+def _area(value: object, factor: float) -> float | None:
+    """Square metres of an area cell: a number in ``factor`` m² units, or one with its unit."""
+    number = _number(value)
+    if number is not None:
+        return number * factor
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    head, own = area_unit(value)
+    number = _number(head) if own is not None else None
+    return None if number is None else number * own
+
+
 def _area_column(gdf: gpd.GeoDataFrame, name: str, *, source: str) -> str:
     columns = [c for c in gdf.columns if c not in ("geometry", UNREADABLE)]
     for col in columns:
         if normalise_header(col) == normalise_header(name):
+            return col
+    for col in columns:  # 面积 names the column 面积（亩）
+        if normalise_header(area_unit(col)[0]) == normalise_header(area_unit(name)[0]):
             return col
     raise SchemaError(
         f"{source}: point_area {name!r} is neither a number of square metres nor a column; "
@@ -127,19 +189,28 @@ def circles_from_points(
             raise SchemaError(f"{source}: point_buffer {point_buffer!r} must be metres above 0")
         radius[points] = float(point_buffer)
         how = f"circles of {float(point_buffer):g} m radius"
-    elif _number(point_area) is not None:
-        radius[points] = math.sqrt(float(point_area) / math.pi)
-        how = f"circles of {float(point_area):g} m²"
+    elif _area(point_area, 1.0) is not None:
+        m2 = _area(point_area, 1.0)
+        radius[points] = math.sqrt(m2 / math.pi)
+        how = (
+            f"circles of {point_area} ({m2:g} m²)"
+            if _number(point_area) is None
+            else (f"circles of {m2:g} m²")
+        )
     else:
         col = _area_column(gdf, str(point_area), source=source)
-        how = f"circles of the area in {col} (m²)"
+        factor = area_unit(col)[1] or 1.0
+        unit = _unit_name(factor)
+        how = f"circles of the area in {col} ({unit}" + (
+            f", 1 {unit} = {factor:.6g} m²)" if factor != 1.0 else ")"
+        )
         cells = gdf[col].to_numpy()
         for i in points:
-            area = _number(cells[i])
+            area = _area(cells[i], factor)
             if area is None:
                 where = f"row {table_row(i)}" if table else f"feature {i + 1}"
                 reasons[i] = (
-                    f"{where}, field {col}: {cells[i]!r} is not an area above 0 m²; "
+                    f"{where}, field {col}: {cells[i]!r} is not an area above 0 {unit}; "
                     "a point needs its area to be drawn: fill the cell"
                 )
             else:
