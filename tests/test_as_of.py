@@ -85,6 +85,7 @@ def test_map_and_dossier_as_of_show_nothing_after_the_day(demo_copy, tmp_path, a
     text = html.read_text(encoding="utf-8")
     assert "TB2025Q3-0001" in text and "TB2026Q1" not in text
     assert AUDITOR not in text  # the popups' history stops at the day
+    assert "2026-04-0" not in text  # nor a track walked in April 2026
     later = tmp_path / "later.html"
     run("map", demo_copy, "-o", later, "--as-of", "2026-04-30", "--basemap", "none",
         "--no-shoreline")  # fmt: skip
@@ -105,6 +106,18 @@ def test_assess_as_of_counts_only_the_history_up_to_the_day(demo_copy):
     late = run("assess", demo_copy, "--quarter", "2025Q4", "--as-of", "2025-12-31").output
     assert "2025-10-01 – 2025-11-01" in early and "2025-10-01 – 2025-12-31" in late
     assert "nan" not in early and "nan" not in late
+
+
+def test_tracks_and_findings_as_of_are_those_walked_and_imported_by_the_day(demo_copy):
+    with Ledger(demo_copy) as led:
+        tracks, findings = led.tracks(), led.findings()
+        then, seen = led.tracks(as_of=DAY), led.findings(as_of=DAY)
+        now = led.tracks(as_of="2099-01-01")
+    assert 0 < len(then) < len(tracks) and 0 < len(seen) <= len(findings)
+    assert (then["started_at"].str[:10] <= DAY).all()
+    assert (seen["observed_at"].str[:10] <= DAY).all()
+    late = tracks["started_at"].str[:10] > DAY
+    assert late.any() and len(then) == int((~late).sum()) and len(now) == len(tracks)
 
 
 def test_reads_as_of_on_both_backends(location, tmp_path):

@@ -150,7 +150,7 @@ def map_(ctx: click.Context, ledger: str, output: str, **opts: Any) -> None:
     as_of = opts["as_of"] or today()
     with open_from_cli(ctx, ledger) as led:
         frame = led.status_frame(as_of=as_of)
-        layers = {"ranges": led.segments(as_of=as_of), "tracks": led.tracks(),
+        layers = {"ranges": led.segments(as_of=as_of), "tracks": led.tracks(as_of=as_of),
                   "events": led.events(as_of=as_of),
                   "links": relink(led.links(), frame)}  # fmt: skip
     if opts["shoreline"] and len(layers["ranges"]) and len(layers["tracks"]):

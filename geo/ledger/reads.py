@@ -196,13 +196,27 @@ class LedgerReads:
         """Features kept aside at ingest, with their reasons."""
         return self._frame("SELECT * FROM quarantine ORDER BY fid")
 
-    def tracks(self) -> gpd.GeoDataFrame:
-        """Survey and patrol tracks."""
-        return self._features("survey_tracks")
+    def tracks(self, *, as_of: dt.date | str | None = None) -> gpd.GeoDataFrame:
+        """Survey and patrol tracks (with ``as_of``: those walked and imported by that day)."""
+        return self._walked(self._features("survey_tracks"), "started_at", as_of)
 
-    def findings(self) -> gpd.GeoDataFrame:
-        """Survey findings (points)."""
-        return self._features("survey_findings")
+    def findings(self, *, as_of: dt.date | str | None = None) -> gpd.GeoDataFrame:
+        """Survey findings, points (with ``as_of``: those observed and imported by that day)."""
+        return self._walked(self._features("survey_findings"), "observed_at", as_of)
+
+    def _walked(
+        self, gdf: gpd.GeoDataFrame, when: str, as_of: dt.date | str | None
+    ) -> gpd.GeoDataFrame:
+        """Survey rows the ledger had at the end of ``as_of``: dated by then, imported by then.
+
+        A row without a date counts by its import alone (a ledger whose surveys were
+        all imported later knows those of its first import day, as :meth:`_known` says).
+        """
+        if as_of is None or gdf.empty:
+            return gdf
+        day = gdf[when].fillna("").astype(str).str[:10]
+        walked = (day == "") | (day <= _end_of(as_of)[:10])
+        return gdf[walked & self._known(gdf["import_id"], "surveys", as_of)]
 
     def status_counts(self, *, as_of: dt.date | str | None = None) -> dict[str, int]:
         """Patches per state (now, or at the end of ``as_of``), every state present."""
