@@ -16,10 +16,10 @@ looks at, so the ledger itself proves what was sent.
 
 A notice is never recorded without its file: the documents are written first
 into a temporary folder beside the output folder, the events are recorded (each
-note names its notices by path, :func:`recorded_notices`), and the files
-are moved into place once the transaction commits. Every run first writes again
-any recorded notice whose file is missing from the output folder. File names
-keep Chinese, are bounded and unique (:func:`notice_file_name`).
+note names its notices by path, :func:`geo.reports.notice_files.recorded_notices`),
+and the files are moved into place once the transaction commits. Every run first
+writes again any recorded notice whose file is missing from the output folder. File
+names keep Chinese, are bounded and unique (:mod:`geo.reports.notice_files`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
-import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +38,7 @@ import pandas as pd
 
 from geo.clock import TZ, as_date
 from geo.errors import OutputError, SchemaError
-from geo.fileio import move_into_place, staging_folder, write_atomic
+from geo.fileio import move_into_place, staging_folder
 from geo.labels import ACTIONS, GONGWEN, LEVELS, TEXT, label
 from geo.ledger.changes import Change
 from geo.ledger.store import Ledger
@@ -49,7 +47,6 @@ from geo.policy.workdays import WorkCalendar
 from geo.progress import Progress, expect
 from geo.records import is_missing
 from geo.reports.documents import (
-    bounded_name,
     notice_rows,
     output_folder,
     render_notice,
@@ -63,6 +60,15 @@ from geo.reports.gongwen import (
     reported,
     seal_image,
     segment_organs,
+)
+from geo.reports.notice_files import (
+    addressee_in_note,
+    chief_of_notice,
+    notes_folder,
+    notice_day,
+    notice_file_name,
+    recorded_notices,
+    write_notices,
 )
 from geo.reports.pdf import pdf_converter, print_pdfs
 from geo.reports.word import notice_docx
@@ -299,82 +305,6 @@ def _addressed(base: dict[str, Any], cid: str, name: str, title: str, level: str
 # -- documents ------------------------------------------------------------------------------
 
 
-def notice_file_name(
-    day: dt.date, action: str, chief_id: str, patches: Iterable[tuple[str, Any]]
-) -> str:
-    """Return the file name of one notice: ``<day>_<action>_<chief id>_<hash>.html``.
-
-    Parameters
-    ----------
-    day : date
-        The day escalated.
-    action : str
-        The rung (``notice`` …).
-    chief_id : str
-        The addressed chief (empty: no named chief, shown as ``unassigned``).
-    patches : iterable of (str, str)
-        The notice's patches with the deadline each was chased for.
-
-    Returns
-    -------
-    str
-        Chinese kept, cut to a bounded length (:func:`geo.reports.documents.bounded_name`);
-        the 8-digit hash of (day, rung, chief, patches and deadlines) makes it unique.
-    """
-    pairs = sorted((str(p), "" if is_missing(d) else str(d)[:10]) for p, d in patches)
-    key = json.dumps([day.isoformat(), action, chief_id, pairs], ensure_ascii=False)
-    return bounded_name(f"{day.isoformat()}_{action}_{chief_id or 'unassigned'}", key=key)
-
-
-def notes_folder(ledger: Ledger, folder: str | os.PathLike) -> str:
-    """Return how an escalation event's note names the notices' folder.
-
-    Relative to a GeoPackage ledger's folder (``notices``, ``../公文/notices``), so
-    the history does not depend on where the office keeps the two and they may
-    move together; absolute for a PostGIS ledger (or another drive).
-    """
-    target = os.path.abspath(folder)
-    if ledger.path is None:
-        return target
-    try:
-        return os.path.relpath(target, os.path.dirname(os.path.abspath(ledger.path)))
-    except ValueError:  # another drive (Windows)
-        return target
-
-
-def recorded_notices(
-    ledger: Ledger, folder: str | os.PathLike, events: pd.DataFrame | None = None
-) -> dict[str, pd.DataFrame]:
-    """Return the notices the ledger says were written into ``folder``, with their events.
-
-    Each escalation event's note names the notices it was sent with, by their path
-    (``<rung>: <chief> <folder>/<file>; …``, the folder as :func:`notes_folder`).
-
-    Parameters
-    ----------
-    ledger : Ledger
-        The open ledger.
-    folder : path-like
-        The output folder.
-    events : DataFrame, optional
-        :meth:`Ledger.events`, if already read.
-
-    Returns
-    -------
-    dict
-        File name → the escalation events (rows of ``events``) that name it.
-    """
-    events = ledger.events() if events is None else events
-    prefix = re.escape(os.path.join(notes_folder(ledger, folder), ""))
-    found = re.compile(r"(?<= )" + prefix + r"([^\s;/\\]+\.html)")
-    esc = events[events["action"].isin(ESCALATION_ACTIONS) & events["note"].notna()]
-    where: dict[str, list[Any]] = {}
-    for idx, note in zip(esc.index, esc["note"], strict=True):
-        for name in found.findall(str(note)):
-            where.setdefault(name, []).append(idx)
-    return {name: esc.loc[idx] for name, idx in where.items()}
-
-
 def _event_times(events: pd.DataFrame, ids: Iterable[str], day: dt.date) -> dict[str, dt.datetime]:
     """When to record each patch's notice: ``day`` 09:00, or its last event if later."""
     base = dt.datetime.combine(day, dt.time(9, 0), tzinfo=TZ)
@@ -384,38 +314,6 @@ def _event_times(events: pd.DataFrame, ids: Iterable[str], day: dt.date) -> dict
         at = dt.datetime.fromisoformat(last[pid]) if pid in last.index else base
         out[pid] = max(base, at)
     return out
-
-
-def _chief_of(
-    name: str,
-    day: dt.date,
-    events: pd.DataFrame,
-    chiefs: pd.DataFrame,
-    frame: pd.DataFrame,
-    kind: str,
-) -> tuple[str, str, str, str] | None:
-    """The (id, name, title, level) of the chief a recorded notice went to, found by its name."""
-    pairs = list(zip(events["patch_id"], events["deadline"], strict=True))
-    for cid in ["", *dict.fromkeys(chiefs["chief_id"].astype(str))]:
-        if notice_file_name(day, kind, cid, pairs) != name:
-            continue
-        if not cid:
-            return "", "", "", ""
-        mine = chiefs[chiefs["chief_id"].astype(str) == cid]
-        segs = set(frame.loc[list(events["patch_id"]), "segment_id"])
-        on = mine[mine["segment_id"].isin(segs)]
-        row = (on if len(on) else mine).iloc[0]
-        title = "" if is_missing(row["title"]) else str(row["title"])
-        return cid, str(row["name"]), title, str(row["level"])
-    return None
-
-
-def _addressee_in_note(note: str, path: str) -> str:
-    """The addressee written before ``path`` in an escalation event's note."""
-    end = note.find(f" {path}")
-    start = note.rfind("; ", 0, end)
-    start = start + 2 if start >= 0 else note.find(": ") + 2
-    return note[start:end] if end > 0 else ""
 
 
 def _rebuilt(
@@ -435,15 +333,15 @@ def _rebuilt(
     the document's kind (its rung, or a report); ``history`` every event (for the rungs
     issued before); ``organs`` the segments' township governments.
     """
-    day = _day_of(name)
+    day = notice_day(name)
     events = events.drop_duplicates("patch_id", keep="last").sort_values("patch_id")
     action = str(events["action"].iloc[0])
     settings = ledger.settings
-    chief = _chief_of(name, day, events, ledger.chiefs(), frame,
+    chief = chief_of_notice(name, day, events, ledger.chiefs(), frame,
                       action if kind != REPORT else REPORT)  # fmt: skip
     if chief is None:  # the chief has left the roster: address it as the note did
         log.warning("%s: its chief is no longer in the ledger; addressed as its note says", name)
-        chief = ("", _addressee_in_note(str(events["note"].iloc[0]), path), "", "")
+        chief = ("", addressee_in_note(str(events["note"].iloc[0]), path), "", "")
     steps = {s.action: s for s in settings.ladder}
     step = steps.get(action) or EscalationStep(action, 0, chief[3] or "county")
     rank = [s.action for s in settings.ladder]
@@ -463,27 +361,6 @@ def _rebuilt(
         base["issued_before"] = ",".join(a for a in rank if a in set(mine["action"]))
         rows.append(_addressed(base, *chief))
     return pd.DataFrame(rows, columns=DUE_COLUMNS)
-
-
-def _day_of(name: str) -> dt.date:
-    """The day a notice was issued, from its file name (:func:`notice_file_name`)."""
-    return dt.date.fromisoformat(name[:10])
-
-
-def _write_now(docs: list[tuple[Path, tuple[str, bytes]]], *, shown: Path, fix: str) -> None:
-    """Write each document (HTML and its .docx) atomically; a failure is one OutputError.
-
-    The message names the notice as it would be in ``shown``, the reason, and ``fix``.
-    """
-    for path, (html, word) in docs:
-        try:
-            write_atomic(path, html.encode("utf-8"))
-            write_atomic(path.with_suffix(".docx"), word)
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise OutputError(
-                f"cannot write the notice {shown / path.name} ({reason}); {fix}"
-            ) from exc
 
 
 def escalate(
@@ -604,7 +481,7 @@ def escalate(
         numbers = dict(zip(known["file"], known["doc_no"], strict=True))
         redo = []
         for name, ev in sorted(missing.items()):
-            when = _day_of(name)
+            when = notice_day(name)
             if when not in frames:
                 frames[when] = ledger.status_frame(as_of=when).set_index("patch_id", drop=False)
             path = os.path.join(notes_folder(ledger, folder), name)
@@ -622,7 +499,7 @@ def escalate(
                     related = {label(ACTIONS, rows.iloc[0]["action"]): str(numbers[sent])}
             redo.append((out / name, draw(rows, when, kind, doc_no, related)))
         folder.mkdir(parents=True, exist_ok=True)
-        _write_now(redo, shown=out, fix="free disk space or fix the folder, then run again")
+        write_notices(redo, shown=out, fix="free disk space or fix the folder, then run again")
         result.regenerated = [p for p, _ in redo]
         log.warning("%s: %d recorded notice(s) were missing and are written again",
                     out, len(redo))  # fmt: skip
@@ -695,7 +572,7 @@ def _issue(
     folder.mkdir(parents=True, exist_ok=True)
     try:
         with staging_folder(folder, prefix=".hetu-notices-") as stage:
-            _write_now(
+            write_notices(
                 [(stage / n, pair) for n, pair in docs],
                 shown=out,
                 fix="nothing was recorded; free disk space or choose another folder with -o",
