@@ -84,8 +84,8 @@ Example ``hetu.toml``::
     close_days = 10                  # 办结: 一般 10 working days (澧县)
     close_days_major = 20            # 办结: 重大 20 working days (澧县)
     point_buffer_m = 20.0            # a case given as a point: a circle of this radius (m)
-    # [problems.sources."暗访"]      # one source's own clock (same keys)
-    # close_days = 5
+    [problems.sources."暗访"]        # one source's own clock (same keys; the rest as above)
+    close_days_major = 20
 
     [calendar]
     count = "workdays"               # deadlines and overdue days: "workdays" or "calendar"

@@ -98,6 +98,28 @@ def _where(i: int, *, table: bool) -> str:
     return f"row {table_row(i)}" if table else f"feature {i + 1}"
 
 
+def _place(
+    row: pd.Series, cols: dict[str, str | None], *, box: tuple[float, ...], where_box: str
+) -> tuple[str, str] | None:
+    """What is wrong with a row's 经度/纬度 (field, why), or None."""
+    try:
+        lon = parse_coordinate(row[cols["lon"]]) if cols["lon"] else None
+        lat = parse_coordinate(row[cols["lat"]]) if cols["lat"] else None
+    except ValueError as exc:
+        return "lon", f"{exc}; write decimal degrees (e.g. 113.95)"
+    if lon is None or lat is None:
+        return ("lon" if lon is None else "lat",
+                "blank; every case needs 经度 and 纬度 (decimal degrees), or give a layer "
+                "with the case's outline")  # fmt: skip
+    inside = box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+    if inside:
+        return None
+    if box[0] <= lat <= box[2] and box[1] <= lon <= box[3]:
+        return "lon", f"经度 {lon:g} and 纬度 {lat:g} are swapped; exchange the two cells"
+    return "lon", (f"({lon:g}, {lat:g}) lies outside {where_box} {tuple(box)}; correct the "
+                   "coordinates (decimal degrees, 经度 first)")  # fmt: skip
+
+
 def _check_rows(
     df: pd.DataFrame,
     cols: dict[str, str | None],
@@ -162,30 +184,24 @@ def _check_rows(
             bad("severity", f"{level!r} is neither 一般 nor 重大; write 一般 or 重大")
             row["major"] = False
         if table:
-            lon_col, lat_col = cols["lon"], cols["lat"]
-            try:
-                lon = parse_coordinate(df.iloc[i][lon_col]) if lon_col else None
-                lat = parse_coordinate(df.iloc[i][lat_col]) if lat_col else None
-            except ValueError as exc:
-                bad("lon", f"{exc}; write decimal degrees (e.g. 113.95)")
-                lon = lat = None
-                continue_check = False
-            else:
-                continue_check = True
-            if continue_check and (lon is None or lat is None):
-                bad("lon" if lon is None else "lat",
-                    "blank; every case needs 经度 and 纬度 (decimal degrees), or give a layer "
-                    "with the case's outline")  # fmt: skip
-            elif continue_check and lon is not None and lat is not None:
-                inside = box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
-                swapped = box[0] <= lat <= box[2] and box[1] <= lon <= box[3]
-                if swapped and not inside:
-                    bad("lon", f"经度 {lon:g} and 纬度 {lat:g} are swapped; exchange the two cells")
-                elif not inside:
-                    bad("lon", f"({lon:g}, {lat:g}) lies outside {where_box} {tuple(box)}; "
-                        "correct the coordinates (decimal degrees, 经度 first)")  # fmt: skip
+            why = _place(df.iloc[i], cols, box=box, where_box=where_box)
+            if why:
+                bad(*why)
         rows.append(row)
     return errors, rows
+
+
+def _columns(frame: pd.DataFrame, *, source: str) -> tuple[list[str], dict[str, str | None]]:
+    """The columns of ``frame`` and the one of each meaning; refuse without 受理编号 or 受理时间."""
+    columns = [str(c) for c in frame.columns if c not in ("geometry", UNREADABLE)]
+    cols = {m: _column(columns, m) for m in FIELDS}
+    for need in ("case_no", "received"):
+        if cols[need] is None:
+            raise SchemaError(
+                f"{source}: no {FIELDS[need][0]} column; the columns are: {', '.join(columns)}; "
+                f"name one of them {' or '.join(FIELDS[need][:3])}"
+            )
+    return columns, cols
 
 
 def _refuse(source: str, errors: list[str]) -> SchemaError:
@@ -241,11 +257,13 @@ def problems_from_file(
             f"--source {source!r} is not a problem source; use one of {', '.join(PROBLEM_SOURCES)}"
         )
     table = p.suffix.lower() in TABLE_SUFFIXES
-    if table:
+    if table:  # every cell checked before anything else reads the rows
         raw, _note = read_table(p, sheet=sheet, encoding=encoding)
         raw = raw.drop(columns=_private(list(map(str, raw.columns))))
-    else:
-        raw = None
+        columns, cols = _columns(raw, source=p.name)
+        errors, rows = _check_rows(raw, cols, given=source, table=True, extent=settings.extent)
+        if errors:
+            raise _refuse(p.name, errors)
     gdf, rec = read_layer(
         p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
         sheet=sheet, settings=settings,
@@ -256,16 +274,14 @@ def problems_from_file(
         rec.decisions.append(
             f"private column(s) {', '.join(hidden)} (who reported the case) not stored"
         )
-    attrs_frame = raw if raw is not None and len(raw) == len(gdf) else gdf
-    columns = [str(c) for c in attrs_frame.columns if c not in ("geometry", UNREADABLE)]
-    cols = {m: _column(columns, m) for m in FIELDS}
-    for need in ("case_no", "received"):
-        if cols[need] is None:
-            raise SchemaError(
-                f"{p.name}: no {FIELDS[need][0]} column; the columns are: {', '.join(columns)}; "
-                f"name one of them {' or '.join(FIELDS[need][:3])}"
-            )
-    errors, rows = _check_rows(attrs_frame, cols, given=source, table=table, extent=settings.extent)
+    if table:
+        attrs_frame = raw
+        if len(raw) != len(gdf):
+            raise SchemaError(f"{p.name}: {len(raw)} rows read as a table, {len(gdf)} as points")
+    else:
+        attrs_frame = gdf
+        columns, cols = _columns(gdf, source=p.name)
+        errors, rows = _check_rows(gdf, cols, given=source, table=False, extent=settings.extent)
     gdf, drawn = circles_from_points(
         gdf, source=p.name, point_buffer=rules.point_buffer_m,
         central_meridian=settings.central_meridian,
