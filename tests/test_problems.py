@@ -49,8 +49,16 @@ def county(demo_files, tmp_path_factory):
         ("init", ledger, "--settings", toml),
         ("ingest", ledger, "ranges", demo_files.ranges),
         ("ingest", ledger, "chiefs", demo_files.chiefs),
-        ("ingest", ledger, "patches", demo_files.patches["2025-Q3"], "--batch", "2025-Q3",
-         "--issued-on", "2025-08-01"),
+        (
+            "ingest",
+            ledger,
+            "patches",
+            demo_files.patches["2025-Q3"],
+            "--batch",
+            "2025-Q3",
+            "--issued-on",
+            "2025-08-01",
+        ),
     ):
         result = _run(*args)
         assert result.exit_code == 0, result.output
@@ -63,7 +71,7 @@ def county(demo_files, tmp_path_factory):
 
 
 def test_a_12345_sheet_lands_in_the_ledger_with_its_source_and_deadline(county, tmp_path):
-    ledger, settings, _files, output = county
+    ledger, _settings, _files, output = county
     assert "8 read, 8 kept" in output and "8 case(s) placed on a river segment" in output
     with Ledger(ledger) as led:
         frame = led.status_frame(as_of="2026-04-30")
@@ -134,7 +142,7 @@ def test_bad_rows_are_refused_each_named_and_nothing_is_written(county, tmp_path
     assert "举报.csv: 6 problem(s), nothing was written" in message
     assert "row 3, field 受理编号: blank" in message
     assert "row 4, field 受理时间: '2026-13-45' is not a date" in message
-    assert "row 5, field 经度: 经度 27.9 and 纬度 114 are swapped; exchange the two cells" in message
+    assert "row 5, field 经度: 经度 27.9 and 纬度 114 are swapped; exchange the two" in message
     assert "row 6, field 来源: '微博' is not a problem source" in message
     assert "row 7, field 经度: (116.4, 39.9) lies outside the office's extent" in message
     assert "row 8, field 受理编号: JB-1 repeats row 2" in message
@@ -160,7 +168,8 @@ def test_an_undercover_list_with_an_outline_and_a_case_far_from_every_river(coun
     )
     layer = gpd.read_file(undercover)
     extra = gpd.GeoDataFrame(
-        [{"受理编号": "AF2026-09", "受理时间": "2026-04-20", "问题描述": "远处", "问题类型": "乱堆"}],
+        [{"受理编号": "AF2026-09", "受理时间": "2026-04-20", "问题描述": "远处",
+          "问题类型": "乱堆"}],
         geometry=[shapely.Point(*far)], crs=4490,
     )  # fmt: skip
     path = tmp_path / "暗访.geojson"
@@ -238,7 +247,7 @@ def test_the_summary_counts_by_source_and_old_survey_patches_read_as_patrols(cou
 
 
 def test_the_map_filters_by_source_with_text_as_data(county, tmp_path):
-    ledger, settings, (hotline, _u, _s), _ = county
+    ledger, *_ = county
     evil = tmp_path / "12345-evil.csv"
     evil.write_text(
         "受理编号,受理时间,问题描述,地址,经度,纬度\n"
@@ -271,3 +280,39 @@ def test_a_problem_source_and_an_unknown_one_in_the_library(county):
     assert frame.attrs["hetu"]["record"]["kind"] == "problems"
     with pytest.raises(SchemaError, match="is not a problem source"):
         problems_from_file(hotline, source="微博", settings=settings)
+
+
+def test_the_source_filter_works_in_a_browser(county, tmp_path):
+    """In headless Chromium: the filter lists every source; choosing 12345 shows its cases."""
+    import shutil
+    from pathlib import Path
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    found = ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
+    chromium = next((p for p in found if p and Path(p).exists()), None)
+    if chromium is None:
+        pytest.skip("no chromium binary found")
+    ledger, *_ = county
+    out = tmp_path / "map.html"
+    result = _run("map", ledger, "-o", out, "--as-of", "2026-04-30", "--basemap", "none")
+    assert result.exit_code == 0, result.output
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(out.as_uri())
+            page.wait_for_function("window.hetu && window.hetu.ready", timeout=15_000)
+            every = page.evaluate("hetu.shown()")
+            options = page.locator(".hetu-filter option").all_inner_texts()
+            assert options[0] == "全部来源" and "上级下发 (60)" in options
+            hotline = next(o for o in options if o.startswith("12345 ("))
+            page.select_option(".hetu-filter select", label=hotline)
+            shown = page.evaluate("hetu.shown()")
+            assert shown == int(hotline.split("(")[1].rstrip(")")) < every
+            page.select_option(".hetu-filter select", label="全部来源")
+            assert page.evaluate("hetu.shown()") == every
+            assert errors == [], errors
+        finally:
+            browser.close()

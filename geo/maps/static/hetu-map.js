@@ -116,10 +116,11 @@ function hetuDraw(dataId, map, G) {
   function key(p) { return "patch:" + D.states[p[1]]; }
   function late(p) { return p[2] > 0 && D.settled.indexOf(p[1]) < 0 && !!pts.overdue; }
   // the filter by 问题来源: the index (into D.sources) of the one source shown, -1 every one
-  var only = -1;
+  var only = -1, drawn = 0;
   function pass(p) { return only < 0 || p[20] === only; }
   function drawPoints() {
     var closedMarkers = [];
+    drawn = 0;
     Object.keys(pts).forEach(function (k) { pts[k].clearLayers(); });
     if (cluster) { cluster.clearLayers(); }
     for (var i = 0; i < P.length; i++) {
@@ -127,7 +128,7 @@ function hetuDraw(dataId, map, G) {
       if (!pass(p)) { continue; }
       var m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 5, color: "#fff",
         weight: 1, fillColor: D.colors[p[1]], fillOpacity: 0.9});
-      m.hetu = i;
+      m.hetu = i; drawn++;
       if (k === "patch:closed" && cluster) { closedMarkers.push(m); } else if (pts[k]) {
         pts[k].addLayer(m);
       }
@@ -302,7 +303,7 @@ function hetuDraw(dataId, map, G) {
   rescale();
   fromHash();
   window.hetu = {map: map, groups: G, open: open, ids: ids, ready: true, margins: margins,
-    filter: filter, shown: function () { return P.filter(pass).length; },
+    filter: filter, shown: function () { return drawn; },
     center: function (i) { return ll(P[i][11], P[i][12]); },
     township: function (i) { return s(P[i][16]); }};
 }
