@@ -1008,16 +1008,10 @@ SOURCES: dict[str, str] = {
 }
 #: Problems from every source (geo.ingest.problems, geo.policy.sources): columns and words.
 PROBLEMS: dict[str, str] = {
-    "source": "问题来源",
-    "accept_by": "受理期限",
-    "feedback_by": "反馈期限",
-    "close_by": "办结期限",
     "feedback": "反馈情况",
     "revisit": "回访情况",
     "satisfied": "满意",
     "unsatisfied": "不满意",
-    "major": "重大",
-    "general": "一般",
     "filter": "问题来源",
     "all_sources": "全部来源",
 }

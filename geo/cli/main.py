@@ -198,6 +198,9 @@ def ingest(
     given as points need --point-area or --point-buffer. The reasons features were
     quarantined are listed with counts (hetu quarantine lists the features); a file of
     which nothing can be kept exits 1 and writes nothing.
+
+    problems: cases of 12345, 举报, 暗访 … (--source, else each row's 来源), each with
+    its source's 办结 deadline, matched at once (docs/sources.md).
     """
     from geo.ledger.loading import ingest_file, quarantine_report, reason_counts
     from geo.records import record_as_dict

@@ -292,9 +292,9 @@ def problems_from_file(
     if errors:
         raise _refuse(p.name, errors)
     codes = {r["code"] for r in rows}
-    first = next(iter(codes)) if len(codes) == 1 else "other"
+    one = next(iter(codes)) if len(codes) == 1 else None  # a mixed list: WT (问题)
     rec.kind = "problems"
-    rec.batch_id = batch_id or f"{SOURCE_PREFIX.get(first, 'WT')}-{p.stem}"
+    rec.batch_id = batch_id or f"{SOURCE_PREFIX.get(one or '', 'WT')}-{p.stem}"
     ids, attrs, issued = [], [], []
     keep = [c for c in columns if c not in (cols["lon"], cols["lat"])]
     for i, r in enumerate(rows):
