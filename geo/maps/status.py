@@ -10,7 +10,9 @@ per river, simplified in metres) and patrol tracks sit underneath. A title
 with the 数据截至 date, a Chinese legend, a metric scale, a dashboard (counts
 per state, closure rate per township, overdue patches per chief) and a search
 box by 图斑编号 complete the page; ``map.html#patch=ID`` opens a patch and
-``#township=NAME`` zooms to a township.
+``#township=NAME`` zooms to a township. When the patches come from more than one
+source (上级下发, 自查, 12345, 暗访 …: :mod:`geo.policy.sources`), a 问题来源 filter shows
+one source's patches only.
 
 No text from the ledger, an input file or the settings is ever compiled as a
 template or run: the geometry, popup data and layer names travel as one compact

@@ -180,7 +180,7 @@ function hetuDraw(dataId, map, G) {
     if (detail) { buildPolygons(); }
   }
   if (D.sources && D.sources.length > 1) {
-    var Filter = L.Control.extend({options: {position: "topleft"}, onAdd: function () {
+    var Filter = L.Control.extend({options: {position: "topright"}, onAdd: function () {
       var box = el("div", null, "leaflet-bar hetu-filter"), pick = el("select");
       var all = el("option", L_.source_all); all.value = "-1"; pick.appendChild(all);
       D.sources.forEach(function (name, k) {
