@@ -81,11 +81,12 @@ _BY_NAME = {name: code for code, name in SOURCE_CODES.items()} | _ALIASES
 def source_of(name: str | None) -> str:
     """The source code of a patch's ``attrs["source"]`` (``issued`` when it names none).
 
-    A value no source knows is ``other`` (其他), never dropped.
+    A value no source knows is ``issued`` too: Hetu writes only the names of
+    :data:`SOURCE_CODES`, so another value is a column of the province's own file.
     """
     if name is None or not str(name).strip():
         return "issued"
-    return _BY_NAME.get(str(name).strip(), "other")
+    return _BY_NAME.get(str(name).strip(), "issued")
 
 
 def source_code(name: str) -> str | None:
