@@ -99,7 +99,7 @@ def _where(i: int, *, table: bool) -> str:
 
 
 def _place(
-    row: pd.Series, cols: dict[str, str | None], *, box: tuple[float, ...], where_box: str
+    row: dict[str, Any], cols: dict[str, str | None], *, box: tuple[float, ...], where_box: str
 ) -> tuple[str, str] | None:
     """What is wrong with a row's 经度/纬度 (field, why), or None."""
     try:
@@ -134,14 +134,14 @@ def _check_rows(
     seen: dict[str, int] = {}
     box = extent or crs_mod.CHINA_BOX
     where_box = "the office's extent" if extent else "China"
-    for i in range(len(df)):
+    for i, cells in enumerate(df.to_dict("records")):
         at = _where(i, table=table)
         row: dict[str, Any] = {}
 
         def bad(meaning: str, why: str, at: str = at) -> None:
             errors.append(f"{at}, field {cols.get(meaning) or FIELDS[meaning][0]}: {why}")
 
-        case = clean_id(df.iloc[i][cols["case_no"]]) if cols["case_no"] else None
+        case = clean_id(cells[cols["case_no"]]) if cols["case_no"] else None
         case = unicodedata.normalize("NFKC", case) if case else None
         if case is None:
             bad("case_no", "blank; every case needs its 受理编号")
@@ -153,7 +153,7 @@ def _check_rows(
         else:
             seen[case] = i
         row["case_no"] = case
-        raw_time = df.iloc[i][cols["received"]] if cols["received"] else None
+        raw_time = cells[cols["received"]] if cols["received"] else None
         day = None
         try:
             day = iso_date(raw_time, source="", row=i, field="received")
@@ -167,7 +167,7 @@ def _check_rows(
                 day = None
         row["received_on"], row["received"] = day, _cell(raw_time)
         name = given if given is not None else (
-            _cell(df.iloc[i][cols["source"]]) if cols["source"] else ""
+            _cell(cells[cols["source"]]) if cols["source"] else ""
         )  # fmt: skip
         code = source_code(name) if name else None
         if code is None:
@@ -175,7 +175,7 @@ def _check_rows(
                 f"{', '.join(PROBLEM_SOURCES)}" if name else "blank; give --source (one of "
                 f"{', '.join(PROBLEM_SOURCES)}) or fill the 来源 column")  # fmt: skip
         row["code"] = code
-        level = _cell(df.iloc[i][cols["severity"]]).lower() if cols["severity"] else ""
+        level = _cell(cells[cols["severity"]]).lower() if cols["severity"] else ""
         if level in _MAJOR or level.startswith("重大"):
             row["major"] = True
         elif level in _GENERAL:
@@ -184,7 +184,7 @@ def _check_rows(
             bad("severity", f"{level!r} is neither 一般 nor 重大; write 一般 or 重大")
             row["major"] = False
         if table:
-            why = _place(df.iloc[i], cols, box=box, where_box=where_box)
+            why = _place(cells, cols, box=box, where_box=where_box)
             if why:
                 bad(*why)
         rows.append(row)
@@ -297,18 +297,23 @@ def problems_from_file(
     rec.batch_id = batch_id or f"{SOURCE_PREFIX.get(one or '', 'WT')}-{p.stem}"
     ids, attrs, issued = [], [], []
     keep = [c for c in columns if c not in (cols["lon"], cols["lat"])]
+    cells = attrs_frame[keep].to_dict("records")
+    clocks: dict[tuple[str, str, bool], dict[str, str]] = {}
     for i, r in enumerate(rows):
         code = r["code"]
         ids.append(f"{SOURCE_PREFIX[code]}-{r['case_no']}")
-        extra = {k: jsonable(attrs_frame.iloc[i][k]) for k in keep}
+        extra = {k: jsonable(v) for k, v in cells[i].items()}
+        key = (r["received_on"], code, r["major"])
+        if key not in clocks:  # many cases share a day: count each day's deadlines once
+            clocks[key] = source_deadlines(
+                dt.date.fromisoformat(r["received_on"]), code=code, major=r["major"],
+                rules=rules, calendar=settings.calendar,
+            )  # fmt: skip
         extra |= {
             "source": SOURCE_CODES[code],
             "severity": "major" if r["major"] else "general",
-            **source_deadlines(
-                dt.date.fromisoformat(r["received_on"]), code=code, major=r["major"],
-                rules=rules, calendar=settings.calendar,
-            ),
-        }  # fmt: skip
+            **clocks[key],
+        }
         attrs.append(json.dumps(extra, ensure_ascii=False))
         issued.append(r["received_on"])
 
