@@ -36,6 +36,17 @@ def _workdays_after(start: dt.date, n: int) -> dt.date:
     return day
 
 
+def _ledger_row(book, patch_id: str) -> dict[str, str]:
+    """The 台账 sheet's row of a patch, header → cell (the sheet with 问题来源 in its header)."""
+    for sheet in pd.read_excel(book, sheet_name=None, dtype=str, header=None).values():
+        rows = sheet.fillna("").astype(str).values.tolist()
+        head = next((r for r in rows if "问题来源" in r and "图斑编号" in r), None)
+        row = next((r for r in rows if patch_id in r), None)
+        if head and row:
+            return dict(zip(head, row, strict=True))
+    raise AssertionError(f"{patch_id} is in no ledger sheet of {book}")
+
+
 def _run(*args: object) -> object:
     return CliRunner().invoke(cli, [str(a) for a in args])
 
@@ -94,13 +105,8 @@ def test_a_12345_sheet_lands_in_the_ledger_with_its_source_and_deadline(county, 
     # the 台账: 问题来源 and 办结期限 columns, the case's row saying 12345
     result = _run("export", ledger, "-o", tmp_path, "--as-of", "2026-04-30")
     assert result.exit_code == 0, result.output
-    book = next(tmp_path.rglob("*.xlsx"))
-    sheet = pd.read_excel(book, sheet_name=None, dtype=str, header=None)
-    rows = [r for df in sheet.values() for r in df.astype(str).values.tolist()]
-    header = next(r for r in rows if "问题来源" in r and "办结期限" in r)
-    row = next(r for r in rows if "RX-2026043000015" in r)
-    assert row[header.index("问题来源")] == "12345"
-    assert row[header.index("办结期限")].startswith("2026-05-18")
+    row = _ledger_row(next(tmp_path.rglob("*.xlsx")), "RX-2026043000015")
+    assert row["问题来源"] == "12345" and row["办结期限"].startswith("2026-05-18")
 
 
 def test_private_columns_are_nowhere_in_the_ledger(county):
@@ -210,6 +216,11 @@ def test_feedback_and_revisit_are_details_with_events(county, tmp_path):
     assert result.exit_code == 0, result.output
     page = "".join(p.read_text(encoding="utf-8") for p in tmp_path.rglob("*.html"))
     assert "回访情况" in page and "垃圾仍未清运" in page and "问题来源" in page
+    result = _run("export", ledger, "-o", tmp_path / "export")  # the 台账 shows both
+    assert result.exit_code == 0, result.output
+    row = _ledger_row(next((tmp_path / "export").rglob("*.xlsx")), pid)
+    assert row["反馈情况"] == "2026-03-25；已转镇里核查"
+    assert row["回访情况"] == "不满意；2026-04-02；垃圾仍未清运"
     # a remote-sensing patch has no one to answer; nothing to record is refused too
     other = province["patch_id"].iloc[0]
     result = _run("reply", ledger, other, "--actor", "甲", "--feedback", "x")
