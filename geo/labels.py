@@ -263,6 +263,12 @@ COLUMNS: dict[str, str] = {
     "workload": "整改工程量",
     "acceptance": "验收",
     "recheck": "回头看",
+    "source": "问题来源",
+    "accept_by": "受理期限",
+    "feedback_by": "反馈期限",
+    "close_by": "办结期限",
+    "feedback": "反馈情况",
+    "revisit": "回访情况",
 }
 
 #: Words used by outputs that are neither states nor columns.
@@ -957,6 +963,12 @@ VERIFICATION: dict[str, str] = {
     "recheck_sheet": "回头看",
     "county_office": "县河长办",
     "recheck_foot": "回头看抽样：已销号和挂账监管图斑按乡镇分层抽取 {share:.0%}，seed={seed}",
+    "kind_feedback": "反馈",
+    "kind_revisit": "回访",
+    "field_content": "反馈内容",
+    "field_satisfied": "是否满意",
+    "field_note": "回访说明",
+    "deadline_close": "办结期限",
 }
 
 #: Self-check (自查) change detection (geo.imagery.detect): kinds of change and words.
@@ -983,7 +995,23 @@ SELF_CHECK: dict[str, str] = {
 SOURCES: dict[str, str] = {
     "issued": "上级下发",
     "selfcheck": "自查",
-    "survey": "巡查发现",
-    "by_source": "按来源统计（上级下发、自查、巡查发现）",
+    "survey": "巡河",
+    "by_source": "按来源统计（上级下发、自查、巡河、12345、举报、暗访等）",
     "source": "来源",
+    "hotline": "12345",
+    "report": "举报",
+    "undercover": "暗访",
+    "inspection": "督查",
+    "assigned": "上级交办",
+    "media": "媒体",
+    "other": "其他",
+}
+#: Problems from every source (geo.ingest.problems, geo.policy.sources): columns and words.
+PROBLEMS: dict[str, str] = {
+    "feedback": "反馈情况",
+    "revisit": "回访情况",
+    "satisfied": "满意",
+    "unsatisfied": "不满意",
+    "filter": "问题来源",
+    "all_sources": "全部来源",
 }

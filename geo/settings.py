@@ -78,6 +78,15 @@ Example ``hetu.toml``::
     construction = "县水利局"
     other = "县水利局"
 
+    [problems]                       # problems from 12345, 举报, 暗访 … (geo.policy.sources)
+    accept_days = 1                  # 受理 within 1 working day (广东 10101101)
+    feedback_days = 10               # 反馈 within 10 working days (福建 96133)
+    close_days = 10                  # 办结: 一般 10 working days (澧县)
+    close_days_major = 20            # 办结: 重大 20 working days (澧县)
+    point_buffer_m = 20.0            # a case given as a point: a circle of this radius (m)
+    [problems.sources."暗访"]        # one source's own clock (same keys; the rest as above)
+    close_days_major = 20
+
     [calendar]
     count = "workdays"               # deadlines and overdue days: "workdays" or "calendar"
     holidays = ["2027-01-01"]        # days off in years chinese-calendar does not know yet
@@ -215,6 +224,7 @@ from geo.policy.patrols import DEFAULT_PRESET as DEFAULT_PATROL_PRESET
 from geo.policy.patrols import PERIODS as PATROL_PERIODS
 from geo.policy.patrols import PRESETS as PATROL_PRESETS
 from geo.policy.patrols import PatrolRules, patrol_rules
+from geo.policy.sources import ProblemRules, problem_rules_from_toml
 from geo.policy.verification import (
     DEFAULT_CLASSES,
     DEFAULT_DUTY_UNITS,
@@ -304,6 +314,9 @@ class Settings:
         government (``[verification.duty_units]``).
     source : str
         Where the settings came from (a path, or ``"defaults"``).
+    problems : ProblemRules
+        The clocks of problems from each source and the circle a point case is drawn
+        as (``[problems]``, :mod:`geo.policy.sources`).
     """
 
     office_name: str = "河长制办公室"
@@ -337,6 +350,7 @@ class Settings:
     classes: tuple[FeatureClass, ...] = DEFAULT_CLASSES
     duty_units: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_DUTY_UNITS))
     source: str = "defaults"
+    problems: ProblemRules = field(default_factory=ProblemRules)
 
     def township_name(self, admin_code: object) -> str:
         """Return the township name for a 9- or 12-digit code, or the 9-digit code.
@@ -420,6 +434,9 @@ _EXTENT = _Value("a list of 4 numbers", "[113.7, 27.6, 114.3, 28.1]", _list_of(_
 _KIND_SETS = _Value(
     "a list of lists of evidence kinds", '[["photo_before", "photo_after"]]', _list_of(_STRINGS.ok)
 )
+
+#: The working-day keys of ``[problems]`` (geo.policy.sources.SourceClock).
+_CLOCK = ("accept_days", "feedback_days", "close_days", "close_days_major")
 
 #: Every table and key a ``hetu.toml`` may hold (the module docstring documents each).
 SCHEMA = _Table(
@@ -534,6 +551,17 @@ SCHEMA = _Table(
                     key_name="a lower-case identifier (e.g. bridge)",
                 ),
                 "duty_units": _Table(dict.fromkeys(ISSUE_TYPES, _STRING)),
+            }
+        ),
+        "problems": _Table(
+            {
+                **dict.fromkeys(_CLOCK, _DAYS),
+                "point_buffer_m": _ABOVE_0,
+                "sources": _Table(
+                    each=_Table(dict.fromkeys(_CLOCK, _DAYS)),  # type: ignore[arg-type]
+                    key_pattern=r".+",
+                    key_name="a problem source (12345, 举报, 暗访 …)",
+                ),
             }
         ),
     }
@@ -737,6 +765,7 @@ def settings_from_dict(
         ),
         duty_units={**DEFAULT_DUTY_UNITS, **verification.get("duty_units", {})},
         source=source,
+        problems=problem_rules_from_toml(data.get("problems", {}), source=source),
     )
 
 

@@ -228,7 +228,7 @@ def test_imagery_from_the_command_line(demo_run, tmp_path):
     shutil.copy(demo_run.ledger, led)
     after = sorted((demo_run.data.settings.parent / "imagery").glob("*after*.tif"))
     out = run("--settings", demo_run.data.settings, "imagery", led, "--after", after[0])
-    assert "正常 96" in out.output and "2026-04-12" in out.output
+    assert "正常 104" in out.output and "2026-04-12" in out.output
     bad = run("imagery", led, "--after", after[0], "--bands", "red=x", ok=False)
     assert bad.exit_code == 2 and "integers" in bad.output
 

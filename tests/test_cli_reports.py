@@ -23,7 +23,7 @@ def test_survey_findings_become_items_once(demo_copy):
     with Ledger(demo_copy) as led:
         added = led.patches().query("patch_id.str.startswith('SV-')")
         assert len(added) == n and set(added["state"]) == {"issued"}
-        assert all(json.loads(a)["source"] == "survey" for a in added["attrs"])
+        assert all(json.loads(a)["source"] == "巡河" for a in added["attrs"])
     again = run("survey-patches", demo_copy, "--apply").output
     assert "0 item(s) added" in again  # each finding is now near its own item
 

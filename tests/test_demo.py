@@ -19,7 +19,8 @@ def test_outputs_are_written(demo_run):
 def test_every_state_shows(demo_run):
     counts = demo_run.counts
     assert all(n > 0 for n in counts.values()), counts
-    assert sum(counts.values()) == 96  # 60 + 30 patches in two batches, 6 found by 自查
+    # 60 + 30 patches in two batches, 6 found by 自查, 8 cases of the 12345 sheet and 4 of 暗访
+    assert sum(counts.values()) == 108
 
 
 def test_the_ledger_tells_the_story(demo_run):
@@ -29,7 +30,9 @@ def test_the_ledger_tells_the_story(demo_run):
         imports = led.imports()
         assignments = led.assignments()
         tracks, findings = led.tracks(), led.findings()
-    assert set(frame["batch_id"]) == {"2025-Q3", "2026-Q1", "自查-2026-04"}
+    assert set(frame["batch_id"]) == {
+        "2025-Q3", "2026-Q1", "自查-2026-04", "RX-12345工单", "AF-暗访问题清单"
+    }  # fmt: skip
     overdue = frame[frame["overdue_days"] > 0]
     assert len(overdue) >= 5 and set(overdue["state"]) <= CLOCK_STATES
     assert {"issued", "verifying", "rectifying"} <= set(overdue["state"])  # 核查 has a clock too
@@ -71,7 +74,7 @@ def test_the_excel_ledger_reads_back(demo_run):
 def test_qgis_opens_the_ledger(demo_run):
     layers = dict(pyogrio.list_layers(demo_run.ledger))
     assert layers["patches"] == "MultiPolygon" and layers["segments"] == "MultiPolygon"
-    assert len(pyogrio.read_dataframe(demo_run.ledger, layer="patches")) == 96
+    assert len(pyogrio.read_dataframe(demo_run.ledger, layer="patches")) == 108
 
 
 def test_same_seed_same_history(demo_run, tmp_path):
@@ -91,7 +94,8 @@ def test_the_demo_self_check_finds_its_planted_changes(demo_run):
     with open_ledger(demo_run.ledger) as led:
         patches, segments = led.patches(), led.segments()
     mine = patches[patches["batch_id"] == "自查-2026-04"]
-    plan = demo_plantings(segments, patches[patches["batch_id"] != "自查-2026-04"])
+    # the patches the office had when it ran 自查: the two province batches
+    plan = demo_plantings(segments, patches[patches["batch_id"].isin(["2025-Q3", "2026-Q1"])])
     found = gpd.read_file(demo_run.ledger.parent / "candidates.gpkg").to_crs(plan.planted.crs)
     inside = plan.planted[plan.planted["inside"]]
     assert all(found.intersects(g).any() for g in inside.geometry)  # every planted change

@@ -271,7 +271,8 @@ def test_export_excel_period_and_township_sheets(exported, demo_ledger):
             for c in ledger_columns(frame)
         ]
         assert COLUMNS["township_check"] in heads
-        assert sheet.cell(3, sheet.max_column).value == COLUMNS["recheck"]  # 认定 … 回头看 last
+        # 认定 … 回头看, then 问题来源 … 回访 (issue 18) last
+        assert sheet.cell(3, sheet.max_column).value == COLUMNS["revisit"]
     summary = book[SUMMARY]
     header = [c.value for c in summary[4]]
     assert header[-2:] == ["本期新增", "本期销号"]
@@ -510,7 +511,7 @@ def test_a_killed_export_leaves_the_old_set_and_the_next_run_cleans_up(old_set):
     assert _set(out) == old  # the old set whole: nothing of the new run in the folder
     assert {p.name for p in out.iterdir()} == set(old) | {".hetu-export.lock", "hetu-export.log"}
     assert _staging(out) == [staging] and staging.parent == out.parent  # left by the kill
-    assert _export(settings, led, out).rows == 96
+    assert _export(settings, led, out).rows == 108  # 96 patches, the 12 cases of 12345 and 暗访
     new = _set(out)
     assert _staging(out) == []  # the next run removed it
     assert set(new) == set(old) and new[f"ledger_{_DAY}.csv"] != old[f"ledger_{_DAY}.csv"]

@@ -275,7 +275,7 @@ def test_hash_opens_a_patch_and_a_township(browser, pages):
             pg.wait_for_function("!document.querySelector('.leaflet-popup')", timeout=3_000)
             pg.wait_for_timeout(400)
             n, whole, centred, lng = pg.evaluate(where, town)
-            want = {"龙泉镇": 23, "清溪镇": 25}[town]  # with the 自查 patches of each
+            want = {"龙泉镇": 26, "清溪镇": 29}[town]  # with 自查 and the 12345, 暗访 cases
             assert n == want and whole and centred, (hash_, n, whole, centred)
             seen[hash_] = lng
         assert seen["龙泉镇"] == seen["439999003"] != seen["清溪镇"]  # by name or by code

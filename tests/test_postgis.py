@@ -32,7 +32,7 @@ def test_every_migration_translates_for_postgresql():
 def test_demo_ledger_goes_to_postgis_and_back_without_loss(demo_run, postgres, tmp_path):
     url = postgres.new_database()
     there = copy_ledger(demo_run.ledger, url, destination_attachments=tmp_path / "pg-files")
-    assert there.rows["events"] > 300 and there.rows["patches"] == 96
+    assert there.rows["events"] > 300 and there.rows["patches"] == 108
     assert there.missing_files == [] and there.files > 10
     back_path = tmp_path / "back.gpkg"
     back = copy_ledger(url, back_path, source_attachments=tmp_path / "pg-files")
@@ -54,6 +54,8 @@ def test_demo_ledger_goes_to_postgis_and_back_without_loss(demo_run, postgres, t
             assert other.evidence().equals(a.evidence())
             assert other.imagery().equals(a.imagery())
             assert other.status_counts() == a.status_counts()
+            cases = other.status_frame().query("source == '12345'")  # issue 18: 12345, 回访
+            assert len(cases) == 8 and cases["revisit"].str.startswith("满意").sum() == 1
         for sha in a.evidence()["attachment_id"]:
             assert c.attachment_path(sha).read_bytes() == a.attachment_path(sha).read_bytes()
         # the PostGIS ledger takes new events after the copied ones, and the chain goes on

@@ -67,7 +67,7 @@ def test_findings_near_no_patch_become_survey_patches(demo_run, tmp_path):
         assert len(new) == len(findings) - len(linked) > 0  # the demo's off-patch findings
         assert new["patch_id"].str.fullmatch(r"SV-(2025101[25]|202604\d\d)-\d+").all()
         attrs = [json.loads(a) for a in new["attrs"]]
-        assert {a["source"] for a in attrs} == {"survey"}
+        assert {a["source"] for a in attrs} == {"巡河"}
         assert {a["finding_id"] for a in attrs}.isdisjoint(linked)
         assert new.to_crs(4547).area.round().eq(400).all()
         assert new["admin_code"].dropna().str.startswith("439999").all()  # outside ranges: None

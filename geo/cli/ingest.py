@@ -6,12 +6,14 @@ quarantine reasons with :func:`echo_reasons`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from geo.cli.common import ledger_arg, open_from_cli, write_report
 from geo.labels import QUARANTINE
 
-__all__ = ["COMMANDS", "echo_reasons"]
+__all__ = ["COMMANDS", "echo_lines", "echo_reasons", "place_problems"]
 
 
 def echo_reasons(counts: dict[str, int]) -> None:
@@ -20,6 +22,36 @@ def echo_reasons(counts: dict[str, int]) -> None:
         click.echo(f"  {QUARANTINE['reason']} (quarantine reasons):")
     for reason, n in counts.items():
         click.echo(f"    {n} × {reason}")
+
+
+def echo_lines(lines: list[str]) -> None:
+    """Print each line indented by two spaces."""
+    for line in lines:
+        click.echo(f"  {line}")
+
+
+def place_problems(led: Any, rec: Any) -> list[str]:
+    """Match the ledger after ingesting problems; name the cases no range holds.
+
+    A case matching no range within ``near_m`` is kept (as a patch is) and named here,
+    to be placed by hand or with ``hetu ingest … admin``.
+    """
+    from geo.matching.assignments import match_ledger
+
+    if rec.reused or not rec.n_kept:
+        return []
+    result = match_ledger(led)
+    ours = set(led.patches().query("batch_id == @rec.batch_id")["patch_id"])
+    primary = result[result["primary"] & result["patch_id"].isin(ours)]
+    placed = set(primary.loc[primary["relation"] != "outside", "patch_id"])
+    lost = sorted(ours - placed)
+    lines = [f"{len(ours) - len(lost)} case(s) placed on a river segment (hetu match)"]
+    if lost:
+        lines.append(
+            f"{len(lost)} case(s) match no range within near_m, kept unmatched: "
+            + ", ".join(lost[:20])
+        )
+    return lines
 
 
 @click.command()

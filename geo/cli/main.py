@@ -36,9 +36,10 @@ from geo.cli.common import (
 )
 from geo.cli.detect import COMMANDS as DETECT_COMMANDS
 from geo.cli.ingest import COMMANDS as INGEST_COMMANDS
-from geo.cli.ingest import echo_reasons
+from geo.cli.ingest import echo_lines, echo_reasons, place_problems
 from geo.cli.integrity import COMMANDS as INTEGRITY_COMMANDS
 from geo.cli.patrols import COMMANDS as PATROL_COMMANDS
+from geo.cli.problems import COMMANDS as PROBLEM_COMMANDS
 from geo.cli.reports import COMMANDS
 from geo.cli.rivers import COMMANDS as RIVER_COMMANDS
 from geo.cli.settings import COMMANDS as SETTINGS_COMMANDS
@@ -140,7 +141,9 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
 
 @cli.command()
 @ledger_arg
-@click.argument("kind", type=click.Choice(["patches", "ranges", "chiefs", "surveys", "admin"]))
+@click.argument(
+    "kind", type=click.Choice(["patches", "ranges", "chiefs", "surveys", "admin", "problems"])
+)
 @click.argument("file", type=click.Path(exists=True))
 @click.option("--batch", "batch_id", help="Batch id of a patches file (default: the file name).")
 @click.option(
@@ -178,6 +181,9 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
 @click.option(
     "--point-buffer", type=float, metavar="M", help="Patches given as points: circles of M metres."
 )
+@click.option(
+    "--source", help="Problems: 12345|举报|暗访|督查|上级交办|巡河|媒体|其他 (else each 来源)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the import record as JSON.")
 @click.pass_context
 def ingest(
@@ -193,6 +199,9 @@ def ingest(
     given as points need --point-area or --point-buffer. The reasons features were
     quarantined are listed with counts (hetu quarantine lists the features); a file of
     which nothing can be kept exits 1 and writes nothing.
+
+    problems: cases of 12345, 举报, 暗访 … (--source, else each row's 来源), each with
+    its source's 办结 deadline, matched at once (docs/sources.md).
     """
     from geo.ledger.loading import ingest_file, quarantine_report, reason_counts
     from geo.records import record_as_dict
@@ -203,6 +212,7 @@ def ingest(
     with open_from_cli(ctx, ledger) as led, progress_bar(CLI["ingest"]) as progress:
         rec = ingest_file(led, kind, file, progress=progress, **opts)
         kept_aside = quarantine_report(led, import_id=rec.import_id)["reason"]
+        placed = place_problems(led, rec) if kind == "problems" else []
     reasons = reason_counts(kept_aside)
     if as_json:
         out = {**record_as_dict(rec), "quarantine": reasons}
@@ -219,6 +229,7 @@ def ingest(
     for note in rec.decisions:
         click.echo(f"  {note}")
     echo_reasons(reasons)
+    echo_lines(placed)
 
 
 @cli.command()
@@ -610,6 +621,8 @@ for _command in [*PATROL_COMMANDS, *RIVER_COMMANDS]:
 for _command in VERIFICATION_COMMANDS:  # 认定, review, responsibility, 回头看 (issue 17)
     cli.add_command(_command)
 for _command in DETECT_COMMANDS:
+    cli.add_command(_command)
+for _command in PROBLEM_COMMANDS:  # 反馈 and 回访 of problems from a source (issue 18)
     cli.add_command(_command)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from geo.demo.changes import demo_plantings, self_check
 from geo.demo.county import PATROL_PERIOD, DemoFiles, build_demo_files, write_photo
 from geo.demo.imagery import write_demo_imagery
+from geo.demo.problems import replies, write_problem_files
 from geo.demo.verification import VERIFY_BY, verification_round
 from geo.field.coverage import coverage_ledger, shoreline_pieces
 from geo.field.evidence import attach_evidence
@@ -234,6 +235,13 @@ def run_demo(
         say("自查: finding changes along the rivers in the pair")
         found = self_check(ledger, before, after, out_dir=out, batch_id=SELF_CHECK_BATCH,
                            actor=_OFFICE, issued_on="2026-04-14")  # fmt: skip
+        say("problems from other sources: the 12345 sheet and the 暗访 list")
+        hotline, undercover = write_problem_files(Path(data_dir) / "problems", ledger.segments(),
+                                                  seed=seed)  # fmt: skip
+        ingest_file(ledger, "problems", hotline, source="12345")
+        ingest_file(ledger, "problems", undercover, source="暗访")
+        match_ledger(ledger)
+        replies(ledger)
         say("writing the map and the Excel ledger")
         frame = ledger.status_frame(as_of=DEMO_AS_OF)
         title = f"{settings.office_name} {TEXT['ledger']}"

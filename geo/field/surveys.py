@@ -123,7 +123,7 @@ def survey_patches(
     def _attrs(row: pd.Series) -> str:
         return json.dumps(
             {
-                "source": "survey",
+                "source": "巡河",
                 "finding_id": str(row["finding_id"]),
                 "surveyor": row.get("surveyor"),
                 "finding_type": row.get("finding_type"),

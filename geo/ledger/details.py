@@ -22,9 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from geo.labels import COLUMNS, ISSUE_TYPES, TEXT, VERIFICATION, label
+from geo.labels import COLUMNS, ISSUE_TYPES, PROBLEMS, SOURCES, TEXT, VERIFICATION, label
+from geo.policy.sources import source_of
 from geo.policy.verification import stage_of
-from geo.records import content_digest
+from geo.records import attr_value, content_digest
 
 __all__ = [
     "DETAIL_COLUMNS",
@@ -53,6 +54,12 @@ DETAIL_COLUMNS = [
     "workload",
     "acceptance",
     "recheck",
+    "source",
+    "accept_by",
+    "feedback_by",
+    "close_by",
+    "feedback",
+    "revisit",
 ]
 
 
@@ -115,9 +122,10 @@ def detail_columns(
     units = getattr(settings, "duty_units", {})
     rows = []
     kinds = {"verify": "verify_deadline", "review": "review_date", "rectify": "rectify_deadline"}
-    for pid, town, kind, state, due in zip(
+    attrs = frame["attrs"] if "attrs" in frame else [None] * len(frame)
+    for pid, town, kind, state, due, extra in zip(
         frame["patch_id"], frame["township"], frame["issue_type"], frame["state"],
-        frame["deadline"], strict=True,
+        frame["deadline"], attrs, strict=True,
     ):  # fmt: skip
         d = details.get(str(pid), {})
         v, duty = d.get("verdict", {}), d.get("duty", {})
@@ -170,13 +178,17 @@ def detail_columns(
                 )
                 if x
             )
+        source = source_of(attr_value(extra, ("source",)))
+        dates = {k: attr_value(extra, (k,)) or "" for k in ("accept_by", "feedback_by", "close_by")}
+        due_kind = ""
+        if not (due is None or due != due or due == ""):
+            stage = "verify" if state == "dismissed" else stage_of(str(state))
+            due_kind = VERIFICATION[kinds[stage]]
+            if dates["close_by"] and str(due)[:10] == dates["close_by"]:
+                due_kind = VERIFICATION["deadline_close"]
         rows.append(
             {
-                "deadline_kind": ""
-                if due is None or due != due or due == ""
-                else VERIFICATION[
-                    kinds["verify" if state == "dismissed" else stage_of(str(state))]
-                ],
+                "deadline_kind": due_kind,
                 "feature_class": classes.get(v.get("feature_class", ""), ""),
                 "verdict_category": VERIFICATION.get(f"verdict_{v['category']}", "")
                 if "category" in v
@@ -195,10 +207,32 @@ def detail_columns(
                 "workload": work,
                 "acceptance": accepted,
                 "recheck": checked,
+                "source": SOURCES[source],
+                **dates,
+                "feedback": _dated(d.get("feedback", {}), "content"),
+                "revisit": _revisit(d.get("revisit", {})),
             }
         )
     out = pd.DataFrame(rows, columns=DETAIL_COLUMNS, index=frame.index)
     return out.fillna("")
+
+
+def _dated(found: Mapping[str, Any], key: str) -> str:
+    """``day；text`` of a detail (``""`` when none)."""
+    if not found:
+        return ""
+    return "；".join(x for x in (str(found.get("_at", ""))[:10], str(found.get(key, ""))) if x)
+
+
+def _revisit(found: Mapping[str, Any]) -> str:
+    """``满意/不满意；day；note`` of a 回访 (``""`` when none)."""
+    if not found:
+        return ""
+    said = found.get("satisfied")
+    word = "" if said is None else PROBLEMS["satisfied" if said else "unsatisfied"]
+    return "；".join(
+        x for x in (word, str(found.get("_at", ""))[:10], str(found.get("note", ""))) if x
+    )
 
 
 def corrected_types(details: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, str]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from geo.errors import IngestError
 from geo.ingest.chiefs import refused, unknown_segments
+from geo.ingest.problems import problems_from_file
 from geo.ingest.profiles import Profile
 from geo.ingest.readers import (
     KINDS,
@@ -34,7 +35,7 @@ from geo.ingest.tabular import TABLE_SUFFIXES, table_row
 from geo.ingest.tracks import surveys_from_file, unmatched_surveyors
 from geo.ledger.store import Ledger
 from geo.progress import Progress, expect
-from geo.records import ImportRecord
+from geo.records import ImportRecord, attr_value
 from geo.settings import Settings
 
 __all__ = ["KINDS", "ingest_file", "quarantine_report", "reason_counts"]
@@ -112,6 +113,7 @@ def ingest_file(
     point_area: str | float | None = None,
     point_buffer: float | None = None,
     progress: Progress | None = None,
+    source: str | None = None,
 ) -> ImportRecord:
     """Read a file and load it into the ledger in one transaction.
 
@@ -145,6 +147,9 @@ def ingest_file(
     point_area, point_buffer : optional
         For patches given as points: circles of this area (m², or the column holding it)
         or radius (m) (:func:`geo.ingest.points.circles_from_points`).
+    source : str, optional
+        For problems: the source of every case (``12345``, ``举报``, ``暗访`` …); default
+        each row's 来源 (:func:`geo.ingest.problems.problems_from_file`).
     progress : Progress, optional
         Told, once the file is read, how many features it holds (:func:`geo.progress.expect`),
         then the features done: quarantined ones at once, patches per chunk written, other
@@ -164,8 +169,8 @@ def ingest_file(
     SchemaError
         For chiefs naming segments the ledger lacks (every such row), once it has segments.
     """
-    if kind not in KINDS:
-        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if kind not in (*KINDS, "problems"):
+        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}, problems")
     p = Path(path)
     if not p.exists():
         raise IngestError(f"{p}: file not found")
@@ -188,6 +193,18 @@ def ingest_file(
         return ledger.add_patches(
             frame, rec, quarantine=quarantine, progress=tick, verify_by=verify_by
         )
+    if kind == "problems":  # cases of 12345, 举报, 暗访 …: patches with their source's clock
+        frame = problems_from_file(
+            p, source=source, batch_id=batch_id, settings=settings, sheet=sheet,
+            encoding=encoding, crs=crs, layer=layer, source_crs=source_crs,
+        )  # fmt: skip
+        rec, quarantine = _record(frame, source=p.name)
+        due = {pid: attr_value(a, ("close_by",)) for pid, a in zip(
+            frame["patch_id"], frame["attrs"], strict=True)}  # fmt: skip
+        return _at_once(
+            progress, rec,
+            lambda: ledger.add_patches(frame, rec, quarantine=quarantine, deadlines=due),
+        )  # fmt: skip
     if kind == "ranges":
         frame = segments_from_file(p, **opts)
         rec, quarantine = _record(frame, source=p.name)

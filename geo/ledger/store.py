@@ -279,6 +279,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
         actor: str = "hetu",
         progress: Progress | None = None,
         verify_by: str | dt.date | None = None,
+        deadlines: Mapping[str, str] | None = None,
     ) -> ImportRecord:
         """Write a batch of canonical patches and their ``issue`` events, all or nothing.
 
@@ -297,6 +298,9 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
         verify_by : date or str, optional
             The batch's 核查 deadline; default ``[lifecycle] verify_days`` from each
             patch's issue day. Recorded on each ``issue`` event (and on the batch).
+        deadlines : mapping, optional
+            Patch id → the deadline its ``issue`` event records instead (ISO day): the
+            办结 deadline of a problem from a source (:mod:`geo.policy.sources`).
 
         Returns
         -------
@@ -339,6 +343,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
                 columns, row = [*columns, "verify_by"], [*row, by.isoformat()]
             conn.execute(conn.insert_sql("batches", columns, conflict="ignore"), row)
             cal, days = self.settings.calendar, self.settings.verify_days
+            own = dict(deadlines or {})
             frame = patches.assign(import_id=record.import_id)
             at_default = record.imported_at
             tick = progress or no_progress
@@ -356,7 +361,8 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
                             ISSUE_ACTION,
                             None,
                             self.lifecycle.initial,
-                            verify_deadline(
+                            own.get(pid)
+                            or verify_deadline(
                                 none_if_nan(issued) or at_default[:10],
                                 verify_by=by,
                                 days=days,

@@ -10,7 +10,9 @@ per river, simplified in metres) and patrol tracks sit underneath. A title
 with the 数据截至 date, a Chinese legend, a metric scale, a dashboard (counts
 per state, closure rate per township, overdue patches per chief) and a search
 box by 图斑编号 complete the page; ``map.html#patch=ID`` opens a patch and
-``#township=NAME`` zooms to a township.
+``#township=NAME`` zooms to a township. When the patches come from more than one
+source (上级下发, 自查, 12345, 暗访 …: :mod:`geo.policy.sources`), a 问题来源 filter shows
+one source's patches only.
 
 No text from the ledger, an input file or the settings is ever compiled as a
 template or run: the geometry, popup data and layer names travel as one compact
@@ -40,12 +42,24 @@ import shapely
 from geo.clock import now
 from geo.errors import CRSError, NotFoundError, SchemaError, SettingsError
 from geo.fileio import write_atomic
-from geo.labels import COLUMNS, ISSUE_TYPES, SELF_CHECK, SHORELINE, STATES, TEXT, label
+from geo.labels import (
+    COLUMNS,
+    ISSUE_TYPES,
+    PROBLEMS,
+    SELF_CHECK,
+    SHORELINE,
+    SOURCES,
+    STATES,
+    TEXT,
+    label,
+)  # fmt: skip
 from geo.maps import data as _md
 from geo.maps.assets import Verbatim, hetu_css, hetu_script, use_assets
 from geo.maps.data import Strings, encode_geometries, missing, script_json, simplified
 from geo.maps.data import thumbnail_uris as _thumbnail_uris
 from geo.maps.panels import dashboard_html, legend_html, title_html
+from geo.policy.sources import SOURCE_CODES, source_of
+from geo.records import attr_value
 from geo.settings import BASEMAPS
 
 __all__ = [
@@ -94,7 +108,7 @@ _TIANDITU_LAYERS = {
 #: The 认定 and 整改 columns of the status frame shown in a popup when set (geo.ledger.details).
 _DETAILS = ("verdict_category", "feature_class", "severity", "blocks_flood", "subtype",
             "duty_unit", "duty_person", "duty_phone", "measures", "case", "workload",
-            "acceptance", "recheck")  # fmt: skip
+            "acceptance", "recheck", "source", "close_by", "feedback", "revisit")  # fmt: skip
 
 # Popup labels handed to the script, by the key it uses.
 _POPUP_LABELS = {
@@ -107,6 +121,8 @@ _POPUP_LABELS = {
     "overdue": STATES["overdue"],
     "township": COLUMNS["township"],
     "batch": COLUMNS["batch_id"],
+    "source": PROBLEMS["filter"],
+    "source_all": PROBLEMS["all_sources"],
     "chief_village": COLUMNS["chief_village"],
     "chief_township": COLUMNS["chief_township"],
     "chief_county": COLUMNS["chief_county"],
@@ -187,6 +203,7 @@ def _patch_records(
     strings: Strings,
     histories: dict[str, list],
     thumbs: dict[str, list[str]],
+    sources: list[int] | None = None,
 ) -> list[list[Any]]:
     """Return one compact record per patch (the order the script expects)."""
     centers, shapes = encode_geometries(geoms.values, quantum=_QUANTUM, origin=origin)
@@ -236,9 +253,24 @@ def _patch_records(
                 strings(None if missing(code) else str(code)[:9]),
                 strings(batch),
                 details[i],
+                -1 if sources is None else sources[i],
             ]
         )
     return records
+
+
+def _sources(frame: pd.DataFrame) -> tuple[list[int], list[str]]:
+    """Each patch's 问题来源 (an index into the names), and the names with their counts.
+
+    The map's filter by source (问题来源): every source present, in the order of
+    :data:`geo.policy.sources.SOURCE_CODES`.
+    """
+    attrs = frame["attrs"] if "attrs" in frame else pd.Series(None, index=frame.index)
+    codes = attrs.map(lambda a: source_of(attr_value(a, ("source",))))
+    counts = codes.value_counts()
+    present = [c for c in SOURCE_CODES if c in counts]
+    index = {c: k for k, c in enumerate(present)}
+    return [index[c] for c in codes], [f"{SOURCES[c]} ({int(counts[c])})" for c in present]
 
 
 def _river_keys(ranges: gpd.GeoDataFrame) -> tuple[list[str], dict[str, int]]:
@@ -483,13 +515,15 @@ def status_map(
     # layer key -> its name in the layer list (plain text: the page's script escapes it)
     names: dict[str, str] = {}
     records: list[list[Any]] = []
+    source_names: list[str] = []
     recurrences: list[list[int]] = []
     overdue = pd.Series(dtype=bool)
     if frame is not None:
         ids = set(frame["patch_id"].astype(str))
+        source_index, source_names = _sources(frame)
         records = _patch_records(
             frame, next(geo_iter), origin=origin, state_index=state_index, strings=strings,
-            histories=_md.histories(events, ids, strings), thumbs=thumbs,
+            histories=_md.histories(events, ids, strings), thumbs=thumbs, sources=source_index,
         )  # fmt: skip
         overdue = _is_overdue(frame)
         counts = frame["state"].astype(str).value_counts()  # overdue ones count in their state
@@ -565,6 +599,7 @@ def status_map(
         "day_unit": TEXT["unit_workdays"] if workdays else TEXT["unit_days"],
         "layers": [[f"tiles:{key}", TEXT[key]] for key in tiles] + [[k, names[k]] for k in order],
         "patches": records,
+        "sources": source_names,  # the filter by 问题来源 (names set with textContent)
         "ranges": range_records,
         "tracks": track_records,
         "shoreline": shore_records,

@@ -329,6 +329,10 @@ DETAIL_FIELDS: dict[str, dict[str, tuple[str, Any]]] = {
     },
     "review": {"approved": ("bool", None), "reason": ("text", 1000)},
     "recheck": {"passed": ("bool", None), "round": ("text", 40), "finding": ("text", 1000)},
+    # a problem from a source (12345, 举报 …, geo.policy.sources): the reply to whoever
+    # reported it (反馈), and the call back asking whether they are satisfied (回访)
+    "feedback": {"content": ("text", 1000)},
+    "revisit": {"satisfied": ("bool", None), "note": ("text", 1000)},
 }
 
 

@@ -107,6 +107,9 @@ LEDGER_EXTRA |= dict.fromkeys(
      "case", "workload", "acceptance", "recheck"],
     "text",
 )  # fmt: skip
+#: 问题来源 and the source's clock (geo.policy.sources), 反馈 and 回访, when the frame has them.
+LEDGER_EXTRA |= {"source": "text", "accept_by": "date", "feedback_by": "date",
+                 "close_by": "date", "feedback": "text", "revisit": "text"}  # fmt: skip
 
 
 def ledger_columns(frame: pd.DataFrame) -> dict[str, str]:

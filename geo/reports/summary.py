@@ -44,6 +44,7 @@ from geo.labels import (
     VERIFICATION,
     label,
 )
+from geo.policy.sources import SOURCE_CODES, source_of
 from geo.policy.verification import PROBLEM_STATES, VERIFIED_STATES
 from geo.records import attr_value
 from geo.text import display_width
@@ -102,10 +103,14 @@ _LEVEL_ORDER = tuple(LEVELS)  # highest first
 
 
 def patch_source(frame: pd.DataFrame) -> pd.Series:
-    """Who found each patch: ``selfcheck`` (自查), ``survey`` (巡查) or ``issued`` (下发)."""
+    """Who found each patch: a code of :data:`geo.policy.sources.SOURCE_CODES`.
+
+    ``issued`` (上级下发), ``selfcheck`` (自查), ``survey`` (巡河; the old value
+    ``survey`` too), ``hotline`` (12345), ``report`` (举报), ``undercover`` (暗访) …
+    (:func:`geo.policy.sources.source_of`).
+    """
     attrs = frame["attrs"] if "attrs" in frame else pd.Series(None, index=frame.index)
-    found = attrs.map(lambda a: attr_value(a, ("source",)))
-    return found.map({"自查": "selfcheck", "survey": "survey"}).fillna("issued")
+    return attrs.map(lambda a: source_of(attr_value(a, ("source",)))).astype(object)
 
 
 def overdue_mask(frame: pd.DataFrame) -> pd.Series:
@@ -159,7 +164,7 @@ def _keys_and_rows(frame: pd.DataFrame, by: str) -> tuple[pd.Series, list[tuple[
         return keys, [(k, k or LEDGER_SUMMARY["no_water"]) for k in order]
     if by == "source":  # who found it: the province's batches, the office's 自查, patrols
         keys = patch_source(frame)
-        found = [k for k in ("issued", "selfcheck", "survey") if (keys == k).any()]
+        found = [k for k in SOURCE_CODES if (keys == k).any()]
         return keys, [(k, SOURCES[k]) for k in found]
     if by == "chief_level":
         keys = chief_level(frame)

@@ -32,7 +32,7 @@ function hetuDraw(dataId, map, G) {
   }
   // patch record: [id, state, overdue days, type, area, water, village, township chief,
   //   county chief, deadline, description, cx, cy, geometry, history, thumbnails,
-  //   township, township code, batch, details]; history entries: [time, what, who];
+  //   township, township code, batch, details, source]; history entries: [time, what, who];
   //   details (认定, 责任, 整改, 验收, 回头看): [label, value] pairs
   var P = D.patches;
   function popup(i, extra) {
@@ -115,27 +115,38 @@ function hetuDraw(dataId, map, G) {
   }
   function key(p) { return "patch:" + D.states[p[1]]; }
   function late(p) { return p[2] > 0 && D.settled.indexOf(p[1]) < 0 && !!pts.overdue; }
-  var closedMarkers = [];
-  for (var i = 0; i < P.length; i++) {
-    var p = P[i], k = key(p);
-    var m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 5, color: "#fff",
-      weight: 1, fillColor: D.colors[p[1]], fillOpacity: 0.9});
-    m.hetu = i;
-    if (k === "patch:closed" && cluster) { closedMarkers.push(m); } else if (pts[k]) {
-      pts[k].addLayer(m);
+  // the filter by 问题来源: the index (into D.sources) of the one source shown, -1 every one
+  var only = -1, drawn = 0;
+  function pass(p) { return only < 0 || p[20] === only; }
+  function drawPoints() {
+    var closedMarkers = [];
+    drawn = 0;
+    Object.keys(pts).forEach(function (k) { pts[k].clearLayers(); });
+    if (cluster) { cluster.clearLayers(); }
+    for (var i = 0; i < P.length; i++) {
+      var p = P[i], k = key(p);
+      if (!pass(p)) { continue; }
+      var m = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 5, color: "#fff",
+        weight: 1, fillColor: D.colors[p[1]], fillOpacity: 0.9});
+      m.hetu = i; drawn++;
+      if (k === "patch:closed" && cluster) { closedMarkers.push(m); } else if (pts[k]) {
+        pts[k].addLayer(m);
+      }
+      if (late(p)) {
+        var ring = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 8,
+          color: D.overdue_color, weight: 3, fill: false});
+        ring.hetu = i; pts.overdue.addLayer(ring);
+      }
     }
-    if (late(p)) {
-      var ring = L.circleMarker(ll(p[11], p[12]), {renderer: renderer, radius: 8,
-        color: D.overdue_color, weight: 3, fill: false});
-      ring.hetu = i; pts.overdue.addLayer(ring);
-    }
+    if (cluster) { cluster.addLayers(closedMarkers); }
   }
-  if (cluster) { cluster.addLayers(closedMarkers); }
+  drawPoints();
   function buildPolygons() {
     var b = map.getBounds().pad(0.5);
     for (var i = 0; i < P.length; i++) {
       if (built[i]) { continue; }
       var p = P[i], k = key(p);
+      if (!pass(p)) { continue; }
       if (!polys[k] || !b.contains(ll(p[11], p[12]))) { continue; }
       var shape = rings(p[11], p[12], p[13]);
       var poly = L.polygon(shape, {renderer: renderer, color: D.colors[p[1]], weight: 1.5,
@@ -161,6 +172,26 @@ function hetuDraw(dataId, map, G) {
     });
   }
   map.on("zoomend moveend", rescale);
+  function filter(k) {  // show the patches of source k only (-1: all), points and outlines
+    only = k;
+    Object.keys(polys).forEach(function (key) { polys[key].clearLayers(); });
+    built = new Uint8Array(P.length);
+    drawPoints();
+    if (detail) { buildPolygons(); }
+  }
+  if (D.sources && D.sources.length > 1) {
+    var Filter = L.Control.extend({options: {position: "topright"}, onAdd: function () {
+      var box = el("div", null, "leaflet-bar hetu-filter"), pick = el("select");
+      var all = el("option", L_.source_all); all.value = "-1"; pick.appendChild(all);
+      D.sources.forEach(function (name, k) {
+        var o = el("option", name); o.value = String(k); pick.appendChild(o); });
+      pick.title = L_.source; box.appendChild(el("span", L_.source)); box.appendChild(pick);
+      L.DomEvent.disableClickPropagation(box); L.DomEvent.disableScrollPropagation(box);
+      pick.addEventListener("change", function () { filter(+pick.value); });
+      return box;
+    }});
+    new Filter().addTo(map);
+  }
   // ranges, tracks and recurrence sites
   function tip(layer, text) { if (text) { layer.bindTooltip(function () {
     return el("span", text); }, {sticky: true}); } }
@@ -272,6 +303,7 @@ function hetuDraw(dataId, map, G) {
   rescale();
   fromHash();
   window.hetu = {map: map, groups: G, open: open, ids: ids, ready: true, margins: margins,
+    filter: filter, shown: function () { return drawn; },
     center: function (i) { return ll(P[i][11], P[i][12]); },
     township: function (i) { return s(P[i][16]); }};
 }
