@@ -1,5 +1,6 @@
 """The quarterly 4+1 assessment of townships, on a real ledger with a known history."""
 
+import json
 import math
 import shutil
 
@@ -403,3 +404,28 @@ def test_classes_rank_within_each_and_the_year_is_the_one_of_4_plus_1(ledger, tm
     both = CliRunner().invoke(cli, ["assess", str(ledger.path), "--year", "2025", "--quarter",
                                     "2025Q4"])  # fmt: skip
     assert both.exit_code == 2 and "one of" in both.output
+
+
+def test_the_counts_split_by_source_add_up_to_the_assessment(ledger, tmp_path):
+    import openpyxl
+
+    from geo.reports.assessment import assess_by_source, write_assessment_xlsx
+
+    frame = ledger.status_frame(as_of="2025-12-31")
+    hotline = frame["patch_id"].isin(["T1", "T3"])  # two of 清溪镇's came from the 12345 line
+    frame.loc[hotline, "attrs"] = json.dumps({"source": "12345"})
+    frames = {"status": frame, "events": ledger.events(), "links": ledger.links()}
+    table = assess(frames, start=Q4[0], end=Q4[1], as_of="2026-01-15")
+    by = assess_by_source(frames, start=Q4[0], end=Q4[1], as_of="2026-01-15")
+    rows = by.set_index(["township", "source"])
+    assert rows.loc[("清溪镇", "12345"), ["n_due", "n_closed", "n_overdue"]].tolist() == [2, 1, 1]
+    issued = rows.loc[("清溪镇", "上级下发"), ["n_due", "n_closed", "n_on_time"]]
+    assert issued.tolist() == [1, 1, 0]  # T2, closed late
+    sums = by.groupby("township")[["n_due", "n_closed", "n_on_time"]].sum()
+    mine = table.set_index("township").loc[sums.index, ["n_due", "n_closed", "n_on_time"]]
+    pd.testing.assert_frame_equal(sums, mine, check_dtype=False)
+    out = write_assessment_xlsx(table, tmp_path / "考核.xlsx", title="考核", period="期",
+                                by_source=by)  # fmt: skip
+    sheet = openpyxl.load_workbook(out)[ASSESSMENT["by_source_sheet"]]
+    assert [c.value for c in sheet[4]][:2] == ["乡镇", "问题来源"]
+    assert sheet.max_row == 4 + len(by) and sheet.page_setup.orientation == "landscape"

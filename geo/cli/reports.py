@@ -370,13 +370,19 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, year: int | Non
             f"{ASSESSMENT['recurrences']} {row.recurrences}  {row.grade}"
         )
     if output and output.lower().endswith(".xlsx"):  # a titled sheet with its 评分说明
-        from geo.reports.assessment import assessment_title, write_assessment_xlsx
+        from geo.reports.assessment import (
+            assess_by_source,
+            assessment_title,
+            write_assessment_xlsx,
+        )
 
         with open_from_cli(ctx, ledger) as led:
             title, period = assessment_title(led.settings.office_name, first, last, quarter)
+            sources = assess_by_source(led, start=first, end=last, as_of=as_of)
             written = write_assessment_xlsx(table, output, title=title, period=period,
                                             rule=led.settings.assessment,
-                                            workdays=led.settings.calendar is not None)  # fmt: skip
+                                            workdays=led.settings.calendar is not None,
+                                            by_source=sources)  # fmt: skip
         click.echo(f"{len(table)} row(s) written to {written}")
     elif output:
         write_report(table.rename(columns=ASSESSMENT), output)

@@ -39,23 +39,28 @@ import pandas as pd
 
 from geo.clock import as_date
 from geo.errors import SchemaError
-from geo.labels import ASSESSMENT, GRADES, TEXT
+from geo.labels import ASSESSMENT, GRADES, SOURCES, TEXT, label
 from geo.matching.identity import relink
 from geo.policy.assessment import DEFAULT_RULE, AssessmentRule
 from geo.policy.lifecycle import DEFAULT_LIFECYCLE, Lifecycle, overdue_days
 from geo.policy.verification import VERIFY_STATES, stage_of
 from geo.policy.workdays import WorkCalendar
+from geo.reports.summary import patch_source
 
 if TYPE_CHECKING:  # geo.settings imports this module; geo.ledger.store imports geo.settings
     from geo.ledger.store import Ledger
 
 __all__ = [
     "ASSESSMENT_COLUMNS",
+    "BY_SOURCE_COLUMNS",
     "assess",
+    "assess_by_source",
     "quarter_bounds",
     "score_components",
 ]
 
+#: Columns of :func:`assess_by_source`.
+BY_SOURCE_COLUMNS = ["township", "source", "n_due", "n_closed", "n_on_time", "n_overdue"]
 #: The columns of :func:`assess`, in order.
 ASSESSMENT_COLUMNS = [
     "township",
@@ -373,19 +378,7 @@ def assess(
     SchemaError
         If a date is not a date, ``start`` is after ``end``, or the frames lack columns.
     """
-    t0, t1 = _as_day(start, "start"), _as_day(end, "end")
-    if t0 > t1:
-        raise SchemaError(f"the period starts ({t0}) after it ends ({t1}); swap start and end")
-    today = as_date(None) if as_of is None else _as_day(as_of, "as_of")
-    if today < t0:
-        raise SchemaError(f"the period starts ({t0}) after as_of ({today}): nothing to assess yet")
-    t1 = min(t1, today)
-    status, events, links, cal, lifecycle, townships = _inputs(source, calendar, t1)
-    if rule is None:
-        settings = getattr(source, "settings", None)
-        rule = getattr(settings, "assessment", None) or DEFAULT_RULE
-    ev = _history(events, t1)
-    per = _per_patch(status, ev, links, start=t0, end=t1, calendar=cal, lifecycle=lifecycle)
+    per, townships, rule = _assessed(source, start, end, rule, calendar, as_of)
     per["township"] = per["township"].where(per["township"].ne(""), TEXT["no_township"])
     grouped = per.groupby("township", sort=True)
     table = pd.DataFrame(
@@ -419,6 +412,74 @@ def assess(
     scored = scored.sort_values(["rank", "township"], kind="stable", na_position="last")
     scored = scored.reset_index(drop=True)
     return scored[ASSESSMENT_COLUMNS]
+
+
+def _assessed(
+    source: Any,
+    start: dt.date | str,
+    end: dt.date | str,
+    rule: AssessmentRule | None,
+    calendar: WorkCalendar | None,
+    as_of: dt.date | str | None,
+) -> tuple[pd.DataFrame, dict[str, str], AssessmentRule]:
+    """The period checked and each patch's row (:func:`_per_patch`), with the townships and rule."""
+    t0, t1 = _as_day(start, "start"), _as_day(end, "end")
+    if t0 > t1:
+        raise SchemaError(f"the period starts ({t0}) after it ends ({t1}); swap start and end")
+    today = as_date(None) if as_of is None else _as_day(as_of, "as_of")
+    if today < t0:
+        raise SchemaError(f"the period starts ({t0}) after as_of ({today}): nothing to assess yet")
+    t1 = min(t1, today)
+    status, events, links, cal, lifecycle, townships = _inputs(source, calendar, t1)
+    if rule is None:
+        settings = getattr(source, "settings", None)
+        rule = getattr(settings, "assessment", None) or DEFAULT_RULE
+    ev = _history(events, t1)
+    per = _per_patch(status, ev, links, start=t0, end=t1, calendar=cal, lifecycle=lifecycle)
+    per["source"] = patch_source(status).to_numpy()
+    return per, townships, rule
+
+
+def assess_by_source(
+    source: Ledger | Mapping[str, pd.DataFrame],
+    *,
+    start: dt.date | str,
+    end: dt.date | str,
+    calendar: WorkCalendar | None = None,
+    as_of: dt.date | str | None = None,
+) -> pd.DataFrame:
+    """The assessment's counts per township and 问题来源 (上级下发, 自查, 12345, 暗访 …).
+
+    The same patches, period and rules as :func:`assess` (parameters alike), split by
+    who found each problem (:func:`geo.reports.summary.patch_source`): what a township
+    had due, closed, closed on time and let run overdue, per source.
+
+    Returns
+    -------
+    DataFrame
+        :data:`BY_SOURCE_COLUMNS`, one row per township and source with a patch due or
+        overdue, townships in name order and sources in :data:`geo.labels.SOURCES` order.
+    """
+    per, _townships, _rule = _assessed(source, start, end, None, calendar, as_of)
+    per["township"] = per["township"].where(per["township"].ne(""), TEXT["no_township"])
+    per["n_overdue"] = per["overdue_days"] > 0
+    per = per[per["due"] | per["n_overdue"]]
+    grouped = per.groupby(["township", "source"], sort=False)
+    table = pd.DataFrame(
+        {
+            "n_due": grouped["due"].sum(),
+            "n_closed": grouped["closed"].sum(),
+            "n_on_time": grouped["on_time"].sum(),
+            "n_overdue": grouped["n_overdue"].sum(),
+        }
+    ).reset_index()
+    order = {code: k for k, code in enumerate(SOURCES)}
+    table["_o"] = table["source"].map(order).fillna(len(order))
+    table = table.sort_values(["township", "_o"], kind="stable").drop(columns="_o")
+    table["source"] = table["source"].map(lambda c: label(SOURCES, c))
+    counts = ["n_due", "n_closed", "n_on_time", "n_overdue"]
+    table[counts] = table[counts].astype(int)
+    return table[BY_SOURCE_COLUMNS].reset_index(drop=True)
 
 
 def in_classes(table: pd.DataFrame, classes: Mapping[str, str]) -> pd.DataFrame:
@@ -470,6 +531,7 @@ def write_assessment_xlsx(
     period: str,
     rule: AssessmentRule = DEFAULT_RULE,
     workdays: bool = True,
+    by_source: pd.DataFrame | None = None,
 ) -> Any:
     """Write the assessment as a titled sheet (考核得分表) with its 评分说明, atomically.
 
@@ -487,6 +549,8 @@ def write_assessment_xlsx(
         The points and thresholds, explained under the table.
     workdays : bool
         Whether overdue days are working days (said in the notes).
+    by_source : DataFrame, optional
+        :func:`assess_by_source`'s table, written as a second sheet (按问题来源).
 
     Returns
     -------
@@ -495,47 +559,52 @@ def write_assessment_xlsx(
     """
     import xlsxwriter
 
-    from geo.fileio import XLSX_TEXT, move_into_place, temp_beside
+    from geo.fileio import XLSX_TEXT, move_into_place, print_setup, temp_beside
 
     labels = {**ASSESSMENT, "grade": ASSESSMENT["grade"]}
     cols = [c for c in table.columns if c in labels and c != "township_code"]
     with temp_beside(path) as tmp:
         book = xlsxwriter.Workbook(tmp, XLSX_TEXT)
-        sheet = book.add_worksheet(ASSESSMENT["sheet"])
-        bold = book.add_format({"bold": True, "font_size": 14})
-        head = book.add_format(
-            {"bold": True, "border": 1, "text_wrap": True, "bg_color": "#DDEBF7"}
-        )
-        cell = book.add_format({"border": 1})
-        pct = book.add_format({"border": 1, "num_format": "0.0%"})
-        sheet.write_string(0, 0, title, bold)
-        sheet.write_string(1, 0, period)
-        for c, name in enumerate(cols):
-            sheet.write_string(3, c, labels[name], head)
-            sheet.set_column(c, c, 12 if c else 14)
-        for r, rec in enumerate(table[cols].to_dict("records"), start=4):
-            for c, name in enumerate(cols):
-                value = rec[name]
-                if (
-                    value is None
-                    or value is pd.NA
-                    or (isinstance(value, float) and np.isnan(value))
-                ):
-                    sheet.write_blank(r, c, None, cell)
-                elif isinstance(value, str):
-                    sheet.write_string(r, c, value, cell)
-                else:
-                    sheet.write_number(r, c, float(value), pct if name.endswith("_rate") else cell)
+        sheet = _titled_table(book, ASSESSMENT["sheet"], title, period, table[cols], labels)
         row = 4 + len(table) + 1
         sheet.write_string(row, 0, ASSESSMENT["notes"], book.add_format({"bold": True}))
         for k, text in enumerate(assessment_notes(rule, workdays=workdays), start=1):
             sheet.write_string(row + k, 0, f"{k}. {text}")
-        sheet.set_landscape()
-        sheet.set_paper(9)
-        sheet.fit_to_pages(1, 0)
-        sheet.repeat_rows(3)
+        if by_source is not None:
+            _titled_table(book, ASSESSMENT["by_source_sheet"],
+                          f"{title}（{ASSESSMENT['by_source_title']}）", period,
+                          by_source[BY_SOURCE_COLUMNS], labels)  # fmt: skip
+        print_setup(book)
         book.close()
         return move_into_place(tmp, path)
+
+
+def _titled_table(
+    book: Any, name: str, title: str, period: str, table: pd.DataFrame, labels: Mapping
+) -> Any:
+    """A sheet with the title and period rows and ``table`` under them (headers on row 4)."""
+    sheet = book.add_worksheet(name)
+    sheet.repeat_rows(3)
+    bold = book.add_format({"bold": True, "font_size": 14})
+    head = book.add_format({"bold": True, "border": 1, "text_wrap": True, "bg_color": "#DDEBF7"})
+    cell = book.add_format({"border": 1})
+    pct = book.add_format({"border": 1, "num_format": "0.0%"})
+    sheet.write_string(0, 0, title, bold)
+    sheet.write_string(1, 0, period)
+    cols = list(table.columns)
+    for c, key in enumerate(cols):
+        sheet.write_string(3, c, labels[key], head)
+        sheet.set_column(c, c, 12 if c else 14)
+    for r, rec in enumerate(table.to_dict("records"), start=4):
+        for c, key in enumerate(cols):
+            value = rec[key]
+            if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+                sheet.write_blank(r, c, None, cell)
+            elif isinstance(value, str):
+                sheet.write_string(r, c, value, cell)
+            else:
+                sheet.write_number(r, c, float(value), pct if key.endswith("_rate") else cell)
+    return sheet
 
 
 def assessment_title(
