@@ -73,9 +73,9 @@ def test_readme_chiefs_command_reads_the_demo_workbook(county, demo_files):
     """`hetu ingest ledger.gpkg chiefs 河长名录.xlsx` used to crash: pandas got sheet_name=None."""
     s, led = county
     out = run("--settings", s, "ingest", led, "chiefs", demo_files.chiefs).output
-    assert "45 read, 45 kept" in out and "sheet 河长名录 (the only one)" in out
+    assert "47 read, 47 kept" in out and "sheet 河长名录 (the only one)" in out  # 2 assistants
     with Ledger(led) as ledger:
-        assert len(ledger.chiefs()) == 45
+        assert len(ledger.chiefs()) == 47
         assert "sheet 河长名录 (the only one)" in json.loads(ledger.imports()["decisions"].iloc[-1])
 
 
@@ -94,7 +94,7 @@ def test_the_first_sheet_with_the_columns_is_read_and_named(county, demo_files, 
         "填表说明 lacks name, level, segment_id" in chosen
         and "统计 lacks level, segment_id" in chosen
     )
-    assert rec["n_kept"] == 45 and rec["quarantine"] == {}
+    assert rec["n_kept"] == 47 and rec["quarantine"] == {}  # 45 chiefs and 2 assistants
 
 
 @pytest.mark.parametrize(

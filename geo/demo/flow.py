@@ -195,7 +195,7 @@ def run_demo(
         )
         for track in files.tracks:
             ingest_file(ledger, "surveys", track)
-        for patrol in files.patrols:  # the chiefs' April patrols: app CSV, KML, photos
+        for patrol in files.patrols:  # the chiefs' patrols of 2026Q1: app CSV, KML, photos
             ingest_file(ledger, "surveys", patrol)
         say("matching and working the first batch to closure")
         match_ledger(ledger)
@@ -259,7 +259,7 @@ def run_demo(
             offline=True,
         )
         map_path = save_map(m, out / "map.html")
-        first, last = PATROL_PERIOD  # the chiefs' April patrols, in the Excel ledger too
+        first, last = PATROL_PERIOD  # the chiefs' first-quarter patrols, in the Excel ledger too
         coverage = coverage_ledger(ledger, within_m=settings.survey_within_m, start=first, end=last)
         patrols = patrols_ledger(ledger, start=first, end=last)
         xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title,
