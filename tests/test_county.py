@@ -358,8 +358,9 @@ def test_chiefs_patrols_of_the_month_count_per_level(files: DemoFiles) -> None:
             "name": raw["姓名"],
             "level": raw["级别"].map(levels),
             "segment_id": raw["河段编码"],
-            "attrs": [json.dumps({"代巡河长": f}) if isinstance(f, str) else None
-                      for f in raw["代巡河长"]],  # fmt: skip
+            "attrs": [
+                json.dumps({"代巡河长": f}) if isinstance(f, str) else None for f in raw["代巡河长"]
+            ],
         }
     )
     assert unmatched_surveyors(tracks, chiefs) == []  # the chiefs (and an assistant) walked them
