@@ -33,6 +33,7 @@ from geo.matching.assignments import match_ledger
 from geo.matching.identity import relink
 from geo.reports.escalation import escalate
 from geo.reports.excel import write_ledger_xlsx
+from geo.reports.lists import lists_workbook
 from geo.settings import load_settings
 
 #: The demo's "today": overdue days are counted to this date.
@@ -59,6 +60,7 @@ class DemoResult:
     data: DemoFiles
     counts: dict[str, int] = field(default_factory=dict)
     notices: list[Path] = field(default_factory=list)
+    lists: Path | None = None  # 问题清单, 责任清单, 任务清单 of the demo's month
 
 
 def _steps(ledger: Ledger, plan: list[tuple[list[str], str, str, str, str | None]]) -> None:
@@ -264,5 +266,6 @@ def run_demo(
         patrols = patrols_ledger(ledger, start=first, end=last)
         xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title,
                                       coverage=coverage, patrols=patrols)  # fmt: skip
+        lists = lists_workbook(ledger, out, as_of=DEMO_AS_OF)  # the month's three lists
         counts = ledger.status_counts()
-    return DemoResult(ledger_path, map_path, xlsx_path, files, counts, notices)
+    return DemoResult(ledger_path, map_path, xlsx_path, files, counts, notices, lists=lists)
