@@ -59,6 +59,10 @@ def test_the_three_lists_of_the_demo_month(copy, demo_run):
     out = run(s, "lists", ledger, "-o", base / "april", "--as-of", "2026-04-30")
     path = base / "april" / LISTS["file"].format(period=APRIL)
     assert str(path) in out
+    assert demo_run.lists == demo_run.ledger.with_name(path.name)  # the demo writes them too
+    assert (
+        _sheets(demo_run.lists)[LISTS["problems"]].shape == _sheets(path)[LISTS["problems"]].shape
+    )
     sheets = _sheets(path)
     assert list(sheets) == [LISTS["problems"], LISTS["duties"], LISTS["tasks"]]
     heads = {name: list(sheets[LISTS[name]].columns) for name in ("problems", "duties", "tasks")}

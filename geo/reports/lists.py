@@ -2,8 +2,10 @@
 
 Offices keep their river problems as three lists handled 滚动、销号、闭环 (南昌青云谱区
 2021, seed 002: "继续对各类问题清单实行滚动、销号、闭环管理"; 株洲 names the set 问题清单、
-责任清单、任务清单). :func:`lists_workbook` writes them as one workbook per period (a
-quarter ``2026Q1`` or a month ``2026-04``), three printable sheets with the same rows:
+责任清单、任务清单). No published form of those three lists was found, so the columns come
+from the practice docs/documents.md cites (长寿区's 要点表, 景德镇's 一个问题、一套整改措施、
+一张整改进度表). :func:`lists_workbook` writes them as one workbook per period (a quarter
+``2026Q1`` or a month ``2026-04``), three printable sheets with the same rows:
 
 - **问题清单** — what the problem is and where: 问题编号, 问题来源, 河湖, 河段, 乡镇,
   问题类型, 问题描述, 面积, 发现（下发）日期, 严重程度, 状态;
