@@ -148,6 +148,8 @@ def test_periods_and_bad_input(copy):
     bad = run(s, "lists", ledger, "-o", base / "x", "--period", "2026Q1", "--as-of", "2026-04-30",
               ok=False)  # fmt: skip
     assert "outside the period 2026Q1" in bad
+    bad = run(s, "lists", ledger, "-o", base / "x", "--period", "9999Q1", ok=False)
+    assert "9999-01-01 is after tomorrow" in bad
     assert not (base / "x").exists()
 
 

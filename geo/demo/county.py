@@ -569,8 +569,8 @@ def _patrol_plan(
         taken: set[dt.date] = set()
         walks = []
         for lo, hi in counted_periods(first, last, rule):
-            for seg_ids in rows.groupby(rows["河段编码"].map(rivers))["河段编码"]:
-                segs = seg_ids[1].tolist()
+            for _river, on_river in rows.groupby(rows["河段编码"].map(rivers))["河段编码"]:
+                segs = on_river.tolist()
                 for _ in range(rule.times):
                     days = (lo + dt.timedelta(days=k) for k in range((hi - lo).days + 1))
                     free = [d for d in days if d not in taken]
@@ -589,7 +589,8 @@ def _patrol_plan(
     for _title, cid, walks_one in ASSISTANTS:
         if walks_one:  # the assistant walks his chief's second patrol
             chief = str(real.loc[real["河长编号"] == cid, "姓名"].iloc[0])
-            [w for w in plan if w[0] == cid][1][1] = by_chief[chief]
+            mine = [w for w in plan if w[0] == cid]
+            mine[1][1] = by_chief[chief]  # the walker
     return [tuple(w) for w in plan]
 
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from geo.clock import as_date, now
+from geo.clock import as_date, implausible, now
 from geo.errors import SchemaError
 from geo.fileio import xlsx_workbook
 from geo.labels import COLUMNS, ISSUE_TYPES, LEVELS, LISTS, NOTICE, SOURCES, STATES, TEXT, label
@@ -231,7 +231,8 @@ def lists_workbook(
     ------
     SchemaError
         For a period not written like ``2026Q1`` or ``2026-04``, a day that is no date,
-        or a day outside the period.
+        a period or day not from 2000 to tomorrow (:func:`geo.clock.implausible`), or a day
+        outside the period.
     OutputError
         If ``out_dir`` cannot be a folder.
     """
@@ -242,6 +243,9 @@ def lists_workbook(
     if period is None:
         period = f"{(day or now().date()):%Y-%m}"
     start, end, name = period_bounds(period)
+    why = implausible(start) or (implausible(day) if day is not None else None)
+    if why:
+        raise SchemaError(f"the lists' period {period}: {why}; give a period from 2000 to this one")
     if day is None:
         day = min(end, now().date())
     if not start <= day <= end:
