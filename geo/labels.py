@@ -874,6 +874,29 @@ LEDGER_FORM: dict[str, str] = {
     "calendar": "自然日",
 }
 
+#: The three lists an office publishes (问题清单, 责任清单, 任务清单: geo.reports.lists).
+LISTS: dict[str, str] = {
+    "problems": "问题清单",
+    "duties": "责任清单",
+    "tasks": "任务清单",
+    "title": "{office}{period}河湖{sheet}",
+    "file": "河湖三个清单_{period}.xlsx",
+    "quarter": "{year}年第{q}季度",
+    "month": "{year}年{month}月",
+    "period": "统计期间",
+    "to": "至",
+    "source": "问题来源",
+    "task": "整改任务",
+    "task_verify": "核查认定",
+    "task_rectify": "整改销号",
+    "task_review": "监管复查",
+    "task_done": "已完成",
+    "due": "完成时限",
+    "progress": "完成情况",
+    "found_on": "发现（下发）日期",
+    "note": "不含认定为“不是问题”的图斑，及统计期间开始前已销号的问题。",
+}
+
 #: The quarterly 通报 of the 4+1 assessment (geo.reports.bulletin).
 BULLETIN: dict[str, str] = {
     "file": "通报",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import tomllib
@@ -264,8 +265,15 @@ def test_batch2_is_recurrences_plus_new_inside_patches(files: DemoFiles) -> None
 
 
 def test_chiefs_cover_every_segment_at_three_levels(files: DemoFiles) -> None:
-    chiefs = pd.read_excel(files.chiefs, sheet_name="河长名录", dtype=str)
-    assert list(chiefs.columns) == [*county._CHIEF_FIELDS, "任期开始", "任期结束", "联系单位"]
+    listed = pd.read_excel(files.chiefs, sheet_name="河长名录", dtype=str)
+    assert list(listed.columns) == [*county._CHIEF_FIELDS, "任期开始", "任期结束", "联系单位",
+                                    "代巡河长"]  # fmt: skip
+    helpers = listed[listed["代巡河长"].notna()]  # the assistants: their chief's level and area
+    assert helpers["河长编号"].str.fullmatch(r"ZL\d{3}").all() and len(helpers) == 2
+    for row in helpers.itertuples():
+        chief = listed[listed["姓名"] == row.代巡河长].iloc[0]
+        assert (row.级别, row.行政区划代码) == (chief["级别"], chief["行政区划代码"])
+    chiefs = listed[listed["代巡河长"].isna()]
     # county chiefs name their liaison unit (the 巡河提醒卡 goes there), the others none
     units = chiefs.groupby("级别")["联系单位"].agg(lambda s: s.notna().all())
     assert units.to_dict() == {"县级": True, "乡级": False, "村级": False}
@@ -350,17 +358,24 @@ def test_chiefs_patrols_of_the_month_count_per_level(files: DemoFiles) -> None:
             "name": raw["姓名"],
             "level": raw["级别"].map(levels),
             "segment_id": raw["河段编码"],
+            "attrs": [
+                json.dumps({"代巡河长": f}) if isinstance(f, str) else None for f in raw["代巡河长"]
+            ],
         }
     )
-    assert unmatched_surveyors(tracks, chiefs) == []  # the chiefs walked them
+    assert unmatched_surveyors(tracks, chiefs) == []  # the chiefs (and an assistant) walked them
+    helpers = raw[raw["代巡河长"].notna()]  # 河长助理 and 巡查员, each naming his chief
+    assert list(helpers["职务"]) == ["河长助理", "巡查员"]
+    assert set(helpers["代巡河长"]) <= set(raw.loc[raw["代巡河长"].isna(), "姓名"])
     start, end = PATROL_PERIOD
     rules = load_settings(files.settings).patrols  # 广州's, and the office's township rule
     per_chief = patrol_completion(tracks, chiefs, start=start, end=end, rules=rules)
     by_level = completion_by_level(per_chief).set_index("level")
     assert set(by_level.index) == {"county", "township", "village"}
-    judged = by_level["completion_pct"].dropna()  # no quarter ends in April: county not judged
-    assert list(judged.index) == ["township", "village"]
+    judged = by_level["completion_pct"].dropna()  # the quarter ends in the dates: all judged
+    assert list(judged.index) == ["county", "township", "village"]
     assert (judged > 50).all() and (judged < 100).all()
     assert per_chief["behind"].sum() >= 3 and (per_chief["done"] > 0).sum() > 10
+    assert not set(helpers["河长编号"]) & set(per_chief["chief_id"])  # assistants are no chiefs
     data = tomllib.loads(files.settings.read_text("utf-8"))
     assert data["surveys"]["within_m"] == 50.0 and data["patrols"]["preset"] == "guangzhou"

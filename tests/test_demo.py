@@ -51,8 +51,8 @@ def test_the_ledger_tells_the_story(demo_run):
     )
     decisions = [d for text in patches["decisions"] for d in json.loads(text)]
     assert any("repaired (Self-intersection" in d for d in decisions)
-    # 2 GPX surveys, and the chiefs' April patrols: 22 app tracks, 16 KML tracks, 1 photo walk
-    assert len(tracks) == 41 and len(findings) >= 9
+    # 2 GPX surveys, the chiefs' 2026Q1 patrols: 70 app tracks, 16 KML tracks, 1 photo walk
+    assert len(tracks) == 89 and len(findings) >= 9
 
 
 def test_the_map_escapes_untrusted_descriptions(demo_run):

@@ -175,6 +175,7 @@ def written(office):
     run(settings, "export", led, "-o", out / "exports", "--as-of", AS_OF,
         "--template", template, "--column-map", cmap)  # fmt: skip
     run(settings, "tasks", led, "-o", out / "tasks", "--as-of", AS_OF)
+    run(settings, "lists", led, "-o", out / "lists", "--as-of", AS_OF)  # the month's three lists
     sheet = next((out / "tasks").rglob("*.xlsx"))
     book = openpyxl.load_workbook(sheet)
     ws = book.worksheets[0]
@@ -208,6 +209,7 @@ def test_every_writer_wrote_its_files(written):
         assert {f"{stem}.xlsx", f"{stem}.csv"} <= names, stem
     stems = [f"ledger_{AS_OF}{s}" for s in (".xlsx", ".csv", "_gbk_fields.xlsx", "_province.xlsx")]
     assert set(stems) <= names and "audit.xlsx" in names
+    assert f"河湖三个清单_{AS_OF[:7]}.xlsx" in names  # hetu lists
     assert any(n.endswith("_退回.xlsx") for n in names)  # the rejection report of hetu apply
     assert len({p.parent for p in written.joinpath("tasks").rglob("*.xlsx")}) == 2  # townships
 

@@ -73,9 +73,9 @@ def test_readme_chiefs_command_reads_the_demo_workbook(county, demo_files):
     """`hetu ingest ledger.gpkg chiefs 河长名录.xlsx` used to crash: pandas got sheet_name=None."""
     s, led = county
     out = run("--settings", s, "ingest", led, "chiefs", demo_files.chiefs).output
-    assert "45 read, 45 kept" in out and "sheet 河长名录 (the only one)" in out
+    assert "47 read, 47 kept" in out and "sheet 河长名录 (the only one)" in out  # 2 assistants
     with Ledger(led) as ledger:
-        assert len(ledger.chiefs()) == 45
+        assert len(ledger.chiefs()) == 47
         assert "sheet 河长名录 (the only one)" in json.loads(ledger.imports()["decisions"].iloc[-1])
 
 
@@ -94,7 +94,7 @@ def test_the_first_sheet_with_the_columns_is_read_and_named(county, demo_files, 
         "填表说明 lacks name, level, segment_id" in chosen
         and "统计 lacks level, segment_id" in chosen
     )
-    assert rec["n_kept"] == 45 and rec["quarantine"] == {}
+    assert rec["n_kept"] == 47 and rec["quarantine"] == {}  # 45 chiefs and 2 assistants
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_sheet_by_name_or_number(county, demo_files, tmp_path, sheet, words):
             w, sheet_name="河长名录", index=False
         )
     out = run("--settings", s, "ingest", led, "chiefs", book, "--sheet", sheet).output
-    assert "45 kept" in out and words in out
+    assert "47 kept" in out and words in out
 
 
 def test_no_fitting_sheet_lists_each_sheets_lack(county, tmp_path):
@@ -148,7 +148,7 @@ def test_an_old_xls_workbook_is_read(county, demo_files, tmp_path):
     book.save(str(path))
     assert path.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # an OLE2 workbook
     out = run("--settings", s, "ingest", led, "chiefs", path).output
-    assert "45 read, 45 kept" in out and "sheet 名录 (number 2 of 2)" in out
+    assert "47 read, 47 kept" in out and "sheet 名录 (number 2 of 2)" in out
     with Ledger(led) as ledger:
         got = ledger.chiefs().sort_values("chief_id")
         assert got["name"].tolist() == chiefs.sort_values("河长编号")["姓名"].tolist()
@@ -420,6 +420,6 @@ def test_readme_from_your_own_files_runs_in_order(demo_files, tmp_path, monkeypa
         run(*args[1:])
     with Ledger(folder / "ledger.gpkg") as ledger:
         assert set(ledger.patches()["batch_id"]) == {"2025-Q3", "2026-Q1"}
-        assert len(ledger.chiefs()) == 45 and len(ledger.tracks()) >= 1
+        assert len(ledger.chiefs()) == 47 and len(ledger.tracks()) >= 1
         assert len(ledger.assignments()) > 0
     assert (folder / "map.html").is_file() and any((folder / "exports").glob("ledger_*.xlsx"))

@@ -139,7 +139,7 @@ def test_clicking_a_patch_opens_its_popup(page, pages):
     # zoom to an open patch (polygons from zoom 15) and click its centre
     patch_id = pages[1][2]
     index = pg.evaluate(f"hetu.ids.indexOf({patch_id!r})")
-    pg.evaluate(f"hetu.map.setView(hetu.center({index}), 17, {{animate: false}})")
+    pg.evaluate(f"void hetu.map.setView(hetu.center({index}), 17, {{animate: false}})")
     pg.wait_for_timeout(200)
     point = pg.evaluate(f"hetu.map.latLngToContainerPoint(hetu.center({index}))")
     pg.mouse.click(point["x"], point["y"])

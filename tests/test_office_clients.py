@@ -64,9 +64,10 @@ def office(demo_run, tmp_path_factory):
     _run(s, "audit", ledger, "-o", out / "抽查复核.xlsx", "--seed", 7, "--as-of", AS_OF)
     _run(s, "assess", ledger, "--quarter", "2026Q2", "-o", out / "考核.xlsx", "--as-of", AS_OF)
     _run(s, "quarantine", ledger, "-o", out / "隔离要素.xlsx")
+    _run(s, "lists", ledger, "-o", out / "lists", "--period", "2026Q2", "--as-of", AS_OF)
     _run(s, "coverage", ledger, "-o", out / "巡河覆盖.xlsx")
     _run(s, "coverage", ledger, "-o", out / "巡河岸线.gpkg")
-    _run(s, "patrols", ledger, "--from", "2026-04-01", "--to", "2026-04-30",
+    _run(s, "patrols", ledger, "--from", "2026-01-01", "--to", "2026-03-31",
          "-o", out / "巡河次数.xlsx")  # fmt: skip
     # a field sheet with one impossible date comes back with its rejection report (退回)
     sheet = Sheet(next((out / "tasks").glob("*/*.xlsx")))

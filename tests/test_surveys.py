@@ -65,7 +65,7 @@ def test_findings_near_no_patch_become_survey_patches(demo_run, tmp_path):
         linked = set(link_findings(findings, patches)["finding_id"])
         assert list(new.columns) == [*SURVEY_PATCH_COLUMNS, "geometry"]
         assert len(new) == len(findings) - len(linked) > 0  # the demo's off-patch findings
-        assert new["patch_id"].str.fullmatch(r"SV-(2025101[25]|202604\d\d)-\d+").all()
+        assert new["patch_id"].str.fullmatch(r"SV-(2025101[25]|202601\d\d)-\d+").all()
         attrs = [json.loads(a) for a in new["attrs"]]
         assert {a["source"] for a in attrs} == {"巡河"}
         assert {a["finding_id"] for a in attrs}.isdisjoint(linked)

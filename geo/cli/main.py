@@ -38,6 +38,7 @@ from geo.cli.detect import COMMANDS as DETECT_COMMANDS
 from geo.cli.ingest import COMMANDS as INGEST_COMMANDS
 from geo.cli.ingest import echo_lines, echo_reasons, place_problems
 from geo.cli.integrity import COMMANDS as INTEGRITY_COMMANDS
+from geo.cli.lists import COMMANDS as LIST_COMMANDS
 from geo.cli.patrols import COMMANDS as PATROL_COMMANDS
 from geo.cli.problems import COMMANDS as PROBLEM_COMMANDS
 from geo.cli.reports import COMMANDS
@@ -608,6 +609,8 @@ def demo(out_dir: str, data_dir: str, seed: int) -> None:
     click.echo(f"ledger: {result.ledger.resolve()}")
     click.echo(f"map:    {result.map.resolve()}")
     click.echo(f"excel:  {result.xlsx.resolve()}")
+    if result.lists:
+        click.echo(f"lists:  {result.lists.resolve()}")
 
 
 for _command in [*COMMANDS, *SETTINGS_COMMANDS]:
@@ -617,6 +620,8 @@ for _command in INGEST_COMMANDS:
 for _command in [*INTEGRITY_COMMANDS, *BULLETIN_COMMANDS]:
     cli.add_command(_command)
 for _command in [*PATROL_COMMANDS, *RIVER_COMMANDS]:
+    cli.add_command(_command)
+for _command in LIST_COMMANDS:  # 问题清单, 责任清单, 任务清单 (issue 18.2)
     cli.add_command(_command)
 for _command in VERIFICATION_COMMANDS:  # 认定, review, responsibility, 回头看 (issue 17)
     cli.add_command(_command)

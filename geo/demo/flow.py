@@ -34,6 +34,7 @@ from geo.matching.assignments import match_ledger
 from geo.matching.identity import relink
 from geo.reports.escalation import escalate
 from geo.reports.excel import write_ledger_xlsx
+from geo.reports.lists import lists_workbook
 from geo.settings import load_settings
 
 #: The demo's "today": overdue days are counted to this date.
@@ -60,6 +61,7 @@ class DemoResult:
     data: DemoFiles
     counts: dict[str, int] = field(default_factory=dict)
     notices: list[Path] = field(default_factory=list)
+    lists: Path | None = None  # 问题清单, 责任清单, 任务清单 of the demo's month
 
 
 def _steps(ledger: Ledger, plan: list[tuple[list[str], str, str, str, str | None]]) -> None:
@@ -196,7 +198,7 @@ def run_demo(
         )
         for track in files.tracks:
             ingest_file(ledger, "surveys", track)
-        for patrol in files.patrols:  # the chiefs' April patrols: app CSV, KML, photos
+        for patrol in files.patrols:  # the chiefs' patrols of 2026Q1: app CSV, KML, photos
             ingest_file(ledger, "surveys", patrol)
         say("matching and working the first batch to closure")
         match_ledger(ledger)
@@ -267,10 +269,11 @@ def run_demo(
             offline=True,
         )
         map_path = save_map(m, out / "map.html")
-        first, last = PATROL_PERIOD  # the chiefs' April patrols, in the Excel ledger too
+        first, last = PATROL_PERIOD  # the chiefs' first-quarter patrols, in the Excel ledger too
         coverage = coverage_ledger(ledger, within_m=settings.survey_within_m, start=first, end=last)
         patrols = patrols_ledger(ledger, start=first, end=last)
         xlsx_path = write_ledger_xlsx(frame, out / "ledger.xlsx", as_of=DEMO_AS_OF, title=title,
                                       coverage=coverage, patrols=patrols)  # fmt: skip
+        lists = lists_workbook(ledger, out, as_of=DEMO_AS_OF)  # the month's three lists
         counts = ledger.status_counts()
-    return DemoResult(ledger_path, map_path, xlsx_path, files, counts, notices)
+    return DemoResult(ledger_path, map_path, xlsx_path, files, counts, notices, lists=lists)

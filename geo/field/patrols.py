@@ -39,8 +39,9 @@ import shapely
 from geo.crs import metric_crs
 from geo.errors import SchemaError
 from geo.labels import LEVELS, PATROLS
+from geo.ledger.chiefs import FOR_KEYS as FOR_KEYS  # where it lived before
+from geo.ledger.chiefs import assistants
 from geo.policy.patrols import PatrolRule, PatrolRules, counted_periods, patrol_rules
-from geo.records import attr_value
 from geo.text import name_key
 
 if TYPE_CHECKING:
@@ -102,8 +103,6 @@ CHECK_COLUMNS = (
     "counted",
     "reason",
 )
-#: Extra columns of a chiefs' list naming the chief an assistant patrols for.
-FOR_KEYS = ("for", "代巡河长", "委托河长", "代巡对象")
 _NO_RIVER = "（全部河段）"
 
 
@@ -119,9 +118,7 @@ class PatrolReport:
 
 def _patrols_for(chiefs: pd.DataFrame) -> pd.Series:
     """Whom each row patrols for (an assistant), or None (a chief)."""
-    attrs = chiefs["attrs"] if "attrs" in chiefs.columns else [None] * len(chiefs)
-    out = [attr_value(value, FOR_KEYS) for value in attrs]
-    return pd.Series(out, index=chiefs.index, dtype=object)
+    return assistants(chiefs)
 
 
 def _day(values: pd.Series) -> pd.Series:

@@ -1,7 +1,9 @@
 """The chiefs of each segment, per level, as people read them (``name（title）``).
 
 The ledger's status frame carries this chain; :mod:`geo.matching.chiefs`
-extends it to the responsible chain of each matched patch.
+extends it to the responsible chain of each matched patch. A 河长助理 or 巡查员 listed
+with the chief he patrols for (an extra column of :data:`FOR_KEYS`) is no chief of the
+segment: :func:`assistants` finds those rows, and the chain leaves them out.
 """
 
 from __future__ import annotations
@@ -13,11 +15,32 @@ import pandas as pd
 
 from geo.errors import SchemaError
 from geo.labels import LEVELS, MATCHING
+from geo.records import attr_value
 
 log = logging.getLogger(__name__)
 
 #: Chief columns, highest level first.
 CHIEF_COLUMNS = [f"chief_{level}" for level in LEVELS]
+#: Extra columns of a chiefs' list naming the chief an assistant patrols for.
+FOR_KEYS = ("for", "代巡河长", "委托河长", "代巡对象")
+
+
+def assistants(chiefs: pd.DataFrame) -> pd.Series:
+    """Whom each row of a chiefs' list patrols for (an assistant), or None (a chief).
+
+    Parameters
+    ----------
+    chiefs : DataFrame
+        ``Ledger.chiefs()``: an assistant's row has one of :data:`FOR_KEYS` in ``attrs``.
+
+    Returns
+    -------
+    Series
+        The chief's id or name for an assistant's row, None for a chief's.
+    """
+    attrs = chiefs["attrs"] if "attrs" in chiefs.columns else [None] * len(chiefs)
+    out = [attr_value(value, FOR_KEYS) for value in attrs]
+    return pd.Series(out, index=chiefs.index, dtype=object)
 
 
 def chief_chain(chiefs: pd.DataFrame) -> pd.DataFrame:
@@ -26,7 +49,8 @@ def chief_chain(chiefs: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     chiefs : DataFrame
-        ``name, title, level, segment_id`` (one row per chief and segment).
+        ``name, title, level, segment_id`` (one row per chief and segment); rows of
+        assistants (:func:`assistants`) are left out.
 
     Returns
     -------
@@ -38,7 +62,8 @@ def chief_chain(chiefs: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in ("name", "level", "segment_id") if c not in chiefs.columns]
     if missing:
         raise SchemaError(f"chiefs need {missing}; found {list(chiefs.columns)}")
-    frame = chiefs.assign(segment_id=chiefs["segment_id"].astype(str))
+    frame = chiefs[assistants(chiefs).isna()]  # an assistant is no chief of the segment
+    frame = frame.assign(segment_id=frame["segment_id"].astype(str))
     unknown = sorted(set(frame["level"].astype(str)) - set(LEVELS))
     if unknown:
         log.warning("chiefs of unknown level(s) %s left out of the chain", unknown)

@@ -23,6 +23,7 @@ import jinja2
 
 from geo.fileio import write_atomic
 from geo.labels import BULLETIN, COLUMNS, GONGWEN, GRADES, LEVELS, NOTICE, TEXT
+from geo.ledger.chiefs import assistants
 from geo.ledger.store import Ledger
 from geo.records import is_missing
 from geo.reports.assessment import assess, assessment_title, quarter_bounds
@@ -122,7 +123,7 @@ def write_bulletin(
     body.append(BULLETIN["ask"].format(deadline=date_text(due), issuer=rule.issuer
                                        or settings.office_name))  # fmt: skip
     chiefs = ledger.chiefs()
-    county = chiefs[chiefs["level"] == "county"]
+    county = chiefs[(chiefs["level"] == "county") & assistants(chiefs).isna()]
     cc = [
         chief_text("county", str(n), "" if is_missing(t) else str(t))
         for n, t in zip(county["name"], county["title"], strict=True)

@@ -41,6 +41,7 @@ from geo.errors import OutputError, SchemaError
 from geo.fileio import move_into_place, staging_folder
 from geo.labels import ACTIONS, GONGWEN, LEVELS, TEXT, label
 from geo.ledger.changes import Change
+from geo.ledger.chiefs import assistants
 from geo.ledger.store import Ledger
 from geo.policy.lifecycle import ESCALATION_ACTIONS, EscalationStep, due_step, overdue_days
 from geo.policy.workdays import WorkCalendar
@@ -164,7 +165,8 @@ def _issued(events: pd.DataFrame, deadlines: dict[str, Any]) -> dict[str, set[st
 
 
 def _serving(chiefs: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    """Chiefs whose term covers ``day`` (missing term dates count as open)."""
+    """Chiefs whose term covers ``day`` (missing term dates count as open; no assistants)."""
+    chiefs = chiefs[assistants(chiefs).isna()]
     iso = day.isoformat()
     start = chiefs["term_start"].fillna("").astype(str).str[:10]
     end = chiefs["term_end"].fillna("").astype(str).str[:10]
