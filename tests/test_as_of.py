@@ -85,7 +85,7 @@ def test_map_and_dossier_as_of_show_nothing_after_the_day(demo_copy, tmp_path, a
     text = html.read_text(encoding="utf-8")
     assert "TB2025Q3-0001" in text and "TB2026Q1" not in text
     assert AUDITOR not in text  # the popups' history stops at the day
-    assert "2026-04-0" not in text  # nor a track walked in April 2026
+    assert f"{COLUMNS['observed_at']}: 2026-" not in text  # nor a track walked in 2026
     later = tmp_path / "later.html"
     run("map", demo_copy, "-o", later, "--as-of", "2026-04-30", "--basemap", "none",
         "--no-shoreline")  # fmt: skip
