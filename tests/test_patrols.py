@@ -207,6 +207,10 @@ def test_patrols_count_per_river_with_minimums_and_assistants():
     assert reasons[("T2", "清水河")].startswith("未到责任河段（最近处距河段 1.40 公里")
     assert reasons[("T3", "清水河")] == PATROLS["too_short"].format(got=12, need=30)
     assert reasons[("T4", "石溪")] == "" and reasons[("T0", "清水河")] == ""
+    # a walk on one of his rivers is not "off the river" for the other; off both, the nearest
+    per_track = report.tracks.groupby("track")["river"].agg(list).to_dict()
+    assert per_track["T0"] == ["清水河"] and per_track["T1"] == ["石溪"]
+    assert per_track["T2"] == ["清水河"]
     stranger = report.tracks[report.tracks["track"] == "T5"]
     assert stranger["reason"].tolist() == [PATROLS["not_listed"]]
     chief = report.chiefs.set_index("chief_id").loc["HZ1"]

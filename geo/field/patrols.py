@@ -202,6 +202,7 @@ def _check_tracks(
             continue
         for cid in ids:
             rule = rules.rule(str(level.get(cid)))
+            mine: list[tuple[float, bool, dict]] = []  # (distance, off the river, row)
             for river, segs in pairs[pairs["chief_id"] == cid].groupby("river")["segment_id"]:
                 reason = None
                 d = 0.0
@@ -220,9 +221,24 @@ def _check_tracks(
                 elif rule.min_km and not b["km"] >= rule.min_km:
                     reason = (PATROLS["too_little"].format(got=b["km"], need=rule.min_km)
                               if pd.notna(b["km"]) else PATROLS["no_line"])  # fmt: skip
-                rows.append(b | {"chief_id": cid, "river": river, "counted": reason is None,
-                                 "reason": reason or ""})  # fmt: skip
+                off = geom is not None and not d <= rules.within_m
+                row = {"chief_id": cid, "river": river, "counted": reason is None,
+                       "reason": reason or ""}  # fmt: skip
+                mine.append((d, off, b | row))
+            rows.extend(_walked_rivers(mine))
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS)).astype({"counted": bool})
+
+
+def _walked_rivers(mine: list[tuple[float, bool, dict]]) -> list[dict]:
+    """A track's rows for one chief: the rivers it walked; off all of them, the nearest.
+
+    A chief with two rivers walks one at a time: the walk is judged on the river it was
+    on, not reported as "not on the river" for the other.
+    """
+    on = [row for _d, off, row in mine if not off]
+    if on or not mine:
+        return on
+    return [min(mine, key=lambda m: m[0])[2]]
 
 
 def patrol_report(
