@@ -11,7 +11,7 @@ on each backend times:
   every row against its recorded digest, the stored files);
 - ``copy``: ``geo.ledger.transfer.copy_ledger`` of the ledger into the other backend.
 
-Usage: ``python scripts/bench_store.py [--rows N]``. The PostGIS side uses
+Usage: ``python scripts/bench_store.py [--rows N] [--ingest-only]``. The PostGIS side uses
 ``HETU_BENCH_URL`` (a database with PostGIS that holds no ledger) or starts a
 throwaway cluster with the tests' helper (``tests/_postgres.py``; needs Debian's
 ``postgresql`` and ``postgresql-postgis``). Prints seconds per step and the
@@ -56,11 +56,16 @@ def _timed(fn):
     return time.perf_counter() - start, out
 
 
-def _run(location: str | Path, frame: gpd.GeoDataFrame, copy_to: str | Path) -> dict[str, float]:
+def _run(
+    location: str | Path, frame: gpd.GeoDataFrame, copy_to: str | Path, *, ingest_only: bool
+) -> dict[str, float]:
     led = Ledger.create(location)
     times: dict[str, float] = {}
     rec = ImportRecord(kind="patches", file="bench", sha256="bench", batch_id="b")
     times["ingest"], _ = _timed(lambda: led.add_patches(frame, rec))
+    if ingest_only:
+        led.close()
+        return times
     ids = frame["patch_id"].tolist()
     times["move 2000"], _ = _timed(
         lambda: led.transition(ids[:2000], "verifying", actor="t", at="2025-08-02T09:00")
@@ -81,6 +86,9 @@ def main() -> None:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument(
+        "--ingest-only", action="store_true", help="time the ingest alone (the COPY target)"
+    )
     args = parser.parse_args()
     cluster = None
     url = os.environ.get("HETU_BENCH_URL")
@@ -95,8 +103,10 @@ def main() -> None:
             os.environ["HETU_ATTACHMENTS"] = str(Path(tmp) / "files")
             pg = url or cluster.new_database()
             pg_copy = cluster.new_database() if cluster else None
-            gpkg = _run(Path(tmp) / "a.gpkg", frame, copy_to=pg_copy or Path(tmp) / "c.gpkg")
-            post = _run(pg, frame, copy_to=Path(tmp) / "b.gpkg")
+            only = args.ingest_only
+            gpkg = _run(Path(tmp) / "a.gpkg", frame, copy_to=pg_copy or Path(tmp) / "c.gpkg",
+                        ingest_only=only)  # fmt: skip
+            post = _run(pg, frame, copy_to=Path(tmp) / "b.gpkg", ingest_only=only)
         print(f"{args.rows:,} patches; seconds (copy: into the other backend)")
         print(f"{'step':<14}{'GeoPackage':>12}{'PostGIS':>12}{'ratio':>8}")
         for step in gpkg:
