@@ -9,9 +9,10 @@ cache for each; the file is in the OS page cache for both):
   ``src.read(window=...)`` of the window under the same square (patch extent plus
   30 m each side) at full resolution; nothing else;
 - ``hetu``: :func:`geo.imagery.chipping.chips_for_patches` with ``size_px`` (default 128):
-  decimated window reads (served from overviews), reprojection to the patch's
-  Gauss-Kruger zone, indicators, outline and a PNG written per patch, in threads
-  (one handle on the image each); ``hetu-1thread`` the same with ``workers=1``.
+  the chip square in the patch's Gauss-Kruger zone (the scene's own CRS here, so each
+  chip is one resampled window read straight onto its grid, served from overviews when
+  the chip is coarser), indicators, outline and a PNG written per patch, in threads (one
+  handle on the image each); ``hetu-1thread`` the same with ``workers=1``.
 
 Both print chips per second; the parent prints the ratio hetu / plain.
 

@@ -1,10 +1,12 @@
 """Imagery evidence: before/after chips and change indicators for every patch.
 
-For each patch, :func:`chips_for_patches` finds the images covering it, reads
-only the window under a square around the patch (decimated, so GDAL serves it
-from overviews when the chip is small), reprojects it to the patch's metric CRS
-(the CGCS2000 3-degree Gauss-Kruger zone in China), draws the patch outline and
-saves a PNG. It also measures change indicators inside the patch against a ring
+For each patch, :func:`chips_for_patches` finds the images covering it and cuts
+the square around the patch on a grid in the patch's metric CRS (the CGCS2000
+3-degree Gauss-Kruger zone in China). An image already in that CRS is read straight
+onto the chip's grid (one resampled window read, served from overviews when the
+chip is small); an image in another CRS has the window under the square read
+(decimated likewise) and warped onto the grid. It then draws the patch outline and
+saves a PNG (all of a run's chips reach the disk in one sync at its end). It also measures change indicators inside the patch against a ring
 around it: the mean brightness, and NDVI and NDWI when a near-infrared band is
 known. :func:`imagery_for_ledger` does this for every patch of a ledger and both
 roles, adds the before → after differences, and stores rows and chips in the
