@@ -9,9 +9,10 @@ chip is small); an image in another CRS has the window under the square read
 saves a PNG (all of a run's chips reach the disk in one sync at its end). It also
 measures change indicators inside the patch against a ring around it: the mean
 brightness, and NDVI and NDWI when a near-infrared band is known.
-:func:`imagery_for_ledger` does this for every patch of a ledger and both roles, adds the before → after differences, and stores rows and chips in the
-ledger all or nothing. A bad image (corrupt, no CRS, all nodata, patch outside)
-becomes a per-patch ``status`` and ``reason``; it never stops the batch.
+:func:`imagery_for_ledger` does this for every patch of a ledger and both roles,
+adds the before → after differences, and stores rows and chips in the ledger all
+or nothing. A bad image (corrupt, no CRS, all nodata, patch outside) becomes a
+per-patch ``status`` and ``reason``; it never stops the batch.
 
 How an image is chosen: images are tried in the order given (so list the
 preferred ones first); the first one covering the patch that gives a chip wins,
