@@ -385,7 +385,7 @@ def read_window(
             window=window,
             out_shape=(len(indexes), *shape),
             resampling=Resampling.average if decimation > 1 else Resampling.nearest,
-            masked=True,
+            masked=_has_mask(ds, indexes),
         )
     except RasterioError as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
@@ -448,15 +448,13 @@ def read_chip(
     window = Window(col0, row0, width, height)
     decimation = max(width, height) / size_px
     indexes = indexes or list(range(1, ds.count + 1))
-    # no nodata value, no mask band: skip reading a mask that says "all valid"
-    masked = any(MaskFlags.all_valid not in ds.mask_flag_enums[i - 1] for i in indexes)
     try:
         data = ds.read(
             indexes,
             window=window,
             out_shape=(len(indexes), size_px, size_px),
             resampling=Resampling.average if decimation > 1 else Resampling.bilinear,
-            masked=masked,
+            masked=_has_mask(ds, indexes),
         )
     except RasterioError as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
@@ -468,3 +466,8 @@ def read_chip(
     factors = [f for f in ds.overviews(indexes[0]) if f <= decimation * 1.001]
     arr = np.ma.filled(data.astype(np.float32), np.nan)
     return WindowRead(arr, transform, window, max(1.0, decimation), max(factors, default=1))
+
+
+def _has_mask(ds: rasterio.io.DatasetReader, indexes: list[int]) -> bool:
+    """Whether some band has nodata or a mask (else skip reading a mask that says "all valid")."""
+    return any(MaskFlags.all_valid not in ds.mask_flag_enums[i - 1] for i in indexes)
