@@ -18,14 +18,17 @@ from conftest import realdata
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
-from pyproj import CRS
-from rasterio.enums import ColorInterp
+from pyproj import CRS, Transformer
+from rasterio.crs import CRS as RioCRS
+from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning
+from rasterio.warp import reproject
 
 from geo.demo.imagery import AFTER_DATE, BEFORE_DATE, write_demo_imagery
 from geo.errors import BandError, ImageryError
 from geo.imagery import chipping
 from geo.imagery.chipping import chips_for_patches, imagery_for_ledger, thumbnails_for_map
+from geo.imagery.chips import warp_chip
 from geo.imagery.scenes import date_from_name, open_scene, read_window
 from geo.ledger.store import Ledger
 from geo.maps.data import thumbnail_uris
@@ -295,3 +298,23 @@ def test_a_chip_read_straight_onto_its_grid_matches_the_warped_chip(tmp_path):
             assert np.nanmean(np.abs(read - warped)) < 1.0  # digital numbers
             for key in ("brightness_patch", "brightness_ring", "brightness_ratio"):
                 assert figures[key] == pytest.approx(w_figures[key], rel=0.01)
+
+
+def test_a_chip_warped_from_another_crs_matches_gdal_projecting_every_pixel():
+    """Across CRSs the window is placed in the chip's CRS by a local affine map: same pixels."""
+    rows, cols = np.mgrid[0:300, 0:300]
+    data = (90 + 40 * np.sin(cols / 17.0) * np.cos(rows / 23.0))[None].astype("float32")
+    src_transform = Affine(0.5, 0, ORIGIN[0], 0, -0.5, ORIGIN[1])  # UTM 49N, near 111E 28N
+    src_crs = RioCRS.from_epsg(32649)
+    chip_crs = CRS.from_epsg(4544)  # the Gauss-Kruger zone of CM 111E
+    x, y = Transformer.from_crs(32649, 4544, always_xy=True).transform(
+        ORIGIN[0] + 75, ORIGIN[1] - 75
+    )
+    dst_transform = Affine(0.6, 0, x - 38.4, 0, -0.6, y + 38.4)  # 128 px of 0.6 m
+    chip = warp_chip(data, src_transform, src_crs, dst_transform, chip_crs, 128)
+    every = np.full_like(chip, np.nan)
+    reproject(data, every, src_transform=src_transform, src_crs=src_crs, src_nodata=np.nan,
+              dst_transform=dst_transform, dst_crs=RioCRS.from_epsg(4544), dst_nodata=np.nan,
+              resampling=Resampling.bilinear)  # fmt: skip
+    assert np.isfinite(chip).all() and np.isfinite(every).all()
+    assert np.abs(chip - every).max() < 0.05  # digital numbers
