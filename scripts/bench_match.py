@@ -27,6 +27,11 @@ Usage::
     .venv/bin/python scripts/bench_match.py                          # every cell at 200k
     .venv/bin/python scripts/bench_match.py --cells 1km --sizes 20000
     .venv/bin/python scripts/bench_match.py --cells 1km --sizes 2000000 --engines hetu
+    .venv/bin/python scripts/bench_match.py --cells 1km --sizes 2000000 \
+        --engines hetu,hetu-1thread       # threads against one thread: the whole output
+
+``hetu-1thread`` runs Hetu with ``workers=1``; Hetu's rows also carry a digest of its whole
+output (every row and value), which must agree between the two.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ CRS = "EPSG:4547"  # CGCS2000 3-degree Gauss-Kruger CM 114E: where the scenarios
 DEGREES = "EPSG:4490"  # what the engines are given
 NEAR_M = 1000.0
 ENGINES = ("geopandas", "duckdb", "hetu")
+#: Not in the default run: Hetu on one thread, to check its threads give the same output.
+EXTRA_ENGINES = ("hetu-1thread",)
 
 
 @dataclass(frozen=True)
@@ -263,14 +270,25 @@ def run_duckdb(patches: gpd.GeoDataFrame, ranges: gpd.GeoDataFrame) -> dict:
     return summary(primary, n_pairs, n_near)
 
 
-def run_hetu(patches: gpd.GeoDataFrame, ranges: gpd.GeoDataFrame) -> dict:
-    """Hetu's matching."""
+def run_hetu(
+    patches: gpd.GeoDataFrame, ranges: gpd.GeoDataFrame, workers: int | None = None
+) -> dict:
+    """Hetu's matching (``workers`` threads; default the CPUs available)."""
     from geo.matching import match_patches
 
-    out = match_patches(patches, ranges, near_m=NEAR_M)
+    out = match_patches(patches, ranges, near_m=NEAR_M, workers=workers)
     over = out[out["relation"].isin(["inside", "straddles", "partly_outside"])]
     primary = over[over["primary"]][["patch_id", "range_id"]]
-    return summary(primary, len(over), (out["relation"] == "near").sum())
+    result = summary(primary, len(over), (out["relation"] == "near").sum())
+    result["_out"] = out  # its digest is taken after the timing
+    return result
+
+
+def output_digest(out: pd.DataFrame) -> str:
+    """Every row and value of a match, in a fixed order (threads must equal one thread)."""
+    whole = out.sort_values(["patch_id", "range_id"], kind="stable", na_position="first")
+    text = whole.to_csv(index=False, float_format="%.6f")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def child(engine: str, size: int, seed: int, cell: str) -> None:
@@ -278,8 +296,9 @@ def child(engine: str, size: int, seed: int, cell: str) -> None:
     patches, ranges = scenario(size, seed=seed, cell=CELLS[cell])
     patches, ranges = patches.to_crs(DEGREES), ranges.to_crs(DEGREES)  # as provinces send them
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    fn = {"geopandas": run_geopandas, "duckdb": run_duckdb, "hetu": run_hetu}[engine]
-    if engine == "hetu":  # imports are not part of the timing, for any engine
+    fn = {"geopandas": run_geopandas, "duckdb": run_duckdb, "hetu": run_hetu,
+          "hetu-1thread": lambda p, r: run_hetu(p, r, workers=1)}[engine]  # fmt: skip
+    if engine.startswith("hetu"):  # imports are not part of the timing, for any engine
         import geo.matching.core  # noqa: F401
     elif engine == "duckdb":
         import duckdb  # noqa: F401
@@ -288,6 +307,8 @@ def child(engine: str, size: int, seed: int, cell: str) -> None:
     result = fn(patches, ranges)
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "_out" in result:
+        result["output_digest"] = output_digest(result.pop("_out"))
     result.update(engine=engine, cell=cell, size=size, ranges=len(ranges), wall_s=round(wall, 2))
     result.update(peak_mb=round(peak), scenario_mb=round(base))
     print(json.dumps(result))
@@ -298,7 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="200000", help="comma-separated patch counts")
     ap.add_argument("--cells", default=",".join(CELLS), help=f"of {', '.join(CELLS)}")
-    ap.add_argument("--engines", default=",".join(ENGINES))
+    ap.add_argument(
+        "--engines", default=",".join(ENGINES), help=f"of {', '.join(ENGINES + EXTRA_ENGINES)}"
+    )
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--child", nargs=3, metavar=("ENGINE", "SIZE", "CELL"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -326,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             table = pd.DataFrame(rows).set_index("engine")
             agree = bool(table[["pairs", "primary", "near", "digest"]].nunique().max() == 1)
+            if "output_digest" in table.columns:  # Hetu's threads against one thread: every row
+                agree &= bool(table["output_digest"].dropna().nunique() == 1)
             ok &= agree
             line = {"cell": cell, "size": size, "ranges": int(table["ranges"].iloc[0]),
                     "agree": agree}  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 from geo.fileio import (
     atomic_path,
     copy_atomic,
+    deferred_writes,
     move_into_place,
     temp_beside,
     write_atomic,
@@ -48,6 +49,25 @@ def test_failed_writer_leaves_target_unchanged_and_no_temp(tmp_path):
         raise Boom
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["ledger.xlsx"]
+
+
+def test_deferred_writes_land_together_at_the_end_or_not_at_all(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"old")
+    with deferred_writes() as write:
+        assert write(tmp_path / "a.png", b"new a") == tmp_path / "a.png"
+        write(tmp_path / "b.png", b"new b")
+        # nothing is in place before the block ends; the files wait under hidden names
+        assert (tmp_path / "a.png").read_bytes() == b"old" and not (tmp_path / "b.png").exists()
+        assert sum(n.startswith(".") for n in os.listdir(tmp_path)) == 2
+    assert (tmp_path / "a.png").read_bytes() == b"new a"
+    assert (tmp_path / "b.png").read_bytes() == b"new b"
+    assert sorted(os.listdir(tmp_path)) == ["a.png", "b.png"]
+    with pytest.raises(Boom), deferred_writes() as write:
+        write(tmp_path / "a.png", b"newer a")
+        write(tmp_path / "c.png", b"c")
+        raise Boom
+    assert (tmp_path / "a.png").read_bytes() == b"new a"
+    assert sorted(os.listdir(tmp_path)) == ["a.png", "b.png"]
 
 
 def test_failed_library_writer_leaves_no_file(tmp_path):

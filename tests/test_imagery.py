@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import warnings
@@ -17,12 +18,17 @@ from conftest import realdata
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
-from rasterio.enums import ColorInterp
+from pyproj import CRS, Transformer
+from rasterio.crs import CRS as RioCRS
+from rasterio.enums import ColorInterp, Resampling
 from rasterio.errors import NotGeoreferencedWarning
+from rasterio.warp import reproject
 
 from geo.demo.imagery import AFTER_DATE, BEFORE_DATE, write_demo_imagery
 from geo.errors import BandError, ImageryError
+from geo.imagery import chipping
 from geo.imagery.chipping import chips_for_patches, imagery_for_ledger, thumbnails_for_map
+from geo.imagery.chips import warp_chip
 from geo.imagery.scenes import date_from_name, open_scene, read_window
 from geo.ledger.store import Ledger
 from geo.maps.data import thumbnail_uris
@@ -270,3 +276,45 @@ def test_threads_cut_the_same_chips_as_one_thread(tmp_path):
     pd.testing.assert_frame_equal(one[cols], two[cols])
     assert set(files_one) == set(files_two) and (one["status"] == "ok").all()
     assert one["source"].str.endswith("b.tif").any() and one["source"].str.endswith("a.tif").any()
+
+
+def test_a_chip_read_straight_onto_its_grid_matches_the_warped_chip(tmp_path):
+    """A scene already in the chip's CRS is read onto the chip's grid: the same pixels as a warp."""
+    rows, cols = np.mgrid[0:800, 0:800]
+    field = 90 + 40 * np.sin(cols / 37.0) * np.cos(rows / 53.0)
+    data = np.stack([field, field / 2 + 60, 255 - field]).astype("uint8")
+    path = make_tif(tmp_path / "smooth.tif", data, res=0.5)
+    patches = patches_at(inside(100, 120), inside(250, 180), size=30.0)
+    with contextlib.ExitStack() as stack:
+        scenes, _ = chipping._open_all([path], stack, bands=None, acquired_on=None)
+        jobs = chipping._jobs(patches["patch_id"].to_numpy(), patches.geometry,
+                              CRS.from_epsg(4547), scenes, 64, 30.0)  # fmt: skip
+        for job in (o.job for o in jobs):
+            scene, bounds, same = job.candidates[0]
+            assert same  # the scene is in the chip's CRS: no warp
+            read, figures, meta = chipping._chip(job, scene, bounds, True, size_px=64, ring_m=20)
+            warped, w_figures, _ = chipping._chip(job, scene, bounds, False, size_px=64, ring_m=20)
+            assert meta["decimation"] > 1  # 90 m across 64 px of a 0.5 m image
+            assert np.nanmean(np.abs(read - warped)) < 1.0  # digital numbers
+            for key in ("brightness_patch", "brightness_ring", "brightness_ratio"):
+                assert figures[key] == pytest.approx(w_figures[key], rel=0.01)
+
+
+def test_a_chip_warped_from_another_crs_matches_gdal_projecting_every_pixel():
+    """Across CRSs the window is placed in the chip's CRS by a local affine map: same pixels."""
+    rows, cols = np.mgrid[0:300, 0:300]
+    data = (90 + 40 * np.sin(cols / 17.0) * np.cos(rows / 23.0))[None].astype("float32")
+    src_transform = Affine(0.5, 0, ORIGIN[0], 0, -0.5, ORIGIN[1])  # UTM 49N, near 111E 28N
+    src_crs = RioCRS.from_epsg(32649)
+    chip_crs = CRS.from_epsg(4544)  # the Gauss-Kruger zone of CM 111E
+    x, y = Transformer.from_crs(32649, 4544, always_xy=True).transform(
+        ORIGIN[0] + 75, ORIGIN[1] - 75
+    )
+    dst_transform = Affine(0.6, 0, x - 38.4, 0, -0.6, y + 38.4)  # 128 px of 0.6 m
+    chip = warp_chip(data, src_transform, src_crs, dst_transform, chip_crs, 128)
+    every = np.full_like(chip, np.nan)
+    reproject(data, every, src_transform=src_transform, src_crs=src_crs, src_nodata=np.nan,
+              dst_transform=dst_transform, dst_crs=RioCRS.from_epsg(4544), dst_nodata=np.nan,
+              resampling=Resampling.bilinear)  # fmt: skip
+    assert np.isfinite(chip).all() and np.isfinite(every).all()
+    assert np.abs(chip - every).max() < 0.05  # digital numbers

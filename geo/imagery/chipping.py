@@ -1,15 +1,18 @@
 """Imagery evidence: before/after chips and change indicators for every patch.
 
-For each patch, :func:`chips_for_patches` finds the images covering it, reads
-only the window under a square around the patch (decimated, so GDAL serves it
-from overviews when the chip is small), reprojects it to the patch's metric CRS
-(the CGCS2000 3-degree Gauss-Kruger zone in China), draws the patch outline and
-saves a PNG. It also measures change indicators inside the patch against a ring
-around it: the mean brightness, and NDVI and NDWI when a near-infrared band is
-known. :func:`imagery_for_ledger` does this for every patch of a ledger and both
-roles, adds the before → after differences, and stores rows and chips in the
-ledger all or nothing. A bad image (corrupt, no CRS, all nodata, patch outside)
-becomes a per-patch ``status`` and ``reason``; it never stops the batch.
+For each patch, :func:`chips_for_patches` finds the images covering it and cuts
+the square around the patch on a grid in the patch's metric CRS (the CGCS2000
+3-degree Gauss-Kruger zone in China). An image already in that CRS is read straight
+onto the chip's grid (one resampled window read, served from overviews when the
+chip is small); an image in another CRS has the window under the square read
+(decimated likewise) and warped onto the grid. It then draws the patch outline and
+saves a PNG (all of a run's chips reach the disk in one sync at its end). It also
+measures change indicators inside the patch against a ring around it: the mean
+brightness, and NDVI and NDWI when a near-infrared band is known.
+:func:`imagery_for_ledger` does this for every patch of a ledger and both roles,
+adds the before → after differences, and stores rows and chips in the ledger all
+or nothing. A bad image (corrupt, no CRS, all nodata, patch outside) becomes a
+per-patch ``status`` and ``reason``; it never stops the batch.
 
 How an image is chosen: images are tried in the order given (so list the
 preferred ones first); the first one covering the patch that gives a chip wins,
@@ -22,6 +25,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -29,7 +33,8 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,13 +48,13 @@ import shapely
 from affine import Affine
 from PIL import Image, ImageDraw, ImageFont
 from pyproj import CRS
-from rasterio.features import geometry_mask
+from rasterio.features import geometry_mask, rasterize
 
 from geo.crs import CHINA_BOX, central_meridian_for, gauss_kruger_epsg
 from geo.errors import ImageryError, NoDataError, OutsideError, SchemaError
-from geo.fileio import write_atomic
+from geo.fileio import deferred_writes
 from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip
-from geo.imagery.scenes import Scene, open_scene, read_window
+from geo.imagery.scenes import Scene, open_scene, read_chip, read_window
 from geo.progress import Progress, expect, no_progress
 
 log = logging.getLogger(__name__)
@@ -99,34 +104,30 @@ class _Job:
     geom: shapely.Geometry
     crs: CRS
     transform: Affine
-    candidates: list[tuple[Scene, tuple[float, float, float, float]]]
+    #: (scene, the chip's box in the scene's CRS, whether the scene is in the chip's CRS)
+    candidates: list[tuple[Scene, tuple[float, float, float, float], bool]]
 
 
 def _chip(
-    job: _Job, scene: Scene, bounds: tuple, *, size_px: int, ring_m: float
+    job: _Job, scene: Scene, bounds: tuple, same: bool, *, size_px: int, ring_m: float
 ) -> tuple[np.ndarray, dict[str, float], dict[str, Any]]:
-    """Read, warp and measure one chip; raise ImageryError when the scene cannot give it."""
+    """Read (warp if need be) and measure one chip; raise ImageryError if the scene cannot."""
     display = scene.display_bands
     indexes = sorted({*display, *scene.bands.values()})
-    read = read_window(scene, bounds, max_px=size_px, indexes=indexes)
-    try:
-        chip = warp_chip(
-            read.data, read.transform, scene.dataset.crs, job.transform, job.crs, size_px
-        )
-    except ImageryError as exc:
-        raise ImageryError(f"{scene.path.name}: {exc}") from exc
+    read = read_chip(scene, job.transform, size_px, indexes=indexes) if same else None
+    if read is not None:  # the scene is in the chip's CRS: read straight onto the chip's grid
+        chip = read.data
+    else:  # another CRS (or the chip runs off the image): warp a window onto the chip's grid
+        read = read_window(scene, bounds, max_px=size_px, indexes=indexes)
+        try:
+            chip = warp_chip(
+                read.data, read.transform, scene.dataset.crs, job.transform, job.crs, size_px
+            )
+        except ImageryError as exc:
+            raise ImageryError(f"{scene.path.name}: {exc}") from exc
     if not np.isfinite(chip).any():
         raise NoDataError(f"{scene.path.name}: every pixel around the patch is nodata")
-    shape = (size_px, size_px)
-    inside = geometry_mask([job.geom], out_shape=shape, transform=job.transform, invert=True)
-    if not inside.any():  # a patch smaller than a pixel
-        inside = geometry_mask(
-            [job.geom], out_shape=shape, transform=job.transform, invert=True, all_touched=True
-        )
-    grown = geometry_mask(
-        [job.geom.buffer(ring_m)], out_shape=shape, transform=job.transform, invert=True
-    )
-    ring = grown & ~inside
+    inside, ring = _zones(job, size_px, ring_m)
     pos = {k: indexes.index(v) for k, v in scene.bands.items()}
     show = [indexes.index(b) for b in display]
     try:
@@ -136,6 +137,36 @@ def _chip(
     figures["res_m"] = round(job.transform.a, 3)
     meta = {"decimation": round(read.decimation, 3), "overview": read.overview, "show": show}
     return chip, figures, meta
+
+
+def _zones(job: _Job, size_px: int, ring_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """The patch's pixels and the ring's around it, from one rasterisation (2 inside, 1 ring)."""
+    shape = (size_px, size_px)
+    zones = rasterize(
+        [(job.geom.buffer(ring_m), 1), (job.geom, 2)],
+        out_shape=shape,
+        transform=job.transform,
+        dtype="uint8",
+    )
+    inside = zones == 2
+    if not inside.any():  # a patch smaller than a pixel
+        inside = geometry_mask(
+            [job.geom], out_shape=shape, transform=job.transform, invert=True, all_touched=True
+        )
+    return inside, (zones > 0) & ~inside
+
+
+@functools.lru_cache(maxsize=64)
+def _crs_name(wkt: str) -> str:
+    return CRS.from_wkt(wkt).to_string()
+
+
+@functools.lru_cache(maxsize=64)
+def _same_crs(scene_wkt: str, chip_wkt: str) -> bool:
+    """Whether a scene's CRS is the chip's (then its pixels need no warp)."""
+    return scene_wkt == chip_wkt or CRS.from_wkt(scene_wkt).equals(
+        CRS.from_wkt(chip_wkt), ignore_axis_order=True
+    )
 
 
 def _metric_groups(geoms: gpd.GeoSeries, crs: Any) -> dict[int | str, np.ndarray]:
@@ -251,6 +282,7 @@ def chips_for_patches(
     tick = progress or no_progress
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env())  # one GDAL environment for every read and warp
+        write = stack.enter_context(deferred_writes())  # chips reach the disk in one sync
         scenes, bad = _open_all(images, stack, bands=bands, acquired_on=acquired_on)
         opened = {"bands": bands, "acquired_on": acquired_on}  # how each thread opens them
         for key, idx in _metric_groups(geoms, crs).items():
@@ -266,9 +298,11 @@ def chips_for_patches(
                     mine, _ = _open_all(images, own, **dict(opened))
                     swap = {id(a): b for a, b in zip(scenes, mine, strict=True)}
                     for job in part:
-                        job.job.candidates = [(swap[id(sc)], bd) for sc, bd in job.job.candidates]
+                        job.job.candidates = [
+                            (swap[id(sc)], *rest) for sc, *rest in job.job.candidates
+                        ]
                         rows[int(idx[job.order])] = _one(
-                            job.job, role, out, files, size_px=size_px, ring_m=ring_m
+                            job.job, role, out, files, size_px=size_px, ring_m=ring_m, write=write
                         )
                         tick(1)
 
@@ -276,7 +310,7 @@ def chips_for_patches(
             if n == 1:
                 for job in jobs:
                     rows[int(idx[job.order])] = _one(
-                        job.job, role, out, files, size_px=size_px, ring_m=ring_m
+                        job.job, role, out, files, size_px=size_px, ring_m=ring_m, write=write
                     )
                     tick(1)
             else:
@@ -342,12 +376,13 @@ def _jobs(
             & (pb[:, 1] < top)
             & (pb[:, 3] > bottom)
         )
-        in_scene.append((scene, sb, hit))
+        same = _same_crs(scene.dataset.crs.to_wkt(), metric.to_wkt())
+        in_scene.append((scene, sb, hit, same))
     order = np.argsort(boxes.hilbert_distance().to_numpy(), kind="stable") if len(gm) > 1 else [0]
     for k in order:
         res = side[k] / size_px
         transform = Affine(res, 0, cx[k] - side[k] / 2, 0, -res, cy[k] + side[k] / 2)
-        cands = [(s, tuple(sb[k])) for s, sb, hit in in_scene if hit[k]]
+        cands = [(s, tuple(sb[k]), same) for s, sb, hit, same in in_scene if hit[k]]
         yield _Ordered(int(k), _Job(str(ids[k]), gm.iloc[k], metric, transform, cands))
 
 
@@ -373,33 +408,41 @@ def _row(
 
 
 def _one(
-    job: _Job, role: str, out: Path, files: dict[str, Path], *, size_px: int, ring_m: float
+    job: _Job,
+    role: str,
+    out: Path,
+    files: dict[str, Path],
+    *,
+    size_px: int,
+    ring_m: float,
+    write: Callable[[Path, bytes], Path],
 ) -> dict[str, Any]:
     """Chip one patch from the first candidate scene that gives one; else say why not."""
     if not job.candidates:
         return _row(job.pid, role, None, OutsideError.code, "the patch is outside every image")
     failures: list[tuple[Scene, ImageryError]] = []
-    for scene, bounds in job.candidates:
+    for scene, bounds, same in job.candidates:
         try:
-            chip, figures, meta = _chip(job, scene, bounds, size_px=size_px, ring_m=ring_m)
+            chip, figures, meta = _chip(job, scene, bounds, same, size_px=size_px, ring_m=ring_m)
         except ImageryError as exc:
             log.info("%s %s: %s", job.pid, role, exc)
             failures.append((scene, exc))
             continue
         img = render_chip(chip, display=meta["show"], outline=job.geom, transform=job.transform)
         buf = io.BytesIO()
-        img.save(buf, format="PNG", compress_level=1)
+        # fast zlib settings: Huffman coding only is quicker than level 1 and no larger here
+        img.save(buf, format="PNG", compress_level=1, compress_type=zlib.Z_HUFFMAN_ONLY)
         data = buf.getvalue()
         sha = hashlib.sha256(data).hexdigest()
         path = out / f"{_UNSAFE.sub('_', job.pid)}_{role}_{sha[:8]}.png"
-        write_atomic(path, data)
+        write(path, data)
         files[sha] = path
         row = _row(job.pid, role, scene, "ok", None)
         row.update(
             attachment_id=sha,
             indicators=json.dumps(figures, sort_keys=True),
             chip=path,
-            crs=job.crs.to_string(),
+            crs=_crs_name(job.crs.to_wkt()),
             decimation=meta["decimation"],
             overview=meta["overview"],
         )

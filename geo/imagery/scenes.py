@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from affine import Affine
-from rasterio.enums import ColorInterp, Resampling
+from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioError
 from rasterio.windows import Window
 
@@ -385,7 +385,7 @@ def read_window(
             window=window,
             out_shape=(len(indexes), *shape),
             resampling=Resampling.average if decimation > 1 else Resampling.nearest,
-            masked=True,
+            masked=_has_mask(ds, indexes),
         )
     except RasterioError as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
@@ -399,3 +399,75 @@ def read_window(
     factors = [f for f in ds.overviews(indexes[0]) if f <= decimation * 1.001]
     arr = np.ma.filled(data.astype(np.float32), np.nan)
     return WindowRead(arr, transform, window, decimation, max(factors, default=1))
+
+
+def read_chip(
+    scene: Scene,
+    transform: Affine,
+    size_px: int,
+    *,
+    indexes: list[int] | None = None,
+) -> WindowRead | None:
+    """Read a ``size_px`` square chip straight onto its grid, when the scene allows it.
+
+    The chip's grid (``transform``, north up, in the scene's CRS) is read as one
+    resampled window of the scene (fractional offsets; ``out_shape`` is the chip),
+    so there is nothing to warp: averaged when the chip is coarser than the image
+    (GDAL serves it from the coarsest overview still fine enough), bilinear when finer.
+
+    Parameters
+    ----------
+    scene : Scene
+        The open scene, whose CRS is the chip's.
+    transform : Affine
+        The chip's transform (square pixels, north up).
+    size_px : int
+        The chip's width and height.
+    indexes : list of int, optional
+        Bands to read (default all).
+
+    Returns
+    -------
+    WindowRead or None
+        None when the scene is rotated or the chip is not wholly inside it
+        (then warp a :func:`read_window` onto the chip instead).
+
+    Raises
+    ------
+    UnreadableImageError
+        If reading fails (a corrupt block).
+    """
+    ds = scene.dataset
+    t = ds.transform
+    if t.b or t.d or t.a <= 0 or t.e >= 0 or transform.b or transform.d:
+        return None
+    col0, row0 = (transform.c - t.c) / t.a, (transform.f - t.f) / t.e
+    width, height = size_px * transform.a / t.a, size_px * transform.e / t.e
+    if col0 < 0 or row0 < 0 or col0 + width > ds.width or row0 + height > ds.height:
+        return None
+    window = Window(col0, row0, width, height)
+    decimation = max(width, height) / size_px
+    indexes = indexes or list(range(1, ds.count + 1))
+    try:
+        data = ds.read(
+            indexes,
+            window=window,
+            out_shape=(len(indexes), size_px, size_px),
+            resampling=Resampling.average if decimation > 1 else Resampling.bilinear,
+            masked=_has_mask(ds, indexes),
+        )
+    except RasterioError as exc:
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        raise UnreadableImageError(
+            f"{scene.path.name}: reading rows {row0:.0f}–{row0 + height:.0f}, columns "
+            f"{col0:.0f}–{col0 + width:.0f} failed{cause}; "
+            "the file is probably corrupt there: re-download or re-export it"
+        ) from exc
+    factors = [f for f in ds.overviews(indexes[0]) if f <= decimation * 1.001]
+    arr = np.ma.filled(data.astype(np.float32), np.nan)
+    return WindowRead(arr, transform, window, max(1.0, decimation), max(factors, default=1))
+
+
+def _has_mask(ds: rasterio.io.DatasetReader, indexes: list[int]) -> bool:
+    """Whether some band has nodata or a mask (else skip reading a mask that says "all valid")."""
+    return any(MaskFlags.all_valid not in ds.mask_flag_enums[i - 1] for i in indexes)

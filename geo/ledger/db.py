@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +180,12 @@ class GpkgDatabase(_Connected):
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each row."""
         self._conn.executemany(sql, rows)
+
+    def where_in(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        """Conditions ``column IN (…)`` with their parameters, 500 values each (SQLite's limit)."""
+        for start in range(0, len(values), 500):
+            chunk = list(values[start : start + 500])
+            yield f"{column} IN ({','.join('?' * len(chunk))})", chunk
 
     def copy_rows(
         self,
@@ -484,6 +490,14 @@ class PostgisDatabase(_Connected):
                     cur.executemany(_pg_sql(sql), rows)
             except self._errors.InsufficientPrivilege as exc:
                 raise self._refused(exc) from exc
+
+    def where_in(self, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+        """One condition ``column = ANY(array)`` for every value: one statement, one round trip.
+
+        (A long ``IN (?, …)`` list costs psycopg more to parse than the query costs to run.)
+        """
+        if len(values):
+            yield f"{column} = ANY(?)", [list(values)]
 
     def copy_rows(
         self,

@@ -104,13 +104,11 @@ def row_digests(
 
 
 def digests_of(conn: Any, table: str, column: str, values: Iterable[Any]) -> dict:
-    """:func:`row_digests` of the rows whose ``column`` is one of ``values`` (500 at a time)."""
+    """:func:`row_digests` of the rows whose ``column`` is one of ``values``."""
     unique = list(dict.fromkeys(values))
     out: dict[tuple[str, ...], str] = {}
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        out |= row_digests(conn, table, where=f"WHERE {column} IN ({marks})", params=chunk)
+    for cond, params in conn.where_in(column, unique):
+        out |= row_digests(conn, table, where=f"WHERE {cond}", params=params)
     return out
 
 

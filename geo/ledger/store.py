@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -315,14 +316,9 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
         ids = patches["patch_id"].astype(str).tolist()
         with self.transaction() as conn:
             clash: list[str] = []
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
+            for cond, params in conn.where_in("patch_id", ids):
                 clash += [
-                    r[0]
-                    for r in conn.execute(
-                        f"SELECT patch_id FROM patches WHERE patch_id IN ({marks})", chunk
-                    )
+                    r[0] for r in conn.execute(f"SELECT patch_id FROM patches WHERE {cond}", params)
                 ]
             clash += [_digests.LEDGER_ID] if _digests.LEDGER_ID in ids else []
             if clash:
@@ -347,6 +343,9 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
             frame = patches.assign(import_id=record.import_id)
             at_default = record.imported_at
             tick = progress or no_progress
+            deadline = functools.lru_cache(maxsize=None)(  # a batch has few issue days
+                lambda day: verify_deadline(day, verify_by=by, days=days, calendar=cal)
+            )
             for start in range(0, len(frame), _WRITE_CHUNK):
                 part = frame.iloc[start : start + _WRITE_CHUNK]
                 self._insert_features(conn, "patches", part, [*PATCH_COLUMNS, "import_id"])
@@ -361,13 +360,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
                             ISSUE_ACTION,
                             None,
                             self.lifecycle.initial,
-                            own.get(pid)
-                            or verify_deadline(
-                                none_if_nan(issued) or at_default[:10],
-                                verify_by=by,
-                                days=days,
-                                calendar=cal,
-                            ),
+                            own.get(pid) or deadline(none_if_nan(issued) or at_default[:10]),
                             f"batch {record.batch_id}",
                             None,
                             _digests.content_json({"patches": {(pid,): rows[(pid,)]}}),
