@@ -379,20 +379,8 @@ def read_window(
     decimation = max(1.0, full / max_px)
     shape = (max(1, round(window.height / decimation)), max(1, round(window.width / decimation)))
     indexes = indexes or list(range(1, ds.count + 1))
-    try:
-        data = ds.read(
-            indexes,
-            window=window,
-            out_shape=(len(indexes), *shape),
-            resampling=Resampling.average if decimation > 1 else Resampling.nearest,
-            masked=_has_mask(ds, indexes),
-        )
-    except RasterioError as exc:
-        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
-        raise UnreadableImageError(
-            f"{scene.path.name}: reading rows {r0}–{r1}, columns {c0}–{c1} failed{cause}; "
-            "the file is probably corrupt there: re-download or re-export it"
-        ) from exc
+    data = _read(scene, indexes, window, shape, Resampling.average if decimation > 1 else
+                 Resampling.nearest)  # fmt: skip
     transform = ds.window_transform(window) @ Affine.scale(
         window.width / shape[1], window.height / shape[0]
     )
@@ -448,24 +436,33 @@ def read_chip(
     window = Window(col0, row0, width, height)
     decimation = max(width, height) / size_px
     indexes = indexes or list(range(1, ds.count + 1))
-    try:
-        data = ds.read(
-            indexes,
-            window=window,
-            out_shape=(len(indexes), size_px, size_px),
-            resampling=Resampling.average if decimation > 1 else Resampling.bilinear,
-            masked=_has_mask(ds, indexes),
-        )
-    except RasterioError as exc:
-        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
-        raise UnreadableImageError(
-            f"{scene.path.name}: reading rows {row0:.0f}–{row0 + height:.0f}, columns "
-            f"{col0:.0f}–{col0 + width:.0f} failed{cause}; "
-            "the file is probably corrupt there: re-download or re-export it"
-        ) from exc
+    data = _read(scene, indexes, window, (size_px, size_px), Resampling.average if decimation > 1
+                 else Resampling.bilinear)  # fmt: skip
     factors = [f for f in ds.overviews(indexes[0]) if f <= decimation * 1.001]
     arr = np.ma.filled(data.astype(np.float32), np.nan)
     return WindowRead(arr, transform, window, max(1.0, decimation), max(factors, default=1))
+
+
+def _read(
+    scene: Scene, indexes: list[int], window: Window, shape: tuple[int, int], resampling: Resampling
+) -> np.ndarray:
+    """Read ``window`` of ``indexes`` resampled to ``shape``; a failure names rows and columns."""
+    ds = scene.dataset
+    try:
+        return ds.read(
+            indexes,
+            window=window,
+            out_shape=(len(indexes), *shape),
+            resampling=resampling,
+            masked=_has_mask(ds, indexes),
+        )
+    except RasterioError as exc:
+        (r0, r1), (c0, c1) = window.toranges()
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+        raise UnreadableImageError(
+            f"{scene.path.name}: reading rows {r0:.0f}–{r1:.0f}, columns {c0:.0f}–{c1:.0f} "
+            f"failed{cause}; the file is probably corrupt there: re-download or re-export it"
+        ) from exc
 
 
 def _has_mask(ds: rasterio.io.DatasetReader, indexes: list[int]) -> bool:
