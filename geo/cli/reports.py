@@ -348,14 +348,18 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, year: int | Non
         first, last = start.date(), end.date()
     else:
         raise click.UsageError("give --quarter (e.g. 2026Q2), or both --start and --end")
+    sheet = bool(output and output.lower().endswith(".xlsx"))
     with open_from_cli(ctx, ledger) as led:
-        table = assess_townships(
-            led, start=first, end=last, as_of=as_of, rule=led.settings.assessment
-        )
-        if led.settings.township_classes:  # ranked within each class (分类考核)
+        settings = led.settings
+        table = assess_townships(led, start=first, end=last, as_of=as_of, rule=settings.assessment)
+        if settings.township_classes:  # ranked within each class (分类考核)
             from geo.reports.assessment import in_classes
 
-            table = in_classes(table, led.settings.township_classes)
+            table = in_classes(table, settings.township_classes)
+        if sheet:  # the second sheet: the same counts per 问题来源
+            from geo.reports.assessment import assess_by_source
+
+            sources = assess_by_source(led, start=first, end=last, as_of=as_of)
     if as_of is not None:  # a period not over on that day is assessed up to it
         last = min(last, dt.date.fromisoformat(as_of))
     click.echo(f"{first} – {last}")
@@ -369,20 +373,14 @@ def assess(ctx: click.Context, ledger: str, quarter: str | None, year: int | Non
             f"{ASSESSMENT['overdue_patch_days']} {row.overdue_patch_days}  "
             f"{ASSESSMENT['recurrences']} {row.recurrences}  {row.grade}"
         )
-    if output and output.lower().endswith(".xlsx"):  # a titled sheet with its 评分说明
-        from geo.reports.assessment import (
-            assess_by_source,
-            assessment_title,
-            write_assessment_xlsx,
-        )
+    if sheet:  # a titled sheet with its 评分说明
+        from geo.reports.assessment import assessment_title, write_assessment_xlsx
 
-        with open_from_cli(ctx, ledger) as led:
-            title, period = assessment_title(led.settings.office_name, first, last, quarter)
-            sources = assess_by_source(led, start=first, end=last, as_of=as_of)
-            written = write_assessment_xlsx(table, output, title=title, period=period,
-                                            rule=led.settings.assessment,
-                                            workdays=led.settings.calendar is not None,
-                                            by_source=sources)  # fmt: skip
+        title, period = assessment_title(settings.office_name, first, last, quarter)
+        written = write_assessment_xlsx(table, output, title=title, period=period,
+                                        rule=settings.assessment,
+                                        workdays=settings.calendar is not None,
+                                        by_source=sources)  # fmt: skip
         click.echo(f"{len(table)} row(s) written to {written}")
     elif output:
         write_report(table.rename(columns=ASSESSMENT), output)

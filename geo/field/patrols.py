@@ -221,7 +221,7 @@ def _check_tracks(
                 elif rule.min_km and not b["km"] >= rule.min_km:
                     reason = (PATROLS["too_little"].format(got=b["km"], need=rule.min_km)
                               if pd.notna(b["km"]) else PATROLS["no_line"])  # fmt: skip
-                off = geom is not None and not d <= rules.within_m
+                off = not d <= rules.within_m  # d is 0 without geometries
                 row = {"chief_id": cid, "river": river, "counted": reason is None,
                        "reason": reason or ""}  # fmt: skip
                 mine.append((d, off, b | row))

@@ -184,19 +184,17 @@ def circles_from_points(
     table = source.lower().endswith(TABLE_SUFFIXES)
     reasons = list(gdf[UNREADABLE]) if UNREADABLE in gdf.columns else [None] * len(gdf)
     radius = np.full(len(gdf), np.nan)
+    one_area = _area(point_area, 1.0)  # one area for all ("400", "3亩"), else a column's name
     if point_buffer is not None:
         if _number(point_buffer) is None:
             raise SchemaError(f"{source}: point_buffer {point_buffer!r} must be metres above 0")
         radius[points] = float(point_buffer)
         how = f"circles of {float(point_buffer):g} m radius"
-    elif _area(point_area, 1.0) is not None:
-        m2 = _area(point_area, 1.0)
-        radius[points] = math.sqrt(m2 / math.pi)
-        how = (
-            f"circles of {point_area} ({m2:g} m²)"
-            if _number(point_area) is None
-            else (f"circles of {m2:g} m²")
-        )
+    elif one_area is not None:
+        radius[points] = math.sqrt(one_area / math.pi)
+        how = f"circles of {one_area:g} m²"
+        if _number(point_area) is None:  # the area was given with its unit
+            how = f"circles of {point_area} ({one_area:g} m²)"
     else:
         col = _area_column(gdf, str(point_area), source=source)
         factor = area_unit(col)[1] or 1.0

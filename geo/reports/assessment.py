@@ -378,7 +378,7 @@ def assess(
     SchemaError
         If a date is not a date, ``start`` is after ``end``, or the frames lack columns.
     """
-    per, townships, rule = _assessed(source, start, end, rule, calendar, as_of)
+    per, _status, townships, rule = _assessed(source, start, end, rule, calendar, as_of)
     per["township"] = per["township"].where(per["township"].ne(""), TEXT["no_township"])
     grouped = per.groupby("township", sort=True)
     table = pd.DataFrame(
@@ -421,8 +421,8 @@ def _assessed(
     rule: AssessmentRule | None,
     calendar: WorkCalendar | None,
     as_of: dt.date | str | None,
-) -> tuple[pd.DataFrame, dict[str, str], AssessmentRule]:
-    """The period checked and each patch's row (:func:`_per_patch`), with the townships and rule."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str], AssessmentRule]:
+    """The period checked; each patch's row (:func:`_per_patch`), the status, townships, rule."""
     t0, t1 = _as_day(start, "start"), _as_day(end, "end")
     if t0 > t1:
         raise SchemaError(f"the period starts ({t0}) after it ends ({t1}); swap start and end")
@@ -436,8 +436,7 @@ def _assessed(
         rule = getattr(settings, "assessment", None) or DEFAULT_RULE
     ev = _history(events, t1)
     per = _per_patch(status, ev, links, start=t0, end=t1, calendar=cal, lifecycle=lifecycle)
-    per["source"] = patch_source(status).to_numpy()
-    return per, townships, rule
+    return per, status, townships, rule
 
 
 def assess_by_source(
@@ -460,7 +459,8 @@ def assess_by_source(
         :data:`BY_SOURCE_COLUMNS`, one row per township and source with a patch due or
         overdue, townships in name order and sources in :data:`geo.labels.SOURCES` order.
     """
-    per, _townships, _rule = _assessed(source, start, end, None, calendar, as_of)
+    per, status, _townships, _rule = _assessed(source, start, end, None, calendar, as_of)
+    per["source"] = patch_source(status).to_numpy()
     per["township"] = per["township"].where(per["township"].ne(""), TEXT["no_township"])
     per["n_overdue"] = per["overdue_days"] > 0
     per = per[per["due"] | per["n_overdue"]]
