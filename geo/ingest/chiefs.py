@@ -44,11 +44,18 @@ def level_of(value: object) -> str | None:
     return _LEVELS.get(text)
 
 
-def refused(source: str, problems: list[str], *, what: str, fix: str = "") -> SchemaError:
-    """One error naming every bad row (the first 20, and how many more): nothing was read."""
+def refused(
+    source: str,
+    problems: list[str],
+    *,
+    what: str,
+    fix: str = "",
+    outcome: str = "nothing was read",
+) -> SchemaError:
+    """One error naming every bad row (the first 20, and how many more), and ``outcome``."""
     more = f" … and {len(problems) - 20} more" if len(problems) > 20 else ""
     return SchemaError(
-        f"{source}: {len(problems)} {what}, nothing was read: {'; '.join(problems[:20])}{more}"
+        f"{source}: {len(problems)} {what}, {outcome}: {'; '.join(problems[:20])}{more}"
         + (f". {fix}" if fix else "")
     )
 

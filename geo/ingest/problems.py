@@ -38,6 +38,7 @@ from geo import crs as crs_mod
 from geo.clock import implausible
 from geo.errors import SchemaError
 from geo.ingest.checks import clean_id, jsonable, polygonal
+from geo.ingest.chiefs import refused
 from geo.ingest.points import circles_from_points
 from geo.ingest.readers import iso_date, issue_type_of, read_layer, with_meta
 from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, parse_coordinate, read_table, table_row
@@ -205,8 +206,7 @@ def _columns(frame: pd.DataFrame, *, source: str) -> tuple[list[str], dict[str, 
 
 
 def _refuse(source: str, errors: list[str]) -> SchemaError:
-    shown = "; ".join(errors[:20]) + (f"; … {len(errors) - 20} more" if len(errors) > 20 else "")
-    return SchemaError(f"{source}: {len(errors)} problem(s), nothing was written: {shown}")
+    return refused(source, errors, what="problem(s)", outcome="nothing was written")
 
 
 def problems_from_file(
