@@ -43,6 +43,7 @@ import shapely
 from pyproj import CRS
 
 from geo.errors import SchemaError
+from geo.matching.clipping import convex_overlaps
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ ENGINES = ("local", "dask")
 _RANGE_CHUNK = 256
 #: Patches per thread task of the nearest-range search.
 _NEAR_CHUNK = 20_000
+#: Candidate boundary pieces per patch above which the bounded search asks GEOS's nearest search.
+_WITHIN_PER_GEOM = 64
 #: Ranges with more vertices than this are clipped to a patch's box before the overlay: an
 #: overlay costs ~25 µs whatever its size up to a few hundred vertices (a river range), so
 #: only long rings (lakes, whole-river ranges) gain from the clip's Python loop.
@@ -173,9 +176,13 @@ def _pairs(
         rr = own[ri]
         pp = pg[pi]
         overlap = area[pi].copy()
-        part = ~shapely.covers(rr, pp)  # covered: the overlap is the patch's own area
-        if part.any():
-            overlap[part] = _overlap_areas(pp[part], rr[part])
+        part = np.flatnonzero(~shapely.covers(rr, pp))  # covered: the patch's own area
+        if len(part):
+            cut = convex_overlaps(pp[part], own, ri[part])  # convex patches, in NumPy
+            rest = np.isnan(cut)
+            if rest.any():
+                cut[rest] = _overlap_areas(pp[part[rest]], rr[part[rest]])
+            overlap[part] = cut
         shapely.destroy_prepared(own)
         return ri + lo, pi, overlap
 
@@ -343,9 +350,11 @@ def nearest_ranges(
 
     def work(lo: int, hi: int, bound: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sub = todo[lo:hi]
-        (qi, pi), d = tree.query_nearest(
-            pg[sub], max_distance=bound, return_distance=True, all_matches=True
-        )
+        qi, pi, d = _within(tree, pieces, pg[sub], bound) if bound else (None, None, None)
+        if qi is None:
+            (qi, pi), d = tree.query_nearest(
+                pg[sub], max_distance=bound, return_distance=True, all_matches=True
+            )
         ti = owner[pi]
         order = np.lexsort((rank[ti], d, qi))
         qi, ti, d = qi[order], ti[order], d[order]
@@ -361,6 +370,28 @@ def nearest_ranges(
         for at, ti, d in _run(lambda lo, hi, b=bound: work(lo, hi, b), tasks, workers):
             best[at], dist[at] = ti, d
     return best, dist
+
+
+def _within(
+    tree: shapely.STRtree, pieces: np.ndarray, geoms: np.ndarray, bound: float
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Every piece within ``bound`` of each geometry, with its distance.
+
+    The pieces whose boxes reach each geometry's box grown by ``bound`` (a query of
+    boxes only), measured all at once: several times cheaper than GEOS's nearest
+    search bounded by the same distance, whose priority queue measures node by
+    node. Gives ``None`` when the boxes would gather more than
+    :data:`_WITHIN_PER_GEOM` pieces per geometry (a bound large for the data), so
+    that the caller searches nearest instead.
+    """
+    b = shapely.bounds(geoms)
+    boxes = shapely.box(b[:, 0] - bound, b[:, 1] - bound, b[:, 2] + bound, b[:, 3] + bound)
+    qi, pi = tree.query(boxes)
+    if len(qi) > _WITHIN_PER_GEOM * len(geoms):
+        return None, None, None
+    d = shapely.distance(geoms[qi], pieces[pi])
+    near = d <= bound
+    return qi[near], pi[near], d[near]
 
 
 def _nearest(
