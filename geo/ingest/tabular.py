@@ -15,6 +15,11 @@ Workbooks (``.xlsx``, ``.xlsm`` and the old ``.xls``, recognised by their conten
 with python-calamine. :func:`choose_sheet` decides the sheet: the one named, else the first
 whose header row has what the kind of data needs (:func:`sheet_for`), so a cover sheet or
 填表说明 in front is passed over; the choice is a decision of the import record.
+
+The header need not be row 1: :func:`read_table` takes the row the kind's column names are
+in (:mod:`geo.ingest.headers`: titles and 填报单位 lines above it, a two-row header, blank rows
+and a footer below the data), and keeps where each row is in the sheet
+(:func:`sheet_rows`), so that :func:`table_row` gives the row Excel shows in every message.
 """
 
 from __future__ import annotations
@@ -289,11 +294,10 @@ def _data(df: pd.DataFrame, found: Header, *, spec: HeaderSpec) -> tuple[pd.Data
     """Leave out blank rows and the footer; say where the rows are and why."""
     keys = {normalise_header(n) for n in spec.key}
     key = next((j for j, c in enumerate(df.columns) if normalise_header(c) in keys), None)
-    values = df.to_numpy(dtype=object)
     blank = df.isna().all(axis=1).to_numpy() if len(df.columns) else np.ones(len(df), bool)
     first = found.index + 2
     keep, skipped, notes = data_rows(
-        len(df), blank=blank, text=lambda i: [_text(v) for v in values[i]], first=first, key=key
+        len(df), blank=blank, text=lambda i: [_text(v) for v in df.iloc[i]], first=first, key=key
     )
     if len(keep) != len(df):
         df = df.iloc[keep].reset_index(drop=True)
@@ -340,7 +344,8 @@ def _read_csv(
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         raise IngestError(
             f"{source}: not a readable CSV table ({' '.join(str(exc).split())}); "
-            "check that every row has the same number of columns"
+            "check that every row has the same number of columns as the header (taken from "
+            f"row {found.index + 1}: give --header-row N if the column names are in row N)"
         ) from exc
     if found.names is not None:
         df.columns = _unique(found.names, len(df.columns))
