@@ -311,3 +311,12 @@ def test_a_patrol_export_with_a_title_names_the_excel_row_of_a_bad_time(office, 
     pd.DataFrame(rows).to_csv(path, index=False, header=False, encoding="utf-8-sig")
     with pytest.raises(IngestError, match=r"巡河.csv: row 6, field 定位时间"):
         surveys_from_file(path, extent=s.extent)
+
+
+def test_a_filled_in_by_line_above_a_header_titles_no_column():
+    def known(cell):
+        return cell in {"图斑编号", "经度", "纬度"}
+
+    rows = [["填报单位：示范县", "", "", "", "日期：2026-04-30"], ["图斑编号", "", "经度", "纬度"]]
+    found = find_header(rows, known)
+    assert found.index == 1 and found.names is None  # its cells name no column

@@ -16,6 +16,7 @@ Pure functions over cells as text; :func:`geo.ingest.tabular.read_table` reads t
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 
 from geo.errors import SchemaError
@@ -32,6 +33,8 @@ __all__ = [
 
 #: How many rows from the top the header is looked for in.
 SCAN_ROWS = 20
+#: A cell of a 填报单位/日期 line: a label and its value (``填报日期：2026年4月30日``).
+_LABEL = re.compile(r"^[^:：]{1,12}[:：]")
 #: A trailing row whose id cell is empty and whose text starts with one of these is a footer.
 FOOTER_WORDS = ("合计", "小计", "总计", "注", "备注", "说明", "填表", "填报", "制表", "审核")
 
@@ -109,13 +112,14 @@ def _combined(upper: Sequence[str], lower: Sequence[str]) -> tuple[str, ...] | N
 
     A blank lower cell takes the cell above it (a title merged down over both rows); a
     name the lower row repeats is joined to its group title (merged across, so the
-    nearest title on its left).
+    nearest title on its left). An upper row of one cell (a title) or with a ``label：value``
+    cell (填报单位：…, 日期：…) holds no group titles.
     """
     width = max(len(upper), len(lower))
     up = [*upper, *[""] * (width - len(upper))]
     low = [*lower, *[""] * (width - len(lower))]
-    if len(_filled(up)) < 2:  # a title line, not group titles
-        return None
+    if len(_filled(up)) < 2 or any(_LABEL.search(c) for c in up):
+        return None  # a title, or a 填报单位：…/日期：… line: no group titles
     counts: dict[str, int] = {}
     for name in low:
         if name:
