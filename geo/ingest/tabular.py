@@ -261,12 +261,10 @@ def _known(spec: HeaderSpec) -> Callable[[str], bool]:
 
 
 def _text(value: object) -> str:
-    return "" if value is None or is_missing_cell(value) else str(value).strip()
-
-
-def is_missing_cell(value: object) -> bool:
-    """Whether a cell read from a sheet is empty (``""``, None or NaN)."""
-    return value is None or value == "" or (isinstance(value, float) and np.isnan(value))
+    """A cell as text: stripped, ``""`` for an empty one (None, NaN, NaT)."""
+    if isinstance(value, str):
+        return value.strip()
+    return "" if value is None or pd.isna(value) else str(value).strip()
 
 
 def _find_header(
