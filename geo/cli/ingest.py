@@ -64,8 +64,8 @@ def place_problems(led: Any, rec: Any) -> list[str]:
 def quarantine(ctx: click.Context, ledger: str, batch_id: str | None, output: str | None) -> None:
     """List the features ingest kept aside (隔离要素): file, row, id and reason.
 
-    Rows of a CSV or Excel file are counted as the spreadsheet shows them (the header is
-    row 1), other features by their number from 1. Correct them in the file and ingest
+    Rows of a CSV or Excel file are counted as the spreadsheet shows them (whichever row
+    the header is in), other features by their number from 1. Correct them in the file and ingest
     it again (as a new batch, or the corrected features alone).
     """
     from geo.ledger.loading import quarantine_report, reason_counts

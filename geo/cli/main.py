@@ -173,6 +173,8 @@ def copy_ledger(ctx: click.Context, source: str, destination: str) -> None:
     "--sheet", help="Excel sheet: name or number (1 = first); default the first that fits KIND."
 )
 @click.option("--surveyor", help="Surveys: who walked them, overriding the file's own name.")
+@click.option("--header-row", type=click.IntRange(min=1), metavar="N",
+              help="CSV/Excel: the column names are in row N (default: found).")  # fmt: skip
 @click.option(
     "--point-area",
     metavar="FIELD|M2",

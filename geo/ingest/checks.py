@@ -33,7 +33,8 @@ import shapely
 from geo.clock import TZ, as_time, implausible
 from geo.crs import finite_mask
 from geo.errors import IngestError, SchemaError
-from geo.ingest.tabular import UNREADABLE
+from geo.ingest.headers import SheetRows
+from geo.ingest.tabular import UNREADABLE, row_number, stored_row
 from geo.records import ImportRecord, is_missing
 
 __all__ = [
@@ -83,7 +84,14 @@ def field_names(before: Iterable[Any], after: Iterable[Any]) -> dict[str, str]:
     }
 
 
-def refuse_blank(ids: Iterable[str | None], *, source: str, field: str, what: str) -> None:
+def refuse_blank(
+    ids: Iterable[str | None],
+    *,
+    source: str,
+    field: str,
+    what: str,
+    rows: SheetRows | None = None,
+) -> None:
     """Refuse a batch in which some rows have no id, naming the file, the rows and the field.
 
     Parameters
@@ -96,6 +104,8 @@ def refuse_blank(ids: Iterable[str | None], *, source: str, field: str, what: st
         The file's field, e.g. ``"TBBH (patch_id)"``.
     what : str
         What the id is, e.g. ``"patch id"``.
+    rows : SheetRows, optional
+        For a table: where its rows are, so that the rows named are those Excel shows.
 
     Raises
     ------
@@ -103,16 +113,21 @@ def refuse_blank(ids: Iterable[str | None], *, source: str, field: str, what: st
         ``batch.shp: row(s) 2, 5, field TBBH (patch_id): no patch id; fill it in for
         each row and send the file again (nothing was read)``.
     """
-    rows = [i for i, v in enumerate(ids, start=1) if v is None]
-    if rows:
+    blank = [row_number(i, rows) for i, v in enumerate(ids) if v is None]
+    if blank:
         raise SchemaError(
-            f"{source}: row(s) {_listed(rows)}, field {field}: no {what} (blank); fill it in "
+            f"{source}: row(s) {_listed(blank)}, field {field}: no {what} (blank); fill it in "
             "for each row and send the file again (nothing was read)"
         )
 
 
 def check_dates(
-    frame: pd.DataFrame, columns: Sequence[str], *, source: str, fields: dict[str, str]
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    source: str,
+    fields: dict[str, str],
+    rows: SheetRows | None = None,
 ) -> None:
     """Refuse dates of things that happened outside 2000-01-01 … tomorrow, naming every cell.
 
@@ -126,6 +141,8 @@ def check_dates(
         The file name.
     fields : dict
         Canonical column -> the file's field, for messages.
+    rows : SheetRows, optional
+        For a table: where its rows are (the rows named are those Excel shows).
 
     Raises
     ------
@@ -135,10 +152,10 @@ def check_dates(
     """
     problems = []
     for col in columns:
-        for i, value in enumerate(frame[col], start=1):
+        for i, value in enumerate(frame[col]):
             why = None if is_missing(value) else implausible(str(value))
             if why:
-                problems.append(f"row {i}, field {fields.get(col, col)}: {why}")
+                problems.append(f"row {row_number(i, rows)}, field {fields.get(col, col)}: {why}")
     if problems:
         raise SchemaError(
             f"{source}: {len(problems)} implausible date(s): {'; '.join(problems[:_SHOWN])}"
@@ -315,7 +332,7 @@ def jsonable(value: Any) -> Any:
 
 
 def polygonal(
-    gdf: gpd.GeoDataFrame, *, id_col: str, rec: ImportRecord
+    gdf: gpd.GeoDataFrame, *, id_col: str, rec: ImportRecord, rows: SheetRows | None = None
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Repair polygons (make_valid, structure method); quarantine what cannot be used.
 
@@ -328,7 +345,9 @@ def polygonal(
     frame : GeoDataFrame
         The usable features, repaired.
     quarantine : DataFrame
-        ``row, feature_id, reason, attrs, wkb`` of the others.
+        ``row, feature_id, reason, attrs, wkb`` of the others; ``row`` as stored
+        (:func:`geo.ingest.tabular.stored_row`: for a table, with ``rows``, its
+        spreadsheet row - 2).
     """
     geoms = gdf.geometry.to_numpy()
     given = gdf[UNREADABLE].tolist() if UNREADABLE in gdf.columns else [None] * len(gdf)
@@ -382,7 +401,7 @@ def polygonal(
     attrs = gdf.drop(columns=[c for c in ("geometry", UNREADABLE) if c in gdf.columns])
     quarantine = pd.DataFrame(
         {
-            "row": bad,
+            "row": [stored_row(i, rows) for i in bad],
             "feature_id": [str(gdf[id_col].iloc[i]) for i in bad],
             "reason": [reasons[i] for i in bad],
             "attrs": [

@@ -14,7 +14,8 @@ from collections.abc import Collection, Mapping
 import pandas as pd
 
 from geo.errors import SchemaError
-from geo.ingest.tabular import table_row
+from geo.ingest.headers import SheetRows
+from geo.ingest.tabular import sheet_rows, table_row
 from geo.labels import LEVEL_SUFFIXES, LEVEL_SYNONYMS, LEVELS
 from geo.records import is_missing
 
@@ -69,7 +70,9 @@ def _blank(value: object) -> bool:
     return is_missing(value) or not str(value).strip()
 
 
-def check_chiefs(df: pd.DataFrame, *, named: Mapping[str, str]) -> tuple[list[str], list[str]]:
+def check_chiefs(
+    df: pd.DataFrame, *, named: Mapping[str, str], rows: SheetRows | None = None
+) -> tuple[list[str], list[str]]:
     """Read every row's level and find the rows a chief cannot be stored from.
 
     Parameters
@@ -78,6 +81,8 @@ def check_chiefs(df: pd.DataFrame, *, named: Mapping[str, str]) -> tuple[list[st
         The list with canonical column names, one row per chief and segment, in file order.
     named : mapping
         Canonical name -> the file's column name, for messages.
+    rows : SheetRows, optional
+        Where the list's rows are in its sheet (default: the header is row 1).
 
     Returns
     -------
@@ -93,7 +98,7 @@ def check_chiefs(df: pd.DataFrame, *, named: Mapping[str, str]) -> tuple[list[st
     for i, (name, segment, level) in enumerate(
         zip(df["name"], df["segment_id"], df["level"], strict=True)
     ):
-        row = table_row(i)
+        row = table_row(i, rows)
         if _blank(name):
             problems.append(f"row {row}, field {_field('name', named)}: blank; fill in the name")
         if _blank(segment):
@@ -116,8 +121,9 @@ def unknown_segments(
 ) -> list[str]:
     """One ``row N, field F: 'id' …`` per row whose segment id is not in ``known``."""
     field = _field("segment_id", named)
+    rows = sheet_rows(df)
     return [
-        f"row {table_row(i)}, field {field}: {seg!r} is no segment of the ledger"
+        f"row {table_row(i, rows)}, field {field}: {seg!r} is no segment of the ledger"
         for i, seg in enumerate(df["segment_id"])
         if seg not in known
     ]

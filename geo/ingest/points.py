@@ -24,7 +24,7 @@ import shapely
 
 from geo import crs as crs_mod
 from geo.errors import SchemaError
-from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, table_row
+from geo.ingest.tabular import UNREADABLE, sheet_rows, where
 from geo.text import normalise_header
 
 __all__ = ["QUAD_SEGS", "circles_from_points"]
@@ -181,7 +181,7 @@ def circles_from_points(
             "m², e.g. TBMJ or 面积), --point-area M2 (one area for all) or --point-buffer M "
             "(a circle of M metres radius)"
         )
-    table = source.lower().endswith(TABLE_SUFFIXES)
+    rows = sheet_rows(gdf)  # a table's rows are named as Excel shows them
     reasons = list(gdf[UNREADABLE]) if UNREADABLE in gdf.columns else [None] * len(gdf)
     radius = np.full(len(gdf), np.nan)
     one_area = _area(point_area, 1.0)  # one area for all ("400", "3亩"), else a column's name
@@ -206,9 +206,8 @@ def circles_from_points(
         for i in points:
             area = _area(cells[i], factor)
             if area is None:
-                where = f"row {table_row(i)}" if table else f"feature {i + 1}"
                 reasons[i] = (
-                    f"{where}, field {col}: {cells[i]!r} is not an area above 0 {unit}; "
+                    f"{where(i, rows)}, field {col}: {cells[i]!r} is not an area above 0 {unit}; "
                     "a point needs its area to be drawn: fill the cell"
                 )
             else:

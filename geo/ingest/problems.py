@@ -39,9 +39,17 @@ from geo.clock import implausible
 from geo.errors import SchemaError
 from geo.ingest.checks import clean_id, jsonable, polygonal
 from geo.ingest.chiefs import refused
+from geo.ingest.headers import HeaderSpec, SheetRows
 from geo.ingest.points import circles_from_points
 from geo.ingest.readers import iso_date, issue_type_of, read_layer, with_meta
-from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, parse_coordinate, read_table, table_row
+from geo.ingest.tabular import (
+    TABLE_SUFFIXES,
+    UNREADABLE,
+    parse_coordinate,
+    read_table,
+    sheet_rows,
+    where,
+)
 from geo.policy.sources import (
     PROBLEM_SOURCES,
     SOURCE_CODES,
@@ -95,8 +103,11 @@ def _cell(value: Any) -> str:
     return unicodedata.normalize("NFKC", str(value)).strip()
 
 
-def _where(i: int, *, table: bool) -> str:
-    return f"row {table_row(i)}" if table else f"feature {i + 1}"
+#: The names a 12345 export's header holds (with those of who reported: they count too).
+HEADER = HeaderSpec(
+    names=(*(n for names in FIELDS.values() for n in names), *PRIVATE_COLUMNS),
+    key=FIELDS["case_no"],
+)
 
 
 def _place(
@@ -126,17 +137,17 @@ def _check_rows(
     cols: dict[str, str | None],
     *,
     given: str | None,
-    table: bool,
+    rows: SheetRows | None,
     extent: tuple[float, float, float, float] | None,
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Every problem of the rows (``row N, field F: … ; fix``), and each row's values."""
     errors: list[str] = []
-    rows: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     box = extent or crs_mod.CHINA_BOX
     where_box = "the office's extent" if extent else "China"
     for i, cells in enumerate(df.to_dict("records")):
-        at = _where(i, table=table)
+        at = where(i, rows)
         row: dict[str, Any] = {}
 
         def bad(meaning: str, why: str, at: str = at) -> None:
@@ -150,7 +161,7 @@ def _check_rows(
             bad("case_no", f"{case[:60]!r} is not a 受理编号 (letters, digits, - and _, at "
                 f"most {CASE_ID_MAX} characters); correct the cell")  # fmt: skip
         elif case in seen:
-            bad("case_no", f"{case} repeats {_where(seen[case], table=table)}; one row per case")
+            bad("case_no", f"{case} repeats {where(seen[case], rows)}; one row per case")
         else:
             seen[case] = i
         row["case_no"] = case
@@ -184,23 +195,30 @@ def _check_rows(
         else:
             bad("severity", f"{level!r} is neither 一般 nor 重大; write 一般 or 重大")
             row["major"] = False
-        if table:
+        if rows is not None:  # a table's 经度/纬度
             why = _place(cells, cols, box=box, where_box=where_box)
             if why:
                 bad(*why)
-        rows.append(row)
-    return errors, rows
+        out.append(row)
+    return errors, out
 
 
 def _columns(frame: pd.DataFrame, *, source: str) -> tuple[list[str], dict[str, str | None]]:
     """The columns of ``frame`` and the one of each meaning; refuse without 受理编号 or 受理时间."""
     columns = [str(c) for c in frame.columns if c not in ("geometry", UNREADABLE)]
     cols = {m: _column(columns, m) for m in FIELDS}
+    rows = sheet_rows(frame)
+    taken = (
+        f" (the header taken from row {rows.header}: give --header-row N if the column names "
+        "are in row N)"
+        if rows
+        else ""
+    )
     for need in ("case_no", "received"):
         if cols[need] is None:
             raise SchemaError(
-                f"{source}: no {FIELDS[need][0]} column; the columns are: {', '.join(columns)}; "
-                f"name one of them {' or '.join(FIELDS[need][:3])}"
+                f"{source}: no {FIELDS[need][0]} column; the columns are: {', '.join(columns)}"
+                f"{taken}; name one of them {' or '.join(FIELDS[need][:3])}"
             )
     return columns, cols
 
@@ -220,6 +238,7 @@ def problems_from_file(
     crs: str | int | None = None,
     layer: str | int | None = None,
     source_crs: str | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a sheet or layer of cases into the canonical patch frame (see the module).
 
@@ -236,6 +255,11 @@ def problems_from_file(
         The office's ``[problems]`` rules, calendar, extent and meridian.
     sheet, encoding, crs, layer, source_crs : optional
         As for :func:`geo.ingest.readers.read_layer`.
+    header_row : int, optional
+        For a sheet: its header's row (from 1), where the search is wrong. By default the
+        header is the row among the first 20 holding most of :data:`FIELDS`' names, so a
+        title (``株洲市12345热线工单导出 2026-04-30``) above it is passed over; rows in
+        messages are those Excel shows.
 
     Returns
     -------
@@ -258,15 +282,19 @@ def problems_from_file(
         )
     table = p.suffix.lower() in TABLE_SUFFIXES
     if table:  # every cell checked before anything else reads the rows
-        raw, _note = read_table(p, sheet=sheet, encoding=encoding)
+        raw, _note = read_table(
+            p, sheet=sheet, encoding=encoding, header=HEADER, header_row=header_row
+        )
         raw = raw.drop(columns=_private(list(map(str, raw.columns))))
         columns, cols = _columns(raw, source=p.name)
-        errors, rows = _check_rows(raw, cols, given=source, table=True, extent=settings.extent)
+        errors, rows = _check_rows(
+            raw, cols, given=source, rows=sheet_rows(raw), extent=settings.extent
+        )
         if errors:
             raise _refuse(p.name, errors)
     gdf, rec = read_layer(
         p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
-        sheet=sheet, settings=settings,
+        sheet=sheet, settings=settings, header=HEADER, header_row=header_row,
     )  # fmt: skip
     hidden = _private([str(c) for c in gdf.columns if c != "geometry"])
     gdf = gdf.drop(columns=hidden)
@@ -281,7 +309,7 @@ def problems_from_file(
     else:
         attrs_frame = gdf
         columns, cols = _columns(gdf, source=p.name)
-        errors, rows = _check_rows(gdf, cols, given=source, table=False, extent=settings.extent)
+        errors, rows = _check_rows(gdf, cols, given=source, rows=None, extent=settings.extent)
     gdf, drawn = circles_from_points(
         gdf, source=p.name, point_buffer=rules.point_buffer_m,
         central_meridian=settings.central_meridian,

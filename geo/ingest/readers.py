@@ -44,6 +44,7 @@ from geo.ingest.checks import (
 )
 from geo.ingest.chiefs import check_chiefs, refused
 from geo.ingest.encodings import sidecar, sniff_dbf_encoding
+from geo.ingest.headers import HeaderSpec, SheetRows
 from geo.ingest.points import circles_from_points
 from geo.ingest.profiles import (
     DEFAULT_PROFILE,
@@ -53,11 +54,15 @@ from geo.ingest.profiles import (
     rename_to_canonical,
 )
 from geo.ingest.tabular import (
+    ROWS,
     TABLE_SUFFIXES,
     UNREADABLE,
+    header_spec,
     points_from_table,
     read_table,
+    row_number,
     sheet_for,
+    sheet_rows,
 )
 from geo.ingest.vectors import read_vector
 from geo.labels import ISSUE_TYPE_CODES, ISSUE_TYPES
@@ -126,6 +131,8 @@ def read_layer(
     y_col: str | None = None,
     sheet: str | int | None = None,
     settings: Settings | None = None,
+    header: HeaderSpec | None = None,
+    header_row: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, ImportRecord]:
     """Read a vector file or a table with coordinates into EPSG:4490, deciding encoding and CRS.
 
@@ -150,12 +157,16 @@ def read_layer(
         For Excel: the sheet (:func:`geo.ingest.tabular.choose_sheet`); default the first.
     settings : Settings, optional
         The office's central meridian and extent.
+    header, header_row : optional
+        For tables: the column names that find the header row, or its row
+        (:func:`geo.ingest.tabular.read_table`).
 
     Returns
     -------
     frame : GeoDataFrame
         In EPSG:4490; features whose geometry could not be read carry no
-        geometry and a reason in the ``_hetu_unreadable`` column.
+        geometry and a reason in the ``_hetu_unreadable`` column. A table's
+        :func:`~geo.ingest.tabular.sheet_rows` say where its rows are.
     record : ImportRecord
         The encoding, CRS and other decisions, with ``n_read`` set.
 
@@ -172,8 +183,13 @@ def read_layer(
         raise IngestError(f"{p}: file not found")
     offset = _source_crs(source_crs, source=p.name)
     rec = ImportRecord(kind="", file=str(p), sha256=source_sha256(p))
+    rows: SheetRows | None = None
     if p.suffix.lower() in TABLE_SUFFIXES:
-        table, rec.encoding = read_table(p, sheet=sheet, encoding=encoding)
+        table, rec.encoding = read_table(
+            p, sheet=sheet, encoding=encoding, header=header, header_row=header_row
+        )
+        rows = sheet_rows(table)
+        rec.decisions += list(rows.notes) if rows else []
         gdf, notes = points_from_table(table, source=p.name, x_col=x_col, y_col=y_col)
     else:
         gdf, rec.encoding, notes = read_vector(p, layer=layer, encoding=encoding)
@@ -193,6 +209,8 @@ def read_layer(
         rec.crs += f"; source declared {offsets.SOURCE_CRS[offset]}"
     gdf = gdf.to_crs(crs_mod.STORAGE_EPSG)
     crs_mod.check_extent(gdf, settings.extent, source=p.name)
+    if rows is not None:
+        gdf.attrs[ROWS] = rows
     return gdf, rec
 
 
@@ -277,11 +295,15 @@ def _attrs_json(df: pd.DataFrame, columns: list[str]) -> list[str]:
 _DATE_CLEAN = re.compile(r"[年月/.]")
 
 
-def iso_date(value: Any, *, source: str, row: int, field: str) -> str | None:
+def iso_date(
+    value: Any, *, source: str, row: int, field: str, rows: SheetRows | None = None
+) -> str | None:
     """Normalise a date cell to ``YYYY-MM-DD``.
 
     Accepts dates, ``2025-07-15``, ``2025/7/15``, ``2025.7.15``, ``20250715`` and
-    ``2025年7月15日``; blanks give ``None``.
+    ``2025年7月15日``; blanks give ``None``. ``row`` counts from 0; the message names
+    row + 1, or for a table with its ``rows`` (:class:`~geo.ingest.headers.SheetRows`)
+    the row Excel shows.
 
     Raises
     ------
@@ -305,7 +327,7 @@ def iso_date(value: Any, *, source: str, row: int, field: str) -> str | None:
         return dt.date(y, m, d).isoformat()
     except ValueError as exc:
         raise SchemaError(
-            f"{source}: row {row + 1}, field {field}: {value!r} is not a date; "
+            f"{source}: row {row_number(row, rows)}, field {field}: {value!r} is not a date; "
             "write it as YYYY-MM-DD"
         ) from exc
 
@@ -332,12 +354,14 @@ def with_meta(
     return frame
 
 
-def _ids(values: pd.Series, unreadable: pd.Series | None) -> pd.Series:
+def _ids(
+    values: pd.Series, unreadable: pd.Series | None, rows: SheetRows | None = None
+) -> pd.Series:
     """Strip ids (blank ones are None); an unreadable feature without one is named by its row."""
     ids = pd.Series([clean_id(v) for v in values], index=values.index, dtype=object)
     if unreadable is not None:
         for i in np.flatnonzero(ids.isna().to_numpy() & unreadable.notna().to_numpy()):
-            ids.iloc[i] = f"(row {i + 1})"
+            ids.iloc[i] = f"(row {row_number(i, rows)})"
     return ids
 
 
@@ -358,6 +382,7 @@ def patches_from_file(
     aliases: Mapping[str, tuple[str, ...]] | None = None,
     point_area: str | float | None = None,
     point_buffer: float | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a province batch of patches (图斑) into the canonical patch frame.
 
@@ -384,6 +409,10 @@ def patches_from_file(
         or the column holding each point's) or of this radius in metres
         (:func:`geo.ingest.points.circles_from_points`); a list of points without either
         is refused.
+    header_row : int, optional
+        For a table: its header's row (from 1), where the search (the row among the first
+        20 holding most of the profile's names, :func:`geo.ingest.tabular.read_table`) is
+        wrong. Rows in messages are those Excel shows.
 
     Returns
     -------
@@ -401,11 +430,15 @@ def patches_from_file(
     settings = settings or Settings()
     p = Path(path)
     fields = _resolve_profile(profile, aliases, "patches")
-    sheet, chosen = sheet_for(p, sheet, "patches", fields, x_col=x_col, y_col=y_col)
+    sheet, chosen = sheet_for(
+        p, sheet, "patches", fields, x_col=x_col, y_col=y_col, header_row=header_row
+    )
     gdf, rec = read_layer(
         p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
         x_col=x_col, y_col=y_col, sheet=sheet, settings=settings,
+        header=header_spec("patches", fields), header_row=header_row,
     )  # fmt: skip
+    rows = sheet_rows(gdf)
     rec.kind, rec.batch_id = "patches", batch_id or p.stem
     gdf, drawn = circles_from_points(
         gdf, source=p.name, point_area=point_area, point_buffer=point_buffer,
@@ -415,9 +448,9 @@ def patches_from_file(
     rec.decisions += drawn
     df, unknown = _rename(gdf, "patches", source=p.name, profile=fields, rec=rec)
     unreadable = df[UNREADABLE] if UNREADABLE in df.columns else None
-    ids = _ids(df["patch_id"], unreadable)
+    ids = _ids(df["patch_id"], unreadable, rows)
     named = field_names(gdf.columns, df.columns)
-    refuse_blank(ids, source=p.name, field=named["patch_id"], what="patch id")
+    refuse_blank(ids, source=p.name, field=named["patch_id"], what="patch id", rows=rows)
     dup = sorted(ids[ids.duplicated()].unique())
     if dup:
         raise SchemaError(f"{p.name}: duplicate patch id(s) in the file: {', '.join(dup[:20])}")
@@ -436,9 +469,9 @@ def patches_from_file(
     out["admin_code"] = [None if pd.isna(v) else str(v).strip() for v in df["admin_code"]]
     for col in ("detected_on", "issued_on"):
         out[col] = [
-            iso_date(v, source=p.name, row=i, field=col) for i, v in enumerate(df[col])
+            iso_date(v, source=p.name, row=i, field=col, rows=rows) for i, v in enumerate(df[col])
         ]  # fmt: skip
-    check_dates(out, ("detected_on", "issued_on"), source=p.name, fields=named)
+    check_dates(out, ("detected_on", "issued_on"), source=p.name, fields=named, rows=rows)
     if issued_on is not None:
         day = iso_date(issued_on, source=p.name, row=0, field="issued_on")
         check_given_date(day, source=p.name, what="the issue date given (issued_on, --issued-on)")
@@ -451,7 +484,7 @@ def patches_from_file(
     out["attrs"] = _attrs_json(df, unknown)
     if unreadable is not None:
         out[UNREADABLE] = unreadable.to_numpy()
-    out, quarantine = polygonal(out, id_col="patch_id", rec=rec)
+    out, quarantine = polygonal(out, id_col="patch_id", rec=rec, rows=rows)
     metric = crs_mod.metric_crs(out, central_meridian=settings.central_meridian)
     out["area_m2"] = out.geometry.to_crs(metric).area.round(2) if len(out) else []
     out = out[[*PATCH_COLUMNS, "geometry"]]
@@ -471,6 +504,7 @@ def segments_from_file(
     sheet: str | int | None = None,
     profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read management ranges cut into segments (河湖管理范围 / 河段).
 
@@ -492,19 +526,25 @@ def segments_from_file(
     settings = settings or Settings()
     p = Path(path)
     fields = _resolve_profile(profile, aliases, "ranges")
-    sheet, chosen = sheet_for(p, sheet, "ranges", fields, x_col=x_col, y_col=y_col)
+    sheet, chosen = sheet_for(
+        p, sheet, "ranges", fields, x_col=x_col, y_col=y_col, header_row=header_row
+    )
     gdf, rec = read_layer(
         p, layer=layer, encoding=encoding, crs=crs, source_crs=source_crs,
         x_col=x_col, y_col=y_col, sheet=sheet, settings=settings,
+        header=header_spec("ranges", fields), header_row=header_row,
     )  # fmt: skip
+    rows = sheet_rows(gdf)
     rec.kind = "ranges"
     rec.decisions[:0] = chosen
     df, unknown = _rename(gdf, "ranges", source=p.name, profile=fields, rec=rec)
-    df["segment_id"] = _ids(df["segment_id"], df.get(UNREADABLE))
+    df["segment_id"] = _ids(df["segment_id"], df.get(UNREADABLE), rows)
     named = field_names(gdf.columns, df.columns)
-    refuse_blank(df["segment_id"], source=p.name, field=named["segment_id"], what="segment id")
+    refuse_blank(
+        df["segment_id"], source=p.name, field=named["segment_id"], what="segment id", rows=rows
+    )
     dup = sorted(df.loc[df["segment_id"].duplicated(), "segment_id"].dropna().unique())
-    blank = [i + 1 for i, v in enumerate(df["segment_id"]) if v is None]
+    blank = [row_number(i, rows) for i, v in enumerate(df["segment_id"]) if v is None]
     if dup or blank:
         raise SchemaError(
             f"{p.name}: segment ids must be present and unique; duplicates: "
@@ -524,7 +564,7 @@ def segments_from_file(
         )
     df["attrs"] = _attrs_json(df, unknown)
     out = gpd.GeoDataFrame(df, geometry="geometry", crs=gdf.crs)
-    out, quarantine = polygonal(out, id_col="segment_id", rec=rec)
+    out, quarantine = polygonal(out, id_col="segment_id", rec=rec, rows=rows)
     for col in ("range_id", "water_code", "admin_code"):
         out[col] = out[col].map(lambda v: None if pd.isna(v) else str(v).strip())
     cols = ["segment_id", "range_id", "water_name", "water_code", "segment_name", "admin_code"]
@@ -538,6 +578,7 @@ def chiefs_from_file(
     encoding: str | None = None,
     profile: Profile | str | os.PathLike | None = None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
+    header_row: int | None = None,
 ) -> pd.DataFrame:
     """Read the chiefs list (河长名录) from Excel or CSV, one row per chief and segment.
 
@@ -553,6 +594,9 @@ def chiefs_from_file(
         An alias profile, or its TOML file.
     aliases : mapping, optional
         Extra field aliases for chiefs.
+    header_row : int, optional
+        The header's row (from 1), where the search (above it a title or a 填报单位 line
+        may stand, :func:`geo.ingest.tabular.read_table`) is wrong.
 
     Returns
     -------
@@ -574,19 +618,26 @@ def chiefs_from_file(
         raise IngestError(f"{p}: file not found")
     rec = ImportRecord(kind="chiefs", file=str(p), sha256=file_sha256(p))
     fields = _resolve_profile(profile, aliases, "chiefs")
-    sheet, rec.decisions = sheet_for(p, sheet, "chiefs", fields, coordinates=False)
-    raw, rec.encoding = read_table(p, sheet=sheet, encoding=encoding)
+    sheet, rec.decisions = sheet_for(
+        p, sheet, "chiefs", fields, coordinates=False, header_row=header_row
+    )
+    raw, rec.encoding = read_table(
+        p, sheet=sheet, encoding=encoding, header_row=header_row,
+        header=header_spec("chiefs", fields, coordinates=False),
+    )  # fmt: skip
+    rows = sheet_rows(raw)
+    rec.decisions += list(rows.notes) if rows else []
     rec.n_read = len(raw)
     df, unknown = _rename(raw, "chiefs", source=p.name, profile=fields, rec=rec)
     named = {canon: str(src) for canon, src in zip(df.columns, raw.columns, strict=False)}
     for col in ("chief_id", "name", "segment_id"):
         df[col] = [None if is_missing(v) else str(v).strip() or None for v in df[col]]
-    df["level"], problems = check_chiefs(df, named=named)
+    df["level"], problems = check_chiefs(df, named=named, rows=rows)
     for col in ("term_start", "term_end"):
         days = []
         for i, v in enumerate(df[col]):
-            try:  # row=i + 1: iso_date names row + 1, and the header is row 1
-                days.append(iso_date(v, source=p.name, row=i + 1, field=named.get(col, col)))
+            try:
+                days.append(iso_date(v, source=p.name, row=i, field=named.get(col, col), rows=rows))
             except SchemaError as exc:
                 problems.append(str(exc).removeprefix(f"{p.name}: "))
                 days.append(None)
@@ -602,6 +653,7 @@ def chiefs_from_file(
     cols = ["chief_id", "name", "title", "level", "segment_id", "admin_code", "phone"]
     out = with_meta(df[[*cols, "term_start", "term_end", "attrs"]].reset_index(drop=True), rec)
     out.attrs["hetu"]["fields"] = named
+    out.attrs[ROWS] = rows
     return out
 
 

@@ -15,32 +15,45 @@ Workbooks (``.xlsx``, ``.xlsm`` and the old ``.xls``, recognised by their conten
 with python-calamine. :func:`choose_sheet` decides the sheet: the one named, else the first
 whose header row has what the kind of data needs (:func:`sheet_for`), so a cover sheet or
 填表说明 in front is passed over; the choice is a decision of the import record.
+
+The header need not be row 1: :func:`read_table` takes the row the kind's column names are
+in (:mod:`geo.ingest.headers`: titles and 填报单位 lines above it, a two-row header, blank rows
+and a footer below the data), and keeps where each row is in the sheet
+(:func:`sheet_rows`), so that :func:`table_row` gives the row Excel shows in every message.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import logging
 import os
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pandas.io.parsers import TextParser
 from python_calamine import CalamineError, CalamineWorkbook
 
 from geo.errors import IngestError, SchemaError
 from geo.ingest.encodings import sniff_text_encoding
+from geo.ingest.headers import SCAN_ROWS, Header, HeaderSpec, SheetRows, data_rows, find_header
 from geo.ingest.profiles import REQUIRED, Profile, describe_fields, missing_fields
 from geo.labels import COORDINATE_WORDS
 from geo.text import normalise_header
 
 #: Column holding the reason a row's geometry could not be read (kept, then quarantined).
 UNREADABLE = "_hetu_unreadable"
+#: Key of ``frame.attrs`` holding a table's :class:`~geo.ingest.headers.SheetRows`.
+ROWS = "hetu_rows"
+
+log = logging.getLogger(__name__)
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -72,9 +85,37 @@ _DMS = re.compile(
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
-def table_row(index: int) -> int:
-    """The spreadsheet row of a table's ``index``-th data row (0-based; the header is row 1)."""
-    return index + 2
+def table_row(index: int, rows: SheetRows | None = None) -> int:
+    """The spreadsheet row of a table's ``index``-th data row (0-based), as Excel shows it.
+
+    ``rows`` is where the table sits (:func:`sheet_rows`); without it the header is row 1.
+    """
+    return (rows or SheetRows()).row(index)
+
+
+def sheet_rows(frame: pd.DataFrame) -> SheetRows | None:
+    """Where a frame read from a table sits in its sheet; None for a layer's features."""
+    rows = frame.attrs.get(ROWS)
+    return rows if isinstance(rows, SheetRows) else None
+
+
+def row_number(index: int, rows: SheetRows | None) -> int:
+    """The row a message names: a table's spreadsheet row, else the feature's number from 1."""
+    return rows.row(index) if rows is not None else index + 1
+
+
+def where(index: int, rows: SheetRows | None) -> str:
+    """``row N`` (a table's spreadsheet row) or ``feature N`` (a layer's, from 1)."""
+    return f"row {rows.row(index)}" if rows is not None else f"feature {index + 1}"
+
+
+def stored_row(index: int, rows: SheetRows | None) -> int:
+    """The ``row`` a quarantined feature is stored with, read back by :func:`table_row`.
+
+    A table's row is stored as its spreadsheet row - 2 (as it was when the header was
+    always row 1, so earlier ledgers read the same); a layer's feature as its position.
+    """
+    return rows.row(index) - 2 if rows is not None else index
 
 
 def _key(name: object) -> str:
@@ -133,8 +174,10 @@ def read_table(
     *,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    header: HeaderSpec | None = None,
+    header_row: int | None = None,
 ) -> tuple[pd.DataFrame, str]:
-    """Read a CSV or Excel sheet as text cells, deciding the CSV's encoding and delimiter.
+    """Read a CSV or Excel sheet as text cells, finding its header row and its data rows.
 
     Parameters
     ----------
@@ -145,11 +188,19 @@ def read_table(
         The Excel sheet (:func:`choose_sheet`); default the first.
     encoding : str, optional
         Override the sniffed CSV encoding.
+    header : HeaderSpec, optional
+        The column names the kind being read knows: the header is the row among the first
+        20 that holds most of them (:func:`geo.ingest.headers.find_header`); default
+        coordinate names only.
+    header_row : int, optional
+        The header's row (from 1, as Excel counts), where the search is wrong.
 
     Returns
     -------
     frame : DataFrame
-        Every cell as a string (blank cells NaN), column names stripped.
+        Every cell as a string (blank cells NaN), column names stripped; rows above the
+        header, blank rows and a trailing footer (合计, 备注, 填表说明 …) left out.
+        ``frame.attrs["hetu_rows"]`` is where the rows are in the sheet (:func:`sheet_rows`).
     note : str
         The encoding decision, for the import record.
 
@@ -157,11 +208,15 @@ def read_table(
     ------
     IngestError
         When the file cannot be decoded or parsed.
+    SchemaError
+        For a ``header_row`` that is no row of the sheet, or a column name given twice.
     """
     p = Path(path)
+    spec = header or HeaderSpec()
     if p.suffix.lower() in EXCEL_SUFFIXES:
         name, _ = choose_sheet(p, sheet=sheet)
-        df, note = _read_excel(p, sheet=name), "Excel: not applicable"
+        df, found = _read_excel(p, sheet=name, spec=spec, header_row=header_row)
+        note = "Excel: not applicable"
     else:
         raw = p.read_bytes()
         try:
@@ -175,15 +230,83 @@ def read_table(
                 f"{p}: text is not {encoding or 'UTF-8 or GB18030'} ({exc}); "
                 "save it as UTF-8, or give the encoding"
             ) from exc
-        df = _parse_csv(text.removeprefix("\ufeff"), source=p.name, tab=p.suffix == ".tsv")
+        df, found = _read_csv(
+            text.removeprefix("\ufeff"), source=p.name, tab=p.suffix == ".tsv", spec=spec,
+            header_row=header_row,
+        )  # fmt: skip
     df.columns = [str(c).strip().removeprefix("\ufeff") for c in df.columns]
     if df.columns.duplicated().any():
         dup = sorted({c for c in df.columns[df.columns.duplicated()]})
         raise SchemaError(f"{p.name}: column name(s) appear twice: {', '.join(dup)}; rename them")
+    df, rows = _data(df, found, spec=spec)
+    log.info("%s: header: %s", p.name, found.note)
+    for note in rows.notes[0 if found.plain else 1 :]:
+        log.info("%s: %s", p.name, note)
+    df.attrs[ROWS] = rows
     return df, note
 
 
-def _parse_csv(text: str, *, source: str, tab: bool) -> pd.DataFrame:
+def _known(spec: HeaderSpec) -> Callable[[str], bool]:
+    """Whether a cell is a column name of ``spec`` (or a coordinate column's)."""
+    keys = {normalise_header(n) for n in spec.names}
+    coordinates = _LON | _LAT | _EAST | _NORTH | _X | _Y | _WKT
+
+    def known(cell: str) -> bool:
+        if normalise_header(cell) in keys:
+            return True
+        key = _key(cell)
+        return spec.coordinates and (key in coordinates or key.endswith((_W["lon"], _W["lat"])))
+
+    return known
+
+
+def _text(value: object) -> str:
+    """A cell as text: stripped, ``""`` for an empty one (None, NaN, NaT)."""
+    if isinstance(value, str):
+        return value.strip()
+    return "" if value is None or pd.isna(value) else str(value).strip()
+
+
+def _find_header(
+    cells: list[list[str]], spec: HeaderSpec, header_row: int | None, *, source: str
+) -> Header:
+    try:
+        return find_header(cells, _known(spec), given=header_row)
+    except SchemaError as exc:
+        raise SchemaError(f"{source}: {exc}") from exc
+
+
+def _unique(names: tuple[str, ...], width: int) -> list[str]:
+    """Column names as pandas gives them: blanks ``Unnamed: j``, repeats ``name.1``."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for j in range(width):
+        name = names[j].strip() if j < len(names) and names[j].strip() else f"Unnamed: {j}"
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(f"{name}.{n}" if n else name)
+    return out
+
+
+def _data(df: pd.DataFrame, found: Header, *, spec: HeaderSpec) -> tuple[pd.DataFrame, SheetRows]:
+    """Leave out blank rows and the footer; say where the rows are and why."""
+    keys = {normalise_header(n) for n in spec.key}
+    key = next((j for j, c in enumerate(df.columns) if normalise_header(c) in keys), None)
+    blank = df.isna().all(axis=1).to_numpy() if len(df.columns) else np.ones(len(df), bool)
+    first = found.index + 2
+    keep, skipped, notes = data_rows(
+        len(df), blank=blank, text=lambda i: [_text(v) for v in df.iloc[i]], first=first, key=key
+    )
+    if len(keep) != len(df):
+        df = df.iloc[keep].reset_index(drop=True)
+    said = () if found.plain else (f"header: {found.note}",)
+    rows = SheetRows(header=found.index + 1, first=first, skipped=skipped, notes=(*said, *notes))
+    return df, rows
+
+
+def _read_csv(
+    text: str, *, source: str, tab: bool, spec: HeaderSpec, header_row: int | None
+) -> tuple[pd.DataFrame, Header]:
     if not text.strip():
         raise IngestError(f"{source}: the file is empty")
     delimiter = "\t" if tab else ","
@@ -192,13 +315,39 @@ def _parse_csv(text: str, *, source: str, tab: bool) -> pd.DataFrame:
             delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",\t;|").delimiter
         except csv.Error:
             delimiter = ","
+    starts = [0]
+
+    def lines() -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            starts.append(starts[-1] + len(line))
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter, skipinitialspace=True)
+    cells: list[list[str]] = []
+    begins: list[int] = []
     try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, skipinitialspace=True)
+        while len(cells) < max(SCAN_ROWS, header_row or 0) + 1:
+            begins.append(starts[reader.line_num])
+            cells.append([c.strip() for c in next(reader)])
+    except StopIteration:
+        begins.pop()
+    except csv.Error as exc:
+        raise IngestError(f"{source}: not a readable CSV table ({exc}); save it again") from exc
+    found = _find_header(cells, spec, header_row, source=source)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text[begins[found.index]:]), sep=delimiter, dtype=str,
+            skipinitialspace=True, skip_blank_lines=False,
+        )  # fmt: skip
     except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, ValueError) as exc:
         raise IngestError(
             f"{source}: not a readable CSV table ({' '.join(str(exc).split())}); "
-            "check that every row has the same number of columns"
+            "check that every row has the same number of columns as the header (taken from "
+            f"row {found.index + 1}: give --header-row N if the column names are in row N)"
         ) from exc
+    if found.names is not None:
+        df.columns = _unique(found.names, len(df.columns))
+    return df, found
 
 
 def _excel_error(p: Path, what: str, exc: Exception) -> IngestError:
@@ -208,11 +357,35 @@ def _excel_error(p: Path, what: str, exc: Exception) -> IngestError:
     )
 
 
-def _read_excel(p: Path, *, sheet: str) -> pd.DataFrame:
+def _cell(value: object) -> object:
+    """A calamine cell as pandas' ``read_excel`` gives it (whole floats int, dates datetimes)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _read_excel(
+    p: Path, *, sheet: str, spec: HeaderSpec, header_row: int | None
+) -> tuple[pd.DataFrame, Header]:
     try:  # calamine: .xlsx, .xlsm and the old .xls (also one renamed .xlsx), 8x openpyxl's speed
-        return pd.read_excel(p, sheet_name=sheet, dtype=str, engine="calamine")
+        values = _workbook(p).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except (ValueError, KeyError, OSError, CalamineError) as exc:
         raise _excel_error(p, f"sheet {sheet}", exc) from exc
+    top = max(SCAN_ROWS, header_row or 0) + 1
+    cells = [[_text(c) for c in row] for row in values[:top]]
+    found = _find_header(cells, spec, header_row, source=p.name)
+    data = [[_cell(c) for c in row] for row in values[found.index :]]
+    if not data:
+        return pd.DataFrame(), found
+    if found.names is not None:
+        data[0] = _unique(found.names, len(data[0]))
+    try:  # as pandas.read_excel(dtype=str) parses the rows (blank rows kept, then left out)
+        df = TextParser(data, header=0, dtype=str, skip_blank_lines=False).read()
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise _excel_error(p, f"sheet {sheet}", exc) from exc
+    return df, found
 
 
 def _workbook(p: Path) -> CalamineWorkbook:
@@ -224,13 +397,20 @@ def _workbook(p: Path) -> CalamineWorkbook:
         raise _excel_error(p, "the workbook", exc) from exc
 
 
-def _header(book: CalamineWorkbook, name: str, *, p: Path) -> list[str]:
-    """A sheet's first row, as column names (blank cells left out)."""
+def _header(
+    book: CalamineWorkbook, name: str, *, p: Path, spec: HeaderSpec, header_row: int | None
+) -> list[str]:
+    """A sheet's column names: its header row's (:func:`geo.ingest.headers.find_header`)."""
+    top = max(SCAN_ROWS, header_row or 0) + 1
     try:
-        first = next(iter(book.get_sheet_by_name(name).iter_rows()), [])
+        values = book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=top)
+        cells = [[_text(c) for c in row] for row in values]
     except (ValueError, KeyError, CalamineError) as exc:
         raise _excel_error(p, f"sheet {name}", exc) from exc
-    return [str(c).strip() for c in first if str(c).strip()]
+    if not any(any(row) for row in cells):
+        return []
+    found = _find_header(cells, spec, header_row, source=p.name)
+    return [c for c in (found.names or cells[found.index]) if c]
 
 
 def choose_sheet(
@@ -239,6 +419,8 @@ def choose_sheet(
     sheet: str | int | None = None,
     needs: Callable[[list[str]], list[str]] | None = None,
     hint: str = "",
+    header: HeaderSpec | None = None,
+    header_row: int | None = None,
 ) -> tuple[str, str]:
     """Decide which sheet of a workbook to read.
 
@@ -255,6 +437,8 @@ def choose_sheet(
         so the first sheet is taken.
     hint : str
         Appended to the error when no sheet has what is needed (e.g. the accepted names).
+    header, header_row : optional
+        How each sheet's header row is found (:func:`read_table`).
 
     Returns
     -------
@@ -286,7 +470,11 @@ def choose_sheet(
         return names[index], f"sheet {names[index]} (number {index + 1} of {len(names)}): as given"
     lacking: dict[str, list[str]] = {}
     for i, name in enumerate(names, 1):  # only the sheets up to the first that fits are read
-        missing = needs(_header(book, name, p=p)) if needs else []
+        missing = (
+            needs(_header(book, name, p=p, spec=header or HeaderSpec(), header_row=header_row))
+            if needs
+            else []
+        )
         if not missing:
             why = "the only one" if len(names) == 1 else f"number {i} of {len(names)}"
             skipped = "; ".join(f"{n} lacks {', '.join(m)}" for n, m in lacking.items())
@@ -313,6 +501,7 @@ def sheet_for(
     coordinates: bool = True,
     x_col: str | None = None,
     y_col: str | None = None,
+    header_row: int | None = None,
 ) -> tuple[str | int | None, list[str]]:
     """For a workbook: the sheet to read as ``kind`` (:func:`choose_sheet`), and why.
 
@@ -333,8 +522,21 @@ def sheet_for(
 
     hint = describe_fields(REQUIRED[kind], kind, profile)
     hint += f"; coordinates: {COORDINATE_HINT}" if coordinates else ""
-    name, why = choose_sheet(p, sheet=sheet, needs=needs, hint=hint)
+    name, why = choose_sheet(
+        p, sheet=sheet, needs=needs, hint=hint,
+        header=header_spec(kind, profile, coordinates=coordinates), header_row=header_row,
+    )  # fmt: skip
     return name, [why]
+
+
+def header_spec(kind: str, profile: Profile, *, coordinates: bool = True) -> HeaderSpec:
+    """The column names a header of ``kind`` holds: every alias of ``profile``'s ``kind``.
+
+    The id column (a footer leaves it empty) is the first field :data:`REQUIRED` names.
+    """
+    fields = profile[kind]
+    names = tuple(n for aliases in fields.values() for n in aliases)
+    return HeaderSpec(names=names, key=fields[REQUIRED[kind][0]], coordinates=coordinates)
 
 
 def _find(columns: list[str], names: set[str], suffix: str | None = None) -> str | None:
@@ -347,12 +549,13 @@ def _find(columns: list[str], names: set[str], suffix: str | None = None) -> str
 
 def _parse_column(df: pd.DataFrame, col: str, *, reasons: list[str | None]) -> np.ndarray:
     values = np.full(len(df), np.nan)
+    rows = sheet_rows(df)
     for i, cell in enumerate(df[col].tolist()):
         try:
             v = parse_coordinate(cell)
         except ValueError as exc:
             if reasons[i] is None:
-                reasons[i] = f"row {table_row(i)}, field {col}: {exc}; correct the cell"
+                reasons[i] = f"row {table_row(i, rows)}, field {col}: {exc}; correct the cell"
             continue
         values[i] = np.nan if v is None else v
     return values
@@ -466,9 +669,11 @@ def points_from_table(
                 geoms[i] = shapely.from_wkt(unicodedata.normalize("NFKC", cell))
             except shapely.errors.ShapelyError as exc:
                 reasons[i] = (
-                    f"row {table_row(i)}, field {wkt}: not WKT ({' '.join(str(exc).split())})"
+                    f"row {table_row(i, sheet_rows(df))}, field {wkt}: not WKT "
+                    f"({' '.join(str(exc).split())})"
                 )
         out = gpd.GeoDataFrame(df.drop(columns=wkt), geometry=list(geoms))
+        out.attrs = dict(df.attrs)
         if any(reasons):
             out[UNREADABLE] = reasons
         return out, [f"geometry from the WKT column {wkt}"]
@@ -500,6 +705,7 @@ def _frame(
     geoms = np.full(len(df), None, dtype=object)
     geoms[ok] = shapely.points(east[ok], north[ok])
     out = gpd.GeoDataFrame(df.copy(), geometry=list(geoms))
+    out.attrs = dict(df.attrs)
     if any(reasons):
         out[UNREADABLE] = reasons
     return out

@@ -31,7 +31,6 @@ from typing import Any
 
 import exifread
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -40,9 +39,17 @@ from geo.errors import CRSError, IngestError, SchemaError
 from geo.ingest import offsets
 from geo.ingest.checks import FixChecks
 from geo.ingest.gpx import read_gpx
+from geo.ingest.headers import HeaderSpec
 from geo.ingest.photos import PHOTO_SUFFIXES, read_exif
 from geo.ingest.readers import issue_type_of, source_sha256, with_meta
-from geo.ingest.tabular import TABLE_SUFFIXES, UNREADABLE, points_from_table, read_table
+from geo.ingest.tabular import (
+    TABLE_SUFFIXES,
+    UNREADABLE,
+    points_from_table,
+    read_table,
+    sheet_rows,
+    table_row,
+)
 from geo.ingest.vectors import read_member
 from geo.labels import TRACK_WORDS
 from geo.records import ImportRecord, file_sha256
@@ -131,6 +138,7 @@ def surveys_from_file(
     central_meridian: int | None = None,
     source_crs: str | None = None,
     extent: tuple[float, float, float, float] | None = None,
+    header_row: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read a survey or patrol: tracks (lines) and findings (points).
 
@@ -161,6 +169,9 @@ def surveys_from_file(
     extent : tuple, optional
         The office's ``(min_lon, min_lat, max_lon, max_lat)`` (``Settings.extent``); the
         survey must lie inside it, and always inside China.
+    header_row : int, optional
+        For tables: the header's row (from 1), where the search for the row naming the
+        time and coordinate columns is wrong; rows in messages are those Excel shows.
 
     Returns
     -------
@@ -189,7 +200,7 @@ def surveys_from_file(
             raise CRSError(f"{path}: {exc}") from exc
     tracks, findings = _read_any(
         path, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
-        encoding=encoding, central_meridian=central_meridian,
+        encoding=encoding, central_meridian=central_meridian, header_row=header_row,
     )  # fmt: skip
     if offset in ("gcj02", "bd09"):
         for frame in (tracks, findings):
@@ -241,6 +252,7 @@ def _read_any(
     sheet: str | int,
     encoding: str | None,
     central_meridian: int | None,
+    header_row: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     if isinstance(path, str | os.PathLike):
         p = Path(path)
@@ -256,7 +268,7 @@ def _read_any(
         if suffix in TABLE_SUFFIXES:
             return _from_table(
                 p, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
-                encoding=encoding, central_meridian=central_meridian,
+                encoding=encoding, central_meridian=central_meridian, header_row=header_row,
             )  # fmt: skip
         return _from_gpx(p, surveyor=surveyor)
     files = [Path(f) for f in path]
@@ -485,9 +497,15 @@ def _from_table(
     sheet: str | int,
     encoding: str | None,
     central_meridian: int | None,
+    header_row: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     rec = ImportRecord(kind="surveys", file=str(p), sha256=file_sha256(p))
-    table, rec.encoding = read_table(p, sheet=sheet, encoding=encoding)
+    header = HeaderSpec(names=tuple(_TIME | _DATE | _TRACK_ID | _SURVEYOR | _CHIEF))
+    table, rec.encoding = read_table(
+        p, sheet=sheet, encoding=encoding, header=header, header_row=header_row
+    )
+    rows = sheet_rows(table)
+    rec.decisions += list(rows.notes) if rows else []
     cols = [str(c) for c in table.columns]
     time_col = _pick(cols, _TIME)
     if time_col is None:
@@ -510,15 +528,17 @@ def _from_table(
         if date_col and isinstance(cell, str) and re.fullmatch(r"\s*\d{1,2}:\d{2}.*", cell):
             cell = f"{table[date_col].iloc[i]} {cell.strip()}"
         try:
-            times.append(checks.time(cell, where=f"row {i + 2}, field {time_col}", strict=True))
+            at = f"row {table_row(i, rows)}, field {time_col}"
+            times.append(checks.time(cell, where=at, strict=True))
         except ValueError as exc:
-            raise IngestError(f"{p.name}: row {i + 2}, field {time_col}: {exc}") from exc
+            raise IngestError(f"{p.name}: {at}: {exc}") from exc
     who = (
         table[who_col].fillna("").astype(str).str.strip()
         if who_col and surveyor is None
         else pd.Series(surveyor or "", index=table.index)
     )
-    frame = pd.DataFrame({"_row": np.arange(2, len(table) + 2), "_at": times, "_who": who})
+    sheet_row = [table_row(i, rows) for i in range(len(table))]
+    frame = pd.DataFrame({"_row": sheet_row, "_at": times, "_who": who})
     frame["_day"] = frame["_at"].str[:10]
     no_fix = geom.isna().to_numpy() | frame["_at"].isna().to_numpy()
     if no_fix.any():

@@ -114,6 +114,7 @@ def ingest_file(
     point_buffer: float | None = None,
     progress: Progress | None = None,
     source: str | None = None,
+    header_row: int | None = None,
 ) -> ImportRecord:
     """Read a file and load it into the ledger in one transaction.
 
@@ -150,6 +151,10 @@ def ingest_file(
     source : str, optional
         For problems: the source of every case (``12345``, ``举报``, ``暗访`` …); default
         each row's 来源 (:func:`geo.ingest.problems.problems_from_file`).
+    header_row : int, optional
+        For a CSV or Excel table: the row (from 1, as Excel counts) holding the column
+        names, where the search (the row among the first 20 holding most of the names
+        ``kind`` knows; titles above it passed over) is wrong.
     progress : Progress, optional
         Told, once the file is read, how many features it holds (:func:`geo.progress.expect`),
         then the features done: quarantined ones at once, patches per chunk written, other
@@ -181,7 +186,7 @@ def ingest_file(
     profile = profile if profile is not None else getattr(settings, "ingest_profile", None)
     opts = {"encoding": encoding, "crs": crs, "layer": layer, "settings": settings,
             "source_crs": source_crs, "x_col": x_col, "y_col": y_col, "sheet": sheet,
-            "profile": profile}  # fmt: skip
+            "profile": profile, "header_row": header_row}  # fmt: skip
     if kind == "patches":
         frame = patches_from_file(
             p, batch_id=batch_id, issued_on=issued_on, point_area=point_area,
@@ -196,7 +201,7 @@ def ingest_file(
     if kind == "problems":  # cases of 12345, 举报, 暗访 …: patches with their source's clock
         frame = problems_from_file(
             p, source=source, batch_id=batch_id, settings=settings, sheet=sheet,
-            encoding=encoding, crs=crs, layer=layer, source_crs=source_crs,
+            encoding=encoding, crs=crs, layer=layer, source_crs=source_crs, header_row=header_row,
         )  # fmt: skip
         rec, quarantine = _record(frame, source=p.name)
         due = {pid: attr_value(a, ("close_by",)) for pid, a in zip(
@@ -212,12 +217,14 @@ def ingest_file(
             progress, rec, lambda: ledger.add_segments(frame, rec, quarantine=quarantine)
         )
     if kind == "chiefs":
-        frame = chiefs_from_file(p, sheet=sheet, encoding=encoding, profile=profile)
+        frame = chiefs_from_file(
+            p, sheet=sheet, encoding=encoding, profile=profile, header_row=header_row
+        )
         rec, quarantine = _record(frame, source=p.name)
         _check_segments(ledger, frame, rec, source=p.name)
         return _at_once(progress, rec, lambda: ledger.add_chiefs(frame, rec))
     if kind == "admin":
-        opts = {k: v for k, v in opts.items() if k not in ("x_col", "y_col", "sheet")}
+        opts = {k: v for k, v in opts.items() if k not in ("x_col", "y_col", "sheet", "header_row")}
         frame = admin_areas_from_file(p, **opts)
         rec, quarantine = _record(frame, source=p.name)
         return _at_once(
@@ -226,7 +233,7 @@ def ingest_file(
     tracks, findings = surveys_from_file(
         p, surveyor=surveyor, crs=crs, x_col=x_col, y_col=y_col, sheet=sheet,
         encoding=encoding, central_meridian=settings.central_meridian, source_crs=source_crs,
-        extent=settings.extent,
+        extent=settings.extent, header_row=header_row,
     )  # fmt: skip
     rec, _ = _record(tracks)
     strangers = unmatched_surveyors(tracks, ledger.chiefs())
@@ -279,7 +286,8 @@ def quarantine_report(
     DataFrame
         ``import_id, kind, file, batch_id, row, feature_id, reason, imported_at``, in the
         order they were kept aside; ``row`` is the spreadsheet row of a CSV or Excel file
-        (the header is row 1), else the feature's number from 1.
+        (as Excel shows it, whichever row the header was in), else the feature's number
+        from 1.
 
     Raises
     ------
