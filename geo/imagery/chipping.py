@@ -106,6 +106,8 @@ class _Job:
     transform: Affine
     #: (scene, the chip's box in the scene's CRS, whether the scene is in the chip's CRS)
     candidates: list[tuple[Scene, tuple[float, float, float, float], bool]]
+    #: ``crs`` as text (asked of PROJ once per batch, not per chip)
+    crs_name: str = ""
 
 
 def _chip(
@@ -379,11 +381,12 @@ def _jobs(
         same = _same_crs(scene.dataset.crs.to_wkt(), metric.to_wkt())
         in_scene.append((scene, sb, hit, same))
     order = np.argsort(boxes.hilbert_distance().to_numpy(), kind="stable") if len(gm) > 1 else [0]
+    name = _crs_name(metric.to_wkt())
     for k in order:
         res = side[k] / size_px
         transform = Affine(res, 0, cx[k] - side[k] / 2, 0, -res, cy[k] + side[k] / 2)
         cands = [(s, tuple(sb[k]), same) for s, sb, hit, same in in_scene if hit[k]]
-        yield _Ordered(int(k), _Job(str(ids[k]), gm.iloc[k], metric, transform, cands))
+        yield _Ordered(int(k), _Job(str(ids[k]), gm.iloc[k], metric, transform, cands, name))
 
 
 def _row(
@@ -442,7 +445,7 @@ def _one(
             attachment_id=sha,
             indicators=json.dumps(figures, sort_keys=True),
             chip=path,
-            crs=_crs_name(job.crs.to_wkt()),
+            crs=job.crs_name,
             decimation=meta["decimation"],
             overview=meta["overview"],
         )
