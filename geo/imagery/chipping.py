@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import tempfile
@@ -246,7 +247,8 @@ def chips_for_patches(
     progress : Progress, optional
         Told of each patch done, chipped or not (:mod:`geo.progress`).
     workers : int, optional
-        Threads (default: the CPUs available, at most 8; 1 runs in the calling thread).
+        Threads (default: the CPUs available less those other jobs keep busy, by the
+        1-minute load average, at most 8; 1 runs in the calling thread).
 
     Returns
     -------
@@ -335,9 +337,13 @@ def _threads(workers: int | None, n_jobs: int, all_opened: bool) -> int:
     """Threads for ``n_jobs`` chips: one unless there are enough to share out."""
     if workers is None:
         try:
-            workers = min(8, len(os.sched_getaffinity(0)))
+            cpus = len(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - not Linux
-            workers = min(8, os.cpu_count() or 1)
+            cpus = os.cpu_count() or 1
+        # a second thread pays only on a core other jobs leave free: with every core busy,
+        # 2 threads cut 0.6-0.9x the chips of one (docs/performance.md, imagery)
+        busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+        workers = min(8, cpus, max(1, math.floor(cpus - busy + 1.5)))
     # a few chips do not pay for opening the images again; nor do images that failed to open
     return max(1, min(int(workers), n_jobs // 64)) if all_opened else 1
 
