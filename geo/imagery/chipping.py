@@ -30,6 +30,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import tempfile
@@ -106,6 +107,8 @@ class _Job:
     transform: Affine
     #: (scene, the chip's box in the scene's CRS, whether the scene is in the chip's CRS)
     candidates: list[tuple[Scene, tuple[float, float, float, float], bool]]
+    #: ``crs`` as text (asked of PROJ once per batch, not per chip)
+    crs_name: str = ""
 
 
 def _chip(
@@ -244,7 +247,8 @@ def chips_for_patches(
     progress : Progress, optional
         Told of each patch done, chipped or not (:mod:`geo.progress`).
     workers : int, optional
-        Threads (default: the CPUs available, at most 8; 1 runs in the calling thread).
+        Threads (default: the CPUs available less those other jobs keep busy, by the
+        1-minute load average, at most 8; 1 runs in the calling thread).
 
     Returns
     -------
@@ -333,9 +337,13 @@ def _threads(workers: int | None, n_jobs: int, all_opened: bool) -> int:
     """Threads for ``n_jobs`` chips: one unless there are enough to share out."""
     if workers is None:
         try:
-            workers = min(8, len(os.sched_getaffinity(0)))
+            cpus = len(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - not Linux
-            workers = min(8, os.cpu_count() or 1)
+            cpus = os.cpu_count() or 1
+        # a second thread pays only on a core other jobs leave free: with every core busy,
+        # 2 threads cut 0.6-0.9x the chips of one (docs/performance.md, imagery)
+        busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+        workers = min(8, cpus, max(1, math.floor(cpus - busy + 1.5)))
     # a few chips do not pay for opening the images again; nor do images that failed to open
     return max(1, min(int(workers), n_jobs // 64)) if all_opened else 1
 
@@ -379,11 +387,12 @@ def _jobs(
         same = _same_crs(scene.dataset.crs.to_wkt(), metric.to_wkt())
         in_scene.append((scene, sb, hit, same))
     order = np.argsort(boxes.hilbert_distance().to_numpy(), kind="stable") if len(gm) > 1 else [0]
+    name = _crs_name(metric.to_wkt())
     for k in order:
         res = side[k] / size_px
         transform = Affine(res, 0, cx[k] - side[k] / 2, 0, -res, cy[k] + side[k] / 2)
         cands = [(s, tuple(sb[k]), same) for s, sb, hit, same in in_scene if hit[k]]
-        yield _Ordered(int(k), _Job(str(ids[k]), gm.iloc[k], metric, transform, cands))
+        yield _Ordered(int(k), _Job(str(ids[k]), gm.iloc[k], metric, transform, cands, name))
 
 
 def _row(
@@ -442,7 +451,7 @@ def _one(
             attachment_id=sha,
             indicators=json.dumps(figures, sort_keys=True),
             chip=path,
-            crs=_crs_name(job.crs.to_wkt()),
+            crs=job.crs_name,
             decimation=meta["decimation"],
             overview=meta["overview"],
         )

@@ -125,16 +125,25 @@ def render_chip(
     if rgb.shape[0] == 1:
         rgb = np.repeat(rgb, 3, axis=0)
     valid = np.isfinite(rgb).all(axis=0)
+    whole = bool(valid.all())  # the usual case: no nodata to mask or fill
     # the stretch from every other row and column: the same limits to a grey level or so
-    values = rgb[:, ::2, ::2][:, valid[::2, ::2]]
+    sub = rgb[:, ::2, ::2]
+    values = sub.reshape(len(rgb), -1) if whole else sub[:, valid[::2, ::2]]
     values = values if values.size else rgb[:, valid]
     lo, hi = np.percentile(values, (2, 98)) if values.size else (0.0, 1.0)
     hi = hi if hi > lo else lo + 1.0
-    scaled = np.clip((np.nan_to_num(rgb, nan=lo) - lo) * (255.0 / (hi - lo)), 0, 255)
-    pixels = np.ascontiguousarray(scaled.astype(np.uint8).transpose(1, 2, 0))
-    pixels[~valid] = NODATA_RGB
+    # one copy in pixel order, then scaled in place (in float64, as the limits)
+    scaled = rgb.transpose(1, 2, 0).astype(np.result_type(rgb, lo), order="C")
+    if not whole:
+        np.nan_to_num(scaled, copy=False, nan=lo)
+    scaled -= lo
+    scaled *= 255.0 / (hi - lo)
+    np.clip(scaled, 0, 255, out=scaled)
+    pixels = scaled.astype(np.uint8)
+    if not whole:
+        pixels[~valid] = NODATA_RGB
     img = Image.fromarray(pixels, "RGB")
-    if not valid.all():
+    if not whole:
         img.putalpha(Image.fromarray((valid * 255).astype(np.uint8), "L"))
     draw = ImageDraw.Draw(img)
     inv = ~transform
@@ -143,8 +152,10 @@ def render_chip(
         if not isinstance(poly, shapely.Polygon) or poly.is_empty:
             continue
         for ring in (poly.exterior, *poly.interiors):
-            pts = [inv @ xy for xy in ring.coords]
-            draw.line(pts, fill=OUTLINE_RGB, width=width, joint="curve")
+            xy = shapely.get_coordinates(ring)
+            cols, rows = inv * (xy[:, 0], xy[:, 1])  # the ring's vertices in chip pixels
+            draw.line(np.column_stack([cols, rows]).ravel().tolist(), fill=OUTLINE_RGB,
+                      width=width, joint="curve")  # fmt: skip
     return img
 
 

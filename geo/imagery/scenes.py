@@ -91,6 +91,8 @@ class Scene:
     acquired_from: str
     bands: dict[str, int] = field(default_factory=dict)
     bands_from: str = "none"
+    #: what reads ask of the dataset for every chip (mask flags, overviews), asked once
+    _asked: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def display_bands(self) -> list[int]:
@@ -384,7 +386,7 @@ def read_window(
     transform = ds.window_transform(window) @ Affine.scale(
         window.width / shape[1], window.height / shape[0]
     )
-    factors = [f for f in ds.overviews(indexes[0]) if f <= decimation * 1.001]
+    factors = [f for f in _overviews(scene, indexes[0]) if f <= decimation * 1.001]
     arr = np.ma.filled(data.astype(np.float32), np.nan)
     return WindowRead(arr, transform, window, decimation, max(factors, default=1))
 
@@ -438,7 +440,7 @@ def read_chip(
     indexes = indexes or list(range(1, ds.count + 1))
     data = _read(scene, indexes, window, (size_px, size_px), Resampling.average if decimation > 1
                  else Resampling.bilinear)  # fmt: skip
-    factors = [f for f in ds.overviews(indexes[0]) if f <= decimation * 1.001]
+    factors = [f for f in _overviews(scene, indexes[0]) if f <= decimation * 1.001]
     arr = np.ma.filled(data.astype(np.float32), np.nan)
     return WindowRead(arr, transform, window, max(1.0, decimation), max(factors, default=1))
 
@@ -454,7 +456,7 @@ def _read(
             window=window,
             out_shape=(len(indexes), *shape),
             resampling=resampling,
-            masked=_has_mask(ds, indexes),
+            masked=_has_mask(scene, indexes),
         )
     except RasterioError as exc:
         (r0, r1), (c0, c1) = window.toranges()
@@ -465,6 +467,18 @@ def _read(
         ) from exc
 
 
-def _has_mask(ds: rasterio.io.DatasetReader, indexes: list[int]) -> bool:
+def _has_mask(scene: Scene, indexes: list[int]) -> bool:
     """Whether some band has nodata or a mask (else skip reading a mask that says "all valid")."""
-    return any(MaskFlags.all_valid not in ds.mask_flag_enums[i - 1] for i in indexes)
+    key = ("mask", *indexes)
+    if key not in scene._asked:  # rasterio asks GDAL for every band's flags on each call
+        flags = scene.dataset.mask_flag_enums
+        scene._asked[key] = any(MaskFlags.all_valid not in flags[i - 1] for i in indexes)
+    return bool(scene._asked[key])
+
+
+def _overviews(scene: Scene, band: int) -> list[int]:
+    """The overview factors of ``band`` (asked of GDAL once per scene)."""
+    key = ("overviews", band)
+    if key not in scene._asked:
+        scene._asked[key] = list(scene.dataset.overviews(band))
+    return list(scene._asked[key])  # type: ignore[call-overload]
