@@ -16,9 +16,10 @@ same row gives the same digest in a GeoPackage and in PostGIS.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,25 +154,31 @@ def chain_hash(prev: str | None, row: Sequence[Any], *, key: bytes | None = None
     return KEYED + event_hash(prev, fields + extra, key=key)
 
 
-def append_events(conn: Any, rows: Sequence[Sequence[Any]]) -> None:
+def append_events(conn: Any, rows: Iterable[Sequence[Any]]) -> None:
     """Append events to the chain (inside a transaction): nine fields and, optionally, content.
 
     On PostGIS each event records the session's database user (the database
     stamps it too, so a client cannot give another). With ``HETU_CHAIN_KEY`` set
-    the events are keyed (:func:`chain_hash`).
+    the events are keyed (:func:`chain_hash`). ``rows`` may be a generator: the
+    events are made and chained while they are written (PostGIS streams them).
     """
     last = conn.execute("SELECT hash FROM events ORDER BY event_id DESC LIMIT 1").fetchone()
-    prev = last[0] if last else None
     user, key = conn.db_user, chain_key()
-    out = []
-    for row in rows:
-        full = (*row[:9], row[9] if len(row) > 9 else None, user)
-        digest = chain_hash(prev, full, key=key)
-        out.append((*full, prev, digest))
-        prev = digest
-    if out:
-        conn.copy_rows("events", [*EVENT_FIELDS, "prev_hash", "hash"], out)
-        conn.events_written()
+
+    def chained() -> Iterator[tuple]:
+        prev = last[0] if last else None
+        for row in rows:
+            full = (*row[:9], row[9] if len(row) > 9 else None, user)
+            digest = chain_hash(prev, full, key=key)
+            yield (*full, prev, digest)
+            prev = digest
+
+    events = chained()
+    first = next(events, None)
+    if first is None:
+        return
+    conn.copy_rows("events", [*EVENT_FIELDS, "prev_hash", "hash"], itertools.chain([first], events))
+    conn.events_written()
 
 
 def ledger_event(action: str, note: str, digests: Digests) -> tuple:

@@ -23,7 +23,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -265,7 +265,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
         elif gtype == "MULTILINESTRING":
             geoms = np.array([_as_multi(g, shapely.MultiLineString) for g in geoms], dtype=object)
         values = gdf[columns].astype(object).to_numpy()
-        rows = [[none_if_nan(v) for v in vals] for vals in values]
+        rows = ([none_if_nan(v) for v in vals] for vals in values)  # streamed (PostGIS COPY)
         conn.copy_rows(table, columns, rows, geoms=geoms)
         conn.features_written(table, geoms)
 
@@ -352,7 +352,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
                 rows = _digests.digests_of(conn, "patches", "patch_id", part["patch_id"])
                 self.append_events(
                     conn,
-                    [
+                    (  # a generator: PostGIS inserts the first events while the next are hashed
                         (
                             pid,
                             as_time(issued) if none_if_nan(issued) else at_default,
@@ -368,7 +368,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
                         for pid, issued in zip(
                             ids[start : start + _WRITE_CHUNK], part["issued_on"], strict=True
                         )
-                    ],
+                    ),
                 )
                 tick(len(part))
         return record
@@ -551,7 +551,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
                 )
         return taken
 
-    def append_events(self, conn: Database, rows: list[tuple]) -> None:
+    def append_events(self, conn: Database, rows: Iterable[tuple]) -> None:
         """Append event rows to the hash chain; call inside :meth:`transaction` only.
 
         A row is the nine event fields and, optionally, its content digests
