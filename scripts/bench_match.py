@@ -70,6 +70,7 @@ class Cell:
     lakes: int = 0  # large lake polygons beside the rivers
     patch_m: tuple[float, float] = (10.0, 150.0)  # patch sizes (log-uniform)
     off_bank: float = 0.2  # share of patches off the bank (80 m to 2.5 km away)
+    digitised: bool = False  # outlines of 12 vertices at jittered radii (mostly not convex)
 
 
 #: The grid: name → shape.
@@ -80,6 +81,7 @@ CELLS = {
     "1km+lakes": Cell(range_km=1.0, lakes=40),
     "5km+lakes": Cell(lakes=40),
     "1km-large": Cell(range_km=1.0, patch_m=(50.0, 600.0), off_bank=0.4),
+    "1km-digitised": Cell(range_km=1.0, digitised=True),
 }
 
 
@@ -184,6 +186,11 @@ def scenario(
     cy = corners[None, :, 1] * h[:, None]
     c, si = np.cos(angle)[:, None], np.sin(angle)[:, None]
     xy = np.stack([cx * c - cy * si, cx * si + cy * c], axis=-1) + centre[:, None, :]
+    if cell.digitised:  # hand-drawn outlines: 12 vertices at 55-100 % of the half size
+        t = np.linspace(0, 2 * np.pi, 12, endpoint=False)[None, :] + angle[:, None]
+        r = size[:, None] / 2 * rng.uniform(0.55, 1.0, (n, 12))
+        ring = np.stack([r * np.cos(t), r * np.sin(t)], axis=-1) + centre[:, None, :]
+        xy = np.concatenate([ring, ring[:, :1]], axis=1)
     patches = gpd.GeoDataFrame(
         {"patch_id": [f"P{i:07d}" for i in range(n)]},
         geometry=shapely.polygons(np.round(xy, 2)),
