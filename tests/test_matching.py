@@ -255,3 +255,26 @@ def test_near_and_outside_distances_are_those_of_an_unbounded_search():
     np.testing.assert_array_equal(bounded[0], unbounded[0])
     np.testing.assert_allclose(bounded[1], unbounded[1])
     assert bounded[0].tolist() == [0, 0, 1, 1] and bounded[1][0] == pytest.approx(490.0)
+
+
+def test_a_bound_wide_for_the_data_gives_the_same_nearest():
+    from geo.matching.core import _boundary_pieces, _within, nearest_ranges
+
+    # a grid of small ranges: a 5 km bound reaches hundreds of boundary pieces per point,
+    # more than the box search takes (it hands over to GEOS's nearest search)
+    xs, ys = np.meshgrid(np.arange(0, 3000, 100.0), np.arange(0, 3000, 100.0))
+    ranges = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + 20, ys.ravel() + 20)
+    pts = shapely.points(np.random.default_rng(3).uniform(-500, 3500, (200, 2)))
+    rank = np.arange(len(ranges))
+    wide = nearest_ranges(pts, ranges, rank, within=5000.0)
+    narrow = nearest_ranges(pts, ranges, rank, within=50.0)
+    unbounded = nearest_ranges(pts, ranges, rank)
+    pieces, _ = _boundary_pieces(ranges)
+    tree = shapely.STRtree(pieces)
+    assert _within(tree, pieces, pts, 5000.0)[0] is None  # handed over
+    assert _within(tree, pieces, pts, 50.0)[0] is not None  # measured by boxes
+    for got in (wide, narrow):
+        np.testing.assert_array_equal(got[0], unbounded[0])
+        np.testing.assert_allclose(got[1], unbounded[1])
+    inside = unbounded[1] == 0
+    assert inside.any() and (~inside).any()

@@ -20,12 +20,12 @@ from pathlib import Path
 import pandas as pd
 
 from geo.errors import IngestError
+from geo.ingest.admin import admin_areas_from_file
 from geo.ingest.chiefs import refused, unknown_segments
 from geo.ingest.problems import problems_from_file
 from geo.ingest.profiles import Profile
 from geo.ingest.readers import (
     KINDS,
-    admin_areas_from_file,
     chiefs_from_file,
     patches_from_file,
     segments_from_file,

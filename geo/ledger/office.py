@@ -222,7 +222,7 @@ class LedgerOffice:
         ----------
         areas : GeoDataFrame
             ``admin_code, name, level, attrs`` and polygons
-            (:func:`geo.ingest.readers.admin_areas_from_file`).
+            (:func:`geo.ingest.admin.admin_areas_from_file`).
         record : ImportRecord
             The import record.
         quarantine : DataFrame, optional
