@@ -21,7 +21,10 @@ Relations, one per patch (repeated on each of its rows):
 How the in-memory engine is fast (docs/architecture.md, Input pitfalls 4): the STRtree
 holds the *patches* and is queried with the *ranges*, so the prepared side is
 the large range polygons, each prepared once; a pair whose range covers the
-patch takes the patch's own area without an intersection; and the GEOS work
+patch takes the patch's own area without an intersection, and a convex patch
+crossing a range's edge is clipped in NumPy (:mod:`geo.matching.clipping`) rather than
+overlaid by GEOS; the bounded nearest search measures, at once, the boundary pieces whose
+boxes reach each patch; and the GEOS work
 (shapely releases the GIL) is spread over a thread pool in chunks of
 *ranges*, each chunk prepared by the thread that uses it, so that no prepared
 geometry is ever shared between threads (sharing them once aborted with a
