@@ -278,3 +278,15 @@ def test_a_bound_wide_for_the_data_gives_the_same_nearest():
         np.testing.assert_allclose(got[1], unbounded[1])
     inside = unbounded[1] == 0
     assert inside.any() and (~inside).any()
+
+
+def test_projection_in_threads_equals_geopandas():
+    from geo.matching.core import metric_geoms
+
+    xy = np.random.default_rng(5).uniform([113.0, 27.0], [114.0, 28.0], (45_000, 2))
+    frame = gpd.GeoDataFrame(geometry=shapely.buffer(shapely.points(xy), 0.001, 2), crs=4490)
+    want = frame.geometry.to_crs(4547).to_numpy()
+    for workers in (1, 2, 3):
+        got = metric_geoms(frame, 4547, workers=workers)
+        assert len(got) == len(want) and shapely.equals_exact(got, want, tolerance=0).all()
+    assert metric_geoms(frame.iloc[:0], 4547, workers=2).shape == (0,)

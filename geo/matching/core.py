@@ -43,7 +43,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from geo.errors import SchemaError
 from geo.matching.clipping import convex_overlaps
@@ -56,6 +56,8 @@ RESULT_COLUMNS += ["primary"]
 ENGINES = ("local", "dask")
 #: Ranges per thread task: small enough to balance two cores, large enough to amortise.
 _RANGE_CHUNK = 256
+#: Geometries per thread task of the projection (fewer are projected in one thread).
+_PROJECT_CHUNK = 20_000
 #: Patches per thread task of the nearest-range search.
 _NEAR_CHUNK = 20_000
 #: Candidate boundary pieces per patch above which the bounded search asks GEOS's nearest search.
@@ -66,12 +68,29 @@ _WITHIN_PER_GEOM = 64
 _CLIP_ABOVE = 1000
 
 
-def metric_geoms(gdf: gpd.GeoDataFrame, crs: object) -> np.ndarray:
-    """Return the frame's geometries in the metric ``crs`` as an array."""
+def metric_geoms(gdf: gpd.GeoDataFrame, crs: object, *, workers: int = 1) -> np.ndarray:
+    """Return the frame's geometries in the metric ``crs`` as an array.
+
+    With ``workers`` > 1 a large frame is projected and checked in that many threads, each
+    with a transformer of its own (pyproj and GEOS release the GIL; a transformer is not
+    shared between threads).
+    """
     if gdf.crs is None:
         raise SchemaError("a frame has no CRS; set it with .set_crs() before matching")
-    geoms = gdf.geometry.to_crs(crs).to_numpy()
-    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    geoms = gdf.geometry.to_numpy()
+    if not len(geoms):
+        return geoms
+    tasks = _chunks(len(geoms), max(_PROJECT_CHUNK, -(-len(geoms) // workers)))
+    if CRS.from_user_input(gdf.crs) != CRS.from_user_input(crs):
+        src, dst = gdf.crs, crs
+
+        def project(lo: int, hi: int) -> np.ndarray:
+            fn = Transformer.from_crs(src, dst, always_xy=True).transform
+            return shapely.transform(geoms[lo:hi], lambda x, y: fn(x, y), interleaved=False)
+
+        geoms = np.concatenate(_run(project, tasks, workers))
+    valid = np.concatenate(_run(lambda lo, hi: shapely.is_valid(geoms[lo:hi]), tasks, workers))
+    bad = ~valid & ~shapely.is_missing(geoms)
     if bad.any():
         geoms = geoms.copy()
         geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
@@ -119,8 +138,9 @@ def match_in_crs(
     """
     if patches.empty:
         return empty_result(id_column)
-    pg = metric_geoms(patches, crs)
-    rg = metric_geoms(ranges, crs) if len(ranges) else np.array([], dtype=object)
+    nw = _workers(workers)
+    pg = metric_geoms(patches, crs, workers=nw)
+    rg = metric_geoms(ranges, crs, workers=nw) if len(ranges) else np.array([], dtype=object)
     pid = patches["patch_id"].astype(str).to_numpy()
     rid = ranges[id_column].astype(str).to_numpy() if len(ranges) else np.array([], dtype=str)
     out = _match_arrays(pg, rg, rid, near_m=near_m, tolerance=tolerance, workers=workers)
