@@ -245,39 +245,60 @@ def test_long_rings_are_clipped_to_the_patch_and_measure_the_same():
     assert (want > 0).any() and (want < shapely.area(patches)).any()
 
 
-def test_near_and_outside_distances_are_those_of_an_unbounded_search():
+def _brute_nearest(pg: np.ndarray, rg: np.ndarray, rank: np.ndarray) -> tuple:
+    """Every geometry measured against every range: the nearest (ties: smallest rank)."""
+    d = shapely.distance(pg[:, None], rg[None, :])
+    best = np.lexsort((np.broadcast_to(rank, d.shape), d), axis=1)[:, 0]
+    return best, d[np.arange(len(pg)), best]
+
+
+def test_near_and_outside_distances_are_those_of_an_exhaustive_search():
     from geo.matching.core import nearest_ranges
 
     ranges = np.array([shapely.box(0, 0, 100, 10), shapely.box(0, 5000, 100, 5010)], dtype=object)
-    pts = shapely.points([(50, 500), (50, 2400), (50, 9000), (5000, 5000)])
-    bounded = nearest_ranges(pts, ranges, np.arange(2), within=1000.0)
-    unbounded = nearest_ranges(pts, ranges, np.arange(2))
-    np.testing.assert_array_equal(bounded[0], unbounded[0])
-    np.testing.assert_allclose(bounded[1], unbounded[1])
-    assert bounded[0].tolist() == [0, 0, 1, 1] and bounded[1][0] == pytest.approx(490.0)
+    pts = shapely.points([(50, 500), (50, 2400), (50, 9000), (5000, 5000), (50, 2505)])
+    want = _brute_nearest(pts, ranges, np.arange(2))
+    for within in (1000.0, 10.0, None):
+        got = nearest_ranges(pts, ranges, np.arange(2), within=within)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1])
+    # (50, 2505) is 2495 m from both: the smaller rank wins
+    assert want[0].tolist() == [0, 0, 1, 1, 0] and want[1][0] == pytest.approx(490.0)
 
 
-def test_a_bound_wide_for_the_data_gives_the_same_nearest():
-    from geo.matching.core import _boundary_pieces, _within, nearest_ranges
+@pytest.mark.parametrize("within", [5000.0, 50.0, None])
+def test_the_nearest_is_exact_whatever_the_first_radius(within):
+    from geo.matching import nearest
 
-    # a grid of small ranges: a 5 km bound reaches hundreds of boundary pieces per point,
-    # more than the box search takes (it hands over to GEOS's nearest search)
+    # a grid of small ranges with patches among and far beyond them: a 5 km radius
+    # gathers hundreds of boundary pieces (GEOS's search takes those), 50 m few, and the
+    # far patches need later rounds; every answer must be the exhaustive one
     xs, ys = np.meshgrid(np.arange(0, 3000, 100.0), np.arange(0, 3000, 100.0))
     ranges = shapely.box(xs.ravel(), ys.ravel(), xs.ravel() + 20, ys.ravel() + 20)
-    pts = shapely.points(np.random.default_rng(3).uniform(-500, 3500, (200, 2)))
-    rank = np.arange(len(ranges))
-    wide = nearest_ranges(pts, ranges, rank, within=5000.0)
-    narrow = nearest_ranges(pts, ranges, rank, within=50.0)
-    unbounded = nearest_ranges(pts, ranges, rank)
-    pieces, _ = _boundary_pieces(ranges)
-    tree = shapely.STRtree(pieces)
-    assert _within(tree, pieces, pts, 5000.0)[0] is None  # handed over
-    assert _within(tree, pieces, pts, 50.0)[0] is not None  # measured by boxes
-    for got in (wide, narrow):
-        np.testing.assert_array_equal(got[0], unbounded[0])
-        np.testing.assert_allclose(got[1], unbounded[1])
-    inside = unbounded[1] == 0
-    assert inside.any() and (~inside).any()
+    rng = np.random.default_rng(3)
+    at = np.concatenate([rng.uniform(-500, 3500, (200, 2)), rng.uniform(-9000, 12000, (60, 2))])
+    pts = shapely.buffer(shapely.points(at), rng.uniform(1, 60, len(at)), quad_segs=2)
+    pts[:40] = shapely.points(at[:40])  # points too
+    rank = rng.permutation(len(ranges))
+    got = nearest.nearest_ranges(pts, ranges, rank, within=within)
+    want = _brute_nearest(pts, ranges, rank)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    inside = want[1] == 0
+    assert inside.any() and (want[1] > 1000).any()
+
+
+def test_equally_near_ranges_go_to_the_smallest_rank():
+    from geo.matching.nearest import nearest_ranges
+
+    # a point at the centre of four equal squares, two of them repeated: all equally near
+    boxes = [(700, -100, 900, 100), (-900, -100, -700, 100), (-100, 700, 100, 900)]
+    boxes += [(-100, -900, 100, -700), (700, -100, 900, 100), (-900, -100, -700, 100)]
+    ranges = np.array([shapely.box(*b) for b in boxes], dtype=object)
+    rank = np.array([5, 3, 9, 1, 7, 0])
+    for within in (10.0, 1000.0, None):
+        best, dist = nearest_ranges(shapely.points([(0.0, 0.0)]), ranges, rank, within=within)
+        assert best.tolist() == [5] and dist[0] == 700.0
 
 
 def test_projection_in_threads_equals_geopandas():

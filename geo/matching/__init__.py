@@ -16,11 +16,12 @@ from __future__ import annotations
 from geo.matching.areas import place_ledger, place_patches, township_conflicts
 from geo.matching.assignments import match_ledger
 from geo.matching.chiefs import chain_ledger, responsible_chain
-from geo.matching.core import RESULT_COLUMNS, nearest_ranges
+from geo.matching.core import RESULT_COLUMNS
 from geo.matching.engines import match_patches
 from geo.matching.findings import findings_ledger, link_findings
 from geo.matching.gaps import boundary_gaps, gap_patches, gaps_ledger
 from geo.matching.identity import link_batches, link_ledger, link_patches
+from geo.matching.nearest import nearest_ranges
 
 __all__ = [
     "RESULT_COLUMNS",

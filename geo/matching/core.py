@@ -23,9 +23,9 @@ holds the *patches* and is queried with the *ranges*, so the prepared side is
 the large range polygons, each prepared once; a pair whose range covers the
 patch takes the patch's own area without an intersection, and a convex patch
 crossing a range's edge is clipped in NumPy (:mod:`geo.matching.clipping`) rather than
-overlaid by GEOS; the bounded nearest search measures, at once, the boundary pieces whose
-boxes reach each patch; and the GEOS work
-(shapely releases the GIL) is spread over a thread pool in chunks of
+overlaid by GEOS; the nearest search measures, at once, only the boundary pieces its
+bounds cannot rule out (:mod:`geo.matching.nearest`); and the GEOS work
+(shapely releases the GIL) is spread over a thread pool (:mod:`geo.matching.pool`) in chunks of
 *ranges*, each chunk prepared by the thread that uses it, so that no prepared
 geometry is ever shared between threads (sharing them once aborted with a
 glibc heap error). ``engine="dask"`` runs the same kernel per spatial
@@ -35,8 +35,6 @@ partition of a dask-geopandas frame (:mod:`geo.matching.partitions`).
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -47,6 +45,8 @@ from pyproj import CRS, Transformer
 
 from geo.errors import SchemaError
 from geo.matching.clipping import convex_overlaps
+from geo.matching.nearest import nearest_ranges
+from geo.matching.pool import chunks, run_chunks, thread_count
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,6 @@ ENGINES = ("local", "dask")
 _RANGE_CHUNK = 256
 #: Geometries per thread task of the projection (fewer are projected in one thread).
 _PROJECT_CHUNK = 20_000
-#: Patches per thread task of the nearest-range search.
-_NEAR_CHUNK = 20_000
-#: Candidate boundary pieces per patch above which the bounded search asks GEOS's nearest search.
-_WITHIN_PER_GEOM = 64
 #: Ranges with more vertices than this are clipped to a patch's box before the overlay: an
 #: overlay costs ~25 µs whatever its size up to a few hundred vertices (a river range), so
 #: only long rings (lakes, whole-river ranges) gain from the clip's Python loop.
@@ -80,7 +76,7 @@ def metric_geoms(gdf: gpd.GeoDataFrame, crs: object, *, workers: int = 1) -> np.
     geoms = gdf.geometry.to_numpy()
     if not len(geoms):
         return geoms
-    tasks = _chunks(len(geoms), max(_PROJECT_CHUNK, -(-len(geoms) // workers)))
+    tasks = chunks(len(geoms), max(_PROJECT_CHUNK, -(-len(geoms) // workers)))
     if CRS.from_user_input(gdf.crs) != CRS.from_user_input(crs):
         src, dst = gdf.crs, crs
 
@@ -88,8 +84,10 @@ def metric_geoms(gdf: gpd.GeoDataFrame, crs: object, *, workers: int = 1) -> np.
             fn = Transformer.from_crs(src, dst, always_xy=True).transform
             return shapely.transform(geoms[lo:hi], lambda x, y: fn(x, y), interleaved=False)
 
-        geoms = np.concatenate(_run(project, tasks, workers))
-    valid = np.concatenate(_run(lambda lo, hi: shapely.is_valid(geoms[lo:hi]), tasks, workers))
+        geoms = np.concatenate(run_chunks(project, tasks, workers))
+    valid = np.concatenate(
+        run_chunks(lambda lo, hi: shapely.is_valid(geoms[lo:hi]), tasks, workers)
+    )
     bad = ~valid & ~shapely.is_missing(geoms)
     if bad.any():
         geoms = geoms.copy()
@@ -138,7 +136,7 @@ def match_in_crs(
     """
     if patches.empty:
         return empty_result(id_column)
-    nw = _workers(workers)
+    nw = thread_count(workers)
     pg = metric_geoms(patches, crs, workers=nw)
     rg = metric_geoms(ranges, crs, workers=nw) if len(ranges) else np.array([], dtype=object)
     pid = patches["patch_id"].astype(str).to_numpy()
@@ -149,26 +147,6 @@ def match_in_crs(
     out[id_column] = ids.where(ids.notna(), None)  # one dtype whatever the engine
     columns = [c if c != "range_id" else id_column for c in RESULT_COLUMNS]
     return out[columns]
-
-
-def _workers(workers: int | None) -> int:
-    if workers is None:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - not Linux
-            return max(1, os.cpu_count() or 1)
-    return max(1, int(workers))
-
-
-def _run(fn: Any, tasks: list[tuple[int, int]], workers: int) -> list[Any]:
-    if workers == 1 or len(tasks) <= 1:
-        return [fn(lo, hi) for lo, hi in tasks]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hetu-match") as pool:
-        return list(pool.map(lambda t: fn(*t), tasks))
-
-
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
 
 
 def _own_objects(rg: np.ndarray) -> np.ndarray:
@@ -210,7 +188,7 @@ def _pairs(
         return ri + lo, pi, overlap
 
     size = max(16, min(_RANGE_CHUNK, -(-len(rg) // (8 * workers))))
-    parts = _run(work, _chunks(len(rg), size), workers)
+    parts = run_chunks(work, chunks(len(rg), size), workers)
     if not parts:
         return np.array([], dtype=np.intp), np.array([], dtype=np.intp), np.array([])
     ri, pi, overlap = (np.concatenate(x) for x in zip(*parts, strict=True))
@@ -247,7 +225,7 @@ def _match_arrays(
     workers: int | None,
 ) -> pd.DataFrame:
     """The kernel: geometry arrays in metres to result rows keyed by patch position ``i``."""
-    nw = _workers(workers)
+    nw = thread_count(workers)
     rg = _own_objects(rg)
     area = shapely.area(pg)
     # ids ranked in string order, so that comparing codes is comparing ids
@@ -289,132 +267,6 @@ def _match_arrays(
         return pairs
     out = pd.concat([pairs, lonely], ignore_index=True)
     return out.iloc[np.argsort(out["i"].to_numpy(), kind="stable")].reset_index(drop=True)
-
-
-def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.ndarray]:
-    """Cut the boundaries of ``rg`` into lines of at most ``k`` vertices, with their owner.
-
-    The distance from a geometry that overlaps no range to a range is the distance
-    to its boundary; small pieces have tight boxes, so a nearest search in a tree
-    of pieces measures a few short lines instead of whole river-long polygons.
-    Consecutive pieces share their end vertex. Built with index arithmetic over the
-    coordinates in order (no sort), so it costs about one pass over them.
-    """
-    parts, owner = shapely.get_parts(rg, return_index=True)
-    poly = shapely.get_type_id(parts) == 3
-    rings, ring_of = shapely.get_rings(parts[poly], return_index=True)
-    lines = np.concatenate([rings, parts[~poly]])
-    line_owner = np.concatenate([owner[poly][ring_of], owner[~poly]])
-    n_line = shapely.get_num_coordinates(lines)
-    single = n_line < 2  # points (or empty): kept whole
-    other, other_owner = lines[single & (n_line > 0)], line_owner[single & (n_line > 0)]
-    lines, line_owner, n_line = lines[~single], line_owner[~single], n_line[~single]
-    coords = shapely.get_coordinates(lines)
-    step = k - 1
-    npc = np.maximum(1, -(-(n_line - 1) // step))  # pieces per line
-    line_of = np.repeat(np.arange(len(lines)), npc)
-    j = np.arange(len(line_of)) - np.repeat(np.cumsum(npc) - npc, npc)  # piece number in line
-    first = (np.cumsum(n_line) - n_line)[line_of] + j * step  # its first coordinate
-    length = np.minimum((j + 1) * step, n_line[line_of] - 1) - j * step + 1
-    at = np.repeat(first - (np.cumsum(length) - length), length) + np.arange(length.sum())
-    piece_of = np.repeat(np.arange(len(line_of)), length)
-    pieces = shapely.linestrings(coords[at], indices=piece_of) if len(at) else lines[:0]
-    return (
-        np.concatenate([pieces, other]),
-        np.concatenate([line_owner[line_of], other_owner]),
-    )
-
-
-def nearest_ranges(
-    pg: np.ndarray,
-    rg: np.ndarray,
-    rank: np.ndarray,
-    *,
-    workers: int = 1,
-    within: float | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The nearest range of each geometry and its distance (ties: the smallest ``rank``).
-
-    Parameters
-    ----------
-    pg : ndarray of geometries
-        The geometries to place, in metres.
-    rg : ndarray of geometries
-        The ranges, in the same CRS.
-    rank : ndarray of int
-        One number per range; among equally near ranges the smallest wins.
-    workers : int
-        Threads.
-    within : float, optional
-        A distance most geometries are expected within: searched first with that bound
-        (a short search), the rest without one. Same result, faster when most are near.
-
-    Returns
-    -------
-    (ndarray of int, ndarray of float)
-        The position in ``rg`` of the nearest range (-1 for none) and the
-        distance (NaN for none); 0 for a geometry that intersects a range.
-    """
-    best = np.full(len(pg), -1, dtype=np.intp)
-    dist = np.full(len(pg), np.nan)
-    ok = np.flatnonzero(~shapely.is_empty(pg) & ~shapely.is_missing(pg))
-    if not len(rg) or not len(ok):
-        return best, dist
-    qi, ti = shapely.STRtree(rg).query(pg[ok], predicate="intersects")
-    if len(qi):  # touching (or degenerate inside): distance 0, the smallest rank
-        order = np.lexsort((rank[ti], qi))
-        qi, ti = qi[order], ti[order]
-        first = np.ones(len(qi), dtype=bool)
-        first[1:] = qi[1:] != qi[:-1]
-        best[ok[qi[first]]], dist[ok[qi[first]]] = ti[first], 0.0
-        ok = ok[best[ok] < 0]
-    pieces, owner = _boundary_pieces(rg)
-    tree = shapely.STRtree(pieces)
-
-    def work(lo: int, hi: int, bound: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sub = todo[lo:hi]
-        qi, pi, d = _within(tree, pieces, pg[sub], bound) if bound else (None, None, None)
-        if qi is None:
-            (qi, pi), d = tree.query_nearest(
-                pg[sub], max_distance=bound, return_distance=True, all_matches=True
-            )
-        ti = owner[pi]
-        order = np.lexsort((rank[ti], d, qi))
-        qi, ti, d = qi[order], ti[order], d[order]
-        first = np.ones(len(qi), dtype=bool)
-        first[1:] = qi[1:] != qi[:-1]
-        return sub[qi[first]], ti[first], d[first]
-
-    bounds = [within, None] if within is not None and within > 0 else [None]
-    for bound in bounds if len(pieces) else []:
-        todo = ok[best[ok] < 0]
-        size = max(1000, min(_NEAR_CHUNK, -(-len(todo) // (4 * workers))))
-        tasks = _chunks(len(todo), size)
-        for at, ti, d in _run(lambda lo, hi, b=bound: work(lo, hi, b), tasks, workers):
-            best[at], dist[at] = ti, d
-    return best, dist
-
-
-def _within(
-    tree: shapely.STRtree, pieces: np.ndarray, geoms: np.ndarray, bound: float
-) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
-    """Every piece within ``bound`` of each geometry, with its distance.
-
-    The pieces whose boxes reach each geometry's box grown by ``bound`` (a query of
-    boxes only), measured all at once: several times cheaper than GEOS's nearest
-    search bounded by the same distance, whose priority queue measures node by
-    node. Gives ``None`` when the boxes would gather more than
-    :data:`_WITHIN_PER_GEOM` pieces per geometry (a bound large for the data), so
-    that the caller searches nearest instead.
-    """
-    b = shapely.bounds(geoms)
-    boxes = shapely.box(b[:, 0] - bound, b[:, 1] - bound, b[:, 2] + bound, b[:, 3] + bound)
-    qi, pi = tree.query(boxes)
-    if len(qi) > _WITHIN_PER_GEOM * len(geoms):
-        return None, None, None
-    d = shapely.distance(geoms[qi], pieces[pi])
-    near = d <= bound
-    return qi[near], pi[near], d[near]
 
 
 def _nearest(

@@ -17,7 +17,8 @@ import pandas as pd
 
 from geo.crs import metric_crs
 from geo.errors import SchemaError
-from geo.matching.core import metric_geoms, nearest_ranges
+from geo.matching.core import metric_geoms
+from geo.matching.nearest import nearest_ranges
 
 if TYPE_CHECKING:
     from geo.ledger.store import Ledger
