@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from pathlib import Path
 
 import chinese_calendar
 import geopandas as gpd
@@ -26,6 +27,8 @@ from geo.errors import SchemaError
 from geo.ledger.store import Ledger
 from geo.settings import load_settings
 
+_LEDGER_BOOK = re.compile(r"ledger_\d{4}-\d{2}-\d{2}\.xlsx")
+
 
 def _workdays_after(start: dt.date, n: int) -> dt.date:
     """``n`` working days after ``start``, counted with chinese-calendar itself."""
@@ -34,6 +37,18 @@ def _workdays_after(start: dt.date, n: int) -> dt.date:
         day += dt.timedelta(days=1)
         n -= bool(chinese_calendar.is_workday(day))
     return day
+
+
+def _ledger_book(folder: Path) -> Path:
+    """The 台账 workbook an export wrote into ``folder``: ``ledger_<day>.xlsx``, by its name.
+
+    The export also writes ``ledger_<day>_gbk_fields.xlsx`` (and, with a template,
+    ``ledger_<day>_province.xlsx``); which of them a directory listing gives first
+    depends on the file system, so the 台账 is picked by its exact name.
+    """
+    books = [p for p in folder.rglob("ledger_*.xlsx") if _LEDGER_BOOK.fullmatch(p.name)]
+    assert len(books) == 1, books
+    return books[0]
 
 
 def _ledger_row(book, patch_id: str) -> dict[str, str]:
@@ -105,7 +120,7 @@ def test_a_12345_sheet_lands_in_the_ledger_with_its_source_and_deadline(county, 
     # the 台账: 问题来源 and 办结期限 columns, the case's row saying 12345
     result = _run("export", ledger, "-o", tmp_path, "--as-of", "2026-04-30")
     assert result.exit_code == 0, result.output
-    row = _ledger_row(next(tmp_path.rglob("*.xlsx")), "RX-2026043000015")
+    row = _ledger_row(_ledger_book(tmp_path), "RX-2026043000015")
     assert row["问题来源"] == "12345" and row["办结期限"].startswith("2026-05-18")
 
 
@@ -218,7 +233,7 @@ def test_feedback_and_revisit_are_details_with_events(county, tmp_path):
     assert "回访情况" in page and "垃圾仍未清运" in page and "问题来源" in page
     result = _run("export", ledger, "-o", tmp_path / "export")  # the 台账 shows both
     assert result.exit_code == 0, result.output
-    row = _ledger_row(next((tmp_path / "export").rglob("*.xlsx")), pid)
+    row = _ledger_row(_ledger_book(tmp_path / "export"), pid)
     assert row["反馈情况"] == "2026-03-25；已转镇里核查"
     assert row["回访情况"] == "不满意；2026-04-02；垃圾仍未清运"
     # a remote-sensing patch has no one to answer; nothing to record is refused too
