@@ -9,10 +9,13 @@ field and fix, the weekly summary counts by source, and the map filters by sourc
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 import geopandas as gpd
@@ -24,6 +27,7 @@ from click.testing import CliRunner
 from geo.cli.main import cli
 from geo.demo.problems import HOTLINE_CASES, write_problem_files
 from geo.errors import SchemaError
+from geo.labels import COLUMNS, SOURCES, STATES, TEXT
 from geo.ledger.store import Ledger
 from geo.settings import load_settings
 
@@ -309,17 +313,22 @@ def test_a_problem_source_and_an_unknown_one_in_the_library(county):
         problems_from_file(hotline, source="微博", settings=settings)
 
 
-def test_the_source_filter_works_in_a_browser(county, tmp_path):
-    """In headless Chromium: the filter lists every source; choosing 12345 shows its cases."""
+def _chromium() -> str:
+    """The Chromium binary to drive with Playwright; the test is skipped without one."""
     import shutil
-    from pathlib import Path
 
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     found = ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
     chromium = next((p for p in found if p and Path(p).exists()), None)
     if chromium is None:
         pytest.skip("no chromium binary found")
-    ledger, *_ = county
+    return chromium
+
+
+@contextlib.contextmanager
+def _map_page(ledger: Path, tmp_path: Path) -> Iterator[Any]:
+    """The ledger's map (as of 2026-04-30) open in headless Chromium, ready; no page error."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    chromium = _chromium()
     out = tmp_path / "map.html"
     result = _run("map", ledger, "-o", out, "--as-of", "2026-04-30", "--basemap", "none")
     assert result.exit_code == 0, result.output
@@ -331,15 +340,77 @@ def test_the_source_filter_works_in_a_browser(county, tmp_path):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(out.as_uri())
             page.wait_for_function("window.hetu && window.hetu.ready", timeout=15_000)
-            every = page.evaluate("hetu.shown()")
-            options = page.locator(".hetu-filter option").all_inner_texts()
-            assert options[0] == "全部来源" and "上级下发 (60)" in options
-            hotline = next(o for o in options if o.startswith("12345 ("))
-            page.select_option(".hetu-filter select", label=hotline)
-            shown = page.evaluate("hetu.shown()")
-            assert shown == int(hotline.split("(")[1].rstrip(")")) < every
-            page.select_option(".hetu-filter select", label="全部来源")
-            assert page.evaluate("hetu.shown()") == every
+            yield page
             assert errors == [], errors
         finally:
             browser.close()
+
+
+def test_the_source_filter_works_in_a_browser(county, tmp_path):
+    """In headless Chromium: the filter lists every source; choosing 12345 shows its cases."""
+    ledger, *_ = county
+    with _map_page(ledger, tmp_path) as page:
+        every = page.evaluate("hetu.shown()")
+        options = page.locator(".hetu-filter option").all_inner_texts()
+        assert options[0] == "全部来源" and "上级下发 (60)" in options
+        hotline = next(o for o in options if o.startswith("12345 ("))
+        page.select_option(".hetu-filter select", label=hotline)
+        shown = page.evaluate("hetu.shown()")
+        assert shown == int(hotline.split("(")[1].rstrip(")")) < every
+        page.select_option(".hetu-filter select", label="全部来源")
+        assert page.evaluate("hetu.shown()") == every
+
+
+def _shown_counts(page: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """The dashboard's 按状态 rows and the layer list's patch layers, name → count."""
+    rows = page.evaluate(
+        "[...document.querySelectorAll('.hetu-dash [data-part=by_state] tr')]"
+        ".map(r => [r.cells[0].textContent, +r.cells[1].textContent])"
+    )
+    layers = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    listed = {m[1]: int(m[2]) for t in layers if (m := re.fullmatch(r"\s*(.+) \((\d+)\)", t))}
+    return dict(rows), listed
+
+
+def _expected_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Count per state present, 逾期 and 合计 of a status frame, as the dashboard names them."""
+    from geo.reports.summary import overdue_mask
+
+    counts = {STATES.get(s, s): int(n) for s, n in frame["state"].value_counts().items()}
+    return {
+        **counts,
+        STATES["overdue"]: int(overdue_mask(frame).sum()),
+        COLUMNS["total"]: len(frame),
+    }
+
+
+def test_the_source_filter_counts_only_that_source(county, tmp_path):
+    """Choosing 12345 in the filter: the dashboard and the layer list count its cases only."""
+    from geo.reports.summary import patch_source
+
+    ledger, *_ = county
+    with Ledger(ledger) as led:
+        frame = led.status_frame(as_of="2026-04-30")
+    frame = frame.loc[~(frame.geometry.isna() | frame.geometry.is_empty)]  # what the map draws
+    source = patch_source(frame)
+    hotline = frame.loc[source.map(SOURCES.get) == "12345"]
+    assert 0 < len(hotline) < len(frame)
+    every, theirs = _expected_counts(frame), _expected_counts(hotline)
+    assert theirs != {k: every[k] for k in theirs}  # the two sets differ: the test can tell
+    with _map_page(ledger, tmp_path) as page:
+        dash, listed = _shown_counts(page)
+        assert dash == every
+        option = next(o for o in page.locator(".hetu-filter option").all_inner_texts()
+                      if o.startswith("12345 ("))  # fmt: skip
+        page.select_option(".hetu-filter select", label=option)
+        dash, listed = _shown_counts(page)
+        assert dash == theirs
+        # the layer list: each state's layer and 逾期 count the 12345 cases, 0 where none
+        for name, n in listed.items():
+            if name in every and name != COLUMNS["total"]:
+                assert n == theirs.get(name, 0), (name, listed, theirs)
+        assert listed[STATES["issued"]] == theirs[STATES["issued"]] > 0
+        late = page.locator(".hetu-dash [data-part=chiefs]").inner_text()
+        assert (theirs[STATES["overdue"]] > 0) == (TEXT["none_overdue"] not in late)
+        page.select_option(".hetu-filter select", label="全部来源")
+        assert _shown_counts(page)[0] == every
