@@ -5,8 +5,9 @@ from click.testing import CliRunner
 
 from geo.cli.main import cli
 from geo.field.audit import apply_audit, audit_sample, read_audit_results, write_audit_sheet
+from geo.labels import TEXT
 from geo.ledger.store import Ledger
-from geo.settings import load_settings
+from geo.settings import load_settings, settings_from_dict
 
 
 def _frame(n_per=5):
@@ -84,3 +85,26 @@ def test_sheet_reads_back_with_rows(tmp_path):
     results = read_audit_results(sheet)
     assert len(results) == 4 and results["result"].isna().all()  # nothing filled yet
     assert results["row"].tolist() == [2, 3, 4, 5]
+
+
+def test_a_sheet_with_a_title_row_names_the_excel_row(tmp_path):
+    """A title above the header and a blank row: the bad result's row is the one Excel shows."""
+    sample = audit_sample(_frame(1), seed=1, fraction=1.0)
+    sheet = write_audit_sheet(sample, tmp_path / "a.xlsx", seed=1)
+    book = openpyxl.load_workbook(sheet)
+    ws = book.active
+    ws.insert_rows(1)
+    ws.cell(1, 1).value = "市河长办 抽查复核表"
+    ws.insert_rows(4)  # header in row 2, the first patch in row 3, then a blank row
+    result = 1 + [c.value for c in ws[2]].index(TEXT["audit_result"])
+    ws.cell(3, result).value = "维持"
+    ws.cell(6, result).value = "随便"
+    book.save(sheet)
+    results = read_audit_results(sheet)
+    assert results["row"].tolist() == [3, 5, 6, 7]
+    assert results["patch_id"].tolist() == [ws.cell(r, 1).value for r in (3, 5, 6, 7)]
+    bad = results[results["row"] == 6]
+    with Ledger.create(tmp_path / "ledger.gpkg", settings=settings_from_dict({})) as led:
+        problems = apply_audit(led, bad, actor="市河长办")
+    assert [(p.row, p.field) for p in problems] == [(6, "result")]
+    assert "row 6: result '随便'" in problems[0].reason

@@ -176,7 +176,7 @@ def written(office):
         "--template", template, "--column-map", cmap)  # fmt: skip
     run(settings, "tasks", led, "-o", out / "tasks", "--as-of", AS_OF)
     run(settings, "lists", led, "-o", out / "lists", "--as-of", AS_OF)  # the month's three lists
-    sheet = next((out / "tasks").rglob("*.xlsx"))
+    sheet = sorted((out / "tasks").rglob("*.xlsx"))[0]  # the first township, by name
     book = openpyxl.load_workbook(sheet)
     ws = book.worksheets[0]
     col = {cell.value: cell.column for cell in ws[1]}

@@ -70,7 +70,7 @@ def office(demo_run, tmp_path_factory):
     _run(s, "patrols", ledger, "--from", "2026-01-01", "--to", "2026-03-31",
          "-o", out / "巡河次数.xlsx")  # fmt: skip
     # a field sheet with one impossible date comes back with its rejection report (退回)
-    sheet = Sheet(next((out / "tasks").glob("*/*.xlsx")))
+    sheet = Sheet(sorted((out / "tasks").glob("*/*.xlsx"))[0])  # the first township, by name
     sheet.fill(sorted(sheet.row_of)[0], target=STATES["verifying"], date="2026-13-01",
                reporter="张三")  # fmt: skip
     _run(s, "apply", ledger, sheet.save(), code=1)
@@ -120,7 +120,7 @@ def test_the_geopackages_pass_gdals_validator(office):
         office["ledger"],
         office["demo"].ledger,
         *sorted((out / "export").glob("*.gpkg")),
-        next((out / "tasks").glob("*/*.gpkg")),
+        sorted((out / "tasks").glob("*/*.gpkg"))[0],
         out / "巡河岸线.gpkg",
     ]
     assert len(packages) == 5

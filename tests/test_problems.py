@@ -9,9 +9,13 @@ field and fix, the weekly summary counts by source, and the map filters by sourc
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 import geopandas as gpd
@@ -23,8 +27,11 @@ from click.testing import CliRunner
 from geo.cli.main import cli
 from geo.demo.problems import HOTLINE_CASES, write_problem_files
 from geo.errors import SchemaError
+from geo.labels import COLUMNS, SOURCES, STATES, TEXT
 from geo.ledger.store import Ledger
 from geo.settings import load_settings
+
+_LEDGER_BOOK = re.compile(r"ledger_\d{4}-\d{2}-\d{2}\.xlsx")
 
 
 def _workdays_after(start: dt.date, n: int) -> dt.date:
@@ -34,6 +41,18 @@ def _workdays_after(start: dt.date, n: int) -> dt.date:
         day += dt.timedelta(days=1)
         n -= bool(chinese_calendar.is_workday(day))
     return day
+
+
+def _ledger_book(folder: Path) -> Path:
+    """The 台账 workbook an export wrote into ``folder``: ``ledger_<day>.xlsx``, by its name.
+
+    The export also writes ``ledger_<day>_gbk_fields.xlsx`` (and, with a template,
+    ``ledger_<day>_province.xlsx``); which of them a directory listing gives first
+    depends on the file system, so the 台账 is picked by its exact name.
+    """
+    books = [p for p in folder.rglob("ledger_*.xlsx") if _LEDGER_BOOK.fullmatch(p.name)]
+    assert len(books) == 1, books
+    return books[0]
 
 
 def _ledger_row(book, patch_id: str) -> dict[str, str]:
@@ -105,7 +124,7 @@ def test_a_12345_sheet_lands_in_the_ledger_with_its_source_and_deadline(county, 
     # the 台账: 问题来源 and 办结期限 columns, the case's row saying 12345
     result = _run("export", ledger, "-o", tmp_path, "--as-of", "2026-04-30")
     assert result.exit_code == 0, result.output
-    row = _ledger_row(next(tmp_path.rglob("*.xlsx")), "RX-2026043000015")
+    row = _ledger_row(_ledger_book(tmp_path), "RX-2026043000015")
     assert row["问题来源"] == "12345" and row["办结期限"].startswith("2026-05-18")
 
 
@@ -218,7 +237,7 @@ def test_feedback_and_revisit_are_details_with_events(county, tmp_path):
     assert "回访情况" in page and "垃圾仍未清运" in page and "问题来源" in page
     result = _run("export", ledger, "-o", tmp_path / "export")  # the 台账 shows both
     assert result.exit_code == 0, result.output
-    row = _ledger_row(next((tmp_path / "export").rglob("*.xlsx")), pid)
+    row = _ledger_row(_ledger_book(tmp_path / "export"), pid)
     assert row["反馈情况"] == "2026-03-25；已转镇里核查"
     assert row["回访情况"] == "不满意；2026-04-02；垃圾仍未清运"
     # a remote-sensing patch has no one to answer; nothing to record is refused too
@@ -294,17 +313,22 @@ def test_a_problem_source_and_an_unknown_one_in_the_library(county):
         problems_from_file(hotline, source="微博", settings=settings)
 
 
-def test_the_source_filter_works_in_a_browser(county, tmp_path):
-    """In headless Chromium: the filter lists every source; choosing 12345 shows its cases."""
+def _chromium() -> str:
+    """The Chromium binary to drive with Playwright; the test is skipped without one."""
     import shutil
-    from pathlib import Path
 
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     found = ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser"))
     chromium = next((p for p in found if p and Path(p).exists()), None)
     if chromium is None:
         pytest.skip("no chromium binary found")
-    ledger, *_ = county
+    return chromium
+
+
+@contextlib.contextmanager
+def _map_page(ledger: Path, tmp_path: Path) -> Iterator[Any]:
+    """The ledger's map (as of 2026-04-30) open in headless Chromium, ready; no page error."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    chromium = _chromium()
     out = tmp_path / "map.html"
     result = _run("map", ledger, "-o", out, "--as-of", "2026-04-30", "--basemap", "none")
     assert result.exit_code == 0, result.output
@@ -316,15 +340,77 @@ def test_the_source_filter_works_in_a_browser(county, tmp_path):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(out.as_uri())
             page.wait_for_function("window.hetu && window.hetu.ready", timeout=15_000)
-            every = page.evaluate("hetu.shown()")
-            options = page.locator(".hetu-filter option").all_inner_texts()
-            assert options[0] == "全部来源" and "上级下发 (60)" in options
-            hotline = next(o for o in options if o.startswith("12345 ("))
-            page.select_option(".hetu-filter select", label=hotline)
-            shown = page.evaluate("hetu.shown()")
-            assert shown == int(hotline.split("(")[1].rstrip(")")) < every
-            page.select_option(".hetu-filter select", label="全部来源")
-            assert page.evaluate("hetu.shown()") == every
+            yield page
             assert errors == [], errors
         finally:
             browser.close()
+
+
+def test_the_source_filter_works_in_a_browser(county, tmp_path):
+    """In headless Chromium: the filter lists every source; choosing 12345 shows its cases."""
+    ledger, *_ = county
+    with _map_page(ledger, tmp_path) as page:
+        every = page.evaluate("hetu.shown()")
+        options = page.locator(".hetu-filter option").all_inner_texts()
+        assert options[0] == "全部来源" and "上级下发 (60)" in options
+        hotline = next(o for o in options if o.startswith("12345 ("))
+        page.select_option(".hetu-filter select", label=hotline)
+        shown = page.evaluate("hetu.shown()")
+        assert shown == int(hotline.split("(")[1].rstrip(")")) < every
+        page.select_option(".hetu-filter select", label="全部来源")
+        assert page.evaluate("hetu.shown()") == every
+
+
+def _shown_counts(page: Any) -> tuple[dict[str, int], dict[str, int]]:
+    """The dashboard's 按状态 rows and the layer list's patch layers, name → count."""
+    rows = page.evaluate(
+        "[...document.querySelectorAll('.hetu-dash [data-part=by_state] tr')]"
+        ".map(r => [r.cells[0].textContent, +r.cells[1].textContent])"
+    )
+    layers = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    listed = {m[1]: int(m[2]) for t in layers if (m := re.fullmatch(r"\s*(.+) \((\d+)\)", t))}
+    return dict(rows), listed
+
+
+def _expected_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """Count per state present, 逾期 and 合计 of a status frame, as the dashboard names them."""
+    from geo.reports.summary import overdue_mask
+
+    counts = {STATES.get(s, s): int(n) for s, n in frame["state"].value_counts().items()}
+    return {
+        **counts,
+        STATES["overdue"]: int(overdue_mask(frame).sum()),
+        COLUMNS["total"]: len(frame),
+    }
+
+
+def test_the_source_filter_counts_only_that_source(county, tmp_path):
+    """Choosing 12345 in the filter: the dashboard and the layer list count its cases only."""
+    from geo.reports.summary import patch_source
+
+    ledger, *_ = county
+    with Ledger(ledger) as led:
+        frame = led.status_frame(as_of="2026-04-30")
+    frame = frame.loc[~(frame.geometry.isna() | frame.geometry.is_empty)]  # what the map draws
+    source = patch_source(frame)
+    hotline = frame.loc[source.map(SOURCES.get) == "12345"]
+    assert 0 < len(hotline) < len(frame)
+    every, theirs = _expected_counts(frame), _expected_counts(hotline)
+    assert theirs != {k: every[k] for k in theirs}  # the two sets differ: the test can tell
+    with _map_page(ledger, tmp_path) as page:
+        dash, listed = _shown_counts(page)
+        assert dash == every
+        option = next(o for o in page.locator(".hetu-filter option").all_inner_texts()
+                      if o.startswith("12345 ("))  # fmt: skip
+        page.select_option(".hetu-filter select", label=option)
+        dash, listed = _shown_counts(page)
+        assert dash == theirs
+        # the layer list: each state's layer and 逾期 count the 12345 cases, 0 where none
+        for name, n in listed.items():
+            if name in every and name != COLUMNS["total"]:
+                assert n == theirs.get(name, 0), (name, listed, theirs)
+        assert listed[STATES["issued"]] == theirs[STATES["issued"]] > 0
+        late = page.locator(".hetu-dash [data-part=chiefs]").inner_text()
+        assert (theirs[STATES["overdue"]] > 0) == (TEXT["none_overdue"] not in late)
+        page.select_option(".hetu-filter select", label="全部来源")
+        assert _shown_counts(page)[0] == every

@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from geo.cli.main import cli
 from geo.demo.county import write_photo
-from geo.errors import SettingsError
+from geo.errors import SchemaError, SettingsError
 from geo.field.review import (
     apply_recheck,
     read_recheck_sheet,
+    read_review_sheet,
     recheck_sample,
     record_duty,
     record_verdict,
@@ -415,3 +416,43 @@ def test_an_audit_overturns_a_recorded_verdict(led, tmp_path):
     mixed = record_verdict(led, ["A"], {"category": "not_problem"}, actor="x",
                            at="2025-11-11T10:00")  # fmt: skip
     assert mixed and "cannot go from confirmed" in mixed[0].reason
+
+
+def _clerks_copy(sheet, ids) -> dict[str, int]:
+    """Give a written sheet a title row and a blank row, as a clerk does; id → its Excel row."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(sheet)
+    ws = book.active
+    ws.insert_rows(1)
+    ws.cell(1, 1).value = "清溪镇 图斑审核表（2025年8月）"
+    ws.insert_rows(4)  # header in row 2, the first patch in row 3, then a blank row
+    book.save(sheet)
+    found = {ws.cell(r, 1).value: r for r in range(3, ws.max_row + 1)}
+    return {pid: found[pid] for pid in ids}
+
+
+def test_a_review_sheet_with_a_title_row_names_the_excel_row(tmp_path):
+    import openpyxl
+
+    frame = pd.DataFrame({
+        "patch_id": ["A", "B", "C"], "township": "清溪镇", "state": "proposed",
+        "issue_type": "dumping", "water_name": "清水河", "description": "",
+    })  # fmt: skip
+    sheet = write_review_sheet(frame, tmp_path / "审核.xlsx")
+    rows = _clerks_copy(sheet, ["A", "B", "C"])
+    assert rows == {"A": 3, "B": 5, "C": 6}  # B and C below the blank row
+    book = openpyxl.load_workbook(sheet)
+    ws = book.active
+    result = 1 + [c.value for c in ws[2]].index(VERIFICATION["sheet_result"])
+    ws.cell(rows["A"], result).value = VERIFICATION["approve"]
+    ws.cell(rows["C"], result).value = "也许"
+    book.save(sheet)
+    with pytest.raises(SchemaError, match=f"row 6 {VERIFICATION['sheet_result']}: '也许'"):
+        read_review_sheet(sheet)
+    ws.cell(rows["C"], result).value = VERIFICATION["return"]
+    book.save(sheet)
+    back = read_review_sheet(sheet)
+    assert back[["patch_id", "result", "row"]].values.tolist() == [
+        ["A", "approve", 3], ["C", "return", 6]
+    ]  # fmt: skip

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import SchemaError
+from geo.field.filled import read_filled_sheet
 from geo.fileio import xlsx_workbook
 from geo.labels import COLUMNS, STATES, TEXT, label
 from geo.ledger.changes import Change, Problem
@@ -104,18 +105,17 @@ def write_audit_sheet(sample: pd.DataFrame, path: str | os.PathLike, *, seed: in
 
 def read_audit_results(path: str | os.PathLike) -> pd.DataFrame:
     """Read a filled audit sheet: ``patch_id, result (keep|overturn), note, row``."""
-    df = pd.read_excel(path, dtype=str).fillna("")
     id_col, res_col, note_col = COLUMNS["patch_id"], TEXT["audit_result"], TEXT["audit_note"]
-    if id_col not in df.columns or res_col not in df.columns:
-        raise SchemaError(f"{path}: not an audit sheet (needs columns {id_col} and {res_col})")
+    df = read_filled_sheet(
+        path, required=(id_col, res_col), optional=(note_col,), what="an audit sheet"
+    )
     words = {v: k for k, v in RESULTS.items()}
     rows = []
-    for i, r in df.iterrows():
+    for row, r in df.iterrows():
         if not r[id_col] or r[id_col].startswith("seed="):
             continue
-        result = words.get(r[res_col].strip(), r[res_col].strip() or None)
-        rows.append({"patch_id": r[id_col].strip(), "result": result,
-                     "note": r.get(note_col, ""), "row": int(i) + 2})  # fmt: skip
+        result = words.get(r[res_col], r[res_col] or None)
+        rows.append({"patch_id": r[id_col], "result": result, "note": r[note_col], "row": row})
     return pd.DataFrame(rows, columns=["patch_id", "result", "note", "row"])
 
 

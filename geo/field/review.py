@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import SchemaError
+from geo.field.filled import read_filled_sheet
 from geo.fileio import xlsx_workbook
 from geo.labels import COLUMNS, STATES, VERIFICATION, label
 from geo.ledger.changes import Change, Problem
@@ -280,26 +281,22 @@ def write_review_sheet(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def _read(path: str | os.PathLike, words: Mapping[str, str]) -> pd.DataFrame:
-    p = Path(path)
-    try:
-        df = pd.read_excel(p, dtype=str, engine="openpyxl").fillna("")
-    except (OSError, ValueError) as exc:
-        raise SchemaError(f"{p}: not a readable .xlsx sheet ({exc})") from None
+    """The filled rows (id and result given), each with the row Excel shows."""
     id_col, res_col = COLUMNS["patch_id"], VERIFICATION["sheet_result"]
     note_col = VERIFICATION["sheet_note"]
-    if id_col not in df.columns or res_col not in df.columns:
-        raise SchemaError(f"{p}: needs the columns {id_col} and {res_col}")
+    df = read_filled_sheet(
+        path, required=(id_col, res_col), optional=(note_col,), what="a review sheet"
+    )
     out = []
-    for i, r in df.iterrows():
-        pid, text = str(r[id_col]).strip(), str(r[res_col]).strip()
+    for row, r in df.iterrows():
+        pid, text = r[id_col], r[res_col]
         if not pid or not text:
             continue
         if text not in words:
             raise SchemaError(
-                f"{p} row {int(i) + 2} {res_col}: {text!r} is not {' or '.join(words)}"
+                f"{Path(path)} row {row} {res_col}: {text!r} is not {' or '.join(words)}"
             )
-        note = str(r.get(note_col, "")).strip()[:1000]
-        out.append({"patch_id": pid, "result": words[text], "note": note, "row": int(i) + 2})
+        out.append({"patch_id": pid, "result": words[text], "note": r[note_col][:1000], "row": row})
     return pd.DataFrame(out, columns=["patch_id", "result", "note", "row"])
 
 

@@ -26,7 +26,8 @@ from xlsxwriter.utility import xl_col_to_name
 
 from geo.clock import as_time
 from geo.errors import InvalidTransitionError, LedgerError, SchemaError
-from geo.field.fieldwork import (
+from geo.field.fieldwork import target_options
+from geo.field.tasksheet import (
     CONTEXT_FIELDS,
     DATE_MAX,
     DATE_MIN,
@@ -36,7 +37,6 @@ from geo.field.fieldwork import (
     PHOTOS,
     as_day,
     is_blank,
-    target_options,
 )
 from geo.fileio import atomic_path, xlsx_workbook
 from geo.labels import COLUMNS, FIELDWORK, ISSUE_TYPES, TEXT, label

@@ -8,7 +8,8 @@ Sheets offices receive often carry a title above the header (``株洲市12345热
 (the readers' alias lists, :class:`HeaderSpec`), else the first non-blank row;
 :func:`data_rows` leaves out blank rows and the trailing footer, and says which.
 :class:`SheetRows` keeps where each data row is, so that every message names the row the
-clerk sees in Excel (:meth:`SheetRows.row`): the row arithmetic is written here, once.
+clerk sees in Excel (:meth:`SheetRows.row`, :func:`table_row`, :func:`where`): the row
+arithmetic is written here, once.
 
 Pure functions over cells as text; :func:`geo.ingest.tabular.read_table` reads the file.
 """
@@ -18,21 +19,33 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from geo.errors import SchemaError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "FOOTER_WORDS",
+    "ROWS",
     "SCAN_ROWS",
     "Header",
     "HeaderSpec",
     "SheetRows",
     "data_rows",
     "find_header",
+    "row_number",
+    "sheet_rows",
+    "stored_row",
+    "table_row",
+    "where",
 ]
 
 #: How many rows from the top the header is looked for in.
 SCAN_ROWS = 20
+#: Key of ``frame.attrs`` holding a table's :class:`SheetRows`.
+ROWS = "hetu_rows"
 #: A cell of a 填报单位/日期 line: a label and its value (``填报日期：2026年4月30日``).
 _LABEL = re.compile(r"^[^:：]{1,12}[:：]")
 #: A trailing row whose id cell is empty and whose text starts with one of these is a footer.
@@ -262,3 +275,36 @@ def data_rows(
         texts = ", ".join(f"{row} ({what})" for row, what in reversed(footer))
         notes.append(f"footer row(s) below the data left out: {texts}")
     return keep, gaps, notes
+
+
+def table_row(index: int, rows: SheetRows | None = None) -> int:
+    """The spreadsheet row of a table's ``index``-th data row (0-based), as Excel shows it.
+
+    ``rows`` is where the table sits (:func:`sheet_rows`); without it the header is row 1.
+    """
+    return (rows or SheetRows()).row(index)
+
+
+def sheet_rows(frame: pd.DataFrame) -> SheetRows | None:
+    """Where a frame read from a table sits in its sheet; None for a layer's features."""
+    rows = frame.attrs.get(ROWS)
+    return rows if isinstance(rows, SheetRows) else None
+
+
+def row_number(index: int, rows: SheetRows | None) -> int:
+    """The row a message names: a table's spreadsheet row, else the feature's number from 1."""
+    return rows.row(index) if rows is not None else index + 1
+
+
+def where(index: int, rows: SheetRows | None) -> str:
+    """``row N`` (a table's spreadsheet row) or ``feature N`` (a layer's, from 1)."""
+    return f"row {rows.row(index)}" if rows is not None else f"feature {index + 1}"
+
+
+def stored_row(index: int, rows: SheetRows | None) -> int:
+    """The ``row`` a quarantined feature is stored with, read back by :func:`table_row`.
+
+    A table's row is stored as its spreadsheet row - 2 (as it was when the header was
+    always row 1, so earlier ledgers read the same); a layer's feature as its position.
+    """
+    return rows.row(index) - 2 if rows is not None else index

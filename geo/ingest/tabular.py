@@ -1,15 +1,4 @@
-"""CSV and Excel tables with coordinates: the field's and the clerks' spreadsheets.
-
-Columns are found by name (经度/纬度, lon/lat, 东坐标/北坐标, X/Y, or a WKT
-column), or named by the caller. Cells may be degree-minute-second strings
-(``114°18′00″``, ``114度18分``), carry hemisphere letters, or be typed with
-full-width digits and punctuation (``１１４．３``); all are normalised. Swapped
-columns are detected from the magnitudes and swapped, and the decision is
-recorded. Surveyors' X is the northing (docs/architecture.md, Input pitfalls 1): an X/Y pair is
-assigned by magnitude, never by name alone.
-
-The CRS is not decided here: the points come back without one, for
-:func:`geo.ingest.readers.read_layer` to take the caller's, or infer it.
+"""CSV and Excel tables: the field's and the clerks' spreadsheets.
 
 Workbooks (``.xlsx``, ``.xlsm`` and the old ``.xls``, recognised by their content) are read
 with python-calamine. :func:`choose_sheet` decides the sheet: the one named, else the first
@@ -20,6 +9,10 @@ The header need not be row 1: :func:`read_table` takes the row the kind's column
 in (:mod:`geo.ingest.headers`: titles and 填报单位 lines above it, a two-row header, blank rows
 and a footer below the data), and keeps where each row is in the sheet
 (:func:`sheet_rows`), so that :func:`table_row` gives the row Excel shows in every message.
+
+The coordinates in a table (columns found by name, DMS and full-width cells, swapped pairs)
+are :mod:`geo.ingest.coordinates`'; its public names, and the row helpers of
+:mod:`geo.ingest.headers`, are importable from here as before.
 """
 
 from __future__ import annotations
@@ -29,144 +22,51 @@ import datetime as dt
 import io
 import logging
 import os
-import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pandas.io.parsers import TextParser
 from python_calamine import CalamineError, CalamineWorkbook
 
 from geo.errors import IngestError, SchemaError
+from geo.ingest.coordinates import (
+    COORDINATE_HINT,
+    UNREADABLE,
+    has_coordinates,
+    is_coordinate_name,
+    parse_coordinate,
+    points_from_table,
+)
 from geo.ingest.encodings import sniff_text_encoding
-from geo.ingest.headers import SCAN_ROWS, Header, HeaderSpec, SheetRows, data_rows, find_header
+from geo.ingest.headers import (
+    ROWS,
+    SCAN_ROWS,
+    Header,
+    HeaderSpec,
+    SheetRows,
+    data_rows,
+    find_header,
+    row_number,
+    sheet_rows,
+    stored_row,
+    table_row,
+    where,
+)
 from geo.ingest.profiles import REQUIRED, Profile, describe_fields, missing_fields
-from geo.labels import COORDINATE_WORDS
 from geo.text import normalise_header
 
-#: Column holding the reason a row's geometry could not be read (kept, then quarantined).
-UNREADABLE = "_hetu_unreadable"
-#: Key of ``frame.attrs`` holding a table's :class:`~geo.ingest.headers.SheetRows`.
-ROWS = "hetu_rows"
+__all__ = [
+    "COORDINATE_HINT", "EXCEL_SUFFIXES", "ROWS", "TABLE_SUFFIXES", "UNREADABLE", "choose_sheet",
+    "has_coordinates", "header_spec", "parse_coordinate", "points_from_table", "read_table",
+    "row_number", "sheet_for", "sheet_rows", "stored_row", "table_row", "where",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-
-_W = COORDINATE_WORDS
-# Column names as :func:`_key` gives them (``the_geom`` is ``thegeom``).
-_LON = {"lon", "lng", "long", "longitude", "jd", _W["lon"], _W["lon_east"]}
-_LAT = {"lat", "latitude", "wd", _W["lat"], _W["lat_north"]}
-_EAST = {"easting", "east", "e", _W["easting"], _W["easting_dir"], _W["easting_survey"]}
-_NORTH = {"northing", "north", "n", _W["northing"], _W["northing_dir"], _W["northing_survey"]}
-_X = {"x", "xzb", "xcoord", "pointx", _W["x"], _W["x_alt"]}
-_Y = {"y", "yzb", "ycoord", "pointy", _W["y"], _W["y_alt"]}
-_WKT = {"wkt", "geometry", "geom", "shape", "thegeom", _W["geometry"], _W["geometry_alt"]}
-_HEMI = f"NSEW{_W['north']}{_W['south']}{_W['east']}{_W['west']}"
-_NEGATIVE = {"S", "W", _W["south"], _W["west"]}
-#: The coordinate columns looked for, as messages name them.
-COORDINATE_HINT = (
-    f"{_W['lon']}/{_W['lat']}, lon/lat, {_W['easting']}/{_W['northing']}, X/Y or a WKT column"
-)
-
-_DMS = re.compile(
-    rf"^(?P<h1>[{_HEMI}])?\s*(?P<deg>[-+]?\d+(?:\.\d+)?)\s*"
-    rf"(?:(?:°|{_W['degree']}|d|:)\s*"
-    rf"(?:(?P<min>\d+(?:\.\d+)?)\s*(?:′|'|{_W['minute']}|m|:)?\s*"
-    rf"(?:(?P<sec>\d+(?:\.\d+)?)\s*(?:″|′′|''|\"|{_W['second']}|s)?)?)?)?"
-    rf"\s*(?P<h2>[{_HEMI}])?$",
-    re.IGNORECASE,
-)
-_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
-
-
-def table_row(index: int, rows: SheetRows | None = None) -> int:
-    """The spreadsheet row of a table's ``index``-th data row (0-based), as Excel shows it.
-
-    ``rows`` is where the table sits (:func:`sheet_rows`); without it the header is row 1.
-    """
-    return (rows or SheetRows()).row(index)
-
-
-def sheet_rows(frame: pd.DataFrame) -> SheetRows | None:
-    """Where a frame read from a table sits in its sheet; None for a layer's features."""
-    rows = frame.attrs.get(ROWS)
-    return rows if isinstance(rows, SheetRows) else None
-
-
-def row_number(index: int, rows: SheetRows | None) -> int:
-    """The row a message names: a table's spreadsheet row, else the feature's number from 1."""
-    return rows.row(index) if rows is not None else index + 1
-
-
-def where(index: int, rows: SheetRows | None) -> str:
-    """``row N`` (a table's spreadsheet row) or ``feature N`` (a layer's, from 1)."""
-    return f"row {rows.row(index)}" if rows is not None else f"feature {index + 1}"
-
-
-def stored_row(index: int, rows: SheetRows | None) -> int:
-    """The ``row`` a quarantined feature is stored with, read back by :func:`table_row`.
-
-    A table's row is stored as its spreadsheet row - 2 (as it was when the header was
-    always row 1, so earlier ledgers read the same); a layer's feature as its position.
-    """
-    return rows.row(index) - 2 if rows is not None else index
-
-
-def _key(name: object) -> str:
-    """A column name as matched: :func:`geo.text.normalise_header`, without 中心点/中心."""
-    return normalise_header(name).removeprefix(_W["centre_point"]).removeprefix(_W["centre"])
-
-
-def parse_coordinate(value: object) -> float | None:
-    """Parse one coordinate cell: decimal, DMS string, full-width text; blank gives None.
-
-    Parameters
-    ----------
-    value : object
-        A cell, e.g. ``114.3``, ``"114°18′00″"``, ``"E114°18'"``, ``"28度30分15.5秒"``,
-        ``"１１４．３"``, ``"3,098,000.5"``, ``"30.5S"``.
-
-    Returns
-    -------
-    float or None
-
-    Raises
-    ------
-    ValueError
-        When the text is no coordinate (the caller names the row and field).
-    """
-    if value is None:
-        return None
-    if isinstance(value, int | float | np.number):
-        return None if np.isnan(value) else float(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    if not text or text.lower() in {"nan", "none", "null", "na", "n/a", "-"}:
-        return None
-    if _THOUSANDS.match(text):
-        text = text.replace(",", "")
-    m = _DMS.match(text)
-    if m is None:
-        raise ValueError(f"{value!r} is not a coordinate")
-    deg = float(m["deg"])
-    minutes = float(m["min"]) if m["min"] else 0.0
-    seconds = float(m["sec"]) if m["sec"] else 0.0
-    if minutes >= 60 or seconds >= 60:
-        raise ValueError(f"{value!r}: minutes and seconds must be under 60")
-    if (minutes or seconds) and not float(m["deg"]).is_integer():
-        raise ValueError(f"{value!r}: degrees with a fraction cannot carry minutes")
-    sign = -1.0 if deg < 0 or text.startswith("-") else 1.0
-    hemi = (m["h1"] or m["h2"] or "").upper()
-    if hemi in _NEGATIVE:
-        sign = -1.0
-    if m["h1"] and m["h2"]:
-        raise ValueError(f"{value!r} names a hemisphere twice")
-    return sign * (abs(deg) + minutes / 60 + seconds / 3600)
 
 
 def read_table(
@@ -249,13 +149,11 @@ def read_table(
 def _known(spec: HeaderSpec) -> Callable[[str], bool]:
     """Whether a cell is a column name of ``spec`` (or a coordinate column's)."""
     keys = {normalise_header(n) for n in spec.names}
-    coordinates = _LON | _LAT | _EAST | _NORTH | _X | _Y | _WKT
 
     def known(cell: str) -> bool:
         if normalise_header(cell) in keys:
             return True
-        key = _key(cell)
-        return spec.coordinates and (key in coordinates or key.endswith((_W["lon"], _W["lat"])))
+        return spec.coordinates and is_coordinate_name(cell)
 
     return known
 
@@ -537,175 +435,3 @@ def header_spec(kind: str, profile: Profile, *, coordinates: bool = True) -> Hea
     fields = profile[kind]
     names = tuple(n for aliases in fields.values() for n in aliases)
     return HeaderSpec(names=names, key=fields[REQUIRED[kind][0]], coordinates=coordinates)
-
-
-def _find(columns: list[str], names: set[str], suffix: str | None = None) -> str | None:
-    for col in columns:
-        key = _key(col)
-        if key in names or (suffix and key.endswith(suffix)):
-            return col
-    return None
-
-
-def _parse_column(df: pd.DataFrame, col: str, *, reasons: list[str | None]) -> np.ndarray:
-    values = np.full(len(df), np.nan)
-    rows = sheet_rows(df)
-    for i, cell in enumerate(df[col].tolist()):
-        try:
-            v = parse_coordinate(cell)
-        except ValueError as exc:
-            if reasons[i] is None:
-                reasons[i] = f"row {table_row(i, rows)}, field {col}: {exc}; correct the cell"
-            continue
-        values[i] = np.nan if v is None else v
-    return values
-
-
-def _span(values: np.ndarray) -> tuple[float, float] | None:
-    finite = values[np.isfinite(values)]
-    return (float(finite.min()), float(finite.max())) if finite.size else None
-
-
-def _inside(span: tuple[float, float] | None, lo: float, hi: float) -> bool:
-    return span is not None and lo <= span[0] and span[1] <= hi
-
-
-def _is_easting(span: tuple[float, float] | None) -> bool:
-    return _inside(span, 2e5, 8e5) or _inside(span, 1.3e7, 4.6e7)
-
-
-def _is_northing(span: tuple[float, float] | None) -> bool:
-    return _inside(span, 1.9e6, 6.1e6)
-
-
-def _is_lon(span: tuple[float, float] | None) -> bool:
-    return _inside(span, 73.0, 135.1)
-
-
-def _is_lat(span: tuple[float, float] | None) -> bool:
-    return _inside(span, 3.0, 54.0)
-
-
-def _order(
-    a: np.ndarray, b: np.ndarray, *, names: tuple[str, str], labels: str
-) -> tuple[np.ndarray, np.ndarray, str]:
-    """Return (east/lon, north/lat, note) from a pair whose first is meant to be east/lon."""
-    sa, sb = _span(a), _span(b)
-    first, second = names
-    if (_is_lon(sa) and _is_lat(sb)) or (_is_easting(sa) and _is_northing(sb)):
-        return a, b, f"coordinates from {labels}: {first} east/longitude, {second} north/latitude"
-    if (_is_lat(sa) and _is_lon(sb)) or (_is_northing(sa) and _is_easting(sb)):
-        return (
-            b,
-            a,
-            (
-                f"columns {first}/{second} hold north/east in that order: swapped "
-                f"({first} taken as the northing or latitude, {second} as the easting or longitude)"
-            ),
-        )
-    return a, b, f"coordinates from {labels}: {first} taken as east/longitude (magnitudes unclear)"
-
-
-def points_from_table(
-    df: pd.DataFrame,
-    *,
-    source: str,
-    x_col: str | None = None,
-    y_col: str | None = None,
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Make geometries from a table's coordinate (or WKT) columns.
-
-    Parameters
-    ----------
-    df : DataFrame
-        From :func:`read_table` (not changed).
-    source : str
-        The file name, for messages.
-    x_col, y_col : str, optional
-        The easting/longitude and northing/latitude columns, overriding the
-        search by name and the swap detection.
-
-    Returns
-    -------
-    frame : GeoDataFrame
-        Without a CRS; the coordinate columns are kept as attributes. Rows whose
-        coordinates cannot be read get no geometry and a reason in the
-        :data:`UNREADABLE` column (blank coordinates give a null geometry).
-    decisions : list of str
-        Which columns were used, and any swap.
-
-    Raises
-    ------
-    SchemaError
-        When no coordinate columns are found (lists the columns and the names
-        looked for) or a named column is absent.
-    """
-    cols = [str(c) for c in df.columns]
-    reasons: list[str | None] = [None] * len(df)
-    if x_col or y_col:
-        absent = [c for c in (x_col, y_col) if c is None or c not in cols]
-        if absent:
-            raise SchemaError(
-                f"{source}: coordinate column(s) {absent} not found; give both, from: "
-                f"{', '.join(cols)}"
-            )
-        east = _parse_column(df, x_col, reasons=reasons)
-        north = _parse_column(df, y_col, reasons=reasons)
-        note = f"coordinates from {x_col} (east/longitude) and {y_col} (north/latitude), as given"
-        return _frame(df, east, north, reasons), [note]
-    for a_col, b_col, labels in _pairs(cols):
-        if a_col and b_col:
-            a = _parse_column(df, a_col, reasons=reasons)
-            b = _parse_column(df, b_col, reasons=reasons)
-            east, north, note = _order(a, b, names=(a_col, b_col), labels=labels)
-            return _frame(df, east, north, reasons), [note]
-    wkt = _find(cols, _WKT)
-    if wkt:
-        geoms = np.full(len(df), None, dtype=object)
-        for i, cell in enumerate(df[wkt].tolist()):
-            if not isinstance(cell, str) or not cell.strip():
-                continue
-            try:
-                geoms[i] = shapely.from_wkt(unicodedata.normalize("NFKC", cell))
-            except shapely.errors.ShapelyError as exc:
-                reasons[i] = (
-                    f"row {table_row(i, sheet_rows(df))}, field {wkt}: not WKT "
-                    f"({' '.join(str(exc).split())})"
-                )
-        out = gpd.GeoDataFrame(df.drop(columns=wkt), geometry=list(geoms))
-        out.attrs = dict(df.attrs)
-        if any(reasons):
-            out[UNREADABLE] = reasons
-        return out, [f"geometry from the WKT column {wkt}"]
-    raise SchemaError(
-        f"{source}: no coordinate columns found among: {', '.join(cols) or 'no columns'}. "
-        f"Expected {COORDINATE_HINT}; or name them with --x-col and --y-col"
-    )
-
-
-def _pairs(cols: list[str]) -> tuple[tuple[str | None, str | None, str], ...]:
-    """The coordinate column pairs found by name, in the order they are tried."""
-    return (
-        (_find(cols, _LON, _W["lon"]), _find(cols, _LAT, _W["lat"]), "longitude/latitude columns"),
-        (_find(cols, _EAST), _find(cols, _NORTH), "easting/northing columns"),
-        (_find(cols, _X), _find(cols, _Y), "X/Y columns"),
-    )
-
-
-def has_coordinates(columns: list[str]) -> bool:
-    """Return whether :func:`points_from_table` finds coordinate (or WKT) columns by name."""
-    cols = [str(c) for c in columns]
-    return any(a and b for a, b, _ in _pairs(cols)) or _find(cols, _WKT) is not None
-
-
-def _frame(
-    df: pd.DataFrame, east: np.ndarray, north: np.ndarray, reasons: list[str | None]
-) -> gpd.GeoDataFrame:
-    ok = np.isfinite(east) & np.isfinite(north)
-    geoms = np.full(len(df), None, dtype=object)
-    geoms[ok] = shapely.points(east[ok], north[ok])
-    out = gpd.GeoDataFrame(df.copy(), geometry=list(geoms))
-    out.attrs = dict(df.attrs)
-    if any(reasons):
-        out[UNREADABLE] = reasons
-    return out

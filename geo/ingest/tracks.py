@@ -1,8 +1,9 @@
 """Survey and patrol tracks from the field: lines with surveyor and time, and findings.
 
-Read from GPX (tracks, waypoints); KML/KMZ (LineString, ``gx:Track`` with its
-``when`` times, else ``TimeSpan``/``TimeStamp``; points are findings; the
-surveyor from an ``ExtendedData`` field named as in :data:`geo.labels.TRACK_WORDS`);
+Read from GPX (tracks, waypoints: :mod:`geo.ingest.gpx`); KML/KMZ (LineString, ``gx:Track``
+with its ``when`` times, else ``TimeSpan``/``TimeStamp``; points are findings:
+:mod:`geo.ingest.kml`; the surveyor from an ``ExtendedData`` field named as in
+:data:`geo.labels.TRACK_WORDS`);
 CSV/Excel patrol-app exports (one row per GPS fix, grouped by a track-id column,
 else by surveyor and day, ordered by time; coordinates read as :mod:`geo.ingest.tabular`
 reads them); and photos with EXIF GPS (one track per surveyor and day, every
@@ -19,12 +20,9 @@ and in the office's ``[office] extent``.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
-import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from geo.ingest import offsets
 from geo.ingest.checks import FixChecks
 from geo.ingest.gpx import read_gpx
 from geo.ingest.headers import HeaderSpec
+from geo.ingest.kml import read_kml
 from geo.ingest.photos import PHOTO_SUFFIXES, read_exif
 from geo.ingest.readers import issue_type_of, source_sha256, with_meta
 from geo.ingest.tabular import (
@@ -50,7 +49,6 @@ from geo.ingest.tabular import (
     sheet_rows,
     table_row,
 )
-from geo.ingest.vectors import read_member
 from geo.labels import TRACK_WORDS
 from geo.records import ImportRecord, file_sha256
 from geo.text import name_key, normalise_header
@@ -61,10 +59,6 @@ FINDING_COLUMNS = ("finding_id", "observed_at", "surveyor", "finding_type", "des
 #: Suffixes of the photos read from a folder (those :mod:`geo.field.evidence` reads EXIF from).
 #: Formats :func:`surveys_from_file` reads, for messages.
 FORMATS = "GPX, KML/KMZ, CSV/Excel (one row per GPS fix), or photos with EXIF GPS"
-
-_KML = "{http://www.opengis.net/kml/2.2}"
-_GX = "{http://www.google.com/kml/ext/2.2}"
-_ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def _words(key: str, *english: str) -> set[str]:
@@ -325,148 +319,45 @@ def _from_gpx(p: Path, *, surveyor: str | None) -> tuple[gpd.GeoDataFrame, gpd.G
 # -- KML / KMZ ---------------------------------------------------------------------------
 
 
-def _kml_root(p: Path) -> ET.Element:
-    data = p.read_bytes()
-    if p.suffix.lower() == ".kmz" or data[:2] == b"PK":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = [n for n in z.namelist() if n.lower().endswith(".kml")]
-                if not names:
-                    raise IngestError(f"{p}: a KMZ without a .kml inside; export KML or KMZ again")
-                main = "doc.kml" if "doc.kml" in names else sorted(names)[0]
-                data = read_member(p, z, main)
-        except zipfile.BadZipFile as exc:
-            raise IngestError(f"{p}: not a readable KMZ (zip) file ({exc})") from exc
-    try:
-        return ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise IngestError(f"{p}: not a readable KML file ({exc}); export it again") from exc
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _text(el: ET.Element | None) -> str | None:
-    if el is None or el.text is None:
-        return None
-    return el.text.strip() or None
-
-
-def _kml_fields(pm: ET.Element) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for data in pm.iter(f"{_KML}Data"):
-        value = _text(data.find(f"{_KML}value"))
-        if data.get("name") and value is not None:
-            out[data.get("name", "")] = value
-    for data in pm.iter(f"{_GX}SimpleArrayData"):  # per-fix values of a gx:Track
-        out[data.get("name", "")] = [_text(v) for v in data.findall(f"{_GX}value")]
-    for data in pm.iter(f"{_KML}SimpleData"):
-        if data.get("name") and _text(data) is not None:
-            out[data.get("name", "")] = _text(data) or ""
-    return out
-
-
-def _coords(text: str | None) -> list[tuple[float, float]]:
-    pts = []
-    for tup in (text or "").split():
-        parts = tup.split(",")
-        pts.append((float(parts[0]), float(parts[1])))
-    return pts
-
-
-def _placemark_parts(
-    pm: ET.Element, where: str, checks: FixChecks
-) -> tuple[list[list[tuple[float, float]]], list[str], list[tuple[float, float]], list[str]]:
-    """Return a placemark's lines, their times, its points and the geometry kinds skipped."""
-    lines, times, points, skipped = [], [], [], []
-    for el in pm.iter():
-        kind = _local(el.tag)
-        if kind == "LineString":
-            lines.append(_coords(_text(el.find(f"{_KML}coordinates"))))
-        elif kind == "Track":
-            whens = [_text(w) for w in el.findall(f"{_KML}when")]
-            coords = [(_text(c) or "").split() for c in el.findall(f"{_GX}coord")]
-            if whens and len(whens) != len(coords):
-                raise IngestError(
-                    f"{where}: gx:Track has {len(whens)} <when> but {len(coords)} <gx:coord>; "
-                    "export the track again"
-                )
-            lines.append([(float(c[0]), float(c[1])) for c in coords])
-            for w in whens:
-                try:
-                    stamp = checks.time(w, where=where, strict=True)
-                except ValueError as exc:
-                    raise IngestError(f"{where}: <when> {exc}") from exc
-                if stamp:
-                    times.append(stamp)
-        elif kind == "Point":
-            points += _coords(_text(el.find(f"{_KML}coordinates")))[:1]
-        elif kind in ("Polygon", "Model"):
-            skipped.append(kind)
-    return lines, times, points, skipped
-
-
 def _from_kml(p: Path, *, surveyor: str | None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     rec = ImportRecord(kind="surveys", file=str(p), sha256=file_sha256(p))
     rec.encoding, rec.crs = "utf-8 (KML)", "file: KML is WGS84, taken as CGCS2000 (EPSG:4490)"
-    root = _kml_root(p)
-    author = _text(root.find(f".//{_ATOM}author/{_ATOM}name"))
-    rows, geoms, frows, fgeoms = [], [], [], []
-    placemarks = list(root.iter(f"{_KML}Placemark"))
-    if not placemarks and not root.tag.startswith(_KML):
-        raise IngestError(f"{p}: not a KML 2.2 document (root <{_local(root.tag)}>); {FORMATS}")
     checks = FixChecks(p.name)
-    for k, pm in enumerate(placemarks, start=1):
-        name = _text(pm.find(f"{_KML}name"))
-        label = f"placemark {k}" + (f" ({name})" if name else "")
-        where = f"{p.name}: {label}"
-        fields = _kml_fields(pm)
+    kml = read_kml(p, checks=checks, formats=FORMATS)
+    rows, geoms, frows, fgeoms = [], [], [], []
+    for pm in kml.placemarks:
+        where, fields, times = f"{p.name}: {pm.label}", pm.fields, pm.times
         who_key = _pick(fields, _SURVEYOR) or _pick(fields, _CHIEF)
-        who = surveyor or (str(fields[who_key]) if who_key else "") or author or ""
-        try:
-            lines, times, points, skipped = _placemark_parts(pm, label, checks)
-        except (ValueError, IndexError) as exc:
-            raise IngestError(f"{where}: coordinates are not lon,lat[,alt] ({exc})") from exc
-        for q, (lon, lat) in enumerate([*(pt for ln in lines for pt in ln), *points], start=1):
-            checks.position(lon, lat, where=f"{label}, coordinate {q}")
-        span = pm.find(f"{_KML}TimeSpan")
-        stamp = pm.find(f"{_KML}TimeStamp")
-        texts = [_text(span.find(f"{_KML}{t}")) for t in ("begin", "end")] if (
-            span is not None) else [_text(stamp.find(f"{_KML}when"))] if (
-            stamp is not None) else []  # fmt: skip
-        try:
-            given = [checks.time(t, where=label, strict=True) for t in texts]
-        except ValueError as exc:
-            raise IngestError(f"{where}: TimeSpan/TimeStamp {exc}") from exc
-        times = times or [t for t in given if t]
+        who = surveyor or (str(fields[who_key]) if who_key else "") or kml.author or ""
         attrs = {key: v for key, v in fields.items() if key != who_key}
-        if skipped:
-            rec.decisions.append(f"{where}: {', '.join(sorted(set(skipped)))} skipped (no track)")
-        good = [ln for ln in lines if len(set(ln)) >= 2]
-        if len(good) < len(lines):
+        if pm.skipped:
             rec.decisions.append(
-                f"{where}: {len(lines) - len(good)} line(s) under two points skipped"
+                f"{where}: {', '.join(sorted(set(pm.skipped)))} skipped (no track)"
+            )
+        good = [ln for ln in pm.lines if len(set(ln)) >= 2]
+        if len(good) < len(pm.lines):
+            rec.decisions.append(
+                f"{where}: {len(pm.lines) - len(good)} line(s) under two points skipped"
             )
         if good:
             n = sum(len(ln) for ln in good)
-            rows.append(_track_row(name, who, times, n, attrs))
+            rows.append(_track_row(pm.name, who, times, n, attrs))
             geoms.append(shapely.MultiLineString([shapely.LineString(ln) for ln in good]))
-        for q, (lon, lat) in enumerate(points, start=1):
+        for q, (lon, lat) in enumerate(pm.points, start=1):
             kind_key = _pick(fields, _FINDING)
             kind = fields.get(kind_key) if kind_key else None
             frows.append(
                 {
-                    "finding_id": name or f"{p.stem}-{k}-{q}",
+                    "finding_id": pm.name or f"{p.stem}-{pm.number}-{q}",
                     "observed_at": min(times) if times else None,
                     "surveyor": who,
                     "finding_type": (issue_type_of(kind) or kind) if kind else None,
-                    "description": _text(pm.find(f"{_KML}description")),
+                    "description": pm.description,
                     "attrs": json.dumps(attrs, ensure_ascii=False),
                 }
             )
             fgeoms.append(shapely.Point(lon, lat))
-    rec.n_read = len(placemarks)
+    rec.n_read = len(kml.placemarks)
     return _frames(rows, geoms, frows, fgeoms, rec, checks)
 
 

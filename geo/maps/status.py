@@ -12,7 +12,7 @@ per state, closure rate per township, overdue patches per chief) and a search
 box by 图斑编号 complete the page; ``map.html#patch=ID`` opens a patch and
 ``#township=NAME`` zooms to a township. When the patches come from more than one
 source (上级下发, 自查, 12345, 暗访 …: :mod:`geo.policy.sources`), a 问题来源 filter shows
-one source's patches only.
+one source's patches only, and the dashboard and layer list count that source's only.
 
 No text from the ledger, an input file or the settings is ever compiled as a
 template or run: the geometry, popup data and layer names travel as one compact
@@ -57,7 +57,7 @@ from geo.maps import data as _md
 from geo.maps.assets import Verbatim, hetu_css, hetu_script, use_assets
 from geo.maps.data import Strings, encode_geometries, missing, script_json, simplified
 from geo.maps.data import thumbnail_uris as _thumbnail_uris
-from geo.maps.panels import dashboard_html, legend_html, title_html
+from geo.maps.panels import counts_by_source, dashboard_html, layer_names, legend_html, title_html
 from geo.policy.sources import SOURCE_CODES, source_of
 from geo.records import attr_value
 from geo.settings import BASEMAPS
@@ -516,6 +516,8 @@ def status_map(
     names: dict[str, str] = {}
     records: list[list[Any]] = []
     source_names: list[str] = []
+    counts: dict[str, list] = {}  # per 问题来源, for the filter (geo.maps.panels)
+    day_unit = TEXT["unit_workdays"] if workdays else TEXT["unit_days"]
     recurrences: list[list[int]] = []
     overdue = pd.Series(dtype=bool)
     if frame is not None:
@@ -526,12 +528,11 @@ def status_map(
             histories=_md.histories(events, ids, strings), thumbs=thumbs, sources=source_index,
         )  # fmt: skip
         overdue = _is_overdue(frame)
-        counts = frame["state"].astype(str).value_counts()  # overdue ones count in their state
-        for state in states:
-            if state in counts:
-                names[f"patch:{state}"] = f"{label(STATES, state)} ({int(counts[state])})"
-        if overdue.any():
-            names["overdue"] = f"{STATES['overdue']} ({int(overdue.sum())})"
+        names.update(layer_names(frame, overdue, states))  # overdue ones count in their state
+        counts = counts_by_source(
+            frame, overdue, states, sources=source_index, n_sources=len(source_names),
+            day_unit=day_unit, keys=list(names),
+        )  # fmt: skip
         recurrences = _recurrences(frame, links, strings)
         if recurrences:
             names["recurrence"] = f"{TEXT['recurrence_sites']} ({len(recurrences)})"
@@ -596,10 +597,11 @@ def status_map(
         "track_color": _TRACK_COLOR,
         "recurrence_color": _RECURRENCE_COLOR,
         "labels": _POPUP_LABELS,
-        "day_unit": TEXT["unit_workdays"] if workdays else TEXT["unit_days"],
+        "day_unit": day_unit,
         "layers": [[f"tiles:{key}", TEXT[key]] for key in tiles] + [[k, names[k]] for k in order],
         "patches": records,
         "sources": source_names,  # the filter by 问题来源 (names set with textContent)
+        "counts": counts,  # per source: dashboard rows and layer names (textContent)
         "ranges": range_records,
         "tracks": track_records,
         "shoreline": shore_records,
@@ -630,8 +632,7 @@ def status_map(
     shore_legend = SHORELINE_COLORS if shore_frame is not None else None
     Verbatim("HetuLegend", html=legend_html(STATE_COLORS, marks, shoreline=shore_legend)).add_to(m)
     if frame is not None:
-        unit = data["day_unit"]
-        dash = dashboard_html(frame, overdue, states, day_unit=unit, shore=shore_rows)
+        dash = dashboard_html(frame, overdue, states, day_unit=day_unit, shore=shore_rows)
         Verbatim("HetuDashboard", html=dash).add_to(m)
     return m
 

@@ -178,6 +178,7 @@ function hetuDraw(dataId, map, G) {
     built = new Uint8Array(P.length);
     drawPoints();
     if (detail) { buildPolygons(); }
+    showCounts(k);
   }
   if (D.sources && D.sources.length > 1) {
     var Filter = L.Control.extend({options: {position: "topright"}, onAdd: function () {
@@ -237,9 +238,46 @@ function hetuDraw(dataId, map, G) {
     G.recurrence.addLayer(rec);
   }
   // the layer list: names from the data document, escaped, in the document's order
-  var layerList = L.control.layers(null, null, {collapsed: false});
-  D.layers.forEach(function (l) { if (G[l[0]]) { layerList.addOverlay(G[l[0]], escaped(l[1])); } });
+  var layerList = L.control.layers(null, null, {collapsed: false}), listed = {};
+  D.layers.forEach(function (l) { listed[l[0]] = l[1]; });
+  function listLayers() {  // (again) in the document's order, with the names in listed
+    D.layers.forEach(function (l) { if (G[l[0]]) { layerList.removeLayer(G[l[0]]); } });
+    D.layers.forEach(function (l) {
+      if (G[l[0]]) { layerList.addOverlay(G[l[0]], escaped(listed[l[0]])); } });
+  }
+  listLayers();
   layerList.addTo(map);
+  // the counts of the source the filter shows (k, -1: every one): the dashboard's tables and
+  // the layer list's names. Python computed every set (geo/maps/panels.py); this only picks
+  // one and writes its text with textContent.
+  function showCounts(k) {
+    var C = D.counts && D.counts.sets && D.counts.sets[k + 1];
+    if (!C) { return; }
+    D.counts.parts.forEach(function (part, j) {
+      var box = document.querySelector('.hetu-dash [data-part="' + part.key + '"]');
+      if (!box) { return; }
+      var rows = C.dash[j];
+      box.textContent = "";
+      if (!rows.length && part.empty) { box.appendChild(el("div", part.empty)); return; }
+      var t = el("table");
+      rows.forEach(function (r) {
+        var tr = el("tr"), first = el("td");
+        if (part.links && r[0] !== part.unlinked) {
+          var a = el("a", r[0]);
+          a.setAttribute("href", "#township=" + encodeURIComponent(r[0]));
+          first.appendChild(a);
+        } else { first.textContent = r[0]; }
+        tr.appendChild(first);
+        for (var c = 1; c < r.length; c++) {
+          tr.appendChild(el("td", r[c], part.late ? "n late" : "n"));
+        }
+        t.appendChild(tr);
+      });
+      box.appendChild(t);
+    });
+    C.layers.forEach(function (l) { listed[l[0]] = l[1]; });
+    listLayers();
+  }
   L.control.scale({metric: true, imperial: false, position: "bottomright"}).addTo(map);
   // go to a patch (search, #patch=ID) or a township (#township=NAME or its 9-digit code)
   var ids = P.map(function (p) { return p[0]; });
