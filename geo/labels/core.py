@@ -464,6 +464,11 @@ INTEGRITY: dict[str, str] = {
     "trigger_function": "触发器 {name} 调用的函数 {function} 被改写：{table} 表的保护已失效",
     "trigger_disabled": "触发器 {name} 被停用：{table} 表可被改写",
     "trigger_unknown": "{table} 表上有河图未建立的触发器 {name}",
+    "function_missing": "函数 {name} 缺失：调用它的触发器已随之失效",
+    "function_changed": (
+        "函数 {name} 不再以所有者身份（SECURITY DEFINER）、在固定的 search_path（{path}）下运行："
+        "它所做的检查可能失效或被绕过"
+    ),
     "view_missing": "视图 {name} 缺失",
     "view_changed": "视图 {name} 的定义被改动：图斑的当前状态不再由事件推出",
     "view_rows": (

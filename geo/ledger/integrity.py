@@ -5,8 +5,10 @@
 - **the schema's guards**: every trigger the migrations created is there with its
   definition (SQLite's stored SQL; on PostgreSQL ``pg_get_triggerdef`` and the
   function's source), enabled (``pg_trigger.tgenabled``), and no unknown trigger sits
-  on ``events``; the ``patch_state`` view is defined as created and gives the states
-  the events give;
+  on ``events``; on PostgreSQL, the ``SECURITY DEFINER`` functions (the checks of
+  ``patches``' references to its batch and import) still run as their owner with the
+  search path they were given; the ``patch_state`` view is defined as created and gives
+  the states the events give;
 - **the hash chain**: each event's hash and link, no ids missing (GeoPackage), the
   chain head as the database recorded it (``sqlite_sequence`` / ``hetu_head``);
 - **anchors kept outside the ledger**: each chain head printed on an export, a notice
@@ -36,7 +38,7 @@ from typing import Any
 
 from geo.errors import SchemaError
 from geo.labels import EVIDENCE, INTEGRITY, label
-from geo.ledger.db import expected_triggers
+from geo.ledger.db import expected_triggers, flat_sql, pg_statements
 from geo.ledger.digests import (
     COVERED,
     KEYED,
@@ -178,6 +180,7 @@ def verify_ledger(
     conn = ledger._conn
     found = _Found()
     _check_triggers(conn, found)
+    _check_functions(conn, found)
     _check_views(conn, found)
     events = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY event_id").fetchall()
     head = ChainHead(len(events), events[-1][13] if events else None)
@@ -216,6 +219,40 @@ def _check_triggers(conn: Any, found: _Found) -> None:
     for name, (table, *_rest) in actual.items():
         if table == "events" and name not in expected:
             found.add("trigger_unknown", name=name, table=table)
+
+
+def definer_functions() -> list[str]:
+    """The ``SECURITY DEFINER`` functions the migrations create on PostgreSQL, in order."""
+    made = re.compile(r"CREATE FUNCTION (\w+)\(\) RETURNS trigger \w+ \w+ SECURITY DEFINER\b")
+    names = []
+    for _name, script, _tables in MIGRATIONS:
+        for statement in pg_statements(script):
+            found = made.match(flat_sql(statement))
+            if found:
+                names.append(found[1])
+    return names
+
+
+def _check_functions(conn: Any, found: _Found) -> None:
+    """Each definer function exists, runs as its owner, with ``search_path=<schema>, pg_temp``."""
+    if conn.kind != "postgis":
+        return
+    names = definer_functions()
+    rows = conn.execute(
+        "SELECT p.proname, p.prosecdef, p.proconfig, quote_ident(n.nspname) || ', pg_temp'"
+        " FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = ANY(?) AND"
+        " p.pronamespace = (SELECT relnamespace FROM pg_class WHERE oid = to_regclass('events'))",
+        [names],
+    ).fetchall()
+    actual = {name: (definer, config or [], path) for name, definer, config, path in rows}
+    for name in names:
+        if name not in actual:
+            found.add("function_missing", name=name)
+            continue
+        definer, config, path = actual[name]
+        if not definer or f"search_path={path}" not in config:
+            found.add("function_changed", name=name, path=path)
 
 
 def _views() -> dict[str, str]:

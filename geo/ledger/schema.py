@@ -7,6 +7,7 @@ ones at the end of :data:`MIGRATIONS`, never edit an applied one.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from geo.ledger import gpkg as _gpkg
@@ -235,10 +236,6 @@ ALTER TABLE evidence ADD CONSTRAINT evidence_attachment_id_fkey
     FOREIGN KEY (attachment_id) REFERENCES attachments (attachment_id);
 """
 
-#: Migrations whose SQLite script does not translate (:func:`geo.ledger.db.pg_statements`):
-#: their PostgreSQL script instead, by the SQLite one.
-POSTGIS_SCRIPTS: dict[str, str] = {_INTEGER_KEYS: _INTEGER_KEYS_PG}
-
 #: The documents (公文) issued, one row per file: its 文号 (``doc_no``) from the per-year,
 #: per-code counter ``seq``; a number is taken before its document is recorded and never
 #: reused (a run that fails leaves it unused, as a voided number is in a 发文登记簿).
@@ -262,6 +259,135 @@ CREATE TABLE patch_details (
 CREATE INDEX patch_details_patch ON patch_details (patch_id);
 """
 
+#: ``0012_pg_ingest`` (issue 20): on PostGIS the two per-row foreign keys of ``patches``
+#: (to ``batches`` and to ``imports``) become statement-level triggers, so that a ``COPY``
+#: of thousands of patches is checked once per statement (one join over the new rows)
+#: instead of once per row. A GeoPackage keeps its foreign keys: its script does nothing.
+_PG_INGEST = """
+-- 0012_pg_ingest: PostGIS only (see _PG_INGEST_PG); a GeoPackage keeps its foreign keys.
+"""
+
+#: The checks the two foreign keys made, and their error (SQLSTATE 23503, the constraint's
+#: name and the key in the message and detail, as PostgreSQL words them), so a refusal reads
+#: and maps as before. ``patches_refs_check`` runs once per INSERT/UPDATE/COPY statement on
+#: ``patches``: every batch and import the new rows name must exist, and is locked
+#: ``FOR KEY SHARE`` (in key order) so a concurrent delete waits for this transaction and
+#: then finds the rows that reference it. ``patches_refs_guard`` refuses a DELETE, key
+#: UPDATE or TRUNCATE of ``batches``/``imports`` that would leave a patch without its row.
+#: Both run as their owner (``SECURITY DEFINER``: a clerk may insert without the right to
+#: lock) with the search path fixed to the ledger's schema, then ``pg_temp``.
+_PG_INGEST_PG = """
+SELECT set_config('search_path', quote_ident(current_schema()) || ', pg_temp', true);
+ALTER TABLE patches DROP CONSTRAINT patches_batch_id_fkey;
+ALTER TABLE patches DROP CONSTRAINT patches_import_id_fkey;
+CREATE FUNCTION patches_refs_check() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path FROM CURRENT AS $f$
+DECLARE
+    missing TEXT;
+BEGIN
+    PERFORM 1 FROM batches b WHERE b.batch_id IN (SELECT n.batch_id FROM new_rows n)
+        ORDER BY b.batch_id FOR KEY SHARE OF b;
+    SELECT n.batch_id INTO missing FROM new_rows n WHERE n.batch_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = n.batch_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = 'insert or update on table "patches" violates '
+                || 'foreign key constraint "patches_batch_id_fkey"',
+            CONSTRAINT = 'patches_batch_id_fkey',
+            TABLE = 'patches',
+            DETAIL = format('Key (batch_id)=(%s) is not present in table "batches".', missing);
+    END IF;
+    PERFORM 1 FROM imports i WHERE i.import_id IN (SELECT n.import_id FROM new_rows n)
+        ORDER BY i.import_id FOR KEY SHARE OF i;
+    SELECT n.import_id INTO missing FROM new_rows n WHERE n.import_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM imports i WHERE i.import_id = n.import_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = 'insert or update on table "patches" violates '
+                || 'foreign key constraint "patches_import_id_fkey"',
+            CONSTRAINT = 'patches_import_id_fkey',
+            TABLE = 'patches',
+            DETAIL = format('Key (import_id)=(%s) is not present in table "imports".', missing);
+    END IF;
+    RETURN NULL;
+END
+$f$;
+CREATE TRIGGER patches_refs_insert AFTER INSERT ON patches
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_check();
+CREATE TRIGGER patches_refs_update AFTER UPDATE ON patches
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_check();
+CREATE FUNCTION patches_refs_guard() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path FROM CURRENT AS $f$
+DECLARE
+    kept TEXT;
+BEGIN
+    IF TG_TABLE_NAME = 'batches' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            SELECT p.batch_id INTO kept FROM patches p LIMIT 1;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT o.batch_id INTO kept FROM old_rows o
+                WHERE EXISTS (SELECT 1 FROM patches p WHERE p.batch_id = o.batch_id) LIMIT 1;
+        ELSE
+            SELECT o.batch_id INTO kept FROM old_rows o
+                WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.batch_id = o.batch_id)
+                AND EXISTS (SELECT 1 FROM patches p WHERE p.batch_id = o.batch_id) LIMIT 1;
+        END IF;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'update or delete on table "batches" violates '
+                    || 'foreign key constraint "patches_batch_id_fkey" on table "patches"',
+                CONSTRAINT = 'patches_batch_id_fkey',
+                TABLE = 'batches',
+                DETAIL = format('Key (batch_id)=(%s) is still referenced from table "patches".',
+                    kept);
+        END IF;
+    ELSE
+        IF TG_OP = 'TRUNCATE' THEN
+            SELECT p.import_id INTO kept FROM patches p WHERE p.import_id IS NOT NULL LIMIT 1;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT o.import_id INTO kept FROM old_rows o
+                WHERE EXISTS (SELECT 1 FROM patches p WHERE p.import_id = o.import_id) LIMIT 1;
+        ELSE
+            SELECT o.import_id INTO kept FROM old_rows o
+                WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.import_id = o.import_id)
+                AND EXISTS (SELECT 1 FROM patches p WHERE p.import_id = o.import_id) LIMIT 1;
+        END IF;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'update or delete on table "imports" violates '
+                    || 'foreign key constraint "patches_import_id_fkey" on table "patches"',
+                CONSTRAINT = 'patches_import_id_fkey',
+                TABLE = 'imports',
+                DETAIL = format('Key (import_id)=(%s) is still referenced from table "patches".',
+                    kept);
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$f$;
+CREATE TRIGGER batches_refs_delete AFTER DELETE ON batches
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+CREATE TRIGGER batches_refs_update AFTER UPDATE ON batches
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+CREATE TRIGGER batches_refs_truncate AFTER TRUNCATE ON batches
+    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+CREATE TRIGGER imports_refs_delete AFTER DELETE ON imports
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+CREATE TRIGGER imports_refs_update AFTER UPDATE ON imports
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+CREATE TRIGGER imports_refs_truncate AFTER TRUNCATE ON imports
+    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+"""
+
+#: Migrations whose SQLite script does not translate (:func:`geo.ledger.db.pg_statements`):
+#: their PostgreSQL script instead, by the SQLite one.
+POSTGIS_SCRIPTS: dict[str, str] = {
+    _INTEGER_KEYS: _INTEGER_KEYS_PG,
+    _PG_INGEST: _PG_INGEST_PG,
+}
+
 #: Named migrations, applied in order, each in one transaction: (name, SQL, tables to
 #: register in gpkg_contents as {table: description}; feature tables are in FEATURE_TABLES).
 MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -280,6 +406,7 @@ MIGRATIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("0009_gpkg_integer_keys", _INTEGER_KEYS, {}),
     ("0010_verification", _VERIFICATION, {"patch_details": "核查认定、整改、验收与回头看记录"}),
     ("0011_documents", _DOCUMENTS, {"documents": "发文登记（文号）"}),
+    ("0012_pg_ingest", _PG_INGEST, {}),
 )
 
 
@@ -320,15 +447,40 @@ STATUS_COLUMNS = [
 CHIEF_COLUMNS = ["chief_village", "chief_township", "chief_county", "chief_city", "chief_province"]
 
 
+#: A dollar quote's delimiter (``$$``, ``$f$``): PostgreSQL function bodies sit between two.
+_DOLLAR = re.compile(r"\$(?:[A-Za-z_]\w*)?\$")
+
+
 def split_sql(script: str) -> list[str]:
-    """Split a migration script into statements, keeping trigger bodies whole."""
+    """Split a migration script into statements, keeping trigger and function bodies whole.
+
+    A statement ends on a line that ends with ``;``, unless that line is inside a
+    SQLite trigger (``CREATE TRIGGER … BEGIN … END;``) or a dollar-quoted PostgreSQL
+    body (``AS $f$ … $f$``), whose own statements end with ``;`` too.
+
+    Parameters
+    ----------
+    script : str
+        SQL statements, each ending with ``;`` at the end of a line.
+
+    Returns
+    -------
+    list of str
+        The statements, in order (the last one may lack its ``;``).
+    """
     statements, buf = [], []
+    quote: str | None = None  # the dollar quote open at the end of the line, if any
     for line in script.strip().splitlines():
         buf.append(line)
+        for mark in _DOLLAR.findall(line):
+            if quote is None:
+                quote = mark
+            elif mark == quote:
+                quote = None
         text = "\n".join(buf).strip()
-        if text.endswith(";") and (
-            not text.upper().startswith("CREATE TRIGGER") or text.upper().endswith("END;")
-        ):
+        upper = text.upper()
+        in_trigger = upper.startswith("CREATE TRIGGER") and re.search(r"\bBEGIN\b", upper)
+        if quote is None and text.endswith(";") and (not in_trigger or upper.endswith("END;")):
             statements.append(text)
             buf = []
     if "".join(buf).strip():

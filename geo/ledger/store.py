@@ -151,7 +151,7 @@ class Ledger(LedgerReads, LedgerOffice, LedgerDerived):
             self._conn.commit()
             committed = True
         except self._conn.integrity_errors as exc:
-            reason = " ".join(str(exc).split())
+            reason = " ".join(str(exc).split("\nCONTEXT:")[0].split())  # not the trigger's line
             raise LedgerError(
                 f"{self.name}: the database refused the write ({reason}); nothing was written"
             ) from exc

@@ -2,7 +2,8 @@
 
 Every table is copied row for row with its ids, so the events keep their ids,
 times and hashes and the chain verifies on the other side; geometries are
-decoded from the source's encoding and written in the destination's; the
+decoded from the source's encoding and written in the destination's (each table
+in one ``COPY`` on PostGIS, :meth:`geo.ledger.db.PostgisDatabase.copy_rows`); the
 evidence files are copied into the destination's attachment store. The
 destination is written in one transaction: a failed copy leaves no ledger
 half-written there.
@@ -140,14 +141,12 @@ def _copy_rows(src: Ledger, dst: Ledger, report: CopyReport) -> None:
                 continue
             if table in FEATURE_TABLES:
                 at = names.index("geom")
-                geoms = src._conn.decode([r[at] for r in rows])
-                encoded = out.encode(np.asarray(geoms, dtype=object))
-                rows = [[*r[:at], *r[at + 1 :], g] for r, g in zip(rows, encoded, strict=True)]
+                geoms = np.asarray(src._conn.decode([r[at] for r in rows]), dtype=object)
                 cols = names[:at] + names[at + 1 :]
-                out.executemany(out.insert_sql(table, cols, geom=True), rows)
-                out.features_written(table, np.asarray(geoms, dtype=object))
+                out.copy_rows(table, cols, (r[:at] + r[at + 1 :] for r in rows), geoms=geoms)
+                out.features_written(table, geoms)
             else:
-                out.executemany(out.insert_sql(table, names), rows)
+                out.copy_rows(table, names, rows)
         out.reset_sequences({t: k for t, k in tables if k})
         if report.rows.get("events"):
             out.events_written()
