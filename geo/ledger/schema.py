@@ -276,39 +276,69 @@ _PG_INGEST = """
 #: UPDATE or TRUNCATE of ``batches``/``imports`` that would leave a patch without its row.
 #: Both run as their owner (``SECURITY DEFINER``: a clerk may insert without the right to
 #: lock) with the search path fixed to the ledger's schema, then ``pg_temp``.
-_PG_INGEST_PG = """
+#: The references the two foreign keys held: (column of ``patches``, referenced table).
+_PG_REFS = (("batch_id", "batches"), ("import_id", "imports"))
+
+#: Per reference, in ``patches_refs_check``: lock the rows named, refuse one missing.
+_PG_REF_CHECK = """
+    PERFORM 1 FROM {table} r WHERE r.{col} IN (SELECT n.{col} FROM new_rows n)
+        ORDER BY r.{col} FOR KEY SHARE OF r;
+    SELECT n.{col} INTO missing FROM new_rows n WHERE n.{col} IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.{col} = n.{col}) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+            MESSAGE = 'insert or update on table "patches" violates '
+                || 'foreign key constraint "patches_{col}_fkey"',
+            CONSTRAINT = 'patches_{col}_fkey',
+            TABLE = 'patches',
+            DETAIL = format('Key ({col})=(%s) is not present in table "{table}".', missing);
+    END IF;"""
+
+#: Per referenced table, in ``patches_refs_guard``: refuse leaving a patch without its row.
+_PG_REF_GUARD = """
+    {branch} TG_TABLE_NAME = '{table}' THEN
+        IF TG_OP = 'TRUNCATE' THEN
+            SELECT p.{col} INTO kept FROM patches p WHERE p.{col} IS NOT NULL LIMIT 1;
+        ELSIF TG_OP = 'DELETE' THEN
+            SELECT o.{col} INTO kept FROM old_rows o
+                WHERE EXISTS (SELECT 1 FROM patches p WHERE p.{col} = o.{col}) LIMIT 1;
+        ELSE
+            SELECT o.{col} INTO kept FROM old_rows o
+                WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.{col} = o.{col})
+                AND EXISTS (SELECT 1 FROM patches p WHERE p.{col} = o.{col}) LIMIT 1;
+        END IF;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
+                MESSAGE = 'update or delete on table "{table}" violates '
+                    || 'foreign key constraint "patches_{col}_fkey" on table "patches"',
+                CONSTRAINT = 'patches_{col}_fkey',
+                TABLE = '{table}',
+                DETAIL = format('Key ({col})=(%s) is still referenced from table "patches".',
+                    kept);
+        END IF;"""
+
+#: Per referenced table, its three guard triggers.
+_PG_REF_TRIGGERS = """
+CREATE TRIGGER {table}_refs_delete AFTER DELETE ON {table}
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+CREATE TRIGGER {table}_refs_update AFTER UPDATE ON {table}
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
+CREATE TRIGGER {table}_refs_truncate AFTER TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();"""
+
+_PG_INGEST_PG = (
+    """
 SELECT set_config('search_path', quote_ident(current_schema()) || ', pg_temp', true);
-ALTER TABLE patches DROP CONSTRAINT patches_batch_id_fkey;
-ALTER TABLE patches DROP CONSTRAINT patches_import_id_fkey;
-CREATE FUNCTION patches_refs_check() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+"""
+    + "".join(f"ALTER TABLE patches DROP CONSTRAINT patches_{col}_fkey;\n" for col, _ in _PG_REFS)
+    + """CREATE FUNCTION patches_refs_check() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
     SET search_path FROM CURRENT AS $f$
 DECLARE
     missing TEXT;
-BEGIN
-    PERFORM 1 FROM batches b WHERE b.batch_id IN (SELECT n.batch_id FROM new_rows n)
-        ORDER BY b.batch_id FOR KEY SHARE OF b;
-    SELECT n.batch_id INTO missing FROM new_rows n WHERE n.batch_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.batch_id = n.batch_id) LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-            MESSAGE = 'insert or update on table "patches" violates '
-                || 'foreign key constraint "patches_batch_id_fkey"',
-            CONSTRAINT = 'patches_batch_id_fkey',
-            TABLE = 'patches',
-            DETAIL = format('Key (batch_id)=(%s) is not present in table "batches".', missing);
-    END IF;
-    PERFORM 1 FROM imports i WHERE i.import_id IN (SELECT n.import_id FROM new_rows n)
-        ORDER BY i.import_id FOR KEY SHARE OF i;
-    SELECT n.import_id INTO missing FROM new_rows n WHERE n.import_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM imports i WHERE i.import_id = n.import_id) LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-            MESSAGE = 'insert or update on table "patches" violates '
-                || 'foreign key constraint "patches_import_id_fkey"',
-            CONSTRAINT = 'patches_import_id_fkey',
-            TABLE = 'patches',
-            DETAIL = format('Key (import_id)=(%s) is not present in table "imports".', missing);
-    END IF;
+BEGIN"""
+    + "".join(_PG_REF_CHECK.format(col=col, table=table) for col, table in _PG_REFS)
+    + """
     RETURN NULL;
 END
 $f$;
@@ -320,66 +350,19 @@ CREATE FUNCTION patches_refs_guard() RETURNS trigger LANGUAGE plpgsql SECURITY D
     SET search_path FROM CURRENT AS $f$
 DECLARE
     kept TEXT;
-BEGIN
-    IF TG_TABLE_NAME = 'batches' THEN
-        IF TG_OP = 'TRUNCATE' THEN
-            SELECT p.batch_id INTO kept FROM patches p LIMIT 1;
-        ELSIF TG_OP = 'DELETE' THEN
-            SELECT o.batch_id INTO kept FROM old_rows o
-                WHERE EXISTS (SELECT 1 FROM patches p WHERE p.batch_id = o.batch_id) LIMIT 1;
-        ELSE
-            SELECT o.batch_id INTO kept FROM old_rows o
-                WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.batch_id = o.batch_id)
-                AND EXISTS (SELECT 1 FROM patches p WHERE p.batch_id = o.batch_id) LIMIT 1;
-        END IF;
-        IF FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-                MESSAGE = 'update or delete on table "batches" violates '
-                    || 'foreign key constraint "patches_batch_id_fkey" on table "patches"',
-                CONSTRAINT = 'patches_batch_id_fkey',
-                TABLE = 'batches',
-                DETAIL = format('Key (batch_id)=(%s) is still referenced from table "patches".',
-                    kept);
-        END IF;
-    ELSE
-        IF TG_OP = 'TRUNCATE' THEN
-            SELECT p.import_id INTO kept FROM patches p WHERE p.import_id IS NOT NULL LIMIT 1;
-        ELSIF TG_OP = 'DELETE' THEN
-            SELECT o.import_id INTO kept FROM old_rows o
-                WHERE EXISTS (SELECT 1 FROM patches p WHERE p.import_id = o.import_id) LIMIT 1;
-        ELSE
-            SELECT o.import_id INTO kept FROM old_rows o
-                WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.import_id = o.import_id)
-                AND EXISTS (SELECT 1 FROM patches p WHERE p.import_id = o.import_id) LIMIT 1;
-        END IF;
-        IF FOUND THEN
-            RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
-                MESSAGE = 'update or delete on table "imports" violates '
-                    || 'foreign key constraint "patches_import_id_fkey" on table "patches"',
-                CONSTRAINT = 'patches_import_id_fkey',
-                TABLE = 'imports',
-                DETAIL = format('Key (import_id)=(%s) is still referenced from table "patches".',
-                    kept);
-        END IF;
+BEGIN"""
+    + "".join(
+        _PG_REF_GUARD.format(branch="ELSIF" if k else "IF", col=col, table=table)
+        for k, (col, table) in enumerate(_PG_REFS)
+    )
+    + """
     END IF;
     RETURN NULL;
 END
-$f$;
-CREATE TRIGGER batches_refs_delete AFTER DELETE ON batches
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
-CREATE TRIGGER batches_refs_update AFTER UPDATE ON batches
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
-CREATE TRIGGER batches_refs_truncate AFTER TRUNCATE ON batches
-    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
-CREATE TRIGGER imports_refs_delete AFTER DELETE ON imports
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
-CREATE TRIGGER imports_refs_update AFTER UPDATE ON imports
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
-CREATE TRIGGER imports_refs_truncate AFTER TRUNCATE ON imports
-    FOR EACH STATEMENT EXECUTE FUNCTION patches_refs_guard();
-"""
+$f$;"""
+    + "".join(_PG_REF_TRIGGERS.format(table=table) for _, table in _PG_REFS)
+    + "\n"
+)
 
 #: Migrations whose SQLite script does not translate (:func:`geo.ledger.db.pg_statements`):
 #: their PostgreSQL script instead, by the SQLite one.
