@@ -37,8 +37,11 @@ def closest(qi: np.ndarray, ti: np.ndarray, d: np.ndarray, rank: np.ndarray) -> 
     return qi[first], ti[first], d[first]
 
 
-def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.ndarray]:
+def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut the boundaries of ``rg`` into lines of at most ``k`` vertices, with their owner.
+
+    Also gives each piece's first, middle and last vertex (``(n, 3, 2)``): points of the
+    piece, from which a distance's upper bound is cheap.
 
     The distance from a geometry that overlaps no range to a range is the distance
     to its boundary; small pieces have tight boxes, so a nearest search in a tree
@@ -65,9 +68,12 @@ def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.nda
     at = np.repeat(first - (np.cumsum(length) - length), length) + np.arange(length.sum())
     piece_of = np.repeat(np.arange(len(line_of)), length)
     pieces = shapely.linestrings(coords[at], indices=piece_of) if len(at) else lines[:0]
+    ends = np.column_stack([first, first + (length - 1) // 2, first + length - 1])
+    dots = np.repeat(shapely.get_coordinates(other)[:, None, :], 3, axis=1)
     return (
         np.concatenate([pieces, other]),
         np.concatenate([line_owner[line_of], other_owner]),
+        np.concatenate([coords[ends].reshape(-1, 3, 2), dots]),
     )
 
 
@@ -112,10 +118,10 @@ def nearest_ranges(
         qi, ti, _ = closest(qi, ti, np.zeros(len(qi)), rank)
         best[ok[qi]], dist[ok[qi]] = ti, 0.0
         ok = ok[best[ok] < 0]
-    pieces, owner = _boundary_pieces(rg)
+    pieces, owner, samples = _boundary_pieces(rg)
     if not len(pieces) or not len(ok):
         return best, dist
-    index = _PieceIndex(pieces, owner, rank)
+    index = _PieceIndex(pieces, owner, samples, rank)
     if within is None or not within > 0:
         within = index.typical_gap
     size = max(1000, min(_NEAR_CHUNK, -(-len(ok) // (4 * workers))))
@@ -129,18 +135,17 @@ def nearest_ranges(
 class _PieceIndex:
     """Boundary pieces of the ranges in a tree, with what bounds a distance to them cheaply.
 
-    :meth:`nearest` searches in rounds of growing radius (:meth:`_PieceIndex.nearest`).
+    :meth:`nearest` searches in rounds of growing radius.
     """
 
-    def __init__(self, pieces: np.ndarray, owner: np.ndarray, rank: np.ndarray) -> None:
-        self.pieces, self.owner, self.rank = pieces, owner, rank
+    def __init__(
+        self, pieces: np.ndarray, owner: np.ndarray, samples: np.ndarray, rank: np.ndarray
+    ) -> None:
+        # samples: three of each piece's own vertices, (n, 3, 2); a distance to a point of a
+        # piece is an upper bound of the distance to the piece
+        self.pieces, self.owner, self.samples, self.rank = pieces, owner, samples, rank
         self.tree = shapely.STRtree(pieces)
         self.box = shapely.bounds(pieces)
-        n = shapely.get_num_coordinates(pieces)
-        start = np.cumsum(n) - n
-        xy = shapely.get_coordinates(pieces)
-        # three of each piece's own vertices: a point of the piece is a distance's upper bound
-        self.samples = xy[np.column_stack([start, start + (n - 1) // 2, start + n - 1])]
         diag = np.hypot(self.box[:, 2] - self.box[:, 0], self.box[:, 3] - self.box[:, 1])
         self.typical_gap = float(max(4 * np.median(diag), 1.0))
 
@@ -202,14 +207,14 @@ class _PieceIndex:
             keep = ~crowded[qi]
             qi, pi = qi[keep], pi[keep]
         done = np.zeros(len(todo), dtype=bool)
-        nxt = np.where(per == 0, 4 * rr, rr)
+        nxt = 4 * rr  # nothing in reach; a patch with candidates takes their upper bound
         if len(qi):
             pb, gb = self.box[pi], b[qi]
             gap = np.hypot(
                 np.maximum(0, np.maximum(pb[:, 0] - gb[:, 2], gb[:, 0] - pb[:, 2])),
                 np.maximum(0, np.maximum(pb[:, 1] - gb[:, 3], gb[:, 1] - pb[:, 3])),
             )
-            s = self.samples[pi] - probe[todo][qi][:, None, :]
+            s = self.samples[pi] - probe[todo[qi]][:, None, :]
             ub = np.sqrt((s * s).sum(axis=2).min(axis=1))
             starts = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]])
             upper = np.full(len(todo), np.inf)
