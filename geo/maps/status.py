@@ -529,10 +529,11 @@ def status_map(
         )  # fmt: skip
         overdue = _is_overdue(frame)
         names.update(layer_names(frame, overdue, states))  # overdue ones count in their state
-        counts = counts_by_source(
-            frame, overdue, states, sources=source_index, n_sources=len(source_names),
-            day_unit=day_unit, keys=list(names),
-        )  # fmt: skip
+        if len(source_names) > 1:  # the 问题来源 filter is shown only then
+            counts = counts_by_source(
+                frame, overdue, states, sources=source_index, n_sources=len(source_names),
+                day_unit=day_unit, keys=list(names),
+            )  # fmt: skip
         recurrences = _recurrences(frame, links, strings)
         if recurrences:
             names["recurrence"] = f"{TEXT['recurrence_sites']} ({len(recurrences)})"
