@@ -35,6 +35,7 @@ partition of a dask-geopandas frame (:mod:`geo.matching.partitions`).
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -45,7 +46,7 @@ from pyproj import CRS, Transformer
 
 from geo.errors import SchemaError
 from geo.matching.clipping import convex_overlaps
-from geo.matching.nearest import nearest_ranges
+from geo.matching.nearest import PieceIndex, nearest_ranges
 from geo.matching.pool import chunks, run_chunks, thread_count
 
 log = logging.getLogger(__name__)
@@ -230,10 +231,37 @@ def _match_arrays(
     area = shapely.area(pg)
     # ids ranked in string order, so that comparing codes is comparing ids
     uniq, code = np.unique(rid, return_inverse=True)
-    ri, pi, overlap = _pairs(pg, area, rg, workers=nw)
-    keep = overlap > 0
-    pi, rc, overlap = pi[keep], code[ri[keep]], overlap[keep]
-    if len(uniq) != len(rid) and len(pi):  # rows sharing an id: sum their overlaps
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hetu-pieces") as aside:
+        # the nearest search's index depends on the ranges only: with threads to spare it
+        # is built while the pairs are found
+        index = aside.submit(PieceIndex.of, rg, code) if nw > 1 and len(rg) else None
+        ri, pi, overlap = _pairs(pg, area, rg, workers=nw)
+        keep = overlap > 0
+        touch = (pi[~keep], ri[~keep])  # intersecting with no area: distance 0
+        pairs, count = _pair_rows(
+            pg, area, uniq, code, pi[keep], ri[keep], overlap[keep], tolerance
+        )
+        rest = np.flatnonzero(count == 0)
+        lonely = _nearest(pg, rg, uniq, code, rest, touch, index, near_m=near_m, workers=nw)
+    if not len(lonely):
+        return pairs
+    out = pd.concat([pairs, lonely], ignore_index=True)
+    return out.iloc[np.argsort(out["i"].to_numpy(), kind="stable")].reset_index(drop=True)
+
+
+def _pair_rows(
+    pg: np.ndarray,
+    area: np.ndarray,
+    uniq: np.ndarray,
+    code: np.ndarray,
+    pi: np.ndarray,
+    ri: np.ndarray,
+    overlap: np.ndarray,
+    tolerance: float,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of the overlapping pairs, and the number of ranges each patch overlaps."""
+    rc = code[ri]
+    if len(uniq) != len(code) and len(pi):  # rows sharing an id: sum their overlaps
         key = pi.astype(np.int64) * len(uniq) + rc
         ukey, inv = np.unique(key, return_inverse=True)
         overlap = np.bincount(inv, weights=overlap)
@@ -261,12 +289,7 @@ def _match_arrays(
             "primary": primary,
         }
     )
-    rest = np.flatnonzero(count == 0)
-    lonely = _nearest(pg, rg, uniq, code, rest, near_m=near_m, workers=nw)
-    if not len(lonely):
-        return pairs
-    out = pd.concat([pairs, lonely], ignore_index=True)
-    return out.iloc[np.argsort(out["i"].to_numpy(), kind="stable")].reset_index(drop=True)
+    return pairs, count
 
 
 def _nearest(
@@ -275,14 +298,31 @@ def _nearest(
     uniq: np.ndarray,
     code: np.ndarray,
     rest: np.ndarray,
+    touch: tuple[np.ndarray, np.ndarray],
+    index: Future | None,
     *,
     near_m: float,
     workers: int,
 ) -> pd.DataFrame:
-    """Rows for patches that overlap nothing: ``near`` with the nearest range, or ``outside``."""
+    """Rows for patches that overlap nothing: ``near`` with the nearest range, or ``outside``.
+
+    ``touch`` holds the (patch, range) pairs that intersect with no area; ``index`` the
+    nearest search's index being built, if it is.
+    """
     if not len(rest):
         return pd.DataFrame()
-    best, dist = nearest_ranges(pg[rest], rg, code, workers=workers, within=near_m)
+    at = np.full(len(pg), -1, dtype=np.intp)
+    at[rest] = np.arange(len(rest))
+    mine = at[touch[0]] >= 0
+    best, dist = nearest_ranges(
+        pg[rest],
+        rg,
+        code,
+        workers=workers,
+        within=near_m,
+        index=index.result() if index is not None else None,
+        intersecting=(at[touch[0][mine]], touch[1][mine]),
+    )
     near = dist <= near_m
     ids = np.full(len(rest), None, dtype=object)
     ids[near] = uniq[code[best[near]]]

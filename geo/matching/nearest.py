@@ -4,7 +4,7 @@ A patch that overlaps no range is ``near`` the nearest one within ``near_m``, or
 ``outside`` with the distance to it (:mod:`geo.matching.core`). The distance to a range
 is the distance to its boundary, cut into short pieces with tight boxes
 (:func:`_boundary_pieces`); each patch then measures only the pieces its bounds cannot
-rule out (:class:`_PieceIndex`), several times fewer than GEOS's nearest search, whose
+rule out (:class:`PieceIndex`), several times fewer than GEOS's nearest search, whose
 priority queue measures node by node, and those far from every range take a second
 round whose radius the first one bounded.
 """
@@ -84,6 +84,8 @@ def nearest_ranges(
     *,
     workers: int = 1,
     within: float | None = None,
+    index: PieceIndex | None = None,
+    intersecting: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The nearest range of each geometry and its distance (ties: the smallest ``rank``).
 
@@ -99,8 +101,14 @@ def nearest_ranges(
         Threads.
     within : float, optional
         A distance most geometries are expected within: the first radius searched
-        (:meth:`_PieceIndex.nearest`). The result is the same whatever it is; only the
+        (:meth:`PieceIndex.nearest`). The result is the same whatever it is; only the
         time differs.
+    index : PieceIndex, optional
+        ``PieceIndex.of(rg, rank)`` when the caller has built it already.
+    intersecting : (ndarray of int, ndarray of int), optional
+        Every (geometry, range) pair that intersects, as positions in ``pg`` and
+        ``rg``, when the caller knows them already (a match's pairs of area 0);
+        otherwise they are searched for.
 
     Returns
     -------
@@ -113,15 +121,21 @@ def nearest_ranges(
     ok = np.flatnonzero(~shapely.is_empty(pg) & ~shapely.is_missing(pg))
     if not len(rg) or not len(ok):
         return best, dist
-    qi, ti = shapely.STRtree(rg).query(pg[ok], predicate="intersects")
+    if intersecting is None:
+        qi, ti = shapely.STRtree(rg).query(pg[ok], predicate="intersects")
+        qi = ok[qi]
+    else:
+        qi, ti = intersecting
     if len(qi):  # touching (or degenerate inside): distance 0, the smallest rank
         qi, ti, _ = closest(qi, ti, np.zeros(len(qi)), rank)
-        best[ok[qi]], dist[ok[qi]] = ti, 0.0
+        best[qi], dist[qi] = ti, 0.0
         ok = ok[best[ok] < 0]
-    pieces, owner, samples = _boundary_pieces(rg)
-    if not len(pieces) or not len(ok):
+    if not len(ok):
         return best, dist
-    index = _PieceIndex(pieces, owner, samples, rank)
+    if index is None:
+        index = PieceIndex.of(rg, rank)
+    if index is None:
+        return best, dist
     if within is None or not within > 0:
         within = index.typical_gap
     size = max(1000, min(_NEAR_CHUNK, -(-len(ok) // (4 * workers))))
@@ -132,11 +146,18 @@ def nearest_ranges(
     return best, dist
 
 
-class _PieceIndex:
+class PieceIndex:
     """Boundary pieces of the ranges in a tree, with what bounds a distance to them cheaply.
 
-    :meth:`nearest` searches in rounds of growing radius.
+    :meth:`of` builds it from the ranges; :meth:`nearest` searches in rounds of growing
+    radius.
     """
+
+    @classmethod
+    def of(cls, rg: np.ndarray, rank: np.ndarray) -> PieceIndex | None:
+        """The index of the boundaries of ``rg`` (None when they have none)."""
+        pieces, owner, samples = _boundary_pieces(rg)
+        return cls(pieces, owner, samples, rank) if len(pieces) else None
 
     def __init__(
         self, pieces: np.ndarray, owner: np.ndarray, samples: np.ndarray, rank: np.ndarray
