@@ -288,6 +288,75 @@ def test_the_nearest_is_exact_whatever_the_first_radius(within):
     assert inside.any() and (want[1] > 1000).any()
 
 
+def test_lower_bounds_never_exceed_the_distance():
+    from geo.matching.nearest import _lower_bounds
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    walk = np.cumsum(rng.normal(0, 30, (n, 16, 2)), axis=1) + rng.uniform(-600, 600, (n, 1, 2))
+    walk[: n // 4, 9:] = walk[: n // 4, 8:9]  # pieces shorter than k: the last vertex repeated
+    lo = rng.uniform(-300, 300, (n, 2))
+    box = np.hstack([lo, lo + rng.uniform(0, 200, (n, 2))])
+    bound = _lower_bounds(walk, box)
+    exact = shapely.distance(shapely.box(*box.T), shapely.linestrings(walk))
+    assert (bound <= exact + 1e-9).all()
+    far = exact > 100
+    assert far.sum() > n // 4 and (bound[far] > 0.9 * exact[far]).mean() > 0.9  # and tight
+
+
+def test_the_nearest_among_wiggly_banks_is_exact_and_reuses_a_built_index():
+    from geo.matching.nearest import PieceIndex, nearest_ranges
+
+    # river ranges like a province's (buffered random walks of 50 m steps, cut every
+    # ~1 km), patches beside and far off them: the lower bounds must never drop the nearest
+    rng = np.random.default_rng(8)
+    ranges = []
+    for _ in range(12):
+        step = np.column_stack([np.cos(np.cumsum(rng.normal(0, 0.2, 200))), np.zeros(200)])
+        step[:, 1] = np.sqrt(1 - step[:, 0] ** 2) * rng.choice([-1, 1])
+        line = rng.uniform(0, 8000, 2) + np.cumsum(step * 50, axis=0)
+        for a in range(0, 180, 20):
+            piece = shapely.LineString(line[a : a + 21])
+            ranges.append(shapely.buffer(piece, rng.uniform(15, 60), cap_style="flat"))
+    ranges = np.array(ranges, dtype=object)
+    at = rng.uniform(-2000, 10000, (400, 2))
+    pts = shapely.buffer(shapely.points(at), rng.uniform(5, 80, len(at)), quad_segs=1)
+    rank = rng.permutation(len(ranges))
+    want = _brute_nearest(pts, ranges, rank)
+    index = PieceIndex.of(ranges, rank)
+    for within in (1000.0, 30.0):
+        got = nearest_ranges(pts, ranges, rank, within=within, index=index)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    touching = np.flatnonzero(want[1] == 0)
+    assert len(touching) and (want[1] > 1000).any()
+    # pairs known to intersect stand for the search: each at distance 0, smallest rank
+    hit = nearest_ranges(pts, ranges, rank, index=index, intersecting=(touching, want[0][touching]))
+    np.testing.assert_array_equal(hit[0], want[0])
+    assert (hit[1][touching] == 0).all()
+
+
+def test_a_nearest_point_on_the_pieces_box_is_not_lost_to_rounding():
+    from geo.matching.nearest import nearest_ranges
+
+    # found by hypothesis: the nearest range's nearest point lies on its piece's box, so
+    # the box gap equals the distance and, rounded at Gauss-Kruger magnitudes, exceeded it
+    x, y, w, h = 17.422861726858642, 94.0, 1.9, 29.149386985303565
+    patch = shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h)
+    ranges = np.array(
+        [
+            shapely.Point(X0 + 186.27748058599448, Y0 + 95.0).buffer(63.5, quad_segs=4),
+            shapely.Point(X0 + 83.0, Y0).buffer(10.0, quad_segs=4),
+        ],
+        dtype=object,
+    )
+    want = shapely.distance(patch, ranges)
+    assert want[0] < want[1]
+    for within in (60.0, 1000.0, None):
+        best, dist = nearest_ranges(np.array([patch]), ranges, np.array([0, 0]), within=within)
+        assert best.tolist() == [0] and dist[0] == want[0]
+
+
 def test_equally_near_ranges_go_to_the_smallest_rank():
     from geo.matching.nearest import nearest_ranges
 

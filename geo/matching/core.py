@@ -35,7 +35,6 @@ partition of a dask-geopandas frame (:mod:`geo.matching.partitions`).
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -46,7 +45,7 @@ from pyproj import CRS, Transformer
 
 from geo.errors import SchemaError
 from geo.matching.clipping import convex_overlaps
-from geo.matching.nearest import PieceIndex, nearest_ranges
+from geo.matching.nearest import nearest_ranges
 from geo.matching.pool import chunks, run_chunks, thread_count
 
 log = logging.getLogger(__name__)
@@ -231,18 +230,12 @@ def _match_arrays(
     area = shapely.area(pg)
     # ids ranked in string order, so that comparing codes is comparing ids
     uniq, code = np.unique(rid, return_inverse=True)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hetu-pieces") as aside:
-        # the nearest search's index depends on the ranges only: with threads to spare it
-        # is built while the pairs are found
-        index = aside.submit(PieceIndex.of, rg, code) if nw > 1 and len(rg) else None
-        ri, pi, overlap = _pairs(pg, area, rg, workers=nw)
-        keep = overlap > 0
-        touch = (pi[~keep], ri[~keep])  # intersecting with no area: distance 0
-        pairs, count = _pair_rows(
-            pg, area, uniq, code, pi[keep], ri[keep], overlap[keep], tolerance
-        )
-        rest = np.flatnonzero(count == 0)
-        lonely = _nearest(pg, rg, uniq, code, rest, touch, index, near_m=near_m, workers=nw)
+    ri, pi, overlap = _pairs(pg, area, rg, workers=nw)
+    keep = overlap > 0
+    touch = (pi[~keep], ri[~keep])  # intersecting with no area: distance 0
+    pairs, count = _pair_rows(pg, area, uniq, code, pi[keep], ri[keep], overlap[keep], tolerance)
+    rest = np.flatnonzero(count == 0)
+    lonely = _nearest(pg, rg, uniq, code, rest, touch, near_m=near_m, workers=nw)
     if not len(lonely):
         return pairs
     out = pd.concat([pairs, lonely], ignore_index=True)
@@ -299,15 +292,13 @@ def _nearest(
     code: np.ndarray,
     rest: np.ndarray,
     touch: tuple[np.ndarray, np.ndarray],
-    index: Future | None,
     *,
     near_m: float,
     workers: int,
 ) -> pd.DataFrame:
     """Rows for patches that overlap nothing: ``near`` with the nearest range, or ``outside``.
 
-    ``touch`` holds the (patch, range) pairs that intersect with no area; ``index`` the
-    nearest search's index being built, if it is.
+    ``touch`` holds the (patch, range) pairs that intersect with no area.
     """
     if not len(rest):
         return pd.DataFrame()
@@ -320,7 +311,6 @@ def _nearest(
         code,
         workers=workers,
         within=near_m,
-        index=index.result() if index is not None else None,
         intersecting=(at[touch[0][mine]], touch[1][mine]),
     )
     near = dist <= near_m

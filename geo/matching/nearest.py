@@ -20,6 +20,10 @@ from geo.matching.pool import chunks, run_chunks
 _NEAR_CHUNK = 20_000
 #: Candidate boundary pieces per patch above which a round asks GEOS's nearest search.
 _WITHIN_PER_GEOM = 256
+#: Boundary coordinates cut into pieces at a time.
+_BATCH = 500_000
+#: Added to a bound (m), against rounding: a piece exactly at a bound is still measured.
+_SLACK_M = 1e-6
 #: Rounds of growing radius before the geometries still open ask GEOS's nearest search.
 _ROUNDS = 6
 
@@ -37,17 +41,19 @@ def closest(qi: np.ndarray, ti: np.ndarray, d: np.ndarray, rank: np.ndarray) -> 
     return qi[first], ti[first], d[first]
 
 
-def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _boundary_pieces(
+    rg: np.ndarray, *, k: int = 16
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Cut the boundaries of ``rg`` into lines of at most ``k`` vertices, with their owner.
 
     Also gives each piece's first, middle and last vertex (``(n, 3, 2)``): points of the
-    piece, from which a distance's upper bound is cheap.
+    piece, from which a distance's upper bound is cheap; and all its vertices
+    (``(n, k, 2)``, the last one repeated), from which a lower bound is.
 
     The distance from a geometry that overlaps no range to a range is the distance
     to its boundary; small pieces have tight boxes, so a nearest search in a tree
-    of pieces measures a few short lines instead of whole river-long polygons.
-    Consecutive pieces share their end vertex. Built with index arithmetic over the
-    coordinates in order (no sort), so it costs about one pass over them.
+    of pieces measures a few short lines instead of whole river-long polygons
+    (:func:`_cut_lines`).
     """
     parts, owner = shapely.get_parts(rg, return_index=True)
     poly = shapely.get_type_id(parts) == 3
@@ -58,6 +64,41 @@ def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.nda
     single = n_line < 2  # points (or empty): kept whole
     other, other_owner = lines[single & (n_line > 0)], line_owner[single & (n_line > 0)]
     lines, line_owner, n_line = lines[~single], line_owner[~single], n_line[~single]
+    verts, owners, lengths = [], [], []
+    # lines a batch at a time: the coordinates in flight stay small whatever the ranges
+    cut = np.searchsorted(np.cumsum(n_line), np.arange(1, 1 + n_line.sum() // _BATCH) * _BATCH)
+    for lo, hi in zip(np.r_[0, cut], np.r_[cut, len(lines)], strict=True):
+        if hi > lo:
+            piece_verts, piece_line, length = _cut_lines(lines[lo:hi], n_line[lo:hi], k)
+            verts.append(piece_verts)
+            owners.append(line_owner[lo:hi][piece_line])
+            lengths.append(length)
+    verts.append(np.repeat(shapely.get_coordinates(other)[:, None, :], k, axis=1))
+    owners.append(other_owner)
+    lengths.append(np.ones(len(other), dtype=np.intp))
+    verts, length = np.concatenate(verts), np.concatenate(lengths)
+    row = np.arange(len(verts))
+    samples = verts[row[:, None], np.column_stack([0 * length, (length - 1) // 2, length - 1])]
+    line = length > 1
+    whole = np.arange(k)[None, :] < length[line, None]
+    pieces = np.empty(len(verts), dtype=object)
+    pieces[line] = shapely.linestrings(
+        verts[line][whole], indices=np.repeat(np.arange(line.sum()), length[line])
+    )
+    pieces[~line] = shapely.points(verts[~line, 0])  # a point is kept a point
+    return pieces, np.concatenate(owners), samples, verts
+
+
+def _cut_lines(
+    lines: np.ndarray, n_line: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vertices of the pieces of at most ``k`` vertices of ``lines``.
+
+    Returns ``(n, k, 2)`` vertices (a short piece repeats its last), the line of each
+    piece and its number of vertices.
+    Consecutive pieces share their end vertex; index arithmetic over the coordinates
+    in order (no sort), so it costs about one pass over them.
+    """
     coords = shapely.get_coordinates(lines)
     step = k - 1
     npc = np.maximum(1, -(-(n_line - 1) // step))  # pieces per line
@@ -65,16 +106,25 @@ def _boundary_pieces(rg: np.ndarray, *, k: int = 16) -> tuple[np.ndarray, np.nda
     j = np.arange(len(line_of)) - np.repeat(np.cumsum(npc) - npc, npc)  # piece number in line
     first = (np.cumsum(n_line) - n_line)[line_of] + j * step  # its first coordinate
     length = np.minimum((j + 1) * step, n_line[line_of] - 1) - j * step + 1
-    at = np.repeat(first - (np.cumsum(length) - length), length) + np.arange(length.sum())
-    piece_of = np.repeat(np.arange(len(line_of)), length)
-    pieces = shapely.linestrings(coords[at], indices=piece_of) if len(at) else lines[:0]
-    ends = np.column_stack([first, first + (length - 1) // 2, first + length - 1])
-    dots = np.repeat(shapely.get_coordinates(other)[:, None, :], 3, axis=1)
-    return (
-        np.concatenate([pieces, other]),
-        np.concatenate([line_owner[line_of], other_owner]),
-        np.concatenate([coords[ends].reshape(-1, 3, 2), dots]),
-    )
+    every = first[:, None] + np.minimum(np.arange(k), length[:, None] - 1)
+    return coords[every], line_of, length
+
+
+def _lower_bounds(verts: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """A lower bound of the distance from each box to each polyline (``verts``, ``(n, k, 2)``).
+
+    A point ``p`` of the segment ``v → w`` (length ``l``) is no nearer to the box than
+    ``d(v) - |pv|`` nor than ``d(w) - |pw|``, where ``d`` is the distance to the box (it
+    changes by no more than the distance moved); as ``|pv| + |pw| = l``, the larger of
+    the two is at least ``(d(v) + d(w) - l) / 2``. The bound is the least of that over the
+    segments: exact at vertices, tight for the short segments of digitised banks.
+    """
+    x, y = verts[..., 0], verts[..., 1]
+    dx = np.maximum(np.maximum(box[:, 0:1] - x, x - box[:, 2:3]), 0.0)
+    dy = np.maximum(np.maximum(box[:, 1:2] - y, y - box[:, 3:4]), 0.0)
+    d = np.hypot(dx, dy)
+    seg = np.hypot(np.diff(x, axis=1), np.diff(y, axis=1))
+    return ((d[:, 1:] + d[:, :-1] - seg) / 2).min(axis=1)
 
 
 def nearest_ranges(
@@ -156,15 +206,22 @@ class PieceIndex:
     @classmethod
     def of(cls, rg: np.ndarray, rank: np.ndarray) -> PieceIndex | None:
         """The index of the boundaries of ``rg`` (None when they have none)."""
-        pieces, owner, samples = _boundary_pieces(rg)
-        return cls(pieces, owner, samples, rank) if len(pieces) else None
+        pieces, owner, samples, verts = _boundary_pieces(rg)
+        return cls(pieces, owner, samples, verts, rank) if len(pieces) else None
 
     def __init__(
-        self, pieces: np.ndarray, owner: np.ndarray, samples: np.ndarray, rank: np.ndarray
+        self,
+        pieces: np.ndarray,
+        owner: np.ndarray,
+        samples: np.ndarray,
+        verts: np.ndarray,
+        rank: np.ndarray,
     ) -> None:
         # samples: three of each piece's own vertices, (n, 3, 2); a distance to a point of a
-        # piece is an upper bound of the distance to the piece
+        # piece is an upper bound of the distance to the piece. verts: all of them (n, k, 2),
+        # for a lower bound finer than the boxes' gap
         self.pieces, self.owner, self.samples, self.rank = pieces, owner, samples, rank
+        self.verts = verts
         self.tree = shapely.STRtree(pieces)
         self.box = shapely.bounds(pieces)
         diag = np.hypot(self.box[:, 2] - self.box[:, 0], self.box[:, 3] - self.box[:, 1])
@@ -220,7 +277,8 @@ class PieceIndex:
         """
         rr = r[todo]
         b = gbox[todo]
-        boxes = shapely.box(b[:, 0] - rr, b[:, 1] - rr, b[:, 2] + rr, b[:, 3] + rr)
+        grow = rr + _SLACK_M
+        boxes = shapely.box(b[:, 0] - grow, b[:, 1] - grow, b[:, 2] + grow, b[:, 3] + grow)
         qi, pi = self.tree.query(boxes)  # sorted by qi
         per = np.bincount(qi, minlength=len(todo))
         crowded = per > _WITHIN_PER_GEOM
@@ -245,9 +303,15 @@ class PieceIndex:
             mark = mark[np.r_[True, qi[mark[1:]] != qi[mark[:-1]]]]
             exact = shapely.distance(geoms[todo[qi[mark]]], self.pieces[pi[mark]])
             upper[qi[mark]] = exact
-            near = gap <= np.minimum(upper, rr)[qi]
-            qi, pi = qi[near], pi[near]
-            d = shapely.distance(geoms[todo[qi]], self.pieces[pi])
+            reach = np.minimum(upper, rr) + _SLACK_M  # a tie at a bound is measured
+            near = np.flatnonzero(gap <= reach[qi])
+            near = near[_lower_bounds(self.verts[pi[near]], gb[near]) <= reach[qi[near]]]
+            known = np.full(len(qi), np.nan)
+            known[mark] = exact  # a candidate whatever the bounds, and not measured twice
+            near = np.union1d(near, mark)
+            qi, pi, d = qi[near], pi[near], known[near]
+            measure = np.isnan(d)
+            d[measure] = shapely.distance(geoms[todo[qi[measure]]], self.pieces[pi[measure]])
             qi, ti, d = closest(qi, self.owner[pi], d, self.rank)
             hit = d <= rr[qi]
             done[qi[hit]] = True
