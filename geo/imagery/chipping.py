@@ -49,12 +49,11 @@ import shapely
 from affine import Affine
 from PIL import Image, ImageDraw, ImageFont
 from pyproj import CRS
-from rasterio.features import geometry_mask, rasterize
 
 from geo.crs import CHINA_BOX, central_meridian_for, gauss_kruger_epsg
 from geo.errors import ImageryError, NoDataError, OutsideError, SchemaError
 from geo.fileio import deferred_writes
-from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip
+from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip, zone_masks
 from geo.imagery.scenes import Scene, open_scene, read_chip, read_window
 from geo.progress import Progress, expect, no_progress
 
@@ -130,7 +129,7 @@ def _chip(
             raise ImageryError(f"{scene.path.name}: {exc}") from exc
     if not np.isfinite(chip).any():
         raise NoDataError(f"{scene.path.name}: every pixel around the patch is nodata")
-    inside, ring = _zones(job, size_px, ring_m)
+    inside, ring = zone_masks(job.geom, job.transform, size_px, ring_m)
     pos = {k: indexes.index(v) for k, v in scene.bands.items()}
     show = [indexes.index(b) for b in display]
     try:
@@ -140,23 +139,6 @@ def _chip(
     figures["res_m"] = round(job.transform.a, 3)
     meta = {"decimation": round(read.decimation, 3), "overview": read.overview, "show": show}
     return chip, figures, meta
-
-
-def _zones(job: _Job, size_px: int, ring_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """The patch's pixels and the ring's around it, from one rasterisation (2 inside, 1 ring)."""
-    shape = (size_px, size_px)
-    zones = rasterize(
-        [(job.geom.buffer(ring_m), 1), (job.geom, 2)],
-        out_shape=shape,
-        transform=job.transform,
-        dtype="uint8",
-    )
-    inside = zones == 2
-    if not inside.any():  # a patch smaller than a pixel
-        inside = geometry_mask(
-            [job.geom], out_shape=shape, transform=job.transform, invert=True, all_touched=True
-        )
-    return inside, (zones > 0) & ~inside
 
 
 @functools.lru_cache(maxsize=64)

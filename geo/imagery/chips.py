@@ -1,9 +1,9 @@
 """Chips as arrays: warp a window onto the chip grid, measure it, draw it.
 
 The pure numeric steps of :mod:`geo.imagery.chipping`: :func:`warp_chip` (GDAL's warper
-onto a small square grid), :func:`chip_indicators` (brightness, NDVI, NDWI inside
-the patch against a ring around it) and :func:`render_chip` (a stretched image
-with the patch outlined).
+onto a small square grid), :func:`zone_masks` (the patch's pixels and the ring's),
+:func:`chip_indicators` (brightness, NDVI, NDWI inside the patch against a ring around
+it) and :func:`render_chip` (a stretched image with the patch outlined).
 """
 
 from __future__ import annotations
@@ -21,12 +21,116 @@ from pyproj import CRS, Transformer
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
+from rasterio.features import geometry_mask
 from rasterio.warp import reproject
 
 from geo.errors import ImageryError, NoDataError
 
 OUTLINE_RGB = (255, 230, 0)
 NODATA_RGB = (128, 128, 128)
+
+
+def zone_masks(
+    geom: shapely.Geometry, transform: Affine, size_px: int, ring_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The patch's pixels and those of the ring ``ring_m`` around it, on a chip's grid.
+
+    The same masks as ``rasterio.features.rasterize`` of the patch and of its buffer
+    (pixel centres, ``all_touched=False``), from :func:`polygon_masks`; a patch that
+    covers no pixel centre (smaller than a pixel) keeps every pixel it touches.
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        The patch (polygon or multipolygon) in the chip's CRS.
+    transform : Affine
+        The chip's transform (north up).
+    size_px : int
+        The chip's width and height.
+    ring_m : float
+        The ring's width, in the CRS's units.
+
+    Returns
+    -------
+    inside, ring : numpy.ndarray
+        Boolean ``(size_px, size_px)`` masks; ``ring`` excludes ``inside``.
+    """
+    shape = (size_px, size_px)
+    grown, inside = polygon_masks([geom.buffer(ring_m), geom], transform, shape)
+    if not inside.any():  # a patch smaller than a pixel
+        inside = geometry_mask([geom], out_shape=shape, transform=transform, invert=True,
+                               all_touched=True)  # fmt: skip
+    return inside, grown & ~inside
+
+
+def polygon_masks(
+    geoms: Sequence[shapely.Geometry], transform: Affine, shape: tuple[int, int]
+) -> list[np.ndarray]:
+    """Rasterise polygons by their pixel centres, as GDAL does, in one pass of NumPy.
+
+    GDAL's scanline rule (``rasterize`` with ``all_touched=False``): on the row of
+    centre ``y``, an edge from ``y1`` to ``y2`` (``y1 < y2``) crosses it when
+    ``y1 <= y < y2``, at ``x``; a pixel is inside when an odd number of crossings lie
+    at columns ``floor(x + 0.5)`` or left of it (even-odd, so holes stay out); an
+    edge lying on a row of centres, drawn from right to left, fills its columns too.
+    Coordinates go to pixels by the inverse geotransform as GDAL computes it, so the
+    masks are GDAL's to the pixel (``tests/test_imagery_masks.py``).
+
+    Parameters
+    ----------
+    geoms : sequence of shapely geometry
+        Polygons or multipolygons (at most 16), in the transform's CRS.
+    transform : Affine
+        North-up transform of the grid.
+    shape : tuple of int
+        ``(rows, cols)``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean ``shape`` mask per geometry.
+    """
+    rows, cols = shape
+    parts = np.asarray(geoms, dtype=object)
+    if all(type(g) is shapely.Polygon for g in geoms):  # the usual case: no parts to split
+        which = np.arange(len(parts))
+    else:
+        parts, which = shapely.get_parts(parts, return_index=True)
+    rings, of_part = shapely.get_rings(parts, return_index=True)
+    xy, of_ring = shapely.get_coordinates(rings, return_index=True)
+    # GDAL's inverse of a north-up geotransform, applied as GDAL does
+    px = -transform.c / transform.a + xy[:, 0] * (1.0 / transform.a)
+    py = -transform.f / transform.e + xy[:, 1] * (1.0 / transform.e)
+    edge = np.flatnonzero(of_ring[:-1] == of_ring[1:])  # vertex k to k + 1 of one ring
+    geom = which[of_part[of_ring[edge]]]
+    xa, ya, xb, yb = px[edge], py[edge], px[edge + 1], py[edge + 1]
+    down = ya < yb
+    x1, y1 = np.where(down, xa, xb), np.where(down, ya, yb)
+    x2, y2 = np.where(down, xb, xa), np.where(down, yb, ya)
+    # the rows whose centre r + 0.5 may lie in [y1, y2), checked exactly below
+    lo = np.maximum(np.floor(y1 - 0.5), 0)
+    hi = np.minimum(np.ceil(y2 - 0.5) + 1, rows)
+    n = np.where(y1 < y2, np.maximum(hi - lo, 0), 0).astype(np.int64)
+    lo = lo.astype(np.int64)
+    k = np.repeat(np.arange(len(n)), n)
+    r = lo[k] + np.arange(len(k)) - np.repeat(np.cumsum(n) - n, n)
+    dy = r + 0.5
+    y1k, y2k, x1k = y1[k], y2[k], x1[k]
+    hit = (dy >= y1k) & (dy < y2k)
+    at = (dy - y1k) * (x2[k] - x1k) / (y2k - y1k) + x1k
+    col = np.clip(np.floor(at[hit] + 0.5), 0, cols).astype(np.int64)
+    cell = (geom[k][hit] * rows + r[hit]) * (cols + 1) + col
+    counts = np.bincount(cell, minlength=len(geoms) * rows * (cols + 1))
+    masks = np.cumsum(counts.reshape(len(geoms), rows, cols + 1)[:, :, :cols], axis=2) & 1 == 1
+    row = ya - 0.5
+    flat = np.flatnonzero((ya == yb) & (row == np.floor(row)) & (row >= 0) & (row < rows))
+    if len(flat):  # rare: edges along a row of centres, filled when they run right to left
+        ring = of_ring[edge]  # ... in each ring's clockwise order on screen (GDAL's, whatever
+        turn = np.bincount(ring, weights=xa * yb - xb * ya, minlength=len(rings))  # it is given)
+        for j in flat[(xb[flat] < xa[flat]) == (turn[ring[flat]] > 0)]:
+            c0, c1 = np.clip(np.floor([min(xa[j], xb[j]) + 0.5, max(xa[j], xb[j]) + 0.5]), 0, cols)
+            masks[geom[j], int(row[j]), int(c0) : int(c1)] = True
+    return list(masks)
 
 
 def chip_indicators(
