@@ -52,7 +52,7 @@ from pyproj import CRS
 
 from geo.crs import CHINA_BOX, central_meridian_for, gauss_kruger_epsg
 from geo.errors import ImageryError, NoDataError, OutsideError, SchemaError
-from geo.fileio import deferred_writes
+from geo.fileio import background_writes, deferred_writes
 from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip, zone_masks
 from geo.imagery.scenes import Scene, open_scene, read_chip, read_window
 from geo.progress import Progress, expect, no_progress
@@ -269,6 +269,7 @@ def chips_for_patches(
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env())  # one GDAL environment for every read and warp
         write = stack.enter_context(deferred_writes())  # chips reach the disk in one sync
+        write = stack.enter_context(background_writes(write))  # created while the next is cut
         scenes, bad = _open_all(images, stack, bands=bands, acquired_on=acquired_on)
         opened = {"bands": bands, "acquired_on": acquired_on}  # how each thread opens them
         for key, idx in _metric_groups(geoms, crs).items():
