@@ -172,12 +172,15 @@ def chip_indicators(
         If no pixel inside the patch has data.
     """
     valid = np.isfinite(chip).all(axis=0)
-    n_inside = int(inside.sum())
-    use_in, use_ring = inside & valid, ring & valid
-    if n_inside == 0 or not use_in.any():
+    n_inside = np.count_nonzero(inside)
+    # the usual chip has data everywhere: the masks as they are
+    use_in, use_ring = (inside, ring) if valid.all() else (inside & valid, ring & valid)
+    n_valid = np.count_nonzero(use_in)
+    if n_inside == 0 or not n_valid:
         raise NoDataError("every pixel inside the patch is nodata")
-    out: dict[str, float] = {"valid_share": use_in.sum() / n_inside}
-    bright = chip[list(display)].mean(axis=0)
+    out: dict[str, float] = {"valid_share": n_valid / n_inside}
+    shown = list(display)
+    bright = (chip if shown == list(range(len(chip))) else chip[shown]).mean(axis=0)
     out["brightness_patch"] = float(bright[use_in].mean())
     if use_ring.any():
         out["brightness_ring"] = float(bright[use_ring].mean())
