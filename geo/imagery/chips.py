@@ -105,21 +105,15 @@ def polygon_masks(
     geom = which[of_part[of_ring[edge]]]
     xa, ya, xb, yb = px[edge], py[edge], px[edge + 1], py[edge + 1]
     down = ya < yb
-    x1, y1 = np.where(down, xa, xb), np.where(down, ya, yb)
-    x2, y2 = np.where(down, xb, xa), np.where(down, yb, ya)
-    # the rows whose centre r + 0.5 may lie in [y1, y2), checked exactly below
-    lo = np.maximum(np.floor(y1 - 0.5), 0)
-    hi = np.minimum(np.ceil(y2 - 0.5) + 1, rows)
-    n = np.where(y1 < y2, np.maximum(hi - lo, 0), 0).astype(np.int64)
-    lo = lo.astype(np.int64)
-    k = np.repeat(np.arange(len(n)), n)
-    r = lo[k] + np.arange(len(k)) - np.repeat(np.cumsum(n) - n, n)
-    dy = r + 0.5
-    y1k, y2k, x1k = y1[k], y2[k], x1[k]
-    hit = (dy >= y1k) & (dy < y2k)
-    at = (dy - y1k) * (x2[k] - x1k) / (y2k - y1k) + x1k
-    col = np.clip(np.floor(at[hit] + 0.5), 0, cols).astype(np.int64)
-    cell = (geom[k][hit] * rows + r[hit]) * (cols + 1) + col
+    x1, x2 = np.where(down, xa, xb), np.where(down, xb, xa)
+    y1, y2 = np.minimum(ya, yb), np.maximum(ya, yb)
+    # every edge against every row of centres: crossed when y1 <= r + 0.5 < y2
+    centre = np.arange(rows) + 0.5
+    k, r = np.nonzero((centre >= y1[:, None]) & (centre < y2[:, None]))
+    y1k, x1k = y1[k], x1[k]
+    at = (centre[r] - y1k) * (x2[k] - x1k) / (y2[k] - y1k) + x1k
+    col = np.clip(np.floor(at + 0.5), 0, cols).astype(np.int64)
+    cell = (geom[k] * rows + r) * (cols + 1) + col
     counts = np.bincount(cell, minlength=len(geoms) * rows * (cols + 1))
     masks = np.cumsum(counts.reshape(len(geoms), rows, cols + 1)[:, :, :cols], axis=2) & 1 == 1
     row = ya - 0.5
