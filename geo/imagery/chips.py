@@ -259,7 +259,7 @@ def render_chip(
             continue
         for ring in (poly.exterior, *poly.interiors):
             xy = shapely.get_coordinates(ring)
-            cols, rows = inv * (xy[:, 0], xy[:, 1])  # the ring's vertices in chip pixels
+            cols, rows = inv @ (xy[:, 0], xy[:, 1])  # the ring's vertices in chip pixels
             draw.line(np.column_stack([cols, rows]).ravel().tolist(), fill=OUTLINE_RGB,
                       width=width, joint="curve")  # fmt: skip
     return img
@@ -386,7 +386,7 @@ def _local_affine(src_wkt: str, dst_wkt: str, transform: Affine, size_px: int) -
         )
     steps = np.array([0.0, size_px / 2, size_px])
     cols, rows = (a.ravel() for a in np.meshgrid(steps, steps))
-    xc, yc = transform * (cols, rows)
+    xc, yc = transform @ (cols, rows)
     xs, ys = cache[key].transform(xc, yc)
     if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
         return None
