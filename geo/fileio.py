@@ -183,11 +183,27 @@ def background_writes(
 ) -> Iterator[Callable[[str | os.PathLike, bytes], Path]]:
     """Yield a ``write(path, data)`` that hands each call of ``write`` to a thread of its own.
 
-    For many small files where creating each costs a millisecond or more (ext4 under a
-    sandboxed kernel): the caller goes on computing while the file is created. At most
-    ``depth`` writes wait at a time (the caller then waits for the oldest); when the
-    block ends, every write is done, and the first that failed raises. The wrapper may
-    be called from several threads; ``write`` is called from one only.
+    For many small files where creating each costs a millisecond or more (ext4 here): the
+    caller goes on computing while the file is created. The wrapper may be called from
+    several threads; ``write`` is called from one only.
+
+    Parameters
+    ----------
+    write : callable
+        ``write(path, data) -> Path``, e.g. the one :func:`deferred_writes` yields.
+    depth : int
+        At most this many writes wait at a time; the caller then waits for the oldest.
+
+    Yields
+    ------
+    callable
+        ``write(path, data) -> Path`` (the path given), returning at once.
+
+    Raises
+    ------
+    Exception
+        The first failure of ``write``: when the caller waits for it, or when the block
+        ends (every write is done by then).
     """
     from concurrent.futures import Future, ThreadPoolExecutor
     from threading import Lock
