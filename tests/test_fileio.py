@@ -11,6 +11,7 @@ import pytest
 
 from geo.fileio import (
     atomic_path,
+    background_writes,
     copy_atomic,
     deferred_writes,
     move_into_place,
@@ -232,3 +233,16 @@ def test_display_width_counts_wide_characters_twice():
 def test_name_key():
     assert name_key(" 王 五\u3000") == "王五"
     assert name_key(float("nan")) == name_key(None) == ""
+
+
+def test_background_writes_all_land_before_the_block_ends_and_failures_raise(tmp_path):
+    with deferred_writes() as write, background_writes(write, depth=4) as later:
+        paths = [later(tmp_path / f"{k}.png", bytes([k])) for k in range(20)]
+    assert paths == [tmp_path / f"{k}.png" for k in range(20)]
+    assert all((tmp_path / f"{k}.png").read_bytes() == bytes([k]) for k in range(20))
+
+    def failing(path, data):
+        raise Boom
+
+    with pytest.raises(Boom), background_writes(failing) as later:
+        later(tmp_path / "x.png", b"x")

@@ -49,12 +49,11 @@ import shapely
 from affine import Affine
 from PIL import Image, ImageDraw, ImageFont
 from pyproj import CRS
-from rasterio.features import geometry_mask, rasterize
 
 from geo.crs import CHINA_BOX, central_meridian_for, gauss_kruger_epsg
 from geo.errors import ImageryError, NoDataError, OutsideError, SchemaError
-from geo.fileio import deferred_writes
-from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip
+from geo.fileio import background_writes, deferred_writes
+from geo.imagery.chips import NODATA_RGB, chip_indicators, render_chip, warp_chip, zone_masks
 from geo.imagery.scenes import Scene, open_scene, read_chip, read_window
 from geo.progress import Progress, expect, no_progress
 
@@ -130,7 +129,7 @@ def _chip(
             raise ImageryError(f"{scene.path.name}: {exc}") from exc
     if not np.isfinite(chip).any():
         raise NoDataError(f"{scene.path.name}: every pixel around the patch is nodata")
-    inside, ring = _zones(job, size_px, ring_m)
+    inside, ring = zone_masks(job.geom, job.transform, size_px, ring_m)
     pos = {k: indexes.index(v) for k, v in scene.bands.items()}
     show = [indexes.index(b) for b in display]
     try:
@@ -140,23 +139,6 @@ def _chip(
     figures["res_m"] = round(job.transform.a, 3)
     meta = {"decimation": round(read.decimation, 3), "overview": read.overview, "show": show}
     return chip, figures, meta
-
-
-def _zones(job: _Job, size_px: int, ring_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """The patch's pixels and the ring's around it, from one rasterisation (2 inside, 1 ring)."""
-    shape = (size_px, size_px)
-    zones = rasterize(
-        [(job.geom.buffer(ring_m), 1), (job.geom, 2)],
-        out_shape=shape,
-        transform=job.transform,
-        dtype="uint8",
-    )
-    inside = zones == 2
-    if not inside.any():  # a patch smaller than a pixel
-        inside = geometry_mask(
-            [job.geom], out_shape=shape, transform=job.transform, invert=True, all_touched=True
-        )
-    return inside, (zones > 0) & ~inside
 
 
 @functools.lru_cache(maxsize=64)
@@ -287,6 +269,7 @@ def chips_for_patches(
     with contextlib.ExitStack() as stack:
         stack.enter_context(rasterio.Env())  # one GDAL environment for every read and warp
         write = stack.enter_context(deferred_writes())  # chips reach the disk in one sync
+        write = stack.enter_context(background_writes(write))  # created while the next is cut
         scenes, bad = _open_all(images, stack, bands=bands, acquired_on=acquired_on)
         opened = {"bands": bands, "acquired_on": acquired_on}  # how each thread opens them
         for key, idx in _metric_groups(geoms, crs).items():
@@ -439,8 +422,9 @@ def _one(
             continue
         img = render_chip(chip, display=meta["show"], outline=job.geom, transform=job.transform)
         buf = io.BytesIO()
-        # fast zlib settings: Huffman coding only is quicker than level 1 and no larger here
-        img.save(buf, format="PNG", compress_level=1, compress_type=zlib.Z_HUFFMAN_ONLY)
+        # fast zlib settings: runs of one byte only (Z_RLE) is quicker than Huffman coding
+        # only, and no larger (it adds runs to it), and both than level 1
+        img.save(buf, format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
         data = buf.getvalue()
         sha = hashlib.sha256(data).hexdigest()
         path = out / f"{_UNSAFE.sub('_', job.pid)}_{role}_{sha[:8]}.png"

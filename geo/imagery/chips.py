@@ -1,9 +1,9 @@
 """Chips as arrays: warp a window onto the chip grid, measure it, draw it.
 
 The pure numeric steps of :mod:`geo.imagery.chipping`: :func:`warp_chip` (GDAL's warper
-onto a small square grid), :func:`chip_indicators` (brightness, NDVI, NDWI inside
-the patch against a ring around it) and :func:`render_chip` (a stretched image
-with the patch outlined).
+onto a small square grid), :func:`zone_masks` (the patch's pixels and the ring's),
+:func:`chip_indicators` (brightness, NDVI, NDWI inside the patch against a ring around
+it) and :func:`render_chip` (a stretched image with the patch outlined).
 """
 
 from __future__ import annotations
@@ -21,12 +21,110 @@ from pyproj import CRS, Transformer
 from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
 from rasterio.errors import RasterioError
+from rasterio.features import geometry_mask
 from rasterio.warp import reproject
 
 from geo.errors import ImageryError, NoDataError
 
 OUTLINE_RGB = (255, 230, 0)
 NODATA_RGB = (128, 128, 128)
+
+
+def zone_masks(
+    geom: shapely.Geometry, transform: Affine, size_px: int, ring_m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The patch's pixels and those of the ring ``ring_m`` around it, on a chip's grid.
+
+    The same masks as ``rasterio.features.rasterize`` of the patch and of its buffer
+    (pixel centres, ``all_touched=False``), from :func:`polygon_masks`; a patch that
+    covers no pixel centre (smaller than a pixel) keeps every pixel it touches.
+
+    Parameters
+    ----------
+    geom : shapely geometry
+        The patch (polygon or multipolygon) in the chip's CRS.
+    transform : Affine
+        The chip's transform (north up).
+    size_px : int
+        The chip's width and height.
+    ring_m : float
+        The ring's width, in the CRS's units.
+
+    Returns
+    -------
+    inside, ring : numpy.ndarray
+        Boolean ``(size_px, size_px)`` masks; ``ring`` excludes ``inside``.
+    """
+    shape = (size_px, size_px)
+    grown, inside = polygon_masks([geom.buffer(ring_m), geom], transform, shape)
+    if not inside.any():  # a patch smaller than a pixel
+        inside = geometry_mask([geom], out_shape=shape, transform=transform, invert=True,
+                               all_touched=True)  # fmt: skip
+    return inside, grown & ~inside
+
+
+def polygon_masks(
+    geoms: Sequence[shapely.Geometry], transform: Affine, shape: tuple[int, int]
+) -> list[np.ndarray]:
+    """Rasterise polygons by their pixel centres, as GDAL does, in one pass of NumPy.
+
+    GDAL's scanline rule (``rasterize`` with ``all_touched=False``): on the row of
+    centre ``y``, an edge from ``y1`` to ``y2`` (``y1 < y2``) crosses it when
+    ``y1 <= y < y2``, at ``x``; a pixel is inside when an odd number of crossings lie
+    at columns ``floor(x + 0.5)`` or left of it (even-odd, so holes stay out); an
+    edge lying on a row of centres, drawn from right to left, fills its columns too.
+    Coordinates go to pixels by the inverse geotransform as GDAL computes it, so the
+    masks are GDAL's to the pixel (``tests/test_imagery_masks.py``).
+
+    Parameters
+    ----------
+    geoms : sequence of shapely geometry
+        Polygons or multipolygons (at most 16), in the transform's CRS.
+    transform : Affine
+        North-up transform of the grid.
+    shape : tuple of int
+        ``(rows, cols)``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean ``shape`` mask per geometry.
+    """
+    rows, cols = shape
+    parts = np.asarray(geoms, dtype=object)
+    if all(type(g) is shapely.Polygon for g in geoms):  # the usual case: no parts to split
+        which = np.arange(len(parts))
+    else:
+        parts, which = shapely.get_parts(parts, return_index=True)
+    rings, of_part = shapely.get_rings(parts, return_index=True)
+    xy, of_ring = shapely.get_coordinates(rings, return_index=True)
+    # GDAL's inverse of a north-up geotransform, applied as GDAL does
+    px = -transform.c / transform.a + xy[:, 0] * (1.0 / transform.a)
+    py = -transform.f / transform.e + xy[:, 1] * (1.0 / transform.e)
+    edge = np.flatnonzero(of_ring[:-1] == of_ring[1:])  # vertex k to k + 1 of one ring
+    geom = which[of_part[of_ring[edge]]]
+    xa, ya, xb, yb = px[edge], py[edge], px[edge + 1], py[edge + 1]
+    down = ya < yb
+    x1, x2 = np.where(down, xa, xb), np.where(down, xb, xa)
+    y1, y2 = np.minimum(ya, yb), np.maximum(ya, yb)
+    # every edge against every row of centres: crossed when y1 <= r + 0.5 < y2
+    centre = np.arange(rows) + 0.5
+    k, r = np.nonzero((centre >= y1[:, None]) & (centre < y2[:, None]))
+    y1k, x1k = y1[k], x1[k]
+    at = (centre[r] - y1k) * (x2[k] - x1k) / (y2[k] - y1k) + x1k
+    col = np.clip(np.floor(at + 0.5), 0, cols).astype(np.int64)
+    cell = (geom[k] * rows + r) * (cols + 1) + col
+    counts = np.bincount(cell, minlength=len(geoms) * rows * (cols + 1))
+    masks = np.cumsum(counts.reshape(len(geoms), rows, cols + 1)[:, :, :cols], axis=2) & 1 == 1
+    row = ya - 0.5
+    flat = np.flatnonzero((ya == yb) & (row == np.floor(row)) & (row >= 0) & (row < rows))
+    if len(flat):  # rare: edges along a row of centres, filled when they run right to left
+        ring = of_ring[edge]  # ... in each ring's clockwise order on screen (GDAL's, whatever
+        turn = np.bincount(ring, weights=xa * yb - xb * ya, minlength=len(rings))  # it is given)
+        for j in flat[(xb[flat] < xa[flat]) == (turn[ring[flat]] > 0)]:
+            c0, c1 = np.clip(np.floor([min(xa[j], xb[j]) + 0.5, max(xa[j], xb[j]) + 0.5]), 0, cols)
+            masks[geom[j], int(row[j]), int(c0) : int(c1)] = True
+    return list(masks)
 
 
 def chip_indicators(
@@ -68,12 +166,15 @@ def chip_indicators(
         If no pixel inside the patch has data.
     """
     valid = np.isfinite(chip).all(axis=0)
-    n_inside = int(inside.sum())
-    use_in, use_ring = inside & valid, ring & valid
-    if n_inside == 0 or not use_in.any():
+    n_inside = np.count_nonzero(inside)
+    # the usual chip has data everywhere: the masks as they are
+    use_in, use_ring = (inside, ring) if valid.all() else (inside & valid, ring & valid)
+    n_valid = np.count_nonzero(use_in)
+    if n_inside == 0 or not n_valid:
         raise NoDataError("every pixel inside the patch is nodata")
-    out: dict[str, float] = {"valid_share": use_in.sum() / n_inside}
-    bright = chip[list(display)].mean(axis=0)
+    out: dict[str, float] = {"valid_share": n_valid / n_inside}
+    shown = list(display)
+    bright = (chip if shown == list(range(len(chip))) else chip[shown]).mean(axis=0)
     out["brightness_patch"] = float(bright[use_in].mean())
     if use_ring.any():
         out["brightness_ring"] = float(bright[use_ring].mean())
@@ -126,25 +227,30 @@ def render_chip(
         rgb = np.repeat(rgb, 3, axis=0)
     valid = np.isfinite(rgb).all(axis=0)
     whole = bool(valid.all())  # the usual case: no nodata to mask or fill
-    # the stretch from every other row and column: the same limits to a grey level or so
-    sub = rgb[:, ::2, ::2]
-    values = sub.reshape(len(rgb), -1) if whole else sub[:, valid[::2, ::2]]
-    values = values if values.size else rgb[:, valid]
-    lo, hi = np.percentile(values, (2, 98)) if values.size else (0.0, 1.0)
-    hi = hi if hi > lo else lo + 1.0
-    # one copy in pixel order, then scaled in place (in float64, as the limits)
-    scaled = rgb.transpose(1, 2, 0).astype(np.result_type(rgb, lo), order="C")
-    if not whole:
-        np.nan_to_num(scaled, copy=False, nan=lo)
-    scaled -= lo
-    scaled *= 255.0 / (hi - lo)
-    np.clip(scaled, 0, 255, out=scaled)
-    pixels = scaled.astype(np.uint8)
-    if not whole:
-        pixels[~valid] = NODATA_RGB
-    img = Image.fromarray(pixels, "RGB")
-    if not whole:
-        img.putalpha(Image.fromarray((valid * 255).astype(np.uint8), "L"))
+    levels = _whole_levels(rgb) if whole else None
+    if levels is not None:  # 8-bit values (the usual case): the stretch as a table of 256
+        lo, hi = _stretch_limits(levels[:, ::2, ::2])
+        hi = hi if hi > lo else lo + 1.0
+        table = _scale(np.arange(256, dtype=np.float64), lo, hi)
+        # looked up band by band and interleaved by PIL: a transposed NumPy copy is slower
+        img = Image.merge("RGB", [Image.fromarray(band, "L") for band in table[levels]])
+    else:
+        # the stretch from every other row and column: the same limits to a grey level or so
+        sub = rgb[:, ::2, ::2]
+        values = sub.reshape(len(rgb), -1) if whole else sub[:, valid[::2, ::2]]
+        values = values if values.size else rgb[:, valid]
+        lo, hi = np.percentile(values, (2, 98)) if values.size else (0.0, 1.0)
+        hi = hi if hi > lo else lo + 1.0
+        # one copy in pixel order, then scaled in place (in float64, as the limits)
+        scaled = rgb.transpose(1, 2, 0).astype(np.result_type(rgb, lo), order="C")
+        if not whole:
+            np.nan_to_num(scaled, copy=False, nan=lo)
+        pixels = _scale(scaled, lo, hi)
+        if not whole:
+            pixels[~valid] = NODATA_RGB
+        img = Image.fromarray(pixels, "RGB")
+        if not whole:
+            img.putalpha(Image.fromarray((valid * 255).astype(np.uint8), "L"))
     draw = ImageDraw.Draw(img)
     inv = ~transform
     width = max(1, round(img.width / 128))
@@ -153,10 +259,46 @@ def render_chip(
             continue
         for ring in (poly.exterior, *poly.interiors):
             xy = shapely.get_coordinates(ring)
-            cols, rows = inv * (xy[:, 0], xy[:, 1])  # the ring's vertices in chip pixels
+            cols, rows = inv @ (xy[:, 0], xy[:, 1])  # the ring's vertices in chip pixels
             draw.line(np.column_stack([cols, rows]).ravel().tolist(), fill=OUTLINE_RGB,
                       width=width, joint="curve")  # fmt: skip
     return img
+
+
+def _scale(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``values`` stretched from ``lo .. hi`` to ``0 .. 255`` as bytes (in place)."""
+    values -= lo
+    values *= 255.0 / (hi - lo)
+    np.clip(values, 0, 255, out=values)
+    return values.astype(np.uint8)
+
+
+def _whole_levels(rgb: np.ndarray) -> np.ndarray | None:
+    """``rgb`` as bytes when every value is a whole number from 0 to 255, else None."""
+    if rgb.dtype.kind not in "uif" or rgb.min() < 0 or rgb.max() > 255:
+        return None
+    levels = rgb.astype(np.uint8)
+    return levels if np.array_equal(levels, rgb) else None
+
+
+def _stretch_limits(levels: np.ndarray) -> tuple[float, float]:
+    """``np.percentile(levels.astype(np.float32), (2, 98))``, to the bit, from a histogram.
+
+    NumPy's default (linear) rule: the order statistics ``k = floor((n - 1) q)`` and
+    ``k + 1``, weighted by the fraction, in the same float32 and float64 steps as
+    ``np.percentile`` takes (``tests/test_imagery_render.py`` compares them).
+    """
+    n = levels.size
+    below = np.cumsum(np.bincount(levels.ravel(), minlength=256))
+    at = (n - 1) * (np.array([2.0, 98.0]) / 100)
+    k = np.floor(at)
+    frac = at - k
+    k = k.astype(np.intp)
+    a = np.searchsorted(below, k, side="right").astype(np.float32)
+    b = np.searchsorted(below, np.minimum(k + 1, n - 1), side="right").astype(np.float32)
+    step = b - a
+    lo, hi = np.where(frac >= 0.5, b - step * (1 - frac), a + step * frac)
+    return lo, hi
 
 
 @functools.lru_cache(maxsize=64)
@@ -244,7 +386,7 @@ def _local_affine(src_wkt: str, dst_wkt: str, transform: Affine, size_px: int) -
         )
     steps = np.array([0.0, size_px / 2, size_px])
     cols, rows = (a.ravel() for a in np.meshgrid(steps, steps))
-    xc, yc = transform * (cols, rows)
+    xc, yc = transform @ (cols, rows)
     xs, ys = cache[key].transform(xc, yc)
     if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
         return None
