@@ -231,12 +231,15 @@ class PieceIndex:
         """The nearest range of each geometry (none empty) and its distance, exactly.
 
         Round by round, each geometry still open looks at the pieces whose boxes reach
-        its box grown by its own radius. A piece is measured only if its box gap (a lower
-        bound) is no more than both the radius and the nearest of the candidates' own
-        vertices (an upper bound). The smallest distance so measured is exact once it is
-        within the radius: every piece nearer than the radius was a candidate, and every
-        candidate the bounds set aside is farther. Otherwise the next radius is that upper
-        bound (which cannot fail), or four times the radius when no piece was in reach.
+        its box grown by its own radius. A piece is measured only if its lower bounds
+        (its box's gap, then :func:`_lower_bounds` from its vertices) are no more than both
+        the radius and an upper bound: the exact distance to the piece holding the
+        candidates' vertex nearest the geometry's first vertex, which is always measured.
+        Bounds carry :data:`_SLACK_M` against rounding. The smallest distance so measured
+        is exact once it is within the radius: every piece nearer than the radius was a
+        candidate, and every candidate the bounds set aside is farther. Otherwise the next
+        radius is that upper bound (which cannot fail), or four times the radius when no
+        piece was in reach.
         Geometries that would gather more than :data:`_WITHIN_PER_GEOM` candidates, or
         are still open after :data:`_ROUNDS` rounds, ask GEOS's nearest search.
         """
