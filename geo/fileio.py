@@ -31,7 +31,10 @@ import secrets
 import shutil
 import stat
 import tempfile
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -205,15 +208,12 @@ def background_writes(
         The first failure of ``write``: when the caller waits for it, or when the block
         ends (every write is done by then).
     """
-    from concurrent.futures import Future, ThreadPoolExecutor
-    from threading import Lock
-
-    waiting: list[Future[Path]] = []
-    lock = Lock()
+    waiting: deque[Future[Path]] = deque()
+    lock = threading.Lock()
 
     def later(path: str | os.PathLike, data: bytes) -> Path:
         with lock:
-            oldest = waiting.pop(0) if len(waiting) >= depth else None
+            oldest = waiting.popleft() if len(waiting) >= depth else None
             waiting.append(pool.submit(write, path, data))
         if oldest is not None:
             oldest.result()

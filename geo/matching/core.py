@@ -233,7 +233,7 @@ def _match_arrays(
     ri, pi, overlap = _pairs(pg, area, rg, workers=nw)
     keep = overlap > 0
     touch = (pi[~keep], ri[~keep])  # intersecting with no area: distance 0
-    pairs, count = _pair_rows(pg, area, uniq, code, pi[keep], ri[keep], overlap[keep], tolerance)
+    pairs, count = _pair_rows(area, uniq, code, pi[keep], ri[keep], overlap[keep], tolerance)
     rest = np.flatnonzero(count == 0)
     lonely = _nearest(pg, rg, uniq, code, rest, touch, near_m=near_m, workers=nw)
     if not len(lonely):
@@ -243,7 +243,6 @@ def _match_arrays(
 
 
 def _pair_rows(
-    pg: np.ndarray,
     area: np.ndarray,
     uniq: np.ndarray,
     code: np.ndarray,
@@ -252,7 +251,10 @@ def _pair_rows(
     overlap: np.ndarray,
     tolerance: float,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Rows of the overlapping pairs, and the number of ranges each patch overlaps."""
+    """Rows of the overlapping pairs, and the number of ranges each patch overlaps.
+
+    ``area`` holds every patch's area (so its length is the number of patches).
+    """
     rc = code[ri]
     if len(uniq) != len(code) and len(pi):  # rows sharing an id: sum their overlaps
         key = pi.astype(np.int64) * len(uniq) + rc
@@ -266,8 +268,8 @@ def _pair_rows(
     pi, rc, overlap, share = pi[order], rc[order], overlap[order], share[order]
     primary = np.ones(len(pi), dtype=bool)
     primary[1:] = pi[1:] != pi[:-1]
-    covered = np.bincount(pi, weights=share, minlength=len(pg))
-    count = np.bincount(pi, minlength=len(pg))
+    covered = np.bincount(pi, weights=share, minlength=len(area))
+    count = np.bincount(pi, minlength=len(area))
     rel = np.where(
         covered < 1 - tolerance, "partly_outside", np.where(count >= 2, "straddles", "inside")
     )

@@ -95,9 +95,8 @@ def _cut_lines(
     """The vertices of the pieces of at most ``k`` vertices of ``lines``.
 
     Returns ``(n, k, 2)`` vertices (a short piece repeats its last), the line of each
-    piece and its number of vertices.
-    Consecutive pieces share their end vertex; index arithmetic over the coordinates
-    in order (no sort), so it costs about one pass over them.
+    piece and its number of vertices. Consecutive pieces share their end vertex; built
+    with index arithmetic over the coordinates in order (no sort), about one pass over them.
     """
     coords = shapely.get_coordinates(lines)
     step = k - 1
